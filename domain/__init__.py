@@ -1,0 +1,1 @@
+"""The tenant registry's domain: organizations, their rules and their unique keys."""

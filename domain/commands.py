@@ -1,0 +1,56 @@
+"""The inputs of the registry's commands and what they return, as plain values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Unset(Enum):
+    """Marks a field an update leaves as it is."""
+
+    UNSET = "unset"
+
+
+UNSET = Unset.UNSET
+
+
+@dataclass(frozen=True)
+class NewOrganization:
+    name: Any
+    slug: Any
+    external_id: Any = None
+    settings: Any = None
+    profile: dict[str, Any] = field(default_factory=dict)
+    metadata: Any = None
+
+
+@dataclass(frozen=True)
+class OrganizationChanges:
+    """An update: only the fields given are changed; ``None`` clears an optional field.
+
+    ``merge`` says how ``settings`` and ``metadata`` apply: replaced whole (PUT) or
+    merged as an RFC 7396 JSON Merge Patch (PATCH).
+    """
+
+    name: Any = UNSET
+    slug: Any = UNSET
+    external_id: Any = UNSET
+    settings: Any = UNSET
+    metadata: Any = UNSET
+    profile: dict[str, Any] = field(default_factory=dict)
+    status: Any = UNSET
+    status_reason: Any = UNSET
+    merge: bool = False
+
+
+@dataclass(frozen=True)
+class Written:
+    """An organization after a command, and the position its last event was recorded at.
+
+    ``position`` is ``None`` when the command changed nothing and recorded nothing.
+    """
+
+    organization: dict[str, Any]
+    position: int | None

@@ -1,0 +1,43 @@
+"""Who issued the current command, and in which request.
+
+The API layer sets these per request; every event recorded while they are set
+carries them (see ``Organization.Event``).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+SYSTEM_ACTOR: dict[str, Any] = {"type": "system"}
+
+actor_cvar: ContextVar[dict[str, Any]] = ContextVar("actor", default=SYSTEM_ACTOR)
+request_id_cvar: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+def admin_actor() -> dict[str, Any]:
+    return {"type": "admin"}
+
+
+def current_actor() -> dict[str, Any]:
+    return dict(actor_cvar.get())
+
+
+def current_request_id() -> str | None:
+    return request_id_cvar.get()
+
+
+@contextmanager
+def acting_as(actor: dict[str, Any], request_id: str | None = None) -> Iterator[None]:
+    """Record the events of the enclosed commands as issued by ``actor``."""
+    actor_token = actor_cvar.set(actor)
+    request_token = request_id_cvar.set(request_id)
+    try:
+        yield
+    finally:
+        request_id_cvar.reset(request_token)
+        actor_cvar.reset(actor_token)

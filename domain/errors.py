@@ -1,0 +1,63 @@
+"""Errors raised by the registry's commands and queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class RegistryError(Exception):
+    """Base class of every error the registry reports to its callers."""
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    message: str
+
+
+class ValidationError(RegistryError):
+    """One or more fields of a command break the organization's rules."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+        self.problems = problems
+
+
+class InvalidValueError(ValueError):
+    """A single value breaks a rule; ``path`` narrows it inside the field."""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class InvalidSlugError(InvalidValueError):
+    """A slug does not have the required shape."""
+
+
+class ReservedSlugError(InvalidValueError):
+    """A slug is reserved for the system."""
+
+
+class OrganizationNotFoundError(RegistryError):
+    """No organization has this id, slug or external id."""
+
+
+class SlugTakenError(RegistryError):
+    """The slug is held by another organization."""
+
+
+class ExternalIdTakenError(RegistryError):
+    """The external id is held by another organization."""
+
+
+class VersionConflictError(RegistryError):
+    """The organization is not at the version the caller expected."""
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__(f"organization is at version {current_version}")
+        self.current_version = current_version
+
+
+class ConcurrentUpdateError(RegistryError):
+    """Concurrent writers kept changing the organization; the update was not applied."""

@@ -1,0 +1,175 @@
+"""The Organization aggregate: a tenant, and every change ever made to it."""
+
+from __future__ import annotations
+
+from dataclasses import field
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.domain import Aggregate
+
+from domain.context import current_actor, current_request_id
+from domain.rules import PROFILE_FIELDS
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+ACTIVE, SUSPENDED, ARCHIVED = "active", "suspended", "archived"
+STATUSES = (ACTIVE, SUSPENDED, ARCHIVED)
+
+
+class Organization(Aggregate):
+    """A tenant. Its state is the fold of its events' ``changes()``."""
+
+    name: str
+    slug: str
+    external_id: str | None
+    status: str
+    status_reason: str | None
+    settings: dict[str, Any]
+    metadata: dict[str, str]
+
+    class Event(Aggregate.Event):
+        actor: dict[str, Any] = field(default_factory=current_actor, init=False)
+        """Who issued the command: ``{"type": "admin"}`` or ``{"type": "apiKey", "id": ...}``."""
+        request_id: str | None = field(default_factory=current_request_id, init=False)
+        """The id of the request that issued the command."""
+
+        def changes(self) -> dict[str, Any]:
+            """The fields this event sets, with their new values."""
+            return {}
+
+        def apply(self, aggregate: Aggregate) -> None:
+            vars(aggregate).update(self.changes())
+
+    class Created(Event, Aggregate.Created):
+        name: str
+        slug: str
+        external_id: str | None
+        settings: dict[str, Any]
+        profile: dict[str, str | None]
+        metadata: dict[str, str]
+
+        def changes(self) -> dict[str, Any]:
+            profile = {f: self.profile.get(f) for f in PROFILE_FIELDS}
+            return {
+                "name": self.name,
+                "slug": self.slug,
+                "external_id": self.external_id,
+                "status": ACTIVE,
+                "status_reason": None,
+                "settings": self.settings,
+                **profile,
+                "metadata": self.metadata,
+            }
+
+    class Renamed(Event):
+        name: str
+
+        def changes(self) -> dict[str, Any]:
+            return {"name": self.name}
+
+    class SlugChanged(Event):
+        slug: str
+
+        def changes(self) -> dict[str, Any]:
+            return {"slug": self.slug}
+
+    class SettingsUpdated(Event):
+        settings: dict[str, Any]
+
+        def changes(self) -> dict[str, Any]:
+            return {"settings": self.settings}
+
+    class ProfileUpdated(Event):
+        profile: dict[str, str | None]
+
+        def changes(self) -> dict[str, Any]:
+            return dict(self.profile)
+
+    class MetadataUpdated(Event):
+        metadata: dict[str, str]
+
+        def changes(self) -> dict[str, Any]:
+            return {"metadata": self.metadata}
+
+    class ExternalIdChanged(Event):
+        external_id: str | None
+
+        def changes(self) -> dict[str, Any]:
+            return {"external_id": self.external_id}
+
+    class StatusChanged(Event):
+        status: str
+        reason: str | None
+
+        def changes(self) -> dict[str, Any]:
+            return {"status": self.status, "status_reason": self.reason}
+
+    def __init__(  # noqa: PLR0913
+        self,
+        name: str,
+        slug: str,
+        external_id: str | None,
+        settings: dict[str, Any],
+        profile: dict[str, str | None],
+        metadata: dict[str, str],
+    ) -> None:
+        """State is set by ``Created.apply``, like every later change."""
+
+    def rename(self, name: str) -> None:
+        if name != self.name:
+            self.trigger_event(self.Renamed, name=name)
+
+    def change_slug(self, slug: str) -> None:
+        if slug != self.slug:
+            self.trigger_event(self.SlugChanged, slug=slug)
+
+    def replace_settings(self, settings: dict[str, Any]) -> None:
+        if settings != self.settings:
+            self.trigger_event(self.SettingsUpdated, settings=settings)
+
+    def update_profile(self, profile: dict[str, str | None]) -> None:
+        changed = {f: v for f, v in profile.items() if getattr(self, f) != v}
+        if changed:
+            self.trigger_event(self.ProfileUpdated, profile=changed)
+
+    def replace_metadata(self, metadata: dict[str, str]) -> None:
+        if metadata != self.metadata:
+            self.trigger_event(self.MetadataUpdated, metadata=metadata)
+
+    def change_external_id(self, external_id: str | None) -> None:
+        if external_id != self.external_id:
+            self.trigger_event(self.ExternalIdChanged, external_id=external_id)
+
+    def change_status(self, status: str, reason: str | None) -> None:
+        if (status, reason) != (self.status, self.status_reason):
+            self.trigger_event(self.StatusChanged, status=status, reason=reason)
+
+    def details(self) -> dict[str, Any]:
+        """The organization's current state as plain values."""
+        return organization_details(self.id, vars(self), self.version, self.created_on, self.modified_on)
+
+
+STATE_FIELDS = (
+    "name",
+    "slug",
+    "external_id",
+    "status",
+    "status_reason",
+    "settings",
+    *PROFILE_FIELDS,
+    "metadata",
+)
+
+
+def organization_details(
+    organization_id: UUID, state: dict[str, Any], version: int, created_at: Any, updated_at: Any
+) -> dict[str, Any]:
+    """The one shape in which an organization leaves the domain (aggregate or read model)."""
+    return {
+        "id": organization_id,
+        **{f: state.get(f) for f in STATE_FIELDS},
+        "version": version,
+        "created_at": created_at,
+        "updated_at": updated_at,
+    }

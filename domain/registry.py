@@ -1,0 +1,152 @@
+"""OrganizationRegistry: the application service that records organizations' events."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from domain.commands import NewOrganization, OrganizationChanges, Written
+from domain.errors import (
+    ConcurrentUpdateError,
+    ExternalIdTakenError,
+    OrganizationNotFoundError,
+    SlugTakenError,
+    VersionConflictError,
+)
+from domain.indexes import EXTERNAL_IDS, SLUGS, UniqueKey
+from domain.organization import ARCHIVED, Organization
+from domain.rules import DEFAULT_RESERVED_SLUGS
+from domain.validation import validate_changes, validate_new
+
+if TYPE_CHECKING:
+    from eventsourcing.domain import Aggregate
+    from eventsourcing.utils import EnvType
+
+MAX_ATTEMPTS = 5
+
+
+class OrganizationRegistry(Application[UUID]):
+    """Records every change to every organization; the source of truth for the read models."""
+
+    env: ClassVar[dict[str, str]] = {"RESERVED_SLUGS": ""}
+
+    def __init__(self, env: EnvType | None = None) -> None:
+        super().__init__(env)
+        configured = self.env.get("RESERVED_SLUGS") or ""
+        self.reserved_slugs = (
+            frozenset(s.strip().lower() for s in configured.split(",") if s.strip())
+            or DEFAULT_RESERVED_SLUGS
+        )
+
+    def create(self, new: NewOrganization) -> Written:
+        values = validate_new(new, self.reserved_slugs)
+        for _ in range(MAX_ATTEMPTS):
+            org = Organization(**values)
+            keys = [self._claim(SLUGS, org.slug, org.id)]
+            if org.external_id is not None:
+                keys.append(self._claim(EXTERNAL_IDS, org.external_id, org.id))
+            try:
+                return self._save(org, keys)
+            except IntegrityError:
+                continue  # Another writer claimed a key first: the next attempt says which.
+        raise ConcurrentUpdateError
+
+    def update(
+        self, org_id: UUID, changes: OrganizationChanges, expected_version: int | None = None
+    ) -> Written:
+        for _ in range(MAX_ATTEMPTS):
+            org = self._get(org_id)
+            if expected_version is not None and org.version != expected_version:
+                raise VersionConflictError(org.version)
+            keys = self._apply(org, validate_changes(changes, org, self.reserved_slugs))
+            try:
+                return self._save(org, keys)
+            except IntegrityError:
+                continue  # Someone else wrote first: reload and apply to their result.
+        raise ConcurrentUpdateError
+
+    def archive(self, org_id: UUID, expected_version: int | None = None) -> Written:
+        return self.update(org_id, OrganizationChanges(status=ARCHIVED), expected_version)
+
+    def get_details(self, org_id: UUID) -> dict[str, Any]:
+        return self._get(org_id).details()
+
+    def find_by_slug(self, slug: str) -> UUID:
+        holder = self._holder(SLUGS, slug.strip().lower())
+        if holder is None:
+            raise OrganizationNotFoundError(slug)
+        return holder
+
+    def history(self, org_id: UUID) -> list[Organization.Event]:
+        events = [e for e in self.events.get(org_id) if isinstance(e, Organization.Event)]
+        if not events:
+            raise OrganizationNotFoundError(org_id)
+        return events
+
+    def _apply(self, org: Organization, values: dict[str, Any]) -> list[UniqueKey]:
+        keys: list[UniqueKey] = []
+        if "name" in values:
+            org.rename(values["name"])
+        if values.get("slug", org.slug) != org.slug:
+            keys += [self._release(SLUGS, org.slug), self._claim(SLUGS, values["slug"], org.id)]
+            org.change_slug(values["slug"])
+        if values.get("external_id", org.external_id) != org.external_id:
+            if org.external_id is not None:
+                keys.append(self._release(EXTERNAL_IDS, org.external_id))
+            if values["external_id"] is not None:
+                keys.append(self._claim(EXTERNAL_IDS, values["external_id"], org.id))
+            org.change_external_id(values["external_id"])
+        if "settings" in values:
+            org.replace_settings(values["settings"])
+        if values.get("profile"):
+            org.update_profile(values["profile"])
+        if "metadata" in values:
+            org.replace_metadata(values["metadata"])
+        if "status" in values:
+            org.change_status(values["status"], values["status_reason"])
+        return keys
+
+    def _save(self, org: Organization, keys: list[UniqueKey]) -> Written:
+        aggregates: list[Aggregate] = [org, *keys]
+        recordings = self.save(*aggregates)
+        positions = [
+            r.notification.id for r in recordings if r.domain_event.originator_id == org.id
+        ]
+        return Written(org.details(), max(positions) if positions else None)
+
+    def _get(self, org_id: UUID) -> Organization:
+        try:
+            org = self.repository.get(org_id)
+        except AggregateNotFoundError:
+            raise OrganizationNotFoundError(org_id) from None
+        if not isinstance(org, Organization):
+            raise OrganizationNotFoundError(org_id)
+        return org
+
+    def _holder(self, kind: str, key: str) -> UUID | None:
+        try:
+            index = self.repository.get(UniqueKey.create_id(kind, key))
+        except AggregateNotFoundError:
+            return None
+        holder: UUID | None = index.organization_id
+        return holder
+
+    def _claim(self, kind: str, key: str, org_id: UUID) -> UniqueKey:
+        try:
+            index: UniqueKey = self.repository.get(UniqueKey.create_id(kind, key))
+        except AggregateNotFoundError:
+            return UniqueKey(kind, key, org_id)
+        if index.organization_id is not None and index.organization_id != org_id:
+            raise SlugTakenError(key) if kind == SLUGS else ExternalIdTakenError(key)
+        if index.organization_id is None:
+            index.claim(org_id)
+        return index
+
+    def _release(self, kind: str, key: str) -> UniqueKey:
+        index: UniqueKey = self.repository.get(UniqueKey.create_id(kind, key))
+        index.release()
+        return index
+

@@ -1,0 +1,271 @@
+"""The rules every organization field obeys, as pure functions.
+
+Each ``check_*`` function returns the normalised value or raises
+``InvalidValueError`` with a message a user can act on.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+import zoneinfo
+from datetime import date
+from functools import cache
+from typing import Any
+from urllib.parse import urlsplit
+
+from domain.codes import COUNTRY_CODES, CURRENCY_CODES
+from domain.errors import (
+    FieldProblem,
+    InvalidSlugError,
+    InvalidValueError,
+    ReservedSlugError,
+    ValidationError,
+)
+
+DEFAULT_RESERVED_SLUGS: frozenset[str] = frozenset(
+    "admin api app auth dashboard settings account fanfare waitify support www mail ftp cdn".split()
+)
+SETTINGS_MAX_BYTES = 16 * 1024
+SETTINGS_MAX_DEPTH = 8
+METADATA_MAX_PAIRS = 50
+
+_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}")
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
+_FISCAL = re.compile(r"([0-9]{2})-([0-9]{2})")
+_BCP47 = re.compile(
+    r"[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}"  # language, extlang
+    r"(?:-[A-Za-z]{4})?"  # script
+    r"(?:-(?:[A-Za-z]{2}|[0-9]{3}))?"  # region
+    r"(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"  # variants
+    r"(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*"  # extensions
+    r"(?:-x(?:-[A-Za-z0-9]{1,8})+)?"  # private use
+)
+
+
+def check_name(value: str) -> str:
+    name = value.strip()
+    if not 1 <= len(name) <= 256:
+        raise InvalidValueError("must be 1-256 characters after trimming")
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        raise InvalidValueError("must not contain control characters")
+    return name
+
+
+def check_slug(value: str, reserved: frozenset[str] = DEFAULT_RESERVED_SLUGS) -> str:
+    """Return the slug in its stored (lowercase) form."""
+    slug = value.strip().lower()
+    if not 3 <= len(slug) <= 50:
+        raise InvalidSlugError("must be 3-50 characters")
+    if not _SLUG.fullmatch(slug):
+        raise InvalidSlugError(
+            "may contain only lowercase letters, digits and hyphens, "
+            "and must start and end with a letter or digit"
+        )
+    if "--" in slug:
+        raise InvalidSlugError("must not contain consecutive hyphens (--)")
+    if slug in reserved:
+        raise ReservedSlugError(f"'{slug}' is reserved")
+    return slug
+
+
+def check_external_id(value: str) -> str:
+    if not 1 <= len(value) <= 255:
+        raise InvalidValueError("must be 1-255 characters")
+    if not value.isprintable():
+        raise InvalidValueError("must contain only printable characters")
+    return value
+
+
+def check_country_code(value: str) -> str:
+    if value not in COUNTRY_CODES:
+        raise InvalidValueError("must be an ISO 3166-1 alpha-2 code, such as US or DE")
+    return value
+
+
+def check_hostname(value: str) -> str:
+    host = value.lower()
+    labels = host.split(".")
+    if (
+        len(host) > 253
+        or len(labels) < 2
+        or not all(_LABEL.fullmatch(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
+        raise InvalidValueError("must be a hostname, such as example.com")
+    return host
+
+
+def check_email(value: str) -> str:
+    local, at, domain = value.rpartition("@")
+    if not at or len(value) > 254 or not _EMAIL_LOCAL.fullmatch(local):
+        raise InvalidValueError("must be an email address, such as help@example.com")
+    if local.startswith(".") or local.endswith(".") or ".." in local:
+        raise InvalidValueError("must be an email address, such as help@example.com")
+    try:
+        return f"{local}@{check_hostname(domain)}"
+    except InvalidValueError:
+        raise InvalidValueError("must be an email address, such as help@example.com") from None
+
+
+def check_phone(value: str) -> str:
+    if not _E164.fullmatch(value):
+        raise InvalidValueError("must be an E.164 number, such as +14155550123")
+    return value
+
+
+def check_https_url(value: str) -> str:
+    parts = urlsplit(value)
+    if len(value) > 2048 or parts.scheme != "https" or not parts.hostname:
+        raise InvalidValueError("must be an https URL")
+    check_hostname(parts.hostname)
+    return value
+
+
+def check_color(value: str) -> str:
+    if not _COLOR.fullmatch(value):
+        raise InvalidValueError("must be a hex colour #RRGGBB")
+    return value.upper()
+
+
+def check_short_text(value: str) -> str:
+    if len(value) > 255:
+        raise InvalidValueError("must be at most 255 characters")
+    return value
+
+
+PROFILE_RULES = {
+    "country_code": check_country_code,
+    "domain": check_hostname,
+    "support_email": check_email,
+    "support_phone": check_phone,
+    "logo_url": check_https_url,
+    "favicon_url": check_https_url,
+    "primary_color": check_color,
+    "contrast_color": check_color,
+    "reference": check_short_text,
+    "reference_origin": check_short_text,
+}
+PROFILE_FIELDS = tuple(PROFILE_RULES)
+
+
+def check_profile_value(field: str, value: str | None) -> str | None:
+    return None if value is None else PROFILE_RULES[field](value)
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _check_timezone(value: Any) -> None:
+    if not isinstance(value, str) or value not in _timezones():
+        raise InvalidValueError("must be an IANA time zone, such as Europe/London", "timezone")
+
+
+def _check_currency(value: Any) -> None:
+    if not isinstance(value, str) or value not in CURRENCY_CODES:
+        raise InvalidValueError("must be an ISO 4217 currency code, such as USD", "defaultCurrency")
+
+
+def _check_fiscal_year_start(value: Any) -> None:
+    match = _FISCAL.fullmatch(value) if isinstance(value, str) else None
+    try:
+        if match is None:
+            raise ValueError(value)
+        # 2001 is not a leap year: a fiscal year cannot start on a day most years lack.
+        date(2001, int(match[1]), int(match[2]))
+    except ValueError:
+        raise InvalidValueError(
+            "must be a day of the year as MM-DD, such as 04-01", "fiscalYearStart"
+        ) from None
+
+
+def _check_locale(value: Any) -> None:
+    if not isinstance(value, str) or not _BCP47.fullmatch(value):
+        raise InvalidValueError("must be a BCP 47 language tag, such as en-US", "locale")
+
+
+KNOWN_SETTINGS = {
+    "timezone": _check_timezone,
+    "defaultCurrency": _check_currency,
+    "fiscalYearStart": _check_fiscal_year_start,
+    "locale": _check_locale,
+}
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+def settings_problems(settings: dict[str, Any]) -> list[FieldProblem]:
+    """Every problem of a whole settings object (known keys, size, depth)."""
+    problems: list[FieldProblem] = []
+    size = len(json.dumps(settings, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > SETTINGS_MAX_BYTES:
+        problems.append(FieldProblem("settings", f"must be at most 16 KiB ({size} bytes)"))
+    if _depth(settings) > SETTINGS_MAX_DEPTH:
+        problems.append(FieldProblem("settings", f"must be at most {SETTINGS_MAX_DEPTH} levels deep"))
+    for key, check in KNOWN_SETTINGS.items():
+        if key in settings:
+            try:
+                check(settings[key])
+            except InvalidValueError as e:
+                problems.append(FieldProblem(f"settings.{e.path}", str(e)))
+    return problems
+
+
+def metadata_problems(metadata: dict[str, str]) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    if len(metadata) > METADATA_MAX_PAIRS:
+        problems.append(FieldProblem("metadata", f"must have at most {METADATA_MAX_PAIRS} pairs"))
+    for key, value in metadata.items():
+        if not 1 <= len(key) <= 40:
+            problems.append(FieldProblem("metadata", f"key '{key[:50]}' must be 1-40 characters"))
+        if not isinstance(value, str) or len(value) > 500:
+            problems.append(
+                FieldProblem(f"metadata.{key}", "must be a string of at most 500 characters")
+            )
+    return problems
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """Apply an RFC 7396 JSON Merge Patch to ``target`` and return the result."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+class Problems:
+    """Collects the problems of many fields, so one error can name them all."""
+
+    def __init__(self) -> None:
+        self.items: list[FieldProblem] = []
+
+    def check(self, field: str, rule: Any, value: Any, *args: Any) -> Any:
+        try:
+            return rule(value, *args)
+        except InvalidValueError as e:
+            self.items.append(FieldProblem(f"{field}.{e.path}" if e.path else field, str(e)))
+            return None
+
+    def extend(self, problems: list[FieldProblem]) -> None:
+        self.items.extend(problems)
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ValidationError(self.items)

@@ -1,0 +1,106 @@
+"""Turns a command's raw input into validated values, naming every field that is wrong."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from domain.commands import UNSET
+from domain.errors import InvalidValueError
+from domain.organization import STATUSES
+from domain.rules import (
+    PROFILE_FIELDS,
+    Problems,
+    check_external_id,
+    check_name,
+    check_profile_value,
+    check_slug,
+    merge_patch,
+    metadata_problems,
+    settings_problems,
+)
+
+if TYPE_CHECKING:
+    from domain.commands import NewOrganization, OrganizationChanges
+    from domain.organization import Organization
+
+
+def _check_reason(value: str | None) -> str | None:
+    if value is not None and len(value) > 1000:
+        raise InvalidValueError("must be at most 1000 characters")
+    return value
+
+
+def _check_status(value: str) -> str:
+    if value not in STATUSES:
+        raise InvalidValueError(f"must be one of {', '.join(STATUSES)}")
+    return value
+
+
+def _not_null(rule: Any) -> Any:
+    def check(value: Any, *args: Any) -> Any:
+        if value is None:
+            raise InvalidValueError("must not be null")
+        return rule(value, *args)
+
+    return check
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return {} if value is None else dict(value)
+
+
+def _profile(problems: Problems, profile: dict[str, Any]) -> dict[str, Any]:
+    return {f: problems.check(f, check_profile_value, f, v) for f, v in profile.items()}
+
+
+def validate_new(new: NewOrganization, reserved: frozenset[str]) -> dict[str, Any]:
+    """The ``Organization`` constructor's arguments, or a ``ValidationError``."""
+    problems = Problems()
+    values = {
+        "name": problems.check("name", _not_null(check_name), new.name),
+        "slug": problems.check("slug", _not_null(check_slug), new.slug, reserved),
+        "external_id": None
+        if new.external_id is None
+        else problems.check("external_id", check_external_id, new.external_id),
+        "settings": _object(new.settings),
+        "profile": _profile(problems, {f: new.profile.get(f) for f in PROFILE_FIELDS}),
+        "metadata": _object(new.metadata),
+    }
+    problems.extend(settings_problems(values["settings"]))
+    problems.extend(metadata_problems(values["metadata"]))
+    problems.raise_if_any()
+    return values
+
+
+def validate_changes(
+    changes: OrganizationChanges, org: Organization, reserved: frozenset[str]
+) -> dict[str, Any]:
+    """The new values an update asks for (only those given), or a ``ValidationError``."""
+    problems = Problems()
+    values: dict[str, Any] = {}
+    if changes.name is not UNSET:
+        values["name"] = problems.check("name", _not_null(check_name), changes.name)
+    if changes.slug is not UNSET:
+        values["slug"] = problems.check("slug", _not_null(check_slug), changes.slug, reserved)
+    if changes.external_id is not UNSET:
+        values["external_id"] = (
+            None
+            if changes.external_id is None
+            else problems.check("external_id", check_external_id, changes.external_id)
+        )
+    for name, current, find_problems in (
+        ("settings", org.settings, settings_problems),
+        ("metadata", org.metadata, metadata_problems),
+    ):
+        given = getattr(changes, name)
+        if given is not UNSET:
+            values[name] = merge_patch(current, given) if changes.merge else _object(given)
+            problems.extend(find_problems(values[name]))
+    values["profile"] = _profile(problems, changes.profile)
+    if changes.status is not UNSET or changes.status_reason is not UNSET:
+        status = org.status if changes.status is UNSET else changes.status
+        reason = None if changes.status_reason is UNSET else changes.status_reason
+        values["status"] = problems.check("status", _not_null(_check_status), status)
+        values["status_reason"] = problems.check("status_reason", _check_reason, reason)
+    problems.raise_if_any()
+    return values

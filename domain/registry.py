@@ -22,6 +22,9 @@ from domain.rules import DEFAULT_RESERVED_SLUGS
 from domain.validation import validate_changes, validate_new
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from eventsourcing.application import Recording
     from eventsourcing.domain import Aggregate
     from eventsourcing.utils import EnvType
 
@@ -40,6 +43,8 @@ class OrganizationRegistry(Application[UUID]):
             frozenset(s.strip().lower() for s in configured.split(",") if s.strip())
             or DEFAULT_RESERVED_SLUGS
         )
+        self.on_recorded: list[Callable[[], None]] = []
+        """Called after each save in this process (to wake an in-process projection)."""
 
     def create(self, new: NewOrganization) -> Written:
         values = validate_new(new, self.reserved_slugs)
@@ -116,6 +121,10 @@ class OrganizationRegistry(Application[UUID]):
             r.notification.id for r in recordings if r.domain_event.originator_id == org.id
         ]
         return Written(org.details(), max(positions) if positions else None)
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        for listener in self.on_recorded:
+            listener()
 
     def _get(self, org_id: UUID) -> Organization:
         try:

@@ -1,0 +1,88 @@
+"""The composition root: builds the registry, its read model and the projection supervisor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import psycopg
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.utils import Environment
+from psycopg.sql import SQL, Identifier
+
+from domain.registry import OrganizationRegistry
+from projections.leadership import FileLeaderLock, LeaderLock, PostgresLeaderLock
+from projections.postgres import PostgresOrganizationLookupView
+from projections.projection import OrganizationLookupProjection
+from projections.runner import ProjectionSupervisor
+from projections.sqlite import SQLiteOrganizationLookupView
+
+if TYPE_CHECKING:
+    from api.settings import Settings
+    from projections.interface import OrganizationLookupView
+
+
+@dataclass
+class Services:
+    registry: OrganizationRegistry
+    view: OrganizationLookupView
+    supervisor: ProjectionSupervisor | None
+
+    def close(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.stop()
+        self.view.datastore.close()  # type: ignore[attr-defined]
+        self.registry.close()
+
+
+def _is_postgres(env: dict[str, str]) -> bool:
+    return env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+
+
+def _conninfo(env: dict[str, str]) -> dict[str, str]:
+    return {
+        "dbname": env["POSTGRES_DBNAME"],
+        "host": env["POSTGRES_HOST"],
+        "port": env["POSTGRES_PORT"],
+        "user": env["POSTGRES_USER"],
+        "password": env["POSTGRES_PASSWORD"],
+    }
+
+
+def ensure_schema(env: dict[str, str]) -> None:
+    """Create the configured PostgreSQL schema if it does not exist yet."""
+    if _is_postgres(env) and env.get("POSTGRES_SCHEMA"):
+        with psycopg.connect(**_conninfo(env), autocommit=True) as conn:
+            conn.execute(
+                SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(env["POSTGRES_SCHEMA"]))
+            )
+
+
+def construct_view(env: dict[str, str]) -> OrganizationLookupView:
+    factory = InfrastructureFactory.construct(Environment(OrganizationLookupProjection.name, env))
+    if _is_postgres(env):
+        return factory.tracking_recorder(PostgresOrganizationLookupView)  # type: ignore[arg-type]
+    return factory.tracking_recorder(SQLiteOrganizationLookupView)  # type: ignore[arg-type]
+
+
+def leader_lock(env: dict[str, str], name: str) -> LeaderLock:
+    if _is_postgres(env):
+        key = f"tenant-registry/{env.get('POSTGRES_SCHEMA') or 'public'}/{name}"
+        return PostgresLeaderLock(_conninfo(env), key)
+    return FileLeaderLock(f"{env['SQLITE_DBNAME']}.{name}.lock")
+
+
+def bootstrap(settings: Settings, *, run_projections: bool | None = None) -> Services:
+    env = settings.registry_env()
+    ensure_schema(env)
+    registry = OrganizationRegistry(env)
+    view = construct_view(env)
+    supervisor = None
+    if settings.run_projections if run_projections is None else run_projections:
+        projection = OrganizationLookupProjection(view)
+        supervisor = ProjectionSupervisor(
+            projection, registry, leader_lock(env, projection.name), env
+        )
+        registry.on_recorded.append(supervisor.wake)
+        supervisor.start()
+    return Services(registry, view, supervisor)

@@ -1,0 +1,76 @@
+"""Settings: read once from the environment, turned into the event store's configuration."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./tenant-registry.db"
+
+
+class Settings(BaseSettings):
+    """Configuration from ``REGISTRY_*`` environment variables (see README)."""
+
+    model_config = SettingsConfigDict(env_prefix="REGISTRY_", env_ignore_empty=True, extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    admin_token: SecretStr | None = None
+    reserved_slugs: str | None = None
+    max_body_bytes: int = 64 * 1024
+    consistency_timeout: float = 10.0
+    run_projections: bool = True
+    log_level: str = "info"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, url: str) -> str:
+        store_env(url)  # Raises ValueError for an unusable URL.
+        return url
+
+    @field_validator("admin_token")
+    @classmethod
+    def _strong_token(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value()) < 16:
+            msg = "REGISTRY_ADMIN_TOKEN must be at least 16 characters"
+            raise ValueError(msg)
+        return token
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgresql://", "postgres://"))
+
+    def registry_env(self) -> dict[str, str]:
+        """The eventsourcing library's environment for the registry and its read models."""
+        env = store_env(self.database_url)
+        if self.reserved_slugs is not None:
+            env["RESERVED_SLUGS"] = self.reserved_slugs
+        return env
+
+
+def store_env(url: str) -> dict[str, str]:
+    """``sqlite:///path`` or ``postgresql://user:pass@host:port/db[?schema=name]``."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        path = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path)
+        if not path or parts.netloc:
+            msg = "a SQLite URL looks like sqlite:///relative/path.db or sqlite:////absolute.db"
+            raise ValueError(msg)
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
+    if parts.scheme in ("postgresql", "postgres"):
+        if not parts.hostname or not parts.path.strip("/"):
+            msg = "a PostgreSQL URL looks like postgresql://user:password@host:5432/dbname"
+            raise ValueError(msg)
+        schema = parse_qs(parts.query).get("schema", [""])[0]
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": unquote(parts.path.strip("/")),
+            "POSTGRES_HOST": parts.hostname,
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or ""),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_SCHEMA": schema,
+        }
+    msg = f"unsupported database URL scheme {parts.scheme!r}: use sqlite:/// or postgresql://"
+    raise ValueError(msg)

@@ -1,0 +1,112 @@
+"""The lookup read model's interface, shared by its SQLite and PostgreSQL implementations."""
+
+from __future__ import annotations
+
+import threading
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.persistence import TrackingRecorder
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from uuid import UUID
+
+    from eventsourcing.persistence import Tracking
+
+APPLICATION_NAME = "OrganizationRegistry"
+REMOTE_POLL_SECONDS = 0.005
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    limit: int = 20
+    status: str | None = None
+    """``None`` lists every organization that is not archived."""
+    q: str | None = None
+    """Case-insensitive prefix of the name or the slug."""
+    external_id: str | None = None
+    after: tuple[datetime, UUID] | None = None
+    """Keyset cursor: list what comes after this (created_at, id), newest first."""
+
+
+class PositionSignal:
+    """Wakes requests waiting for the read model to reach a position.
+
+    A projection running in this process wakes waiters the moment it commits; when
+    the projection runs in another process, waiters poll the tracking table.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._position = 0
+
+    def advanced(self, position: int) -> None:
+        with self._condition:
+            if position > self._position:
+                self._position = position
+                self._condition.notify_all()
+
+    def wait(self, position: int, timeout: float, read_position: Any) -> bool:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._position >= position:
+                return True
+            self.advanced(read_position() or 0)
+            remaining = deadline - time.monotonic()
+            if self._position >= position or remaining <= 0:
+                return self._position >= position
+            with self._condition:
+                self._condition.wait_for(
+                    lambda: self._position >= position, min(remaining, REMOTE_POLL_SECONDS)
+                )
+
+
+class OrganizationLookupView(TrackingRecorder, ABC):
+    """Organizations by id, slug and external id; listing; slug availability."""
+
+    table = "organization_lookup"
+    position_signal: PositionSignal
+
+    @abstractmethod
+    def insert_organization(self, details: dict[str, Any], tracking: Tracking) -> None:
+        """Add a new organization's row and record ``tracking``, in one transaction."""
+
+    @abstractmethod
+    def update_organization(
+        self,
+        org_id: UUID,
+        changes: dict[str, Any],
+        version: int,
+        updated_at: datetime,
+        tracking: Tracking,
+    ) -> None:
+        """Apply ``changes`` to an organization's row and record ``tracking``, in one transaction."""
+
+    @abstractmethod
+    def get_organization(self, org_id: UUID) -> dict[str, Any] | None:
+        """The organization with this id, or ``None``."""
+
+    @abstractmethod
+    def find_organization(
+        self, *, slug: str | None = None, external_id: str | None = None
+    ) -> dict[str, Any] | None:
+        """The organization holding this slug or external id, or ``None``."""
+
+    @abstractmethod
+    def list_organizations(self, query: ListQuery) -> list[dict[str, Any]]:
+        """A page of organizations, newest first."""
+
+    def track(self, tracking: Tracking) -> None:
+        """Record a position whose event changes no row."""
+        self.insert_tracking(tracking)
+        self.position_signal.advanced(tracking.notification_id)
+
+    def position(self) -> int:
+        return self.max_tracking_id(APPLICATION_NAME) or 0
+
+    def wait_for_position(self, position: int, timeout: float) -> bool:
+        """Block until the read model includes ``position``; ``False`` on timeout."""
+        return self.position_signal.wait(position, timeout, self.position)

@@ -1,0 +1,48 @@
+"""OrganizationLookupProjection: folds organization events into the lookup read model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.dispatch import singledispatchmethod
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+from eventsourcing.utils import get_topic
+
+from domain.organization import Organization, organization_details
+from projections.interface import OrganizationLookupView
+
+ORGANIZATION_EVENTS = (
+    Organization.Created,
+    Organization.Renamed,
+    Organization.SlugChanged,
+    Organization.SettingsUpdated,
+    Organization.ProfileUpdated,
+    Organization.MetadataUpdated,
+    Organization.ExternalIdChanged,
+    Organization.StatusChanged,
+)
+
+
+class OrganizationLookupProjection(Projection[OrganizationLookupView]):
+    name = "organization_lookup"
+    topics = tuple(get_topic(cls) for cls in ORGANIZATION_EVENTS)
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.track(tracking)
+
+    @process_event.register(Organization.Created)
+    def organization_created(self, event: Organization.Created, tracking: Tracking) -> None:
+        details = organization_details(
+            event.originator_id, event.changes(), event.originator_version, event.timestamp,
+            event.timestamp,
+        )
+        self.view.insert_organization(details, tracking)
+
+    @process_event.register(Organization.Event)
+    def organization_changed(self, event: Organization.Event, tracking: Tracking) -> None:
+        self.view.update_organization(
+            event.originator_id, event.changes(), event.originator_version, event.timestamp,
+            tracking,
+        )

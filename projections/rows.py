@@ -1,0 +1,42 @@
+"""How an organization is laid out in a read-model row, the same on every store."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from domain.organization import STATE_FIELDS, organization_details
+
+
+def doc_of(state: dict[str, Any]) -> dict[str, Any]:
+    return {f: state.get(f) for f in STATE_FIELDS}
+
+
+def details_of(
+    org_id: Any, doc: dict[str, Any], version: int, created_at: datetime, updated_at: datetime
+) -> dict[str, Any]:
+    return organization_details(UUID(str(org_id)), doc, version, created_at, updated_at)
+
+
+def like_prefix(text: str) -> str:
+    """A LIKE pattern matching ``text`` literally as a prefix (escape character ``\\``)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.casefold() + "%"
+
+
+def encode_cursor(created_at: datetime, org_id: UUID) -> str:
+    raw = json.dumps([created_at.isoformat(), str(org_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    """Raise ``ValueError`` for a cursor this service did not issue."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created_at, org_id = json.loads(raw)
+        return datetime.fromisoformat(created_at), UUID(org_id)
+    except (ValueError, TypeError) as e:
+        raise ValueError("invalid cursor") from e

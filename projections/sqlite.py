@@ -1,0 +1,160 @@
+"""The lookup read model in the embedded SQLite store."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+
+from projections.interface import OrganizationLookupView, PositionSignal
+from projections.rows import details_of, doc_of, like_prefix
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from eventsourcing.persistence import Tracking
+    from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore
+
+    from projections.interface import ListQuery
+
+COLUMNS = "id, slug, external_id, name_folded, status, version, created_at, updated_at, doc"
+
+
+def _time(value: datetime) -> str:
+    # Fixed-width UTC text sorts in time order.
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupView):
+    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        # Each read model keeps its own tracking table, so several can share one file.
+        self.insert_tracking_statement = self._own_tracking(self.insert_tracking_statement)
+        self.select_max_tracking_id_statement = self._own_tracking(
+            self.select_max_tracking_id_statement
+        )
+        self.position_signal = PositionSignal()
+
+    def _own_tracking(self, statement: str) -> str:
+        return re.sub(r"\btracking\b", f"{self.table}_tracking", statement)
+
+    def construct_create_table_statements(self) -> list[str]:
+        t = self.table
+        return [
+            *(self._own_tracking(s) for s in super().construct_create_table_statements()),
+            f"CREATE TABLE IF NOT EXISTS {t} ("
+            "id TEXT PRIMARY KEY, slug TEXT NOT NULL, external_id TEXT, "
+            "name_folded TEXT NOT NULL, status TEXT NOT NULL, version INTEGER NOT NULL, "
+            "created_at TEXT NOT NULL, updated_at TEXT NOT NULL, doc TEXT NOT NULL)",
+            f"CREATE INDEX IF NOT EXISTS {t}_slug ON {t} (slug)",
+            f"CREATE INDEX IF NOT EXISTS {t}_external_id ON {t} (external_id)",
+            f"CREATE INDEX IF NOT EXISTS {t}_created ON {t} (created_at DESC, id DESC)",
+        ]
+
+    def insert_organization(self, details: dict[str, Any], tracking: Tracking) -> None:
+        doc = doc_of(details)
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                f"INSERT INTO {self.table} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    str(details["id"]),
+                    doc["slug"],
+                    doc["external_id"],
+                    doc["name"].casefold(),
+                    doc["status"],
+                    details["version"],
+                    _time(details["created_at"]),
+                    _time(details["updated_at"]),
+                    json.dumps(doc),
+                ),
+            )
+            self._insert_tracking(c, tracking)
+        self.position_signal.advanced(tracking.notification_id)
+
+    def update_organization(
+        self,
+        org_id: UUID,
+        changes: dict[str, Any],
+        version: int,
+        updated_at: datetime,
+        tracking: Tracking,
+    ) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(f"SELECT doc FROM {self.table} WHERE id = ?", (str(org_id),))
+            row = c.fetchone()
+            if row is None:
+                msg = f"read model has no row for organization {org_id}"
+                raise LookupError(msg)
+            doc = {**json.loads(row["doc"]), **changes}
+            c.execute(
+                f"UPDATE {self.table} SET slug = ?, external_id = ?, name_folded = ?, "
+                "status = ?, version = ?, updated_at = ?, doc = ? WHERE id = ?",
+                (
+                    doc["slug"],
+                    doc["external_id"],
+                    doc["name"].casefold(),
+                    doc["status"],
+                    version,
+                    _time(updated_at),
+                    json.dumps(doc),
+                    str(org_id),
+                ),
+            )
+            self._insert_tracking(c, tracking)
+        self.position_signal.advanced(tracking.notification_id)
+
+    def get_organization(self, org_id: UUID) -> dict[str, Any] | None:
+        return self._one("id = ?", str(org_id))
+
+    def find_organization(
+        self, *, slug: str | None = None, external_id: str | None = None
+    ) -> dict[str, Any] | None:
+        if slug is not None:
+            return self._one("slug = ?", slug)
+        return self._one("external_id = ?", external_id)
+
+    def list_organizations(self, query: ListQuery) -> list[dict[str, Any]]:
+        where, params = [], []
+        if query.status is None:
+            where.append("status != 'archived'")
+        else:
+            where.append("status = ?")
+            params.append(query.status)
+        if query.q:
+            where.append("(name_folded LIKE ? ESCAPE '\\' OR slug LIKE ? ESCAPE '\\')")
+            params += [like_prefix(query.q)] * 2
+        if query.external_id is not None:
+            where.append("external_id = ?")
+            params.append(query.external_id)
+        if query.after is not None:
+            where.append("(created_at, id) < (?, ?)")
+            params += [_time(query.after[0]), str(query.after[1])]
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT {COLUMNS} FROM {self.table} WHERE {' AND '.join(where)} "
+                "ORDER BY created_at DESC, id DESC LIMIT ?",
+                (*params, query.limit),
+            )
+            return [self._details(row) for row in c.fetchall()]
+
+    def _one(self, condition: str, value: Any) -> dict[str, Any] | None:
+        with self.datastore.transaction(commit=False) as c:
+            row = self._fetch_one(c, condition, value)
+        return None if row is None else self._details(row)
+
+    def _fetch_one(self, c: SQLiteCursor, condition: str, value: Any) -> Any:
+        c.execute(f"SELECT {COLUMNS} FROM {self.table} WHERE {condition} LIMIT 1", (value,))
+        return c.fetchone()
+
+    @staticmethod
+    def _details(row: Any) -> dict[str, Any]:
+        return details_of(
+            row["id"],
+            json.loads(row["doc"]),
+            row["version"],
+            datetime.fromisoformat(row["created_at"]),
+            datetime.fromisoformat(row["updated_at"]),
+        )

@@ -28,6 +28,14 @@ class Services:
     view: OrganizationLookupView
     supervisor: ProjectionSupervisor | None
 
+    def lag(self, limit: int = 10_000) -> tuple[int, int]:
+        """The read model's position, and how many of its events the store has beyond it."""
+        position = self.view.position()
+        beyond = self.registry.recorder.select_notifications(
+            start=position + 1, limit=limit, topics=OrganizationLookupProjection.topics
+        )
+        return position, len(beyond)
+
     def close(self) -> None:
         if self.supervisor is not None:
             self.supervisor.stop()

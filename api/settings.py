@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     consistency_timeout: float = 10.0
     run_projections: bool = True
+    ready_max_lag: int = 100
     log_level: str = "info"
 
     @field_validator("database_url")

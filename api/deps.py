@@ -1,0 +1,78 @@
+"""Dependencies: the services built by the lifespan, credentials, and common parameters."""
+
+from __future__ import annotations
+
+import hmac
+import re
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, Header, Request
+
+from api.errors import InvalidQueryError, UnauthorizedError
+from api.settings import Settings
+from domain.context import actor_cvar, admin_actor
+from domain.errors import OrganizationNotFoundError
+from domain.registry import OrganizationRegistry
+from projections.interface import OrganizationLookupView
+
+
+def get_registry(request: Request) -> OrganizationRegistry:
+    registry: OrganizationRegistry = request.app.state.services.registry
+    return registry
+
+
+def get_view(request: Request) -> OrganizationLookupView:
+    view: OrganizationLookupView = request.app.state.services.view
+    return view
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+RegistryDep = Annotated[OrganizationRegistry, Depends(get_registry)]
+ViewDep = Annotated[OrganizationLookupView, Depends(get_view)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def require_admin(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> None:
+    """Accept only the admin token; record the admin as the actor of what follows.
+
+    ``async`` so the actor is set in the request's own context, which the route's
+    worker thread inherits.
+    """
+    scheme, _, token = (authorization or "").partition(" ")
+    expected: bytes = request.app.state.admin_token
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+        raise UnauthorizedError
+    actor_cvar.set(admin_actor())
+
+
+def organization_id(org_id: str) -> UUID:
+    """A malformed id is an organization that does not exist (404, not 400)."""
+    try:
+        return UUID(org_id)
+    except ValueError:
+        raise OrganizationNotFoundError(org_id) from None
+
+
+_IF_MATCH = re.compile(r'\s*(?:W/)?"?(\d{1,18})"?\s*')
+
+
+def expected_version(if_match: Annotated[str | None, Header()] = None) -> int | None:
+    """The version an ``If-Match: "<version>"`` header requires (``*`` requires none)."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    match = _IF_MATCH.fullmatch(if_match)
+    if match is None:
+        raise InvalidQueryError("If-Match", 'must be an ETag such as "3"')
+    return int(match[1])
+
+
+AdminDep = Depends(require_admin)
+OrganizationIdDep = Annotated[UUID, Depends(organization_id)]
+ExpectedVersionDep = Annotated[int | None, Depends(expected_version)]

@@ -1,0 +1,140 @@
+"""Every error leaves the API in one shape: {"message", "code", "details"}."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic.alias_generators import to_camel
+from starlette.exceptions import HTTPException
+
+from domain.context import current_request_id
+from domain.errors import (
+    ConcurrentUpdateError,
+    ExternalIdTakenError,
+    OrganizationNotFoundError,
+    SlugTakenError,
+    ValidationError,
+    VersionConflictError,
+)
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI, Request
+
+log = logging.getLogger("tenant_registry.api")
+
+
+class UnauthorizedError(Exception):
+    """No credentials, or credentials this service does not accept."""
+
+
+class InvalidQueryError(Exception):
+    """A query parameter is wrong in a way its type cannot say."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def error_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None
+) -> JSONResponse:
+    body = {"message": message, "code": code, "details": details or {}}
+    return JSONResponse(body, status_code=status)
+
+
+def _field(path: str) -> str:
+    head, _, rest = path.partition(".")
+    return to_camel(head) + (f".{rest}" if rest else "")
+
+
+def validation_response(fields: list[dict[str, str]]) -> JSONResponse:
+    return error_response(400, "VALIDATION_ERROR", "Validation failed", {"fields": fields})
+
+
+def _request_validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    fields = []
+    for error in exc.errors():
+        location = [str(p) for p in error["loc"][1:]]
+        if error["type"] == "json_invalid":
+            fields.append({"field": "body", "message": "malformed JSON"})
+            continue
+        field = ".".join(location) or str(error["loc"][0])
+        fields.append({"field": field, "message": str(error["msg"])})
+    return validation_response(fields)
+
+
+def _domain_validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ValidationError)
+    return validation_response(
+        [{"field": _field(p.field), "message": p.message} for p in exc.problems]
+    )
+
+
+def _invalid_query(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidQueryError)
+    return validation_response([{"field": exc.field, "message": str(exc)}])
+
+
+def _simple(status: int, code: str, message: str) -> Any:
+    def handler(_: Request, exc: Exception) -> JSONResponse:
+        return error_response(status, code, message)
+
+    return handler
+
+
+def _version_conflict(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, VersionConflictError)
+    return error_response(
+        412,
+        "VERSION_CONFLICT",
+        "The organization has changed since the version given in If-Match",
+        {"currentVersion": exc.current_version},
+    )
+
+
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
+
+
+def _http(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+    return error_response(exc.status_code, code, str(exc.detail))
+
+
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error(
+        "unexpected error on %s %s (request %s)",
+        request.method,
+        request.url.path,
+        current_request_id(),
+        exc_info=exc,
+    )
+    return error_response(500, "INTERNAL_ERROR", "Internal error; quote the X-Request-Id header")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    handlers: dict[type[Exception], Any] = {
+        RequestValidationError: _request_validation,
+        ValidationError: _domain_validation,
+        InvalidQueryError: _invalid_query,
+        OrganizationNotFoundError: _simple(
+            404, "ORGANIZATION_NOT_FOUND", "Organization not found"
+        ),
+        SlugTakenError: _simple(400, "DUPLICATE_SLUG", "Slug is already taken"),
+        ExternalIdTakenError: _simple(
+            400, "DUPLICATE_ORGANIZATION", "An organization with this externalId already exists"
+        ),
+        UnauthorizedError: _simple(401, "UNAUTHORIZED", "Missing or invalid credentials"),
+        VersionConflictError: _version_conflict,
+        ConcurrentUpdateError: _simple(
+            409, "CONFLICT", "The organization kept changing concurrently; retry"
+        ),
+        HTTPException: _http,
+        Exception: _unexpected,
+    }
+    for exc_class, handler in handlers.items():
+        app.add_exception_handler(exc_class, handler)

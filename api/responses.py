@@ -1,0 +1,31 @@
+"""Turns a command's result into its HTTP response, once the read models include it."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from api.schemas import OrganizationEnvelope, OrganizationPublic
+
+if TYPE_CHECKING:
+    from fastapi import Response
+
+    from domain.commands import Written
+    from projections.interface import OrganizationLookupView
+
+log = logging.getLogger("tenant_registry.api")
+
+
+def organization_response(details: dict[str, Any], response: Response) -> OrganizationEnvelope:
+    response.headers["ETag"] = f'"{details["version"]}"'
+    return OrganizationEnvelope(organization=OrganizationPublic.of(details))
+
+
+def written_response(
+    written: Written, view: OrganizationLookupView, timeout: float, response: Response
+) -> OrganizationEnvelope:
+    """Wait until reads see this write (read-your-writes), then answer with its result."""
+    if written.position is not None and not view.wait_for_position(written.position, timeout):
+        log.warning("read model did not reach position %s in %ss", written.position, timeout)
+        response.headers["X-Read-Your-Writes"] = "timeout"
+    return organization_response(written.organization, response)

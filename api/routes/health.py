@@ -1,0 +1,40 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from api.errors import error_response
+from api.schemas import ErrorBody, Health
+
+if TYPE_CHECKING:
+    from api.bootstrap import Services
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="The process is alive")
+def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    summary="The database answers and the read models are caught up",
+    response_model=Health,
+    responses={503: {"model": ErrorBody}},
+)
+def readyz(request: Request) -> Health | JSONResponse:
+    services: Services = request.app.state.services
+    try:
+        position, lag = services.lag()
+    except Exception as error:
+        return error_response(503, "NOT_READY", "Database unreachable", {"error": type(error).__name__})
+    if lag > request.app.state.settings.ready_max_lag:
+        return error_response(
+            503, "NOT_READY", "Read models are behind the event store", {"position": position, "lag": lag}
+        )
+    return Health(status="ready", position=position, lag=lag)

@@ -1,0 +1,132 @@
+"""Organization endpoints: thin adapters between HTTP and the registry or its read model."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from api.deps import (
+    AdminDep,
+    ExpectedVersionDep,
+    OrganizationIdDep,
+    RegistryDep,
+    SettingsDep,
+    ViewDep,
+)
+from api.queries import find_organization, list_page, slug_availability
+from api.responses import organization_response, written_response
+from api.schemas import (
+    ErrorBody,
+    OrganizationCreate,
+    OrganizationEnvelope,
+    OrganizationsPage,
+    OrganizationUpdate,
+    SlugAvailability,
+    Status,
+)
+from domain.errors import OrganizationNotFoundError
+
+PREFIX = "/api/v1/organizations"
+ERRORS = {
+    code: {"model": ErrorBody}
+    for code in (400, 401, 404, 409, 412, 413, 500)
+}
+
+router = APIRouter(prefix=PREFIX, tags=["organizations"], responses=ERRORS)  # type: ignore[arg-type]
+admin = APIRouter(prefix=PREFIX, tags=["organizations"], dependencies=[AdminDep], responses=ERRORS)  # type: ignore[arg-type]
+
+
+@admin.post("", status_code=201, summary="Create an organization")
+def create_organization(
+    body: OrganizationCreate,
+    registry: RegistryDep,
+    view: ViewDep,
+    settings: SettingsDep,
+    response: Response,
+) -> OrganizationEnvelope:
+    written = registry.create(body.to_command())
+    response.headers["Location"] = f"{PREFIX}/{written.organization['id']}"
+    return written_response(written, view, settings.consistency_timeout, response)
+
+
+@admin.get("", summary="List organizations, newest first")
+def list_organizations(
+    view: ViewDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    status: Status | None = None,
+    q: Annotated[str | None, Query(max_length=256)] = None,
+    external_id: Annotated[str | None, Query(alias="externalId", max_length=255)] = None,
+) -> OrganizationsPage:
+    return list_page(view, limit, cursor, status, q, external_id)
+
+
+@admin.get("/lookup", summary="Find an organization by slug or external id")
+def lookup_organization(
+    view: ViewDep,
+    response: Response,
+    slug: Annotated[str | None, Query(max_length=256)] = None,
+    external_id: Annotated[str | None, Query(alias="externalId", max_length=255)] = None,
+    stytch_org_id: Annotated[str | None, Query(alias="stytchOrgId", max_length=255)] = None,
+) -> OrganizationEnvelope:
+    details = find_organization(view, slug, external_id or stytch_org_id)
+    return organization_response(details, response)
+
+
+@router.get("/slug/availability", summary="Whether a slug can be claimed (no auth needed)")
+def check_slug_availability(
+    registry: RegistryDep, view: ViewDep, slug: Annotated[str, Query(max_length=256)]
+) -> SlugAvailability:
+    return slug_availability(view, registry.reserved_slugs, slug)
+
+
+@admin.get("/{org_id}", summary="Get an organization")
+def get_organization(
+    org_id: OrganizationIdDep, view: ViewDep, response: Response
+) -> OrganizationEnvelope:
+    details = view.get_organization(org_id)
+    if details is None:
+        raise OrganizationNotFoundError(org_id)
+    return organization_response(details, response)
+
+
+@admin.put("/{org_id}", summary="Update the given fields; settings and metadata replaced whole")
+def replace_organization_fields(
+    org_id: OrganizationIdDep,
+    body: OrganizationUpdate,
+    version: ExpectedVersionDep,
+    registry: RegistryDep,
+    view: ViewDep,
+    settings: SettingsDep,
+    response: Response,
+) -> OrganizationEnvelope:
+    written = registry.update(org_id, body.to_changes(merge=False), version)
+    return written_response(written, view, settings.consistency_timeout, response)
+
+
+@admin.patch("/{org_id}", summary="Update the given fields; settings and metadata merged (RFC 7396)")
+def patch_organization(
+    org_id: OrganizationIdDep,
+    body: OrganizationUpdate,
+    version: ExpectedVersionDep,
+    registry: RegistryDep,
+    view: ViewDep,
+    settings: SettingsDep,
+    response: Response,
+) -> OrganizationEnvelope:
+    written = registry.update(org_id, body.to_changes(merge=True), version)
+    return written_response(written, view, settings.consistency_timeout, response)
+
+
+@admin.delete("/{org_id}", summary="Archive an organization (nothing is erased)")
+def archive_organization(
+    org_id: OrganizationIdDep,
+    version: ExpectedVersionDep,
+    registry: RegistryDep,
+    view: ViewDep,
+    settings: SettingsDep,
+    response: Response,
+) -> OrganizationEnvelope:
+    written = registry.archive(org_id, version)
+    return written_response(written, view, settings.consistency_timeout, response)

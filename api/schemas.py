@@ -1,0 +1,161 @@
+"""Request and response bodies: camelCase JSON, each field typed; the domain checks the rules."""
+
+from __future__ import annotations
+
+from datetime import datetime  # noqa: TC003 - pydantic needs it at runtime
+from typing import Any, Literal
+from uuid import UUID  # noqa: TC003 - pydantic needs it at runtime
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+
+from domain.commands import UNSET, NewOrganization, OrganizationChanges
+from domain.rules import PROFILE_FIELDS
+
+Status = Literal["active", "suspended", "archived"]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, populate_by_name=False, strict=True
+    )
+
+
+class _OrganizationFields(_Request):
+    external_id: str | None = None
+    stytch_org_id: str | None = Field(default=None, description="Alias of externalId (seed 003).")
+    country_code: str | None = None
+    settings: dict[str, Any] | None = None
+    domain: str | None = None
+    support_email: str | None = None
+    support_phone: str | None = None
+    logo_url: str | None = None
+    favicon_url: str | None = None
+    primary_color: str | None = None
+    contrast_color: str | None = None
+    reference: str | None = None
+    reference_origin: str | None = None
+    metadata: dict[str, str] | None = None
+
+    @model_validator(mode="after")
+    def _one_external_id(self) -> _OrganizationFields:
+        given = {"externalId", "stytchOrgId"} & {to_camel(f) for f in self.model_fields_set}
+        if len(given) == 2 and self.external_id != self.stytch_org_id:
+            msg = "externalId and stytchOrgId are the same field; give one"
+            raise ValueError(msg)
+        return self
+
+    def _given(self) -> set[str]:
+        given = set(self.model_fields_set)
+        if "stytch_org_id" in given:
+            given = (given - {"stytch_org_id"}) | {"external_id"}
+        return given
+
+    def _external_id(self) -> str | None:
+        return self.external_id if "external_id" in self.model_fields_set else self.stytch_org_id
+
+    def _profile(self) -> dict[str, Any]:
+        return {f: getattr(self, f) for f in PROFILE_FIELDS if f in self.model_fields_set}
+
+
+class OrganizationCreate(_OrganizationFields):
+    name: str
+    slug: str
+
+    def to_command(self) -> NewOrganization:
+        return NewOrganization(
+            name=self.name,
+            slug=self.slug,
+            external_id=self._external_id(),
+            settings=self.settings,
+            profile=self._profile(),
+            metadata=self.metadata,
+        )
+
+
+class OrganizationUpdate(_OrganizationFields):
+    """Every field optional: only those present in the body change."""
+
+    name: str | None = None
+    slug: str | None = None
+    status: Status | None = None
+    status_reason: str | None = None
+
+    def to_changes(self, *, merge: bool) -> OrganizationChanges:
+        given = self._given()
+
+        def value(field: str, current: Any) -> Any:
+            return current if field in given else UNSET
+
+        return OrganizationChanges(
+            name=value("name", self.name),
+            slug=value("slug", self.slug),
+            external_id=value("external_id", self._external_id()),
+            settings=value("settings", self.settings),
+            metadata=value("metadata", self.metadata),
+            profile=self._profile(),
+            status=value("status", self.status),
+            status_reason=value("status_reason", self.status_reason),
+            merge=merge,
+        )
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class OrganizationPublic(_Response):
+    id: UUID
+    name: str
+    slug: str
+    external_id: str | None
+    stytch_org_id: str | None
+    country_code: str | None
+    status: Status
+    status_reason: str | None
+    settings: dict[str, Any]
+    domain: str | None
+    support_email: str | None
+    support_phone: str | None
+    logo_url: str | None
+    favicon_url: str | None
+    primary_color: str | None
+    contrast_color: str | None
+    reference: str | None
+    reference_origin: str | None
+    metadata: dict[str, str]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, details: dict[str, Any]) -> OrganizationPublic:
+        return cls(**details, stytch_org_id=details["external_id"])
+
+
+class OrganizationEnvelope(_Response):
+    organization: OrganizationPublic
+
+
+class OrganizationsPage(_Response):
+    organizations: list[OrganizationPublic]
+    next_cursor: str | None
+
+
+class SlugAvailability(_Response):
+    slug: str
+    available: bool
+    reason: Literal["taken", "reserved", "invalid"] | None
+    message: str
+
+
+class ErrorBody(_Response):
+    message: str
+    code: str
+    details: dict[str, Any]
+
+
+class Health(_Response):
+    status: str
+    position: int | None = None
+    lag: int | None = None

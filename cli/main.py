@@ -1,0 +1,135 @@
+"""The ``tenant-registry`` command: serve the API, run projections, read an organization's history."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import secrets
+import signal
+import sys
+import threading
+from typing import Any
+from uuid import UUID
+
+from pydantic import ValidationError as SettingsError
+
+from api.settings import Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except SettingsError as e:
+        raise SystemExit(f"tenant-registry: invalid configuration:\n{e}") from None
+
+
+def serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    settings = _settings()
+    if settings.admin_token is None:
+        token = secrets.token_urlsafe(32)
+        os.environ["REGISTRY_ADMIN_TOKEN"] = token  # Shared with every worker process.
+        print(
+            "REGISTRY_ADMIN_TOKEN is not set: generated an admin token for this run "
+            f"(shown once, not stored):\n  {token}",
+            flush=True,
+        )
+    if args.no_projections:
+        os.environ["REGISTRY_RUN_PROJECTIONS"] = "false"
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=settings.log_level,
+        access_log=args.access_log,
+    )
+
+
+def project(_: argparse.Namespace) -> None:
+    from api.bootstrap import bootstrap
+
+    settings = _settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    services = bootstrap(settings, run_projections=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print("projecting; Ctrl-C to stop", file=sys.stderr, flush=True)
+    stop.wait()
+    services.close()
+
+
+def _change_text(changes: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={json.dumps(v, sort_keys=True)}" for k, v in changes.items())
+
+
+def history(args: argparse.Namespace) -> None:
+    from domain.errors import OrganizationNotFoundError
+    from domain.registry import OrganizationRegistry
+
+    registry = OrganizationRegistry(_settings().registry_env())
+    try:
+        try:
+            org_id = UUID(args.org)
+        except ValueError:
+            org_id = registry.find_by_slug(args.org)
+        events = registry.history(org_id)
+    except OrganizationNotFoundError:
+        raise SystemExit(f"tenant-registry: no organization {args.org!r}") from None
+    finally:
+        registry.close()
+    for e in events:
+        row = {
+            "version": e.originator_version,
+            "occurredAt": e.timestamp.isoformat(),
+            "type": type(e).__name__,
+            "actor": e.actor,
+            "requestId": e.request_id,
+            "changes": e.changes(),
+        }
+        if args.json:
+            print(json.dumps(row, sort_keys=True))
+        else:
+            actor = e.actor.get("type", "?") + (f":{e.actor['id']}" if "id" in e.actor else "")
+            print(f"{row['version']:>5}  {row['occurredAt']}  {row['type']:<18} {actor:<14} {_change_text(row['changes'])}")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="tenant-registry",
+        description="Event-sourced tenant registry. Configure with REGISTRY_* environment "
+        "variables (REGISTRY_DATABASE_URL, REGISTRY_ADMIN_TOKEN, ...; see README).",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="serve the REST API (with the projections, by default)")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    s.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    s.add_argument(
+        "--no-projections",
+        action="store_true",
+        help="serve without running projections (another process runs `project`)",
+    )
+    s.add_argument("--access-log", action="store_true", help="log every request")
+    s.set_defaults(func=serve)
+    pr = sub.add_parser("project", help="run the projections alone, until stopped")
+    pr.set_defaults(func=project)
+    h = sub.add_parser("history", help="print an organization's events, oldest first")
+    h.add_argument("org", metavar="ORG", help="organization id or slug")
+    h.add_argument("--json", action="store_true", help="one JSON object per line")
+    h.set_defaults(func=history)
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""Stores for the tests: every behaviour runs on SQLite and on PostgreSQL.
+
+PostgreSQL runs when REGISTRY_TEST_POSTGRES_URL is set (each test gets its own
+schema); with REGISTRY_REQUIRE_POSTGRES=1 (as in CI) its absence is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import TYPE_CHECKING
+
+import psycopg
+import pytest
+from psycopg.sql import SQL, Identifier
+
+from api.bootstrap import bootstrap
+from api.settings import Settings, store_env
+from tests.helpers import ADMIN_TOKEN
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from api.bootstrap import Services
+
+POSTGRES_URL = os.environ.get("REGISTRY_TEST_POSTGRES_URL", "")
+REQUIRE_POSTGRES = os.environ.get("REGISTRY_REQUIRE_POSTGRES", "") == "1"
+
+
+def postgres_conninfo() -> dict[str, str]:
+    env = store_env(POSTGRES_URL)
+    return {
+        "dbname": env["POSTGRES_DBNAME"],
+        "host": env["POSTGRES_HOST"],
+        "port": env["POSTGRES_PORT"],
+        "user": env["POSTGRES_USER"],
+        "password": env["POSTGRES_PASSWORD"],
+    }
+
+
+def _postgres_schema_url() -> Iterator[str]:
+    if not POSTGRES_URL:
+        if REQUIRE_POSTGRES:
+            pytest.fail("REGISTRY_REQUIRE_POSTGRES=1 but REGISTRY_TEST_POSTGRES_URL is not set")
+        pytest.skip("REGISTRY_TEST_POSTGRES_URL is not set")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(**postgres_conninfo(), autocommit=True) as conn:
+        conn.execute(SQL("CREATE SCHEMA {}").format(Identifier(schema)))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{separator}schema={schema}"
+    with psycopg.connect(**postgres_conninfo(), autocommit=True) as conn:
+        conn.execute(SQL("DROP SCHEMA {} CASCADE").format(Identifier(schema)))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, empty store of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('store')}/registry.db"
+    else:
+        yield from _postgres_schema_url()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema, for behaviour that only PostgreSQL has."""
+    yield from _postgres_schema_url()
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def services(database_url: str) -> Iterator[Services]:
+    """The registry, its read model and a running projection, in this process."""
+    services = bootstrap(make_settings(database_url))
+    yield services
+    services.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from fastapi.exceptions import RequestValidationError
@@ -10,7 +9,6 @@ from fastapi.responses import JSONResponse
 from pydantic.alias_generators import to_camel
 from starlette.exceptions import HTTPException
 
-from domain.context import current_request_id
 from domain.errors import (
     ConcurrentUpdateError,
     ExternalIdTakenError,
@@ -22,9 +20,6 @@ from domain.errors import (
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request
-
-log = logging.getLogger("tenant_registry.api")
-
 
 class UnauthorizedError(Exception):
     """No credentials, or credentials this service does not accept."""
@@ -105,17 +100,6 @@ def _http(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, str(exc.detail))
 
 
-def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error(
-        "unexpected error on %s %s (request %s)",
-        request.method,
-        request.url.path,
-        current_request_id(),
-        exc_info=exc,
-    )
-    return error_response(500, "INTERNAL_ERROR", "Internal error; quote the X-Request-Id header")
-
-
 def install_error_handlers(app: FastAPI) -> None:
     handlers: dict[type[Exception], Any] = {
         RequestValidationError: _request_validation,
@@ -134,7 +118,6 @@ def install_error_handlers(app: FastAPI) -> None:
             409, "CONFLICT", "The organization kept changing concurrently; retry"
         ),
         HTTPException: _http,
-        Exception: _unexpected,
     }
     for exc_class, handler in handlers.items():
         app.add_exception_handler(exc_class, handler)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import uuid
 from typing import TYPE_CHECKING
@@ -12,11 +13,17 @@ from domain.context import request_id_cvar
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+log = logging.getLogger("tenant_registry.api")
+
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")
 
 
 class RequestIdMiddleware:
-    """Echo a well-formed client ``X-Request-Id`` or make one; events record it."""
+    """Echo a well-formed client ``X-Request-Id`` or make one; events record it.
+
+    It also turns any unexpected exception into a 500 ``INTERNAL_ERROR`` that carries
+    the request id, and logs the exception with that id.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -29,8 +36,12 @@ class RequestIdMiddleware:
         request_id = given if _CLIENT_ID.fullmatch(given) else uuid.uuid4().hex
         token = request_id_cvar.set(request_id)
 
+        started = False
+
         async def send_with_id(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 message.setdefault("headers", [])
                 message["headers"] = [
                     *message["headers"],
@@ -40,6 +51,13 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception(
+                "unexpected error on %s %s (request %s)", scope["method"], scope["path"], request_id
+            )
+            if started:
+                raise
+            await send_json(send_with_id, 500, _INTERNAL_ERROR)
         finally:
             request_id_cvar.reset(token)
 
@@ -83,22 +101,25 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "message": f"Request body is over {self.max_bytes} bytes",
-                "code": "PAYLOAD_TOO_LARGE",
-                "details": {"maxBytes": self.max_bytes},
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        error = {
+            "message": f"Request body is over {self.max_bytes} bytes",
+            "code": "PAYLOAD_TOO_LARGE",
+            "details": {"maxBytes": self.max_bytes},
+        }
+        await send_json(send, 413, error, close=True)
+
+
+_INTERNAL_ERROR = {
+    "message": "Internal error; quote the X-Request-Id header",
+    "code": "INTERNAL_ERROR",
+    "details": {},
+}
+
+
+async def send_json(send: Send, status: int, body: dict[str, object], *, close: bool = False) -> None:
+    raw = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": raw})

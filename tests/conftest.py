@@ -16,7 +16,7 @@ from psycopg.sql import SQL, Identifier
 
 from api.bootstrap import bootstrap
 from api.settings import Settings, store_env
-from tests.helpers import ADMIN_TOKEN
+from tests.helpers import ADMIN_TOKEN, Server
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -59,6 +59,25 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         yield f"sqlite:///{tmp_path_factory.mktemp('store')}/registry.db"
     else:
         yield from _postgres_schema_url()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A store of each kind shared by one test module (for servers that are slow to start)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('store')}/registry.db"
+    else:
+        yield from _postgres_schema_url()
+
+
+@pytest.fixture(scope="module")
+def server(module_database_url: str) -> Iterator[Server]:
+    """A real uvicorn server, with its projections, on a store of each kind."""
+    running = Server(module_database_url)
+    yield running
+    running.stop()
 
 
 @pytest.fixture

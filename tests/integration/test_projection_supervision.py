@@ -1,0 +1,62 @@
+"""One projector per database at a time; it takes over when the leader stops, and recovers
+from lost connections without a manual step."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import psycopg
+
+from api.bootstrap import bootstrap
+from domain.commands import NewOrganization
+from projections.runner import RUNNING, STANDBY
+from tests.conftest import make_settings, postgres_conninfo
+from tests.helpers import random_slug
+
+if TYPE_CHECKING:
+    from api.bootstrap import Services
+
+
+def eventually(condition: object, timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def create(services: Services) -> int:
+    written = services.registry.create(NewOrganization(name="Acme", slug=random_slug()))
+    return written.position or 0
+
+
+def test_exactly_one_process_runs_the_projection_and_another_takes_over(database_url: str) -> None:
+    first = bootstrap(make_settings(database_url))
+    assert eventually(lambda: first.supervisor.state == RUNNING)  # type: ignore[union-attr]
+    second = bootstrap(make_settings(database_url))
+    time.sleep(1.5)  # Longer than a standby's retry interval.
+    assert second.supervisor.state == STANDBY  # type: ignore[union-attr]
+
+    first.close()
+    assert eventually(lambda: second.supervisor.state == RUNNING)  # type: ignore[union-attr]
+    assert second.view.wait_for_position(create(second), 10)
+    second.close()
+
+
+def test_projection_recovers_after_its_database_connections_are_killed(postgres_url: str) -> None:
+    services = bootstrap(make_settings(postgres_url))
+    assert services.view.wait_for_position(create(services), 10)
+
+    with psycopg.connect(**postgres_conninfo(), autocommit=True) as admin:
+        killed = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()
+    assert killed is not None and killed[0] > 0
+
+    position = create(services)  # The registry's pool reconnects; the projector must too.
+    assert services.view.wait_for_position(position, 30)
+    assert services.supervisor is not None and services.supervisor.restarts >= 1
+    services.close()

@@ -1,0 +1,76 @@
+"""The tenant-registry command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from typing import TYPE_CHECKING
+
+import httpx
+
+from tests.helpers import ADMIN, Server, create_body, free_port
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def run_cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
+    env = {"REGISTRY_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args], env=env, capture_output=True, text=True, timeout=60,
+        check=False,
+    )
+
+
+def test_history_prints_events_oldest_first_by_slug(database_url: str) -> None:
+    server = Server(database_url)
+    body = create_body()
+    org = server.client.post("/api/v1/organizations", json=body, headers=ADMIN).json()["organization"]
+    server.client.patch(f"/api/v1/organizations/{org['id']}", json={"name": "Renamed Co"}, headers=ADMIN)
+    server.stop()
+
+    result = run_cli("history", body["slug"], "--json", database_url=database_url)
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["version"], r["type"]) for r in rows] == [(1, "Created"), (2, "Renamed")]
+    assert rows[1]["actor"] == {"type": "admin"}
+    assert rows[1]["changes"] == {"name": "Renamed Co"}
+
+
+def test_history_of_unknown_organization_fails_clearly(tmp_path: Path) -> None:
+    result = run_cli("history", "no-such-org", database_url=f"sqlite:///{tmp_path}/r.db")
+    assert result.returncode != 0
+    assert "no organization 'no-such-org'" in result.stderr
+
+
+def test_serve_without_admin_token_generates_and_prints_one(tmp_path: Path) -> None:
+    port = free_port()
+    env = {"REGISTRY_DATABASE_URL": f"sqlite:///{tmp_path}/r.db", "PATH": "/usr/bin:/bin"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(2)]
+        assert "generated an admin token" in lines[0]
+        token = lines[1].strip()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/api/v1/organizations",
+                                     headers={"Authorization": f"Bearer {token}"})
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert response.status_code == 200
+    finally:
+        process.terminate()
+        process.wait(15)
+
+
+def test_invalid_database_url_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_cli("history", "x", database_url="mysql://nope")
+    assert result.returncode != 0
+    assert "unsupported database URL scheme" in result.stderr

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from eventsourcing.persistence import InfrastructureFactory
@@ -11,6 +11,7 @@ from eventsourcing.utils import Environment
 from psycopg.sql import SQL, Identifier
 
 from domain.registry import OrganizationRegistry
+from projections.interface import OrganizationLookupView
 from projections.leadership import FileLeaderLock, LeaderLock, PostgresLeaderLock
 from projections.postgres import PostgresOrganizationLookupView
 from projections.projection import OrganizationLookupProjection
@@ -19,7 +20,6 @@ from projections.sqlite import SQLiteOrganizationLookupView
 
 if TYPE_CHECKING:
     from api.settings import Settings
-    from projections.interface import OrganizationLookupView
 
 
 @dataclass
@@ -47,7 +47,7 @@ def _is_postgres(env: dict[str, str]) -> bool:
     return env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
 
 
-def _conninfo(env: dict[str, str]) -> dict[str, str]:
+def _conninfo(env: dict[str, str]) -> dict[str, Any]:
     return {
         "dbname": env["POSTGRES_DBNAME"],
         "host": env["POSTGRES_HOST"],
@@ -68,9 +68,12 @@ def ensure_schema(env: dict[str, str]) -> None:
 
 def construct_view(env: dict[str, str]) -> OrganizationLookupView:
     factory = InfrastructureFactory.construct(Environment(OrganizationLookupProjection.name, env))
-    if _is_postgres(env):
-        return factory.tracking_recorder(PostgresOrganizationLookupView)  # type: ignore[arg-type]
-    return factory.tracking_recorder(SQLiteOrganizationLookupView)  # type: ignore[arg-type]
+    view_class = (
+        PostgresOrganizationLookupView if _is_postgres(env) else SQLiteOrganizationLookupView
+    )
+    view = factory.tracking_recorder(view_class)
+    assert isinstance(view, OrganizationLookupView)
+    return view
 
 
 def leader_lock(env: dict[str, str], name: str) -> LeaderLock:

@@ -21,6 +21,7 @@ from domain.errors import (
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request
 
+
 class UnauthorizedError(Exception):
     """No credentials, or credentials this service does not accept."""
 
@@ -105,9 +106,7 @@ def install_error_handlers(app: FastAPI) -> None:
         RequestValidationError: _request_validation,
         ValidationError: _domain_validation,
         InvalidQueryError: _invalid_query,
-        OrganizationNotFoundError: _simple(
-            404, "ORGANIZATION_NOT_FOUND", "Organization not found"
-        ),
+        OrganizationNotFoundError: _simple(404, "ORGANIZATION_NOT_FOUND", "Organization not found"),
         SlugTakenError: _simple(400, "DUPLICATE_SLUG", "Slug is already taken"),
         ExternalIdTakenError: _simple(
             400, "DUPLICATE_ORGANIZATION", "An organization with this externalId already exists"

@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 
 from api.bootstrap import bootstrap
 from api.errors import install_error_handlers
@@ -17,6 +16,8 @@ from api.settings import Settings
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+
+    from fastapi.routing import APIRoute
 
 log = logging.getLogger("tenant_registry.api")
 

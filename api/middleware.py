@@ -6,11 +6,13 @@ import json
 import logging
 import re
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from domain.context import request_id_cvar
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("tenant_registry.api")
@@ -116,7 +118,9 @@ _INTERNAL_ERROR = {
 }
 
 
-async def send_json(send: Send, status: int, body: dict[str, object], *, close: bool = False) -> None:
+async def send_json(
+    send: Send, status: int, body: Mapping[str, Any], *, close: bool = False
+) -> None:
     raw = json.dumps(body).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
     if close:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime  # noqa: TC003 - pydantic needs it at runtime
+from datetime import datetime
 from typing import Any, Literal
-from uuid import UUID  # noqa: TC003 - pydantic needs it at runtime
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel

@@ -1,4 +1,4 @@
-"""The ``tenant-registry`` command: serve the API, run projections, read an organization's history."""
+"""The ``tenant-registry`` command: serve the API, run projections, print history."""
 
 from __future__ import annotations
 
@@ -54,7 +54,9 @@ def project(_: argparse.Namespace) -> None:
     from api.bootstrap import bootstrap
 
     settings = _settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     services = bootstrap(settings, run_projections=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -96,7 +98,10 @@ def history(args: argparse.Namespace) -> None:
             print(json.dumps(row, sort_keys=True))
         else:
             actor = e.actor.get("type", "?") + (f":{e.actor['id']}" if "id" in e.actor else "")
-            print(f"{row['version']:>5}  {row['occurredAt']}  {row['type']:<18} {actor:<14} {_change_text(row['changes'])}")
+            changes = _change_text(e.changes())
+            print(
+                f"{row['version']:>5}  {row['occurredAt']}  {row['type']:<18} {actor:<14} {changes}"
+            )
 
 
 def parser() -> argparse.ArgumentParser:

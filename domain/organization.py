@@ -105,7 +105,7 @@ class Organization(Aggregate):
         def changes(self) -> dict[str, Any]:
             return {"status": self.status, "status_reason": self.reason}
 
-    def __init__(  # noqa: PLR0913
+    def __init__(
         self,
         name: str,
         slug: str,
@@ -147,7 +147,9 @@ class Organization(Aggregate):
 
     def details(self) -> dict[str, Any]:
         """The organization's current state as plain values."""
-        return organization_details(self.id, vars(self), self.version, self.created_on, self.modified_on)
+        return organization_details(
+            self.id, vars(self), self.version, self.created_on, self.modified_on
+        )
 
 
 STATE_FIELDS = (

@@ -24,8 +24,8 @@ from domain.validation import validate_changes, validate_new
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from eventsourcing.application import Recording
     from eventsourcing.domain import Aggregate
+    from eventsourcing.persistence import Recording
     from eventsourcing.utils import EnvType
 
 MAX_ATTEMPTS = 5
@@ -128,7 +128,7 @@ class OrganizationRegistry(Application[UUID]):
 
     def _get(self, org_id: UUID) -> Organization:
         try:
-            org = self.repository.get(org_id)
+            org: Aggregate = self.repository.get(org_id)
         except AggregateNotFoundError:
             raise OrganizationNotFoundError(org_id) from None
         if not isinstance(org, Organization):
@@ -137,7 +137,7 @@ class OrganizationRegistry(Application[UUID]):
 
     def _holder(self, kind: str, key: str) -> UUID | None:
         try:
-            index = self.repository.get(UniqueKey.create_id(kind, key))
+            index: UniqueKey = self.repository.get(UniqueKey.create_id(kind, key))
         except AggregateNotFoundError:
             return None
         holder: UUID | None = index.organization_id
@@ -158,4 +158,3 @@ class OrganizationRegistry(Application[UUID]):
         index: UniqueKey = self.repository.get(UniqueKey.create_id(kind, key))
         index.release()
         return index
-

@@ -213,7 +213,9 @@ def settings_problems(settings: dict[str, Any]) -> list[FieldProblem]:
     if size > SETTINGS_MAX_BYTES:
         problems.append(FieldProblem("settings", f"must be at most 16 KiB ({size} bytes)"))
     if _depth(settings) > SETTINGS_MAX_DEPTH:
-        problems.append(FieldProblem("settings", f"must be at most {SETTINGS_MAX_DEPTH} levels deep"))
+        problems.append(
+            FieldProblem("settings", f"must be at most {SETTINGS_MAX_DEPTH} levels deep")
+        )
     for key, check in KNOWN_SETTINGS.items():
         if key in settings:
             try:

@@ -83,7 +83,7 @@ class OrganizationLookupView(TrackingRecorder, ABC):
         updated_at: datetime,
         tracking: Tracking,
     ) -> None:
-        """Apply ``changes`` to an organization's row and record ``tracking``, in one transaction."""
+        """Apply ``changes`` to an organization's row and record ``tracking``, atomically."""
 
     @abstractmethod
     def get_organization(self, org_id: UUID) -> dict[str, Any] | None:

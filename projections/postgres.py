@@ -51,8 +51,7 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
                 i="external_id",
             ),
             sql(
-                "CREATE INDEX IF NOT EXISTS {i} ON {schema}.{table} "
-                "(name_folded text_pattern_ops)",
+                "CREATE INDEX IF NOT EXISTS {i} ON {schema}.{table} (name_folded text_pattern_ops)",
                 i="name",
             ),
             sql(
@@ -61,8 +60,7 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             ),
         ]
         self.insert_row = sql(
-            "INSERT INTO {schema}.{table} ({columns}) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            "INSERT INTO {schema}.{table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
         )
         self.select_doc = sql("SELECT doc FROM {schema}.{table} WHERE id = %s FOR UPDATE")
         self.update_row = sql(
@@ -70,9 +68,7 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             "status = %s, version = %s, updated_at = %s, doc = %s WHERE id = %s"
         )
         self.select_by = {
-            column: sql(
-                "SELECT {columns} FROM {schema}.{table} WHERE " + column + " = %s LIMIT 1"
-            )
+            column: sql("SELECT {columns} FROM {schema}.{table} WHERE " + column + " = %s LIMIT 1")
             for column in ("id", "slug", "external_id")
         }
         self.select_list = sql("SELECT {columns} FROM {schema}.{table} WHERE ")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.dispatch import singledispatchmethod
-from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
 from domain.organization import Organization, organization_details
 from projections.interface import OrganizationLookupView
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import Tracking
 
 ORGANIZATION_EVENTS = (
     Organization.Created,
@@ -35,7 +37,10 @@ class OrganizationLookupProjection(Projection[OrganizationLookupView]):
     @process_event.register(Organization.Created)
     def organization_created(self, event: Organization.Created, tracking: Tracking) -> None:
         details = organization_details(
-            event.originator_id, event.changes(), event.originator_version, event.timestamp,
+            event.originator_id,
+            event.changes(),
+            event.originator_version,
+            event.timestamp,
             event.timestamp,
         )
         self.view.insert_organization(details, tracking)
@@ -43,6 +48,9 @@ class OrganizationLookupProjection(Projection[OrganizationLookupView]):
     @process_event.register(Organization.Event)
     def organization_changed(self, event: Organization.Event, tracking: Tracking) -> None:
         self.view.update_organization(
-            event.originator_id, event.changes(), event.originator_version, event.timestamp,
+            event.originator_id,
+            event.changes(),
+            event.originator_version,
+            event.timestamp,
             tracking,
         )

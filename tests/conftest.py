@@ -53,7 +53,9 @@ def _postgres_schema_url() -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A fresh, empty store of each kind."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('store')}/registry.db"

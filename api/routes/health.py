@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 
 from api.errors import error_response
 from api.schemas import ErrorBody, Health
 
 if TYPE_CHECKING:
+    from fastapi.responses import JSONResponse
+
     from api.bootstrap import Services
 
 router = APIRouter(tags=["health"])
@@ -32,9 +33,14 @@ def readyz(request: Request) -> Health | JSONResponse:
     try:
         position, lag = services.lag()
     except Exception as error:
-        return error_response(503, "NOT_READY", "Database unreachable", {"error": type(error).__name__})
+        return error_response(
+            503, "NOT_READY", "Database unreachable", {"error": type(error).__name__}
+        )
     if lag > request.app.state.settings.ready_max_lag:
         return error_response(
-            503, "NOT_READY", "Read models are behind the event store", {"position": position, "lag": lag}
+            503,
+            "NOT_READY",
+            "Read models are behind the event store",
+            {"position": position, "lag": lag},
         )
     return Health(status="ready", position=position, lag=lag)

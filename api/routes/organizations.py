@@ -28,10 +28,7 @@ from api.schemas import (
 from domain.errors import OrganizationNotFoundError
 
 PREFIX = "/api/v1/organizations"
-ERRORS = {
-    code: {"model": ErrorBody}
-    for code in (400, 401, 404, 409, 412, 413, 500)
-}
+ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 404, 409, 412, 413, 500)}
 
 router = APIRouter(prefix=PREFIX, tags=["organizations"], responses=ERRORS)  # type: ignore[arg-type]
 admin = APIRouter(prefix=PREFIX, tags=["organizations"], dependencies=[AdminDep], responses=ERRORS)  # type: ignore[arg-type]
@@ -105,7 +102,9 @@ def replace_organization_fields(
     return written_response(written, view, settings.consistency_timeout, response)
 
 
-@admin.patch("/{org_id}", summary="Update the given fields; settings and metadata merged (RFC 7396)")
+@admin.patch(
+    "/{org_id}", summary="Update the given fields; settings and metadata merged (RFC 7396)"
+)
 def patch_organization(
     org_id: OrganizationIdDep,
     body: OrganizationUpdate,

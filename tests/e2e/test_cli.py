@@ -19,7 +19,11 @@ if TYPE_CHECKING:
 def run_cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
     env = {"REGISTRY_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
     return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args], env=env, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "cli.main", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
         check=False,
     )
 
@@ -27,8 +31,12 @@ def run_cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
 def test_history_prints_events_oldest_first_by_slug(database_url: str) -> None:
     server = Server(database_url)
     body = create_body()
-    org = server.client.post("/api/v1/organizations", json=body, headers=ADMIN).json()["organization"]
-    server.client.patch(f"/api/v1/organizations/{org['id']}", json={"name": "Renamed Co"}, headers=ADMIN)
+    org = server.client.post("/api/v1/organizations", json=body, headers=ADMIN).json()[
+        "organization"
+    ]
+    server.client.patch(
+        f"/api/v1/organizations/{org['id']}", json={"name": "Renamed Co"}, headers=ADMIN
+    )
     server.stop()
 
     result = run_cli("history", body["slug"], "--json", database_url=database_url)
@@ -49,7 +57,10 @@ def test_serve_without_admin_token_generates_and_prints_one(tmp_path: Path) -> N
     env = {"REGISTRY_DATABASE_URL": f"sqlite:///{tmp_path}/r.db", "PATH": "/usr/bin:/bin"}
     process = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         assert process.stdout is not None
@@ -59,8 +70,10 @@ def test_serve_without_admin_token_generates_and_prints_one(tmp_path: Path) -> N
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/api/v1/organizations",
-                                     headers={"Authorization": f"Bearer {token}"})
+                response = httpx.get(
+                    f"http://127.0.0.1:{port}/api/v1/organizations",
+                    headers={"Authorization": f"Bearer {token}"},
+                )
                 break
             except httpx.TransportError:
                 time.sleep(0.1)

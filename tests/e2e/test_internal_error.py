@@ -1,4 +1,4 @@
-"""An unexpected failure is a 500 INTERNAL_ERROR: logged with the request id, no trace in the body."""
+"""An unexpected failure is a 500 INTERNAL_ERROR, logged with the request id, with no trace."""
 
 from __future__ import annotations
 

@@ -33,7 +33,9 @@ def test_a_write_on_one_process_is_readable_at_once_on_the_other(
         seen = reader.client.get(f"{ORGS}/{org['id']}", headers=ADMIN)
         assert seen.status_code == 200
         assert seen.json()["organization"] == org
-        renamed = writer.client.patch(f"{ORGS}/{org['id']}", json={"name": "Renamed"}, headers=ADMIN)
+        renamed = writer.client.patch(
+            f"{ORGS}/{org['id']}", json={"name": "Renamed"}, headers=ADMIN
+        )
         assert renamed.status_code == 200
         seen = reader.client.get(f"{ORGS}/lookup", params={"slug": org["slug"]}, headers=ADMIN)
         assert seen.json()["organization"]["name"] == "Renamed"

@@ -50,7 +50,9 @@ def test_list_is_newest_first_and_pages_with_a_cursor(services: Services) -> Non
     ids = [create_seen(services)["id"] for _ in range(5)]
     first = services.view.list_organizations(ListQuery(limit=3))
     last = first[-1]
-    rest = services.view.list_organizations(ListQuery(limit=3, after=(last["created_at"], last["id"])))
+    rest = services.view.list_organizations(
+        ListQuery(limit=3, after=(last["created_at"], last["id"]))
+    )
     assert [o["id"] for o in first + rest] == ids[::-1]
 
 

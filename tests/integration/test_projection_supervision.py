@@ -54,9 +54,11 @@ def test_projection_recovers_after_its_database_connections_are_killed(postgres_
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         ).fetchone()
-    assert killed is not None and killed[0] > 0
+    assert killed is not None
+    assert killed[0] > 0
 
     position = create(services)  # The registry's pool reconnects; the projector must too.
     assert services.view.wait_for_position(position, 30)
-    assert services.supervisor is not None and services.supervisor.restarts >= 1
+    assert services.supervisor is not None
+    assert services.supervisor.restarts >= 1
     services.close()

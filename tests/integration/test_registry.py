@@ -91,7 +91,8 @@ def test_rename_and_slug_change_in_one_update_record_both_atomically(services: S
         services.registry.update(org["id"], OrganizationChanges(name="New", slug=taken))  # type: ignore[arg-type]
     assert event_count(services.registry) == before
     written = services.registry.update(
-        org["id"], OrganizationChanges(name="New", slug=random_slug())  # type: ignore[arg-type]
+        org["id"],
+        OrganizationChanges(name="New", slug=random_slug()),  # type: ignore[arg-type]
     )
     types = [type(e).__name__ for e in services.registry.history(org["id"])]  # type: ignore[arg-type]
     assert types == ["Created", "Renamed", "SlugChanged"]
@@ -102,7 +103,8 @@ def test_update_that_changes_nothing_records_nothing(services: Services) -> None
     org = create(services.registry, settings={"a": 1})
     before = event_count(services.registry)
     written = services.registry.update(
-        org["id"], OrganizationChanges(name="Acme", settings={"a": 1}, merge=True)  # type: ignore[arg-type]
+        org["id"],
+        OrganizationChanges(name="Acme", settings={"a": 1}, merge=True),  # type: ignore[arg-type]
     )
     assert written.position is None
     assert event_count(services.registry) == before
@@ -112,7 +114,8 @@ def test_patch_merges_settings_and_put_replaces_them(services: Services) -> None
     org = create(services.registry, settings={"a": 1, "b": {"c": 2, "d": 3}})
     oid = org["id"]
     merged = services.registry.update(
-        oid, OrganizationChanges(settings={"b": {"c": None}, "e": 5}, merge=True)  # type: ignore[arg-type]
+        oid,
+        OrganizationChanges(settings={"b": {"c": None}, "e": 5}, merge=True),  # type: ignore[arg-type]
     )
     assert merged.organization["settings"] == {"a": 1, "b": {"d": 3}, "e": 5}
     replaced = services.registry.update(oid, OrganizationChanges(settings={"z": 0}))  # type: ignore[arg-type]
@@ -123,7 +126,8 @@ def test_merged_settings_are_validated_as_a_whole(services: Services) -> None:
     org = create(services.registry)
     with pytest.raises(ValidationError) as error:
         services.registry.update(
-            org["id"], OrganizationChanges(settings={"defaultCurrency": "ABC"}, merge=True)  # type: ignore[arg-type]
+            org["id"],
+            OrganizationChanges(settings={"defaultCurrency": "ABC"}, merge=True),  # type: ignore[arg-type]
         )
     assert error.value.problems[0].field == "settings.defaultCurrency"
 

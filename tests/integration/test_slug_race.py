@@ -67,7 +67,9 @@ def test_concurrent_slug_changes_into_one_slug_have_exactly_one_winner(database_
     winners = [i for i, o in enumerate(outcomes) if not isinstance(o, Exception)]
     assert len(winners) == 1
     assert all(isinstance(o, SlugTakenError) for i, o in enumerate(outcomes) if i not in winners)
-    losers_versions = {setup.get_details(ids[i])["version"] for i in range(WRITERS) if i not in winners}
+    losers_versions = {
+        setup.get_details(ids[i])["version"] for i in range(WRITERS) if i not in winners
+    }
     assert losers_versions == {1}  # The losers recorded nothing.
     assert setup.find_by_slug(target) == ids[winners[0]]
     setup.close()

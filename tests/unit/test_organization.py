@@ -22,13 +22,21 @@ def test_organization_lifecycle() -> None:
 
     # Check its state is the fold of its events.
     assert (org.name, org.slug, org.status, org.status_reason) == (
-        "Acme Group", "acme-group", "suspended", "unpaid invoice",
+        "Acme Group",
+        "acme-group",
+        "suspended",
+        "unpaid invoice",
     )
     assert org.version == 4
 
     # Check every event records who made it and in which request.
     events = org.collect_events()
-    assert [type(e).__name__ for e in events] == ["Created", "Renamed", "SlugChanged", "StatusChanged"]
+    assert [type(e).__name__ for e in events] == [
+        "Created",
+        "Renamed",
+        "SlugChanged",
+        "StatusChanged",
+    ]
     assert {(e.actor["type"], e.request_id) for e in events} == {("admin", "r-1")}
 
 

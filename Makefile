@@ -18,6 +18,7 @@ test-postgres:
 lint:
 	ruff check .
 	ruff format --check .
+	mypy domain projections api cli
 
 fmt:
 	ruff format .

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.helpers import ADMIN, ADMIN_TOKEN, Server, create_body  # noqa: E402
+from tests.helpers import ADMIN, ADMIN_TOKEN, Server, create_body
 
 HERE = Path(__file__).resolve().parent
 
@@ -31,9 +31,11 @@ def wrk(url: str, script: str, seconds: int, env: dict[str, str]) -> dict[str, f
         check=True,
     ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]
+
     def ms(p: str) -> float:
         value, unit = re.search(rf"{p}%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
         return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
     return {"rps": rate, "p50_ms": ms("50"), "p99_ms": ms("99")}
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 APPLICATION_NAME = "OrganizationRegistry"
 REMOTE_POLL_SECONDS = 0.005
+LOCAL_POLL_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -35,13 +36,18 @@ class ListQuery:
 class PositionSignal:
     """Wakes requests waiting for the read model to reach a position.
 
-    A projection running in this process wakes waiters the moment it commits; when
-    the projection runs in another process, waiters poll the tracking table.
+    While the projection runs in this process (``local``), it wakes waiters the moment it
+    commits. Otherwise one waiter at a time reads the tracking position from the database,
+    at most every ``REMOTE_POLL_SECONDS``, and wakes the others; so many waiting requests
+    cost one small query per interval, not one each.
     """
 
     def __init__(self) -> None:
         self._condition = threading.Condition()
         self._position = 0
+        self._polling = threading.Lock()
+        self._last_poll = 0.0
+        self.local = False
 
     def advanced(self, position: int) -> None:
         with self._condition:
@@ -51,17 +57,26 @@ class PositionSignal:
 
     def wait(self, position: int, timeout: float, read_position: Any) -> bool:
         deadline = time.monotonic() + timeout
-        while True:
-            if self._position >= position:
-                return True
-            self.advanced(read_position() or 0)
+        while self._position < position:
+            interval = LOCAL_POLL_SECONDS if self.local else REMOTE_POLL_SECONDS
+            self._poll(read_position, interval)
             remaining = deadline - time.monotonic()
             if self._position >= position or remaining <= 0:
-                return self._position >= position
+                break
             with self._condition:
                 self._condition.wait_for(
-                    lambda: self._position >= position, min(remaining, REMOTE_POLL_SECONDS)
+                    lambda: self._position >= position, min(remaining, interval)
                 )
+        return self._position >= position
+
+    def _poll(self, read_position: Any, interval: float) -> None:
+        if time.monotonic() - self._last_poll < interval or not self._polling.acquire(False):
+            return
+        try:
+            self._last_poll = time.monotonic()
+            self.advanced(read_position() or 0)
+        finally:
+            self._polling.release()
 
 
 class OrganizationLookupView(TrackingRecorder, ABC):

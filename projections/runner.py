@@ -77,8 +77,9 @@ class ProjectionSupervisor:
                 self.state = STANDBY
                 self._stopping.wait(LEADER_RETRY_SECONDS)
                 continue
+            signal = self.projection.view.position_signal
             try:
-                self.state = RUNNING
+                self.state, signal.local = RUNNING, True
                 log.info("projection %s: leading, following the event store", self.projection.name)
                 self._follow()
                 backoff = BACKOFF_START
@@ -93,6 +94,7 @@ class ProjectionSupervisor:
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)
             finally:
+                signal.local = False
                 self.lock.release()
 
     def _follow(self) -> None:

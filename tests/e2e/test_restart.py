@@ -16,7 +16,9 @@ def test_organizations_survive_a_server_restart(database_url: str) -> None:
     try:
         seen = second.client.get(f"{ORGS}/{org['id']}", headers=ADMIN)
         assert seen.json()["organization"] == org
-        renamed = second.client.patch(f"{ORGS}/{org['id']}", json={"name": "After Restart"}, headers=ADMIN)
+        renamed = second.client.patch(
+            f"{ORGS}/{org['id']}", json={"name": "After Restart"}, headers=ADMIN
+        )
         assert renamed.json()["organization"]["version"] == 2
     finally:
         second.stop()

@@ -47,7 +47,7 @@ def _is_postgres(env: dict[str, str]) -> bool:
     return env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
 
 
-def _conninfo(env: dict[str, str]) -> dict[str, Any]:
+def postgres_conninfo(env: dict[str, str]) -> dict[str, Any]:
     return {
         "dbname": env["POSTGRES_DBNAME"],
         "host": env["POSTGRES_HOST"],
@@ -60,7 +60,7 @@ def _conninfo(env: dict[str, str]) -> dict[str, Any]:
 def ensure_schema(env: dict[str, str]) -> None:
     """Create the configured PostgreSQL schema if it does not exist yet."""
     if _is_postgres(env) and env.get("POSTGRES_SCHEMA"):
-        with psycopg.connect(**_conninfo(env), autocommit=True) as conn:
+        with psycopg.connect(**postgres_conninfo(env), autocommit=True) as conn:
             conn.execute(
                 SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(env["POSTGRES_SCHEMA"]))
             )
@@ -79,7 +79,7 @@ def construct_view(env: dict[str, str]) -> OrganizationLookupView:
 def leader_lock(env: dict[str, str], name: str) -> LeaderLock:
     if _is_postgres(env):
         key = f"tenant-registry/{env.get('POSTGRES_SCHEMA') or 'public'}/{name}"
-        return PostgresLeaderLock(_conninfo(env), key)
+        return PostgresLeaderLock(postgres_conninfo(env), key)
     return FileLeaderLock(f"{env['SQLITE_DBNAME']}.{name}.lock")
 
 

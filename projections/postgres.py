@@ -9,7 +9,7 @@ from psycopg.sql import SQL, Composed, Identifier
 from psycopg.types.json import Jsonb
 
 from projections.interface import OrganizationLookupView, PositionSignal
-from projections.rows import details_of, doc_of, like_prefix
+from projections.rows import details_of, doc_of, list_filter
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -134,24 +134,9 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
         return self._one("external_id", external_id)
 
     def list_organizations(self, query: ListQuery) -> list[dict[str, Any]]:
-        where: list[str] = []
-        params: list[Any] = []
-        if query.status is None:
-            where.append("status <> 'archived'")
-        else:
-            where.append("status = %s")
-            params.append(query.status)
-        if query.q:
-            where.append("(name_folded LIKE %s OR slug LIKE %s)")
-            params += [like_prefix(query.q)] * 2
-        if query.external_id is not None:
-            where.append("external_id = %s")
-            params.append(query.external_id)
-        if query.after is not None:
-            where.append("(created_at, id) < (%s, %s)")
-            params += list(query.after)
+        condition, params = list_filter(query, "%s", query.after)
         statement = self.select_list + SQL(
-            " AND ".join(where) + " ORDER BY created_at DESC, id DESC LIMIT %s"
+            condition + " ORDER BY created_at DESC, id DESC LIMIT %s"
         )
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(statement, (*params, query.limit))

@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.organization import STATE_FIELDS, organization_details
+
+if TYPE_CHECKING:
+    from projections.interface import ListQuery
 
 
 def doc_of(state: dict[str, Any]) -> dict[str, Any]:
@@ -40,3 +43,25 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         return datetime.fromisoformat(created_at), UUID(org_id)
     except (ValueError, TypeError) as e:
         raise ValueError("invalid cursor") from e
+
+
+def list_filter(
+    query: ListQuery, mark: str, after: tuple[Any, Any] | None
+) -> tuple[str, list[Any]]:
+    """The WHERE condition of a list query, with ``mark`` as placeholder, and its parameters.
+
+    ``after`` is the query's cursor in the store's own column types.
+    """
+    where, params = ["status <> 'archived'" if query.status is None else f"status = {mark}"], []
+    if query.status is not None:
+        params.append(query.status)
+    if query.q:
+        where.append(f"(name_folded LIKE {mark} ESCAPE '\\' OR slug LIKE {mark} ESCAPE '\\')")
+        params += [like_prefix(query.q)] * 2
+    if query.external_id is not None:
+        where.append(f"external_id = {mark}")
+        params.append(query.external_id)
+    if after is not None:
+        where.append(f"(created_at, id) < ({mark}, {mark})")
+        params += list(after)
+    return " AND ".join(where), params

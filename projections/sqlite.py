@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from projections.interface import OrganizationLookupView, PositionSignal
-from projections.rows import details_of, doc_of, like_prefix
+from projections.rows import details_of, doc_of, list_filter
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -117,24 +117,11 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
         return self._one("external_id = ?", external_id)
 
     def list_organizations(self, query: ListQuery) -> list[dict[str, Any]]:
-        where, params = [], []
-        if query.status is None:
-            where.append("status != 'archived'")
-        else:
-            where.append("status = ?")
-            params.append(query.status)
-        if query.q:
-            where.append("(name_folded LIKE ? ESCAPE '\\' OR slug LIKE ? ESCAPE '\\')")
-            params += [like_prefix(query.q)] * 2
-        if query.external_id is not None:
-            where.append("external_id = ?")
-            params.append(query.external_id)
-        if query.after is not None:
-            where.append("(created_at, id) < (?, ?)")
-            params += [_time(query.after[0]), str(query.after[1])]
+        after = query.after and (_time(query.after[0]), str(query.after[1]))
+        condition, params = list_filter(query, "?", after)
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                f"SELECT {COLUMNS} FROM {self.table} WHERE {' AND '.join(where)} "
+                f"SELECT {COLUMNS} FROM {self.table} WHERE {condition} "
                 "ORDER BY created_at DESC, id DESC LIMIT ?",
                 (*params, query.limit),
             )

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
 from psycopg.sql import SQL, Identifier
 
 from api.bootstrap import bootstrap
+from api.bootstrap import postgres_conninfo as bootstrap_conninfo
 from api.settings import Settings, store_env
 from tests.helpers import ADMIN_TOKEN, Server
 
@@ -27,15 +28,8 @@ POSTGRES_URL = os.environ.get("REGISTRY_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("REGISTRY_REQUIRE_POSTGRES", "") == "1"
 
 
-def postgres_conninfo() -> dict[str, str]:
-    env = store_env(POSTGRES_URL)
-    return {
-        "dbname": env["POSTGRES_DBNAME"],
-        "host": env["POSTGRES_HOST"],
-        "port": env["POSTGRES_PORT"],
-        "user": env["POSTGRES_USER"],
-        "password": env["POSTGRES_PASSWORD"],
-    }
+def postgres_conninfo() -> dict[str, Any]:
+    return bootstrap_conninfo(store_env(POSTGRES_URL))
 
 
 def _postgres_schema_url() -> Iterator[str]:
@@ -52,15 +46,19 @@ def _postgres_schema_url() -> Iterator[str]:
         conn.execute(SQL("DROP SCHEMA {} CASCADE").format(Identifier(schema)))
 
 
+def _store_url(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('store')}/registry.db"
+    else:
+        yield from _postgres_schema_url()
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """A fresh, empty store of each kind."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('store')}/registry.db"
-    else:
-        yield from _postgres_schema_url()
+    yield from _store_url(request.param, tmp_path_factory)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -68,10 +66,7 @@ def module_database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """A store of each kind shared by one test module (for servers that are slow to start)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('store')}/registry.db"
-    else:
-        yield from _postgres_schema_url()
+    yield from _store_url(request.param, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

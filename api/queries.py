@@ -56,7 +56,8 @@ def slug_availability(
     try:
         normal = check_slug(slug, reserved)
     except ReservedSlugError as e:
-        return SlugAvailability(slug=slug, available=False, reason="reserved", message=str(e))
+        normal = slug.strip().lower()
+        return SlugAvailability(slug=normal, available=False, reason="reserved", message=str(e))
     except InvalidValueError as e:
         return SlugAvailability(slug=slug, available=False, reason="invalid", message=f"Slug {e}")
     if view.find_organization(slug=normal) is not None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from api.errors import InvalidQueryError
 from api.schemas import OrganizationPublic, OrganizationsPage, SlugAvailability
 from domain.errors import InvalidValueError, OrganizationNotFoundError, ReservedSlugError
-from domain.rules import check_slug
+from domain.rules import check_slug, normalize_slug
 from projections.interface import ListQuery
 from projections.rows import decode_cursor, encode_cursor
 
@@ -42,7 +42,7 @@ def find_organization(
     if (slug is None) == (external_id is None):
         raise InvalidQueryError("slug", "give exactly one of slug, externalId or stytchOrgId")
     if slug is not None:
-        details = view.find_organization(slug=slug.strip().lower())
+        details = view.find_organization(slug=normalize_slug(slug))
     else:
         details = view.find_organization(external_id=external_id)
     if details is None:
@@ -56,8 +56,9 @@ def slug_availability(
     try:
         normal = check_slug(slug, reserved)
     except ReservedSlugError as e:
-        normal = slug.strip().lower()
-        return SlugAvailability(slug=normal, available=False, reason="reserved", message=str(e))
+        return SlugAvailability(
+            slug=normalize_slug(slug), available=False, reason="reserved", message=str(e)
+        )
     except InvalidValueError as e:
         return SlugAvailability(slug=slug, available=False, reason="invalid", message=f"Slug {e}")
     if view.find_organization(slug=normal) is not None:

@@ -18,7 +18,7 @@ from domain.errors import (
 )
 from domain.indexes import EXTERNAL_IDS, SLUGS, UniqueKey
 from domain.organization import ARCHIVED, Organization
-from domain.rules import DEFAULT_RESERVED_SLUGS
+from domain.rules import DEFAULT_RESERVED_SLUGS, normalize_slug
 from domain.validation import validate_changes, validate_new
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ class OrganizationRegistry(Application[UUID]):
         super().__init__(env)
         configured = self.env.get("RESERVED_SLUGS") or ""
         self.reserved_slugs = (
-            frozenset(s.strip().lower() for s in configured.split(",") if s.strip())
+            frozenset(normalize_slug(s) for s in configured.split(",") if s.strip())
             or DEFAULT_RESERVED_SLUGS
         )
         self.on_recorded: list[Callable[[], None]] = []
@@ -80,7 +80,7 @@ class OrganizationRegistry(Application[UUID]):
         return self._get(org_id).details()
 
     def find_by_slug(self, slug: str) -> UUID:
-        holder = self._holder(SLUGS, slug.strip().lower())
+        holder = self._holder(SLUGS, normalize_slug(slug))
         if holder is None:
             raise OrganizationNotFoundError(slug)
         return holder

@@ -56,9 +56,14 @@ def check_name(value: str) -> str:
     return name
 
 
+def normalize_slug(value: str) -> str:
+    """Slugs compare case-insensitively: their stored form is trimmed and lowercase."""
+    return value.strip().lower()
+
+
 def check_slug(value: str, reserved: frozenset[str] = DEFAULT_RESERVED_SLUGS) -> str:
     """Return the slug in its stored (lowercase) form."""
-    slug = value.strip().lower()
+    slug = normalize_slug(value)
     if not 3 <= len(slug) <= 50:
         raise InvalidSlugError("must be 3-50 characters")
     if not _SLUG.fullmatch(slug):

@@ -9,7 +9,7 @@ from psycopg.sql import SQL, Composed, Identifier
 from psycopg.types.json import Jsonb
 
 from projections.interface import OrganizationLookupView, PositionSignal
-from projections.rows import details_of, doc_of, list_filter
+from projections.rows import details_of, doc_of, indexed_columns, list_filter
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -77,10 +77,7 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
         doc = doc_of(details)
         row = (
             details["id"],
-            doc["slug"],
-            doc["external_id"],
-            doc["name"].casefold(),
-            doc["status"],
+            *indexed_columns(doc),
             details["version"],
             details["created_at"],
             details["updated_at"],
@@ -109,10 +106,7 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             curs.execute(
                 self.update_row,
                 (
-                    doc["slug"],
-                    doc["external_id"],
-                    doc["name"].casefold(),
-                    doc["status"],
+                    *indexed_columns(doc),
                     version,
                     updated_at,
                     Jsonb(doc),

@@ -18,6 +18,12 @@ def doc_of(state: dict[str, Any]) -> dict[str, Any]:
     return {f: state.get(f) for f in STATE_FIELDS}
 
 
+def indexed_columns(doc: dict[str, Any]) -> tuple[str, str | None, str, str]:
+    """The columns queries filter on, derived from the document: slug, external id,
+    case-folded name, status."""
+    return doc["slug"], doc["external_id"], doc["name"].casefold(), doc["status"]
+
+
 def details_of(
     org_id: Any, doc: dict[str, Any], version: int, created_at: datetime, updated_at: datetime
 ) -> dict[str, Any]:

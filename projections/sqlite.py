@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from projections.interface import OrganizationLookupView, PositionSignal
-from projections.rows import details_of, doc_of, list_filter
+from projections.rows import details_of, doc_of, indexed_columns, list_filter
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -61,10 +61,7 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
                 f"INSERT INTO {self.table} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     str(details["id"]),
-                    doc["slug"],
-                    doc["external_id"],
-                    doc["name"].casefold(),
-                    doc["status"],
+                    *indexed_columns(doc),
                     details["version"],
                     _time(details["created_at"]),
                     _time(details["updated_at"]),
@@ -93,10 +90,7 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
                 f"UPDATE {self.table} SET slug = ?, external_id = ?, name_folded = ?, "
                 "status = ?, version = ?, updated_at = ?, doc = ? WHERE id = ?",
                 (
-                    doc["slug"],
-                    doc["external_id"],
-                    doc["name"].casefold(),
-                    doc["status"],
+                    *indexed_columns(doc),
                     version,
                     _time(updated_at),
                     json.dumps(doc),

@@ -1,4 +1,4 @@
-"""Dependencies: the services built by the lifespan, credentials, and common parameters.
+"""Dependencies: the services built by the lifespan, and common parameters.
 
 They do no I/O, so they are ``async``: they run on the event loop instead of costing a
 worker-thread hop each; only the route itself runs in a worker thread.
@@ -6,16 +6,14 @@ worker-thread hop each; only the route itself runs in a worker thread.
 
 from __future__ import annotations
 
-import hmac
 import re
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import Depends, Header, Request
 
-from api.errors import InvalidQueryError, UnauthorizedError
+from api.errors import InvalidQueryError
 from api.settings import Settings
-from domain.context import actor_cvar, admin_actor
 from domain.errors import OrganizationNotFoundError
 from domain.registry import OrganizationRegistry
 from projections.interface import OrganizationLookupView
@@ -41,21 +39,6 @@ ViewDep = Annotated[OrganizationLookupView, Depends(get_view)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-async def require_admin(
-    request: Request, authorization: Annotated[str | None, Header()] = None
-) -> None:
-    """Accept only the admin token; record the admin as the actor of what follows.
-
-    ``async`` so the actor is set in the request's own context, which the route's
-    worker thread inherits.
-    """
-    scheme, _, token = (authorization or "").partition(" ")
-    expected: bytes = request.app.state.admin_token
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
-        raise UnauthorizedError
-    actor_cvar.set(admin_actor())
-
-
 async def organization_id(org_id: str) -> UUID:
     """A malformed id is an organization that does not exist (404, not 400)."""
     try:
@@ -77,6 +60,5 @@ async def expected_version(if_match: Annotated[str | None, Header()] = None) -> 
     return int(match[1])
 
 
-AdminDep = Depends(require_admin)
 OrganizationIdDep = Annotated[UUID, Depends(organization_id)]
 ExpectedVersionDep = Annotated[int | None, Depends(expected_version)]

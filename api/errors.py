@@ -10,9 +10,12 @@ from pydantic.alias_generators import to_camel
 from starlette.exceptions import HTTPException
 
 from domain.errors import (
+    ApiKeyNotFoundError,
     ConcurrentUpdateError,
     ExternalIdTakenError,
+    ForbiddenError,
     OrganizationNotFoundError,
+    OrganizationSuspendedError,
     SlugTakenError,
     ValidationError,
     VersionConflictError,
@@ -82,6 +85,10 @@ def _simple(status: int, code: str, message: str) -> Any:
     return handler
 
 
+def _forbidden(_: Request, exc: Exception) -> JSONResponse:
+    return error_response(403, "FORBIDDEN", f"Forbidden: {exc}")
+
+
 def _version_conflict(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, VersionConflictError)
     return error_response(
@@ -112,6 +119,11 @@ def install_error_handlers(app: FastAPI) -> None:
             400, "DUPLICATE_ORGANIZATION", "An organization with this externalId already exists"
         ),
         UnauthorizedError: _simple(401, "UNAUTHORIZED", "Missing or invalid credentials"),
+        ForbiddenError: _forbidden,
+        OrganizationSuspendedError: _simple(
+            403, "ORGANIZATION_SUSPENDED", "The organization of this API key is suspended"
+        ),
+        ApiKeyNotFoundError: _simple(404, "API_KEY_NOT_FOUND", "API key not found"),
         VersionConflictError: _version_conflict,
         ConcurrentUpdateError: _simple(
             409, "CONFLICT", "The organization kept changing concurrently; retry"

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from api.bootstrap import bootstrap
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from api.routes import health, organizations
+from api.routes import api_keys, current, health, organizations
 from api.settings import Settings
 
 if TYPE_CHECKING:
@@ -63,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
-    app.include_router(organizations.router)
+    app.include_router(current.router)  # Before "/{org_id}", which would take "current".
     app.include_router(organizations.admin)
+    app.include_router(organizations.router)
+    app.include_router(api_keys.router)
     return app

@@ -12,6 +12,8 @@ from projections.interface import ListQuery
 from projections.rows import decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
     from projections.interface import OrganizationLookupView
 
 
@@ -51,7 +53,15 @@ def find_organization(
 
 
 def slug_availability(
-    view: OrganizationLookupView, reserved: frozenset[str], slug: str
+    view: OrganizationLookupView, reserved: frozenset[str], slug: str, own: UUID | None = None
+) -> SlugAvailability:
+    """Whether ``slug`` can be claimed; the slug of ``own`` (the caller's organization) can."""
+    answer = _slug_availability(view, reserved, slug, own)
+    return answer.model_copy(update={"organization_id": own})
+
+
+def _slug_availability(
+    view: OrganizationLookupView, reserved: frozenset[str], slug: str, own: UUID | None
 ) -> SlugAvailability:
     try:
         normal = check_slug(slug, reserved)
@@ -61,7 +71,8 @@ def slug_availability(
         )
     except InvalidValueError as e:
         return SlugAvailability(slug=slug, available=False, reason="invalid", message=f"Slug {e}")
-    if view.find_organization(slug=normal) is not None:
+    holder = view.find_organization(slug=normal)
+    if holder is not None and holder["id"] != own:
         return SlugAvailability(
             slug=normal, available=False, reason="taken", message="Slug is already taken"
         )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from domain.commands import UNSET, NewOrganization, OrganizationChanges
+from domain.commands import UNSET, NewApiKey, NewOrganization, OrganizationChanges
 from domain.rules import PROFILE_FIELDS
 
 Status = Literal["active", "suspended", "archived"]
@@ -100,6 +100,16 @@ class OrganizationUpdate(_OrganizationFields):
         )
 
 
+class ApiKeyCreate(_Request):
+    name: str | None = Field(default=None, description="What the key is for (1-100 characters).")
+    expires_at: Annotated[datetime | None, Field(strict=False)] = Field(
+        default=None, description="ISO 8601 time with a zone; the key never expires without it."
+    )
+
+    def to_command(self) -> NewApiKey:
+        return NewApiKey(name=self.name, expires_at=self.expires_at)
+
+
 class _Response(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
@@ -134,7 +144,35 @@ class OrganizationPublic(_Response):
 
 
 class OrganizationEnvelope(_Response):
+    organization_id: UUID
     organization: OrganizationPublic
+
+    @classmethod
+    def of(cls, details: dict[str, Any]) -> OrganizationEnvelope:
+        return cls(organization_id=details["id"], organization=OrganizationPublic.of(details))
+
+
+class ApiKeyPublic(_Response):
+    id: UUID
+    name: str | None
+    prefix: str = Field(description="The secret's first characters, to tell keys apart.")
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyEnvelope(_Response):
+    organization_id: UUID
+    api_key: ApiKeyPublic
+
+
+class ApiKeyIssued(ApiKeyEnvelope):
+    secret: str = Field(description="The key's secret: shown in this response only.")
+
+
+class ApiKeysPage(_Response):
+    organization_id: UUID
+    api_keys: list[ApiKeyPublic]
 
 
 class OrganizationsPage(_Response):
@@ -143,6 +181,9 @@ class OrganizationsPage(_Response):
 
 
 class SlugAvailability(_Response):
+    organization_id: UUID | None = Field(
+        default=None, description="The caller's organization, when called with its key."
+    )
     slug: str
     available: bool
     reason: Literal["taken", "reserved", "invalid"] | None

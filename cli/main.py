@@ -92,13 +92,13 @@ def history(args: argparse.Namespace) -> None:
             "type": type(e).__name__,
             "actor": e.actor,
             "requestId": e.request_id,
-            "changes": e.changes(),
+            "changes": e.summary(),
         }
         if args.json:
             print(json.dumps(row, sort_keys=True))
         else:
             actor = e.actor.get("type", "?") + (f":{e.actor['id']}" if "id" in e.actor else "")
-            changes = _change_text(e.changes())
+            changes = _change_text(e.summary())
             print(
                 f"{row['version']:>5}  {row['occurredAt']}  {row['type']:<18} {actor:<14} {changes}"
             )

@@ -46,6 +46,13 @@ class OrganizationChanges:
 
 
 @dataclass(frozen=True)
+class NewApiKey:
+    name: Any = None
+    expires_at: Any = None
+    """A time-zone-aware ``datetime`` in the future, or ``None`` for a key that never expires."""
+
+
+@dataclass(frozen=True)
 class Written:
     """An organization after a command, and the position its last event was recorded at.
 
@@ -54,3 +61,12 @@ class Written:
 
     organization: dict[str, Any]
     position: int | None
+
+
+@dataclass(frozen=True)
+class IssuedApiKey:
+    """A new key: its details, its secret (shown once, never stored) and the command's result."""
+
+    api_key: dict[str, Any]
+    secret: str
+    written: Written

@@ -23,6 +23,10 @@ def admin_actor() -> dict[str, Any]:
     return {"type": "admin"}
 
 
+def api_key_actor(key_id: str) -> dict[str, Any]:
+    return {"type": "apiKey", "id": key_id}
+
+
 def current_actor() -> dict[str, Any]:
     return dict(actor_cvar.get())
 

@@ -61,3 +61,15 @@ class VersionConflictError(RegistryError):
 
 class ConcurrentUpdateError(RegistryError):
     """Concurrent writers kept changing the organization; the update was not applied."""
+
+
+class ForbiddenError(RegistryError):
+    """The caller's credentials do not allow this action."""
+
+
+class OrganizationSuspendedError(RegistryError):
+    """The caller's organization is suspended."""
+
+
+class ApiKeyNotFoundError(RegistryError):
+    """The organization has no API key with this id."""

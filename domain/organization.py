@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.domain import Aggregate
 
 from domain.context import current_actor, current_request_id
+from domain.errors import ApiKeyNotFoundError
 from domain.rules import PROFILE_FIELDS
 
 if TYPE_CHECKING:
+    from datetime import datetime
     from uuid import UUID
 
 ACTIVE, SUSPENDED, ARCHIVED = "active", "suspended", "archived"
@@ -37,6 +39,10 @@ class Organization(Aggregate):
         def changes(self) -> dict[str, Any]:
             """The fields this event sets, with their new values."""
             return {}
+
+        def summary(self) -> dict[str, Any]:
+            """What this event did, for people reading the history."""
+            return self.changes()
 
         def apply(self, aggregate: Aggregate) -> None:
             vars(aggregate).update(self.changes())
@@ -105,6 +111,44 @@ class Organization(Aggregate):
         def changes(self) -> dict[str, Any]:
             return {"status": self.status, "status_reason": self.reason}
 
+    class ApiKeyIssued(Event):
+        key_id: UUID
+        name: str | None
+        prefix: str
+        secret_hash: str
+        """SHA-256 of the secret; the secret itself is never recorded."""
+        expires_at: datetime | None
+
+        def key(self) -> dict[str, Any]:
+            """The new key, as the aggregate and the read models hold it."""
+            return {
+                "id": self.key_id,
+                "name": self.name,
+                "prefix": self.prefix,
+                "secret_hash": self.secret_hash,
+                "created_at": self.timestamp,
+                "expires_at": self.expires_at,
+                "revoked_at": None,
+            }
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.api_keys[self.key_id] = self.key()
+
+        def summary(self) -> dict[str, Any]:
+            expires = self.expires_at and self.expires_at.isoformat()
+            return {"apiKey": str(self.key_id), "prefix": self.prefix, "expiresAt": expires}
+
+    class ApiKeyRevoked(Event):
+        key_id: UUID
+        prefix: str
+        secret_hash: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.api_keys[self.key_id]["revoked_at"] = self.timestamp
+
+        def summary(self) -> dict[str, Any]:
+            return {"apiKey": str(self.key_id), "prefix": self.prefix}
+
     def __init__(
         self,
         name: str,
@@ -115,6 +159,7 @@ class Organization(Aggregate):
         metadata: dict[str, str],
     ) -> None:
         """State is set by ``Created.apply``, like every later change."""
+        self.api_keys: dict[UUID, dict[str, Any]] = {}
 
     def rename(self, name: str) -> None:
         if name != self.name:
@@ -144,6 +189,39 @@ class Organization(Aggregate):
     def change_status(self, status: str, reason: str | None) -> None:
         if (status, reason) != (self.status, self.status_reason):
             self.trigger_event(self.StatusChanged, status=status, reason=reason)
+
+    def issue_api_key(
+        self,
+        key_id: UUID,
+        name: str | None,
+        prefix: str,
+        secret_hash: str,
+        expires_at: datetime | None,
+    ) -> None:
+        self.trigger_event(
+            self.ApiKeyIssued,
+            key_id=key_id,
+            name=name,
+            prefix=prefix,
+            secret_hash=secret_hash,
+            expires_at=expires_at,
+        )
+
+    def revoke_api_key(self, key_id: UUID) -> None:
+        key = self.api_keys.get(key_id)
+        if key is None:
+            raise ApiKeyNotFoundError(key_id)
+        if key["revoked_at"] is None:
+            self.trigger_event(
+                self.ApiKeyRevoked,
+                key_id=key_id,
+                prefix=key["prefix"],
+                secret_hash=key["secret_hash"],
+            )
+
+    def api_key_details(self, key_id: UUID) -> dict[str, Any]:
+        """One key as the API shows it: everything but the hash."""
+        return {k: v for k, v in self.api_keys[key_id].items() if k != "secret_hash"}
 
     def details(self) -> dict[str, Any]:
         """The organization's current state as plain values."""

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import random
+import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
-from domain.commands import NewOrganization, OrganizationChanges, Written
+from domain.access import ensure_may_change
+from domain.commands import IssuedApiKey, NewApiKey, NewOrganization, OrganizationChanges, Written
+from domain.context import current_actor
 from domain.errors import (
     ConcurrentUpdateError,
     ExternalIdTakenError,
@@ -17,9 +22,10 @@ from domain.errors import (
     VersionConflictError,
 )
 from domain.indexes import EXTERNAL_IDS, SLUGS, UniqueKey
+from domain.keys import new_secret
 from domain.organization import ARCHIVED, Organization
 from domain.rules import DEFAULT_RESERVED_SLUGS, normalize_slug
-from domain.validation import validate_changes, validate_new
+from domain.validation import validate_changes, validate_new, validate_new_api_key
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -28,7 +34,9 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import Recording
     from eventsourcing.utils import EnvType
 
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 8
+BACKOFF_SECONDS = 0.002
+"""Clashing writers retry after a random pause of up to this, doubling per attempt."""
 
 
 class OrganizationRegistry(Application[UUID]):
@@ -62,19 +70,37 @@ class OrganizationRegistry(Application[UUID]):
     def update(
         self, org_id: UUID, changes: OrganizationChanges, expected_version: int | None = None
     ) -> Written:
-        for _ in range(MAX_ATTEMPTS):
-            org = self._get(org_id)
-            if expected_version is not None and org.version != expected_version:
-                raise VersionConflictError(org.version)
-            keys = self._apply(org, validate_changes(changes, org, self.reserved_slugs))
-            try:
-                return self._save(org, keys)
-            except IntegrityError:
-                continue  # Someone else wrote first: reload and apply to their result.
-        raise ConcurrentUpdateError
+        ensure_may_change(current_actor(), changes)
+
+        def apply(org: Organization) -> list[UniqueKey]:
+            return self._apply(org, validate_changes(changes, org, self.reserved_slugs))
+
+        return self._change(org_id, apply, expected_version)[1]
 
     def archive(self, org_id: UUID, expected_version: int | None = None) -> Written:
         return self.update(org_id, OrganizationChanges(status=ARCHIVED), expected_version)
+
+    def issue_api_key(self, org_id: UUID, new: NewApiKey) -> IssuedApiKey:
+        """Issue a secret key for the organization; only its hash and prefix are recorded."""
+        name, expires_at = validate_new_api_key(new, datetime.now(UTC))
+        key_id, secret = uuid4(), new_secret()
+
+        def issue(org: Organization) -> list[UniqueKey]:
+            org.issue_api_key(key_id, name, secret.prefix, secret.secret_hash, expires_at)
+            return []
+
+        org, written = self._change(org_id, issue)
+        return IssuedApiKey(org.api_key_details(key_id), secret.secret, written)
+
+    def revoke_api_key(self, org_id: UUID, key_id: UUID) -> tuple[dict[str, Any], Written]:
+        """Revoke a key (revoking a revoked key records nothing)."""
+
+        def revoke(org: Organization) -> list[UniqueKey]:
+            org.revoke_api_key(key_id)
+            return []
+
+        org, written = self._change(org_id, revoke)
+        return org.api_key_details(key_id), written
 
     def get_details(self, org_id: UUID) -> dict[str, Any]:
         return self._get(org_id).details()
@@ -113,6 +139,26 @@ class OrganizationRegistry(Application[UUID]):
         if "status" in values:
             org.change_status(values["status"], values["status_reason"])
         return keys
+
+    def _change(
+        self,
+        org_id: UUID,
+        act: Callable[[Organization], list[UniqueKey]],
+        expected_version: int | None = None,
+    ) -> tuple[Organization, Written]:
+        """Load, act, save; on a clash with another writer, reload and act again."""
+        for attempt in range(MAX_ATTEMPTS):
+            org = self._get(org_id)
+            if expected_version is not None and org.version != expected_version:
+                raise VersionConflictError(org.version)
+            keys = act(org)
+            try:
+                return org, self._save(org, keys)
+            except IntegrityError:
+                # Someone else wrote first: reload and apply to their result, after a random
+                # pause so that many clashing writers spread out instead of clashing again.
+                time.sleep(random.uniform(0, BACKOFF_SECONDS * 2**attempt))  # noqa: S311
+        raise ConcurrentUpdateError
 
     def _save(self, org: Organization, keys: list[UniqueKey]) -> Written:
         aggregates: list[Aggregate] = [org, *keys]

@@ -47,13 +47,18 @@ _BCP47 = re.compile(
 )
 
 
-def check_name(value: str) -> str:
-    name = value.strip()
-    if not 1 <= len(name) <= 256:
-        raise InvalidValueError("must be 1-256 characters after trimming")
-    if any(unicodedata.category(c) == "Cc" for c in name):
+def check_line(value: str, max_length: int) -> str:
+    """One line of text: trimmed, 1 to ``max_length`` characters, no control characters."""
+    line = value.strip()
+    if not 1 <= len(line) <= max_length:
+        raise InvalidValueError(f"must be 1-{max_length} characters after trimming")
+    if any(unicodedata.category(c) == "Cc" for c in line):
         raise InvalidValueError("must not contain control characters")
-    return name
+    return line
+
+
+def check_name(value: str) -> str:
+    return check_line(value, 256)
 
 
 def normalize_slug(value: str) -> str:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.commands import UNSET
 from domain.errors import InvalidValueError
+from domain.keys import check_expires_at, check_key_name
 from domain.organization import STATUSES
 from domain.rules import (
     PROFILE_FIELDS,
@@ -20,7 +21,9 @@ from domain.rules import (
 )
 
 if TYPE_CHECKING:
-    from domain.commands import NewOrganization, OrganizationChanges
+    from datetime import datetime
+
+    from domain.commands import NewApiKey, NewOrganization, OrganizationChanges
     from domain.organization import Organization
 
 
@@ -104,3 +107,12 @@ def validate_changes(
         values["status_reason"] = problems.check("status_reason", _check_reason, reason)
     problems.raise_if_any()
     return values
+
+
+def validate_new_api_key(new: NewApiKey, now: datetime) -> tuple[str | None, datetime | None]:
+    """A new key's name and expiry time, or a ``ValidationError``."""
+    problems = Problems()
+    name = problems.check("name", check_key_name, new.name)
+    expires_at = problems.check("expires_at", check_expires_at, new.expires_at, now)
+    problems.raise_if_any()
+    return name, expires_at

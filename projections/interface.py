@@ -33,6 +33,18 @@ class ListQuery:
     """Keyset cursor: list what comes after this (created_at, id), newest first."""
 
 
+@dataclass(frozen=True)
+class KeyCredential:
+    """What a request's key check needs: the key's state and its organization's status."""
+
+    key_id: UUID
+    organization_id: UUID
+    secret_hash: str
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    organization_status: str
+
+
 class PositionSignal:
     """Wakes requests waiting for the read model to reach a position.
 
@@ -83,6 +95,7 @@ class OrganizationLookupView(TrackingRecorder, ABC):
     """Organizations by id, slug and external id; listing; slug availability."""
 
     table = "organization_lookup"
+    keys_table = "organization_api_keys"
     position_signal: PositionSignal
 
     @abstractmethod
@@ -99,6 +112,36 @@ class OrganizationLookupView(TrackingRecorder, ABC):
         tracking: Tracking,
     ) -> None:
         """Apply ``changes`` to an organization's row and record ``tracking``, atomically."""
+
+    @abstractmethod
+    def add_api_key(
+        self,
+        org_id: UUID,
+        key: dict[str, Any],
+        version: int,
+        updated_at: datetime,
+        tracking: Tracking,
+    ) -> None:
+        """Add an organization's new key, move its row to ``version``, record ``tracking``."""
+
+    @abstractmethod
+    def revoke_api_key(
+        self,
+        org_id: UUID,
+        key_id: UUID,
+        version: int,
+        revoked_at: datetime,
+        tracking: Tracking,
+    ) -> None:
+        """Mark a key revoked, move its organization to ``version``, record ``tracking``."""
+
+    @abstractmethod
+    def list_api_keys(self, org_id: UUID) -> list[dict[str, Any]]:
+        """An organization's keys, oldest first, without their hashes."""
+
+    @abstractmethod
+    def find_api_key(self, secret_hash: str) -> KeyCredential | None:
+        """The key with this hash (one indexed read), or ``None``."""
 
     @abstractmethod
     def get_organization(self, org_id: UUID) -> dict[str, Any] | None:

@@ -8,8 +8,8 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg.sql import SQL, Composed, Identifier
 from psycopg.types.json import Jsonb
 
-from projections.interface import OrganizationLookupView, PositionSignal
-from projections.rows import details_of, doc_of, indexed_columns, list_filter
+from projections.interface import KeyCredential, OrganizationLookupView, PositionSignal
+from projections.rows import details_of, doc_of, indexed_columns, list_filter, public_key
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -21,18 +21,30 @@ if TYPE_CHECKING:
     from projections.interface import ListQuery
 
 COLUMNS = SQL("id, slug, external_id, name_folded, status, version, created_at, updated_at, doc")
+KEY_COLUMNS = SQL(
+    "id, organization_id, secret_hash, name, prefix, created_at, expires_at, revoked_at"
+)
 
 
 class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLookupView):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.check_identifier_length(self.table + "_external_id")
+        self.check_identifier_length(self.keys_table + "_organization")
         self.position_signal = PositionSignal()
         schema, table = Identifier(self.datastore.schema), Identifier(self.table)
+        keys = Identifier(self.keys_table)
 
         def sql(text: str, **names: str) -> Composed:
-            ids = {k: Identifier(f"{self.table}_{v}") for k, v in names.items()}
-            return SQL(text).format(schema=schema, table=table, columns=COLUMNS, **ids)
+            ids = {k: Identifier(v) for k, v in names.items()}
+            return SQL(text).format(
+                schema=schema,
+                table=table,
+                keys=keys,
+                columns=COLUMNS,
+                key_columns=KEY_COLUMNS,
+                **ids,
+            )
 
         self.sql_create_statements += [
             sql(
@@ -44,21 +56,53 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             ),
             sql(
                 "CREATE INDEX IF NOT EXISTS {i} ON {schema}.{table} (slug text_pattern_ops)",
-                i="slug",
+                i=f"{self.table}_slug",
             ),
             sql(
                 "CREATE INDEX IF NOT EXISTS {i} ON {schema}.{table} (external_id)",
-                i="external_id",
+                i=f"{self.table}_external_id",
             ),
             sql(
                 "CREATE INDEX IF NOT EXISTS {i} ON {schema}.{table} (name_folded text_pattern_ops)",
-                i="name",
+                i=f"{self.table}_name",
             ),
             sql(
                 "CREATE INDEX IF NOT EXISTS {i} ON {schema}.{table} (created_at DESC, id DESC)",
-                i="created",
+                i=f"{self.table}_created",
             ),
         ]
+        self.sql_create_statements += [
+            sql(
+                "CREATE TABLE IF NOT EXISTS {schema}.{keys} ("
+                "id uuid PRIMARY KEY, organization_id uuid NOT NULL, secret_hash text NOT NULL, "
+                "name text, prefix text NOT NULL, created_at timestamptz NOT NULL, "
+                "expires_at timestamptz, revoked_at timestamptz)"
+            ),
+            sql(
+                "CREATE UNIQUE INDEX IF NOT EXISTS {i} ON {schema}.{keys} (secret_hash)",
+                i=f"{self.keys_table}_hash",
+            ),
+            sql(
+                "CREATE INDEX IF NOT EXISTS {i} ON {schema}.{keys} (organization_id, created_at)",
+                i=f"{self.keys_table}_organization",
+            ),
+        ]
+        self.insert_key = sql(
+            "INSERT INTO {schema}.{keys} ({key_columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+        )
+        self.update_key = sql("UPDATE {schema}.{keys} SET revoked_at = %s WHERE id = %s")
+        self.move_to_version = sql(
+            "UPDATE {schema}.{table} SET version = %s, updated_at = %s WHERE id = %s"
+        )
+        self.select_keys = sql(
+            "SELECT {key_columns} FROM {schema}.{keys} WHERE organization_id = %s "
+            "ORDER BY created_at, id"
+        )
+        self.select_credential = sql(
+            "SELECT k.id, k.organization_id, k.secret_hash, k.expires_at, k.revoked_at, o.status "
+            "FROM {schema}.{keys} k JOIN {schema}.{table} o ON o.id = k.organization_id "
+            "WHERE k.secret_hash = %s"
+        )
         self.insert_row = sql(
             "INSERT INTO {schema}.{table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
         )
@@ -116,6 +160,64 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             )
             self._insert_tracking(curs, tracking)
         self.position_signal.advanced(tracking.notification_id)
+
+    def add_api_key(
+        self,
+        org_id: UUID,
+        key: dict[str, Any],
+        version: int,
+        updated_at: datetime,
+        tracking: Tracking,
+    ) -> None:
+        row = (
+            key["id"],
+            org_id,
+            key["secret_hash"],
+            key["name"],
+            key["prefix"],
+            key["created_at"],
+            key["expires_at"],
+            None,
+        )
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self.insert_key, row, prepare=True)
+            curs.execute(self.move_to_version, (version, updated_at, org_id), prepare=True)
+            self._insert_tracking(curs, tracking)
+        self.position_signal.advanced(tracking.notification_id)
+
+    def revoke_api_key(
+        self,
+        org_id: UUID,
+        key_id: UUID,
+        version: int,
+        revoked_at: datetime,
+        tracking: Tracking,
+    ) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self.update_key, (revoked_at, key_id), prepare=True)
+            curs.execute(self.move_to_version, (version, revoked_at, org_id), prepare=True)
+            self._insert_tracking(curs, tracking)
+        self.position_signal.advanced(tracking.notification_id)
+
+    def list_api_keys(self, org_id: UUID) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self.select_keys, (org_id,), prepare=True)
+            return [public_key(row) for row in curs.fetchall()]
+
+    def find_api_key(self, secret_hash: str) -> KeyCredential | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self.select_credential, (secret_hash,), prepare=True)
+            row = curs.fetchone()
+        if row is None:
+            return None
+        return KeyCredential(
+            row["id"],
+            row["organization_id"],
+            row["secret_hash"],
+            row["expires_at"],
+            row["revoked_at"],
+            row["status"],
+        )
 
     def get_organization(self, org_id: UUID) -> dict[str, Any] | None:
         return self._one("id", org_id)

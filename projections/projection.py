@@ -23,6 +23,8 @@ ORGANIZATION_EVENTS = (
     Organization.MetadataUpdated,
     Organization.ExternalIdChanged,
     Organization.StatusChanged,
+    Organization.ApiKeyIssued,
+    Organization.ApiKeyRevoked,
 )
 
 
@@ -53,4 +55,16 @@ class OrganizationLookupProjection(Projection[OrganizationLookupView]):
             event.originator_version,
             event.timestamp,
             tracking,
+        )
+
+    @process_event.register(Organization.ApiKeyIssued)
+    def api_key_issued(self, event: Organization.ApiKeyIssued, tracking: Tracking) -> None:
+        self.view.add_api_key(
+            event.originator_id, event.key(), event.originator_version, event.timestamp, tracking
+        )
+
+    @process_event.register(Organization.ApiKeyRevoked)
+    def api_key_revoked(self, event: Organization.ApiKeyRevoked, tracking: Tracking) -> None:
+        self.view.revoke_api_key(
+            event.originator_id, event.key_id, event.originator_version, event.timestamp, tracking
         )

@@ -30,6 +30,11 @@ def details_of(
     return organization_details(UUID(str(org_id)), doc, version, created_at, updated_at)
 
 
+def public_key(row: dict[str, Any]) -> dict[str, Any]:
+    """A key as it is shown: no hash, no organization (the caller named it)."""
+    return {k: row[k] for k in ("id", "name", "prefix", "created_at", "expires_at", "revoked_at")}
+
+
 def like_prefix(text: str) -> str:
     """A LIKE pattern matching ``text`` literally as a prefix (escape character ``\\``)."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -6,26 +6,34 @@ import json
 import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
-from projections.interface import OrganizationLookupView, PositionSignal
-from projections.rows import details_of, doc_of, indexed_columns, list_filter
+from projections.interface import KeyCredential, OrganizationLookupView, PositionSignal
+from projections.rows import details_of, doc_of, indexed_columns, list_filter, public_key
 
 if TYPE_CHECKING:
-    from uuid import UUID
-
     from eventsourcing.persistence import Tracking
     from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore
 
     from projections.interface import ListQuery
 
 COLUMNS = "id, slug, external_id, name_folded, status, version, created_at, updated_at, doc"
+KEY_COLUMNS = "id, organization_id, secret_hash, name, prefix, created_at, expires_at, revoked_at"
 
 
 def _time(value: datetime) -> str:
     # Fixed-width UTC text sorts in time order.
     return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _optional_time(value: datetime | None) -> str | None:
+    return None if value is None else _time(value)
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
 
 
 class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupView):
@@ -52,6 +60,14 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
             f"CREATE INDEX IF NOT EXISTS {t}_slug ON {t} (slug)",
             f"CREATE INDEX IF NOT EXISTS {t}_external_id ON {t} (external_id)",
             f"CREATE INDEX IF NOT EXISTS {t}_created ON {t} (created_at DESC, id DESC)",
+            f"CREATE TABLE IF NOT EXISTS {self.keys_table} ("
+            "id TEXT PRIMARY KEY, organization_id TEXT NOT NULL, secret_hash TEXT NOT NULL, "
+            "name TEXT, prefix TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT, "
+            "revoked_at TEXT)",
+            f"CREATE UNIQUE INDEX IF NOT EXISTS {self.keys_table}_hash "
+            f"ON {self.keys_table} (secret_hash)",
+            f"CREATE INDEX IF NOT EXISTS {self.keys_table}_organization "
+            f"ON {self.keys_table} (organization_id, created_at)",
         ]
 
     def insert_organization(self, details: dict[str, Any], tracking: Tracking) -> None:
@@ -99,6 +115,93 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
             )
             self._insert_tracking(c, tracking)
         self.position_signal.advanced(tracking.notification_id)
+
+    def add_api_key(
+        self,
+        org_id: UUID,
+        key: dict[str, Any],
+        version: int,
+        updated_at: datetime,
+        tracking: Tracking,
+    ) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                f"INSERT INTO {self.keys_table} ({KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    str(key["id"]),
+                    str(org_id),
+                    key["secret_hash"],
+                    key["name"],
+                    key["prefix"],
+                    _time(key["created_at"]),
+                    _optional_time(key["expires_at"]),
+                    None,
+                ),
+            )
+            self._move_to_version(c, org_id, version, updated_at)
+            self._insert_tracking(c, tracking)
+        self.position_signal.advanced(tracking.notification_id)
+
+    def revoke_api_key(
+        self,
+        org_id: UUID,
+        key_id: UUID,
+        version: int,
+        revoked_at: datetime,
+        tracking: Tracking,
+    ) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                f"UPDATE {self.keys_table} SET revoked_at = ? WHERE id = ?",
+                (_time(revoked_at), str(key_id)),
+            )
+            self._move_to_version(c, org_id, version, revoked_at)
+            self._insert_tracking(c, tracking)
+        self.position_signal.advanced(tracking.notification_id)
+
+    def list_api_keys(self, org_id: UUID) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT {KEY_COLUMNS} FROM {self.keys_table} WHERE organization_id = ? "
+                "ORDER BY created_at, id",
+                (str(org_id),),
+            )
+            return [public_key(self._key(row)) for row in c.fetchall()]
+
+    def find_api_key(self, secret_hash: str) -> KeyCredential | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT k.id, k.organization_id, k.secret_hash, k.expires_at, k.revoked_at, "
+                f"o.status FROM {self.keys_table} k JOIN {self.table} o "
+                "ON o.id = k.organization_id WHERE k.secret_hash = ?",
+                (secret_hash,),
+            )
+            row = c.fetchone()
+        if row is None:
+            return None
+        return KeyCredential(
+            UUID(row[0]), UUID(row[1]), row[2], _parse_time(row[3]), _parse_time(row[4]), row[5]
+        )
+
+    def _move_to_version(
+        self, c: SQLiteCursor, org_id: UUID, version: int, updated_at: datetime
+    ) -> None:
+        c.execute(
+            f"UPDATE {self.table} SET version = ?, updated_at = ? WHERE id = ?",
+            (version, _time(updated_at), str(org_id)),
+        )
+
+    @staticmethod
+    def _key(row: Any) -> dict[str, Any]:
+        return {
+            "id": UUID(row["id"]),
+            "organization_id": UUID(row["organization_id"]),
+            "name": row["name"],
+            "prefix": row["prefix"],
+            "created_at": datetime.fromisoformat(row["created_at"]),
+            "expires_at": _parse_time(row["expires_at"]),
+            "revoked_at": _parse_time(row["revoked_at"]),
+        }
 
     def get_organization(self, org_id: UUID) -> dict[str, Any] | None:
         return self._one("id = ?", str(org_id))

@@ -6,14 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import (
+from api.auth import (
     AdminDep,
-    ExpectedVersionDep,
-    OrganizationIdDep,
-    RegistryDep,
-    SettingsDep,
-    ViewDep,
+    CallerDep,
+    OptionalCallerDep,
+    ReachableOrganizationDep,
+    ensure_reachable,
 )
+from api.deps import ExpectedVersionDep, RegistryDep, SettingsDep, ViewDep
 from api.queries import find_organization, list_page, slug_availability
 from api.responses import organization_response, written_response
 from api.schemas import (
@@ -28,7 +28,7 @@ from api.schemas import (
 from domain.errors import OrganizationNotFoundError
 
 PREFIX = "/api/v1/organizations"
-ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 404, 409, 412, 413, 500)}
+ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 412, 413, 500)}
 
 router = APIRouter(prefix=PREFIX, tags=["organizations"], responses=ERRORS)  # type: ignore[arg-type]
 admin = APIRouter(prefix=PREFIX, tags=["organizations"], dependencies=[AdminDep], responses=ERRORS)  # type: ignore[arg-type]
@@ -59,8 +59,9 @@ def list_organizations(
     return list_page(view, limit, cursor, status, q, external_id)
 
 
-@admin.get("/lookup", summary="Find an organization by slug or external id")
+@router.get("/lookup", summary="Find an organization by slug or external id")
 def lookup_organization(
+    caller: CallerDep,
     view: ViewDep,
     response: Response,
     slug: Annotated[str | None, Query(max_length=256)] = None,
@@ -68,19 +69,27 @@ def lookup_organization(
     stytch_org_id: Annotated[str | None, Query(alias="stytchOrgId", max_length=255)] = None,
 ) -> OrganizationEnvelope:
     details = find_organization(view, slug, external_id or stytch_org_id)
+    ensure_reachable(caller, details["id"])
     return organization_response(details, response)
 
 
-@router.get("/slug/availability", summary="Whether a slug can be claimed (no auth needed)")
+@router.get(
+    "/slug/availability",
+    summary="Whether a slug can be claimed (no auth needed; with a key, its own slug counts)",
+)
 def check_slug_availability(
-    registry: RegistryDep, view: ViewDep, slug: Annotated[str, Query(max_length=256)]
+    caller: OptionalCallerDep,
+    registry: RegistryDep,
+    view: ViewDep,
+    slug: Annotated[str, Query(max_length=256)],
 ) -> SlugAvailability:
-    return slug_availability(view, registry.reserved_slugs, slug)
+    own = None if caller is None else caller.organization_id
+    return slug_availability(view, registry.reserved_slugs, slug, own)
 
 
-@admin.get("/{org_id}", summary="Get an organization")
+@router.get("/{org_id}", summary="Get an organization")
 def get_organization(
-    org_id: OrganizationIdDep, view: ViewDep, response: Response
+    org_id: ReachableOrganizationDep, view: ViewDep, response: Response
 ) -> OrganizationEnvelope:
     details = view.get_organization(org_id)
     if details is None:
@@ -88,9 +97,9 @@ def get_organization(
     return organization_response(details, response)
 
 
-@admin.put("/{org_id}", summary="Update the given fields; settings and metadata replaced whole")
+@router.put("/{org_id}", summary="Update the given fields; settings and metadata replaced whole")
 def replace_organization_fields(
-    org_id: OrganizationIdDep,
+    org_id: ReachableOrganizationDep,
     body: OrganizationUpdate,
     version: ExpectedVersionDep,
     registry: RegistryDep,
@@ -102,11 +111,11 @@ def replace_organization_fields(
     return written_response(written, view, settings.consistency_timeout, response)
 
 
-@admin.patch(
+@router.patch(
     "/{org_id}", summary="Update the given fields; settings and metadata merged (RFC 7396)"
 )
 def patch_organization(
-    org_id: OrganizationIdDep,
+    org_id: ReachableOrganizationDep,
     body: OrganizationUpdate,
     version: ExpectedVersionDep,
     registry: RegistryDep,
@@ -118,9 +127,9 @@ def patch_organization(
     return written_response(written, view, settings.consistency_timeout, response)
 
 
-@admin.delete("/{org_id}", summary="Archive an organization (nothing is erased)")
+@router.delete("/{org_id}", summary="Archive an organization (nothing is erased)")
 def archive_organization(
-    org_id: OrganizationIdDep,
+    org_id: ReachableOrganizationDep,
     version: ExpectedVersionDep,
     registry: RegistryDep,
     view: ViewDep,

@@ -1,0 +1,68 @@
+"""An organization's secret keys (admin only): issue, list, revoke."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Response
+
+from api.auth import AdminDep
+from api.deps import OrganizationIdDep, RegistryDep, SettingsDep, ViewDep
+from api.responses import await_read_models
+from api.routes.organizations import ERRORS, PREFIX
+from api.schemas import ApiKeyCreate, ApiKeyEnvelope, ApiKeyIssued, ApiKeyPublic, ApiKeysPage
+from domain.errors import ApiKeyNotFoundError, OrganizationNotFoundError
+
+router = APIRouter(
+    prefix=PREFIX + "/{org_id}/api-keys",
+    tags=["api-keys"],
+    dependencies=[AdminDep],
+    responses=ERRORS,  # type: ignore[arg-type]
+)
+
+
+async def api_key_id(key_id: str) -> UUID:
+    """A malformed key id is a key that does not exist (404, not 400)."""
+    try:
+        return UUID(key_id)
+    except ValueError:
+        raise ApiKeyNotFoundError(key_id) from None
+
+
+@router.post("", status_code=201, summary="Issue a secret key (its secret is shown only here)")
+def issue_api_key(
+    org_id: OrganizationIdDep,
+    body: ApiKeyCreate,
+    registry: RegistryDep,
+    view: ViewDep,
+    settings: SettingsDep,
+    response: Response,
+) -> ApiKeyIssued:
+    issued = registry.issue_api_key(org_id, body.to_command())
+    await_read_models(issued.written, view, settings.consistency_timeout, response)
+    response.headers["Cache-Control"] = "no-store"
+    key = ApiKeyPublic(**issued.api_key)
+    return ApiKeyIssued(organization_id=org_id, api_key=key, secret=issued.secret)
+
+
+@router.get("", summary="List the organization's keys (never their secrets)")
+def list_api_keys(org_id: OrganizationIdDep, view: ViewDep) -> ApiKeysPage:
+    if view.get_organization(org_id) is None:
+        raise OrganizationNotFoundError(org_id)
+    keys = [ApiKeyPublic(**key) for key in view.list_api_keys(org_id)]
+    return ApiKeysPage(organization_id=org_id, api_keys=keys)
+
+
+@router.delete("/{key_id}", summary="Revoke a key: from this response on, it gets 401")
+def revoke_api_key(
+    org_id: OrganizationIdDep,
+    key_id: Annotated[UUID, Depends(api_key_id)],
+    registry: RegistryDep,
+    view: ViewDep,
+    settings: SettingsDep,
+    response: Response,
+) -> ApiKeyEnvelope:
+    key, written = registry.revoke_api_key(org_id, key_id)
+    await_read_models(written, view, settings.consistency_timeout, response)
+    return ApiKeyEnvelope(organization_id=org_id, api_key=ApiKeyPublic(**key))

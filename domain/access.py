@@ -1,0 +1,27 @@
+"""What an organization's own API key may do to it, beyond what an admin may."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from domain.commands import UNSET
+from domain.errors import ForbiddenError
+
+if TYPE_CHECKING:
+    from domain.commands import OrganizationChanges
+
+API_KEY = "apiKey"
+ADMIN_ONLY_FIELDS = ("status", "status_reason", "external_id")
+"""Fields only an admin may change: a tenant cannot reinstate itself or re-link its identity."""
+
+
+def is_api_key(actor: dict[str, Any]) -> bool:
+    return actor.get("type") == API_KEY
+
+
+def ensure_may_change(actor: dict[str, Any], changes: OrganizationChanges) -> None:
+    """Raise ``ForbiddenError`` when an API key asks for an admin-only change."""
+    if is_api_key(actor):
+        refused = [f for f in ADMIN_ONLY_FIELDS if getattr(changes, f) is not UNSET]
+        if refused:
+            raise ForbiddenError(f"an API key may not change {', '.join(refused)}")

@@ -1,0 +1,164 @@
+"""Tenant access over HTTP, on each store: every endpoint by every kind of credential."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import uuid4
+
+import pytest
+
+from tests.helpers import ADMIN, create_body
+
+if TYPE_CHECKING:
+    from tests.helpers import Server
+
+ORGS = "/api/v1/organizations"
+CREDENTIALS = ("none", "bad", "admin", "own", "other", "revoked", "expired", "suspended")
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def issue_key(server: Server, org_id: str, **fields: Any) -> dict[str, Any]:
+    response = server.client.post(f"{ORGS}/{org_id}/api-keys", json=fields, headers=ADMIN)
+    assert response.status_code == 201, response.text
+    issued: dict[str, Any] = response.json()
+    return issued
+
+
+def new_org(server: Server, **fields: Any) -> dict[str, Any]:
+    response = server.client.post(ORGS, json=create_body(**fields), headers=ADMIN)
+    assert response.status_code == 201, response.text
+    org: dict[str, Any] = response.json()["organization"]
+    return org
+
+
+@dataclass
+class World:
+    """Organization A (the target of every request), B, a suspended C, and their keys."""
+
+    a: dict[str, Any]
+    b: dict[str, Any]
+    headers: dict[str, dict[str, str]]
+
+
+@pytest.fixture(scope="module")
+def world(server: Server) -> World:
+    a, b, c = new_org(server, externalId=f"idp-{uuid4()}"), new_org(server), new_org(server)
+    own, other, suspended = (issue_key(server, o["id"])["secret"] for o in (a, b, c))
+    revoked = issue_key(server, a["id"])
+    server.client.delete(f"{ORGS}/{a['id']}/api-keys/{revoked['apiKey']['id']}", headers=ADMIN)
+    expires_at = datetime.now(UTC) + timedelta(seconds=1.5)
+    expired = issue_key(server, a["id"], expiresAt=expires_at.isoformat())["secret"]
+    server.client.patch(f"{ORGS}/{c['id']}", json={"status": "suspended"}, headers=ADMIN)
+    time.sleep(max(0.0, (expires_at - datetime.now(UTC)).total_seconds()) + 0.1)
+    headers = {
+        "none": {},
+        "bad": bearer("sk_" + "x" * 54),
+        "admin": ADMIN,
+        "own": bearer(own),
+        "other": bearer(other),
+        "revoked": bearer(revoked["secret"]),
+        "expired": bearer(expired),
+        "suspended": bearer(suspended),
+    }
+    return World(a, b, headers)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    method: str
+    path: str
+    """With ``{a}`` for organization A's id and ``{slug}`` for its slug."""
+    body: dict[str, Any] | None
+    expected: dict[str, tuple[int, str | None]]
+    """Credential -> (status, error code); credentials not named get ``default``."""
+    anonymous: tuple[int, str | None] = (401, "UNAUTHORIZED")
+    suspended: tuple[int, str | None] = (403, "ORGANIZATION_SUSPENDED")
+
+    def expect(self, credential: str) -> tuple[int, str | None]:
+        if credential in self.expected:
+            return self.expected[credential]
+        if credential == "none":
+            return self.anonymous
+        if credential == "suspended":
+            return self.suspended
+        return (401, "UNAUTHORIZED")  # bad, revoked, expired
+
+
+OK, CREATED = (200, None), (201, None)
+NOT_FOUND, FORBIDDEN = (404, "ORGANIZATION_NOT_FOUND"), (403, "FORBIDDEN")
+NO_CONTEXT = (400, "VALIDATION_ERROR")
+ADMIN_ONLY = {"admin": OK, "own": FORBIDDEN, "other": FORBIDDEN}
+SAME_ORG = {"admin": OK, "own": OK, "other": NOT_FOUND}
+CURRENT = {"admin": NO_CONTEXT, "own": OK, "other": OK}
+
+ENDPOINTS = [
+    Endpoint("create", "POST", ORGS, {}, {**ADMIN_ONLY, "admin": CREATED}),
+    Endpoint("list", "GET", ORGS, None, ADMIN_ONLY),
+    Endpoint("lookup", "GET", ORGS + "/lookup?slug={slug}", None, SAME_ORG),
+    Endpoint("get", "GET", ORGS + "/{a}", None, SAME_ORG),
+    Endpoint("patch", "PATCH", ORGS + "/{a}", {"metadata": {"tier": "gold"}}, SAME_ORG),
+    Endpoint("put", "PUT", ORGS + "/{a}", {"name": "Acme Financial Group"}, SAME_ORG),
+    Endpoint(
+        "patch status",
+        "PATCH",
+        ORGS + "/{a}",
+        {"status": "active"},
+        {**SAME_ORG, "own": FORBIDDEN},
+    ),
+    Endpoint(
+        "archive (stale If-Match)",
+        "DELETE",
+        ORGS + "/{a}",
+        None,
+        {"admin": (412, "VERSION_CONFLICT"), "own": FORBIDDEN, "other": NOT_FOUND},
+    ),
+    Endpoint("issue key", "POST", ORGS + "/{a}/api-keys", {}, {**ADMIN_ONLY, "admin": CREATED}),
+    Endpoint("list keys", "GET", ORGS + "/{a}/api-keys", None, ADMIN_ONLY),
+    Endpoint(
+        "revoke unknown key",
+        "DELETE",
+        ORGS + "/{a}/api-keys/" + str(uuid4()),
+        None,
+        {**ADMIN_ONLY, "admin": (404, "API_KEY_NOT_FOUND")},
+    ),
+    Endpoint("get current", "GET", ORGS + "/current", None, CURRENT, suspended=OK),
+    Endpoint("patch current", "PATCH", ORGS + "/current", {"metadata": {"a": "b"}}, CURRENT),
+    Endpoint("put current", "PUT", ORGS + "/current", {"name": "Acme Financial Group"}, CURRENT),
+    Endpoint("put (seed 000)", "PUT", ORGS, {"name": "Acme Financial Group"}, CURRENT),
+    Endpoint(
+        "patch current status",
+        "PATCH",
+        ORGS + "/current",
+        {"status": "active"},
+        {"admin": NO_CONTEXT, "own": FORBIDDEN, "other": FORBIDDEN},
+    ),
+    Endpoint(
+        "slug availability",
+        "GET",
+        ORGS + "/slug/availability?slug={slug}",
+        None,
+        {"admin": OK, "own": OK, "other": OK},
+        anonymous=OK,
+    ),
+]
+
+
+@pytest.mark.parametrize("credential", CREDENTIALS)
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.name)
+def test_access_matrix(server: Server, world: World, endpoint: Endpoint, credential: str) -> None:
+    path = endpoint.path.format(a=world.a["id"], slug=world.a["slug"])
+    headers = dict(world.headers[credential])
+    if endpoint.method == "DELETE" and "api-keys" not in path:
+        headers["If-Match"] = '"999"'
+    body = create_body() if endpoint.name == "create" else endpoint.body
+    response = server.client.request(endpoint.method, path, json=body, headers=headers)
+    status, code = endpoint.expect(credential)
+    assert response.status_code == status, response.text
+    assert response.json().get("code") == code

@@ -92,7 +92,8 @@ class PositionSignal:
 
 
 class OrganizationLookupView(TrackingRecorder, ABC):
-    """Organizations by id, slug and external id; listing; slug availability."""
+    """Organizations by id, slug and external id; listing; slug availability; API keys by
+    the hash of their secret."""
 
     table = "organization_lookup"
     keys_table = "organization_api_keys"

@@ -1,4 +1,4 @@
-"""Who issued the current command, and in which request.
+"""Who issued the current command, in which request, and why.
 
 The API layer sets these per request; every event recorded while they are set
 carries them (see ``Organization.Event``).
@@ -17,6 +17,7 @@ SYSTEM_ACTOR: dict[str, Any] = {"type": "system"}
 
 actor_cvar: ContextVar[dict[str, Any]] = ContextVar("actor", default=SYSTEM_ACTOR)
 request_id_cvar: ContextVar[str | None] = ContextVar("request_id", default=None)
+reason_cvar: ContextVar[str | None] = ContextVar("reason", default=None)
 
 
 def admin_actor() -> dict[str, Any]:
@@ -33,6 +34,20 @@ def current_actor() -> dict[str, Any]:
 
 def current_request_id() -> str | None:
     return request_id_cvar.get()
+
+
+def current_reason() -> str | None:
+    return reason_cvar.get()
+
+
+@contextmanager
+def because(reason: str | None) -> Iterator[None]:
+    """Record ``reason`` as why the enclosed commands' changes were made."""
+    token = reason_cvar.set(reason)
+    try:
+        yield
+    finally:
+        reason_cvar.reset(token)
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate
 
-from domain.context import current_actor, current_request_id
+from domain.context import current_actor, current_reason, current_request_id
 from domain.errors import ApiKeyNotFoundError
 from domain.rules import PROFILE_FIELDS
 
@@ -35,6 +35,15 @@ class Organization(Aggregate):
         """Who issued the command: ``{"type": "admin"}`` or ``{"type": "apiKey", "id": ...}``."""
         request_id: str | None = field(default_factory=current_request_id, init=False)
         """The id of the request that issued the command."""
+        change_reason: str | None = field(default_factory=current_reason, init=False)
+        """Why the change was made, where the caller said so."""
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Events recorded before changes carried a reason have none."""
+            state["change_reason"] = None
 
         def changes(self) -> dict[str, Any]:
             """The fields this event sets, with their new values."""
@@ -43,6 +52,10 @@ class Organization(Aggregate):
         def summary(self) -> dict[str, Any]:
             """What this event did, for people reading the history."""
             return self.changes()
+
+        def why(self) -> str | None:
+            """The reason given for this change, if any."""
+            return self.change_reason
 
         def apply(self, aggregate: Aggregate) -> None:
             vars(aggregate).update(self.changes())
@@ -110,6 +123,9 @@ class Organization(Aggregate):
 
         def changes(self) -> dict[str, Any]:
             return {"status": self.status, "status_reason": self.reason}
+
+        def why(self) -> str | None:
+            return self.change_reason or self.reason
 
     class ApiKeyIssued(Event):
         key_id: UUID

@@ -1,11 +1,16 @@
-"""The lookup read model's interface, shared by its SQLite and PostgreSQL implementations."""
+"""The read model's interface, shared by its SQLite and PostgreSQL implementations.
+
+One projection keeps three tables in step, each event in one transaction with its tracking
+position: organizations (lookup and listing), their API keys, and their history (audit,
+time index and change feed).
+"""
 
 from __future__ import annotations
 
 import threading
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import TrackingRecorder
@@ -31,6 +36,36 @@ class ListQuery:
     external_id: str | None = None
     after: tuple[datetime, UUID] | None = None
     """Keyset cursor: list what comes after this (created_at, id), newest first."""
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One organization event as its audit history shows it."""
+
+    position: int
+    """The event's position in the event store: the change feed's order."""
+    organization_id: UUID
+    version: int
+    type: str
+    occurred_at: datetime
+    actor: dict[str, Any]
+    request_id: str | None
+    reason: str | None
+    changes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """``{path: {"from": old, "to": new}}``; for the organization's own fields the read
+    model works it out from the row it updates."""
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    organization_id: UUID
+    limit: int = 20
+    after_version: int | None = None
+    """Keyset cursor: the last version of the previous page."""
+    descending: bool = False
+    types: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -93,48 +128,51 @@ class PositionSignal:
 
 class OrganizationLookupView(TrackingRecorder, ABC):
     """Organizations by id, slug and external id; listing; slug availability; API keys by
-    the hash of their secret."""
+    the hash of their secret; every organization's history, and the change feed."""
 
     table = "organization_lookup"
     keys_table = "organization_api_keys"
+    history_table = "organization_history"
     position_signal: PositionSignal
 
     @abstractmethod
-    def insert_organization(self, details: dict[str, Any], tracking: Tracking) -> None:
-        """Add a new organization's row and record ``tracking``, in one transaction."""
+    def insert_organization(
+        self, details: dict[str, Any], entry: HistoryEntry, tracking: Tracking
+    ) -> None:
+        """Add a new organization's row and its first history entry, and record
+        ``tracking``, in one transaction."""
 
     @abstractmethod
     def update_organization(
-        self,
-        org_id: UUID,
-        changes: dict[str, Any],
-        version: int,
-        updated_at: datetime,
-        tracking: Tracking,
+        self, changes: dict[str, Any], entry: HistoryEntry, tracking: Tracking
     ) -> None:
-        """Apply ``changes`` to an organization's row and record ``tracking``, atomically."""
+        """Apply ``changes`` to the entry's organization, add the entry (with what changed,
+        from and to) to its history, and record ``tracking``, atomically."""
 
     @abstractmethod
-    def add_api_key(
-        self,
-        org_id: UUID,
-        key: dict[str, Any],
-        version: int,
-        updated_at: datetime,
-        tracking: Tracking,
-    ) -> None:
-        """Add an organization's new key, move its row to ``version``, record ``tracking``."""
+    def add_api_key(self, key: dict[str, Any], entry: HistoryEntry, tracking: Tracking) -> None:
+        """Add an organization's new key, move its row to the entry's version, add the
+        entry to its history, and record ``tracking``, atomically."""
 
     @abstractmethod
-    def revoke_api_key(
-        self,
-        org_id: UUID,
-        key_id: UUID,
-        version: int,
-        revoked_at: datetime,
-        tracking: Tracking,
-    ) -> None:
-        """Mark a key revoked, move its organization to ``version``, record ``tracking``."""
+    def revoke_api_key(self, key_id: UUID, entry: HistoryEntry, tracking: Tracking) -> None:
+        """Mark a key revoked, move its organization to the entry's version, add the entry
+        to its history, and record ``tracking``, atomically."""
+
+    @abstractmethod
+    def organization_history(self, query: HistoryQuery) -> list[HistoryEntry]:
+        """A page of one organization's history, by version."""
+
+    @abstractmethod
+    def events_after(
+        self, position: int, limit: int, types: tuple[str, ...] = ()
+    ) -> list[HistoryEntry]:
+        """Every organization's history entries after ``position``, in commit order."""
+
+    @abstractmethod
+    def version_at(self, org_id: UUID, moment: datetime) -> int | None:
+        """The organization's version at ``moment`` (an indexed read), or ``None`` if it did
+        not exist yet."""
 
     @abstractmethod
     def list_api_keys(self, org_id: UUID) -> list[dict[str, Any]]:

@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg.sql import SQL, Composed, Identifier
 from psycopg.types.json import Jsonb
 
-from projections.interface import KeyCredential, OrganizationLookupView, PositionSignal
-from projections.rows import details_of, doc_of, indexed_columns, list_filter, public_key
+from domain.changes import diff
+from projections.interface import (
+    HistoryEntry,
+    KeyCredential,
+    OrganizationLookupView,
+    PositionSignal,
+)
+from projections.rows import (
+    HISTORY_COLUMNS,
+    details_of,
+    doc_of,
+    feed_filter,
+    history_filter,
+    indexed_columns,
+    list_filter,
+    public_key,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -22,7 +38,7 @@ if TYPE_CHECKING:
     from psycopg import Cursor
     from psycopg.rows import DictRow
 
-    from projections.interface import ListQuery
+    from projections.interface import HistoryQuery, ListQuery
 
 COLUMNS = SQL("id, slug, external_id, name_folded, status, version, created_at, updated_at, doc")
 KEY_COLUMNS = SQL(
@@ -35,9 +51,10 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
         super().__init__(datastore, **kwargs)
         self.check_identifier_length(self.table + "_external_id")
         self.check_identifier_length(self.keys_table + "_organization")
+        self.check_identifier_length(self.history_table + "_version")
         self.position_signal = PositionSignal()
         schema, table = Identifier(self.datastore.schema), Identifier(self.table)
-        keys = Identifier(self.keys_table)
+        keys, history = Identifier(self.keys_table), Identifier(self.history_table)
 
         def sql(text: str, **names: str) -> Composed:
             ids = {k: Identifier(v) for k, v in names.items()}
@@ -45,6 +62,7 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
                 schema=schema,
                 table=table,
                 keys=keys,
+                history=history,
                 columns=COLUMNS,
                 key_columns=KEY_COLUMNS,
                 **ids,
@@ -107,6 +125,33 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             "FROM {schema}.{keys} k JOIN {schema}.{table} o ON o.id = k.organization_id "
             "WHERE k.secret_hash = %s"
         )
+        self.sql_create_statements += [
+            sql(
+                "CREATE TABLE IF NOT EXISTS {schema}.{history} ("
+                "position bigint PRIMARY KEY, organization_id uuid NOT NULL, "
+                "version bigint NOT NULL, type text NOT NULL, occurred_at timestamptz NOT NULL, "
+                "actor jsonb NOT NULL, request_id text, reason text, changes jsonb NOT NULL)"
+            ),
+            sql(
+                "CREATE UNIQUE INDEX IF NOT EXISTS {i} ON {schema}.{history} "
+                "(organization_id, version)",
+                i=f"{self.history_table}_version",
+            ),
+            sql(
+                "CREATE INDEX IF NOT EXISTS {i} ON {schema}.{history} "
+                "(organization_id, occurred_at)",
+                i=f"{self.history_table}_time",
+            ),
+        ]
+        self.insert_history = sql(
+            "INSERT INTO {schema}.{history} (" + HISTORY_COLUMNS + ") "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        )
+        self.select_history = sql("SELECT " + HISTORY_COLUMNS + " FROM {schema}.{history} WHERE ")
+        self.select_version_at = sql(
+            "SELECT max(version) AS version FROM {schema}.{history} "
+            "WHERE organization_id = %s AND occurred_at <= %s"
+        )
         self.insert_row = sql(
             "INSERT INTO {schema}.{table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
         )
@@ -121,7 +166,9 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
         }
         self.select_list = sql("SELECT {columns} FROM {schema}.{table} WHERE ")
 
-    def insert_organization(self, details: dict[str, Any], tracking: Tracking) -> None:
+    def insert_organization(
+        self, details: dict[str, Any], entry: HistoryEntry, tracking: Tracking
+    ) -> None:
         doc = doc_of(details)
         row = (
             details["id"],
@@ -131,51 +178,33 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             details["updated_at"],
             Jsonb(doc),
         )
-        with self.datastore.transaction(commit=True) as curs:
+        with self._applying(tracking) as curs:
             curs.execute(self.insert_row, row, prepare=True)
-            self._insert_tracking(curs, tracking)
-        self.position_signal.advanced(tracking.notification_id)
+            self._insert_history(curs, replace(entry, changes=diff({}, doc)))
 
     def update_organization(
-        self,
-        org_id: UUID,
-        changes: dict[str, Any],
-        version: int,
-        updated_at: datetime,
-        tracking: Tracking,
+        self, changes: dict[str, Any], entry: HistoryEntry, tracking: Tracking
     ) -> None:
-        with self.datastore.transaction(commit=True) as curs:
+        org_id = entry.organization_id
+        with self._applying(tracking) as curs:
             curs.execute(self.select_doc, (org_id,), prepare=True)
             row = curs.fetchone()
             if row is None:
                 msg = f"read model has no row for organization {org_id}"
                 raise LookupError(msg)
-            doc = {**row["doc"], **changes}
+            before = row["doc"]
+            doc = {**before, **changes}
             curs.execute(
                 self.update_row,
-                (
-                    *indexed_columns(doc),
-                    version,
-                    updated_at,
-                    Jsonb(doc),
-                    org_id,
-                ),
+                (*indexed_columns(doc), entry.version, entry.occurred_at, Jsonb(doc), org_id),
                 prepare=True,
             )
-            self._insert_tracking(curs, tracking)
-        self.position_signal.advanced(tracking.notification_id)
+            self._insert_history(curs, replace(entry, changes=diff(before, doc)))
 
-    def add_api_key(
-        self,
-        org_id: UUID,
-        key: dict[str, Any],
-        version: int,
-        updated_at: datetime,
-        tracking: Tracking,
-    ) -> None:
+    def add_api_key(self, key: dict[str, Any], entry: HistoryEntry, tracking: Tracking) -> None:
         row = (
             key["id"],
-            org_id,
+            entry.organization_id,
             key["secret_hash"],
             key["name"],
             key["prefix"],
@@ -183,25 +212,64 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             key["expires_at"],
             None,
         )
-        with self.datastore.transaction(commit=True) as curs:
+        with self._applying(tracking) as curs:
             curs.execute(self.insert_key, row, prepare=True)
-            curs.execute(self.move_to_version, (version, updated_at, org_id), prepare=True)
+            self._move_to_version(curs, entry)
+            self._insert_history(curs, entry)
+
+    def revoke_api_key(self, key_id: UUID, entry: HistoryEntry, tracking: Tracking) -> None:
+        with self._applying(tracking) as curs:
+            curs.execute(self.update_key, (entry.occurred_at, key_id), prepare=True)
+            self._move_to_version(curs, entry)
+            self._insert_history(curs, entry)
+
+    def organization_history(self, query: HistoryQuery) -> list[HistoryEntry]:
+        condition, params = history_filter(query, "%s", query.since, query.until)
+        return self._history(self.select_history + SQL(condition), [*params, query.limit])
+
+    def events_after(
+        self, position: int, limit: int, types: tuple[str, ...] = ()
+    ) -> list[HistoryEntry]:
+        statement = self.select_history + SQL(feed_filter(types, "%s"))
+        return self._history(statement, [position, *types, limit])
+
+    def version_at(self, org_id: UUID, moment: datetime) -> int | None:
+        with self._read() as curs:
+            curs.execute(self.select_version_at, (org_id, moment), prepare=True)
+            row = curs.fetchone()
+        return None if row is None or row["version"] is None else int(row["version"])
+
+    def _history(self, statement: Composed, params: list[Any]) -> list[HistoryEntry]:
+        with self._read() as curs:
+            curs.execute(statement, params)
+            rows = curs.fetchall()
+        return [HistoryEntry(**row) for row in rows]
+
+    @contextmanager
+    def _applying(self, tracking: Tracking) -> Iterator[Cursor[DictRow]]:
+        """One transaction for an event's rows and its tracking; waiters wake on commit."""
+        with self.datastore.transaction(commit=True) as curs:
+            yield curs
             self._insert_tracking(curs, tracking)
         self.position_signal.advanced(tracking.notification_id)
 
-    def revoke_api_key(
-        self,
-        org_id: UUID,
-        key_id: UUID,
-        version: int,
-        revoked_at: datetime,
-        tracking: Tracking,
-    ) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(self.update_key, (revoked_at, key_id), prepare=True)
-            curs.execute(self.move_to_version, (version, revoked_at, org_id), prepare=True)
-            self._insert_tracking(curs, tracking)
-        self.position_signal.advanced(tracking.notification_id)
+    def _move_to_version(self, curs: Cursor[DictRow], entry: HistoryEntry) -> None:
+        values = (entry.version, entry.occurred_at, entry.organization_id)
+        curs.execute(self.move_to_version, values, prepare=True)
+
+    def _insert_history(self, curs: Cursor[DictRow], entry: HistoryEntry) -> None:
+        values = (
+            entry.position,
+            entry.organization_id,
+            entry.version,
+            entry.type,
+            entry.occurred_at,
+            Jsonb(entry.actor),
+            entry.request_id,
+            entry.reason,
+            Jsonb(entry.changes),
+        )
+        curs.execute(self.insert_history, values, prepare=True)
 
     def list_api_keys(self, org_id: UUID) -> list[dict[str, Any]]:
         with self._read() as curs:

@@ -1,4 +1,4 @@
-"""OrganizationLookupProjection: folds organization events into the lookup read model."""
+"""OrganizationLookupProjection: folds organization events into the read model."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
 from domain.organization import Organization, organization_details
-from projections.interface import OrganizationLookupView
+from projections.interface import HistoryEntry, OrganizationLookupView
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Tracking
@@ -26,6 +26,22 @@ ORGANIZATION_EVENTS = (
     Organization.ApiKeyIssued,
     Organization.ApiKeyRevoked,
 )
+
+
+def history_entry(
+    event: Organization.Event, tracking: Tracking, changes: dict[str, Any] | None = None
+) -> HistoryEntry:
+    return HistoryEntry(
+        position=tracking.notification_id,
+        organization_id=event.originator_id,
+        version=event.originator_version,
+        type=type(event).__name__,
+        occurred_at=event.timestamp,
+        actor=event.actor,
+        request_id=event.request_id,
+        reason=event.why(),
+        changes=changes or {},
+    )
 
 
 class OrganizationLookupProjection(Projection[OrganizationLookupView]):
@@ -45,26 +61,20 @@ class OrganizationLookupProjection(Projection[OrganizationLookupView]):
             event.timestamp,
             event.timestamp,
         )
-        self.view.insert_organization(details, tracking)
+        self.view.insert_organization(details, history_entry(event, tracking), tracking)
 
     @process_event.register(Organization.Event)
     def organization_changed(self, event: Organization.Event, tracking: Tracking) -> None:
-        self.view.update_organization(
-            event.originator_id,
-            event.changes(),
-            event.originator_version,
-            event.timestamp,
-            tracking,
-        )
+        self.view.update_organization(event.changes(), history_entry(event, tracking), tracking)
 
     @process_event.register(Organization.ApiKeyIssued)
     def api_key_issued(self, event: Organization.ApiKeyIssued, tracking: Tracking) -> None:
-        self.view.add_api_key(
-            event.originator_id, event.key(), event.originator_version, event.timestamp, tracking
-        )
+        expires_at = event.expires_at and event.expires_at.isoformat()
+        shown = {"name": event.name, "prefix": event.prefix, "expiresAt": expires_at}
+        changes = {f"api_keys.{event.key_id}": {"from": None, "to": shown}}
+        self.view.add_api_key(event.key(), history_entry(event, tracking, changes), tracking)
 
     @process_event.register(Organization.ApiKeyRevoked)
     def api_key_revoked(self, event: Organization.ApiKeyRevoked, tracking: Tracking) -> None:
-        self.view.revoke_api_key(
-            event.originator_id, event.key_id, event.originator_version, event.timestamp, tracking
-        )
+        changes = {f"api_keys.{event.key_id}.revoked": {"from": False, "to": True}}
+        self.view.revoke_api_key(event.key_id, history_entry(event, tracking, changes), tracking)

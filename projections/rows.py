@@ -11,7 +11,7 @@ from uuid import UUID
 from domain.organization import STATE_FIELDS, organization_details
 
 if TYPE_CHECKING:
-    from projections.interface import ListQuery
+    from projections.interface import HistoryQuery, ListQuery
 
 
 def doc_of(state: dict[str, Any]) -> dict[str, Any]:
@@ -76,3 +76,35 @@ def list_filter(
         where.append(f"(created_at, id) < ({mark}, {mark})")
         params += list(after)
     return " AND ".join(where), params
+
+
+HISTORY_COLUMNS = (
+    "position, organization_id, version, type, occurred_at, actor, request_id, reason, changes"
+)
+
+
+def history_filter(query: HistoryQuery, mark: str, since: Any, until: Any) -> tuple[str, list[Any]]:
+    """The WHERE and ORDER BY of a history page, with ``mark`` as placeholder, and its
+    parameters; ``since`` and ``until`` are the query's times in the store's own types."""
+    where = [f"organization_id = {mark}"]
+    params: list[Any] = [query.organization_id]
+    if query.after_version is not None:
+        where.append(f"version {'<' if query.descending else '>'} {mark}")
+        params.append(query.after_version)
+    if query.types:
+        where.append(f"type IN ({', '.join([mark] * len(query.types))})")
+        params += list(query.types)
+    if since is not None:
+        where.append(f"occurred_at >= {mark}")
+        params.append(since)
+    if until is not None:
+        where.append(f"occurred_at <= {mark}")
+        params.append(until)
+    order = "DESC" if query.descending else "ASC"
+    return " AND ".join(where) + f" ORDER BY version {order} LIMIT {mark}", params
+
+
+def feed_filter(types: tuple[str, ...], mark: str) -> str:
+    """The WHERE and ORDER BY of a change-feed page (parameters: position, *types, limit)."""
+    by_type = f" AND type IN ({', '.join([mark] * len(types))})" if types else ""
+    return f"position > {mark}{by_type} ORDER BY position LIMIT {mark}"

@@ -4,20 +4,39 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
-from projections.interface import KeyCredential, OrganizationLookupView, PositionSignal
-from projections.rows import details_of, doc_of, indexed_columns, list_filter, public_key
+from domain.changes import diff
+from projections.interface import (
+    HistoryEntry,
+    KeyCredential,
+    OrganizationLookupView,
+    PositionSignal,
+)
+from projections.rows import (
+    HISTORY_COLUMNS,
+    details_of,
+    doc_of,
+    feed_filter,
+    history_filter,
+    indexed_columns,
+    list_filter,
+    public_key,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from eventsourcing.persistence import Tracking
     from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore
 
-    from projections.interface import ListQuery
+    from projections.interface import HistoryQuery, ListQuery
 
 COLUMNS = "id, slug, external_id, name_folded, status, version, created_at, updated_at, doc"
 KEY_COLUMNS = "id, organization_id, secret_hash, name, prefix, created_at, expires_at, revoked_at"
@@ -50,7 +69,7 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
         return re.sub(r"\btracking\b", f"{self.table}_tracking", statement)
 
     def construct_create_table_statements(self) -> list[str]:
-        t = self.table
+        t, h = self.table, self.history_table
         return [
             *(self._own_tracking(s) for s in super().construct_create_table_statements()),
             f"CREATE TABLE IF NOT EXISTS {t} ("
@@ -68,11 +87,19 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
             f"ON {self.keys_table} (secret_hash)",
             f"CREATE INDEX IF NOT EXISTS {self.keys_table}_organization "
             f"ON {self.keys_table} (organization_id, created_at)",
+            f"CREATE TABLE IF NOT EXISTS {h} ("
+            "position INTEGER PRIMARY KEY, organization_id TEXT NOT NULL, "
+            "version INTEGER NOT NULL, type TEXT NOT NULL, occurred_at TEXT NOT NULL, "
+            "actor TEXT NOT NULL, request_id TEXT, reason TEXT, changes TEXT NOT NULL)",
+            f"CREATE UNIQUE INDEX IF NOT EXISTS {h}_version ON {h} (organization_id, version)",
+            f"CREATE INDEX IF NOT EXISTS {h}_time ON {h} (organization_id, occurred_at)",
         ]
 
-    def insert_organization(self, details: dict[str, Any], tracking: Tracking) -> None:
+    def insert_organization(
+        self, details: dict[str, Any], entry: HistoryEntry, tracking: Tracking
+    ) -> None:
         doc = doc_of(details)
-        with self.datastore.transaction(commit=True) as c:
+        with self._applying(tracking) as c:
             c.execute(
                 f"INSERT INTO {self.table} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -84,52 +111,40 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
                     json.dumps(doc),
                 ),
             )
-            self._insert_tracking(c, tracking)
-        self.position_signal.advanced(tracking.notification_id)
+            self._insert_history(c, replace(entry, changes=diff({}, doc)))
 
     def update_organization(
-        self,
-        org_id: UUID,
-        changes: dict[str, Any],
-        version: int,
-        updated_at: datetime,
-        tracking: Tracking,
+        self, changes: dict[str, Any], entry: HistoryEntry, tracking: Tracking
     ) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(f"SELECT doc FROM {self.table} WHERE id = ?", (str(org_id),))
+        org_id = str(entry.organization_id)
+        with self._applying(tracking) as c:
+            c.execute(f"SELECT doc FROM {self.table} WHERE id = ?", (org_id,))
             row = c.fetchone()
             if row is None:
                 msg = f"read model has no row for organization {org_id}"
                 raise LookupError(msg)
-            doc = {**json.loads(row["doc"]), **changes}
+            before = json.loads(row["doc"])
+            doc = {**before, **changes}
             c.execute(
                 f"UPDATE {self.table} SET slug = ?, external_id = ?, name_folded = ?, "
                 "status = ?, version = ?, updated_at = ?, doc = ? WHERE id = ?",
                 (
                     *indexed_columns(doc),
-                    version,
-                    _time(updated_at),
+                    entry.version,
+                    _time(entry.occurred_at),
                     json.dumps(doc),
-                    str(org_id),
+                    org_id,
                 ),
             )
-            self._insert_tracking(c, tracking)
-        self.position_signal.advanced(tracking.notification_id)
+            self._insert_history(c, replace(entry, changes=diff(before, doc)))
 
-    def add_api_key(
-        self,
-        org_id: UUID,
-        key: dict[str, Any],
-        version: int,
-        updated_at: datetime,
-        tracking: Tracking,
-    ) -> None:
-        with self.datastore.transaction(commit=True) as c:
+    def add_api_key(self, key: dict[str, Any], entry: HistoryEntry, tracking: Tracking) -> None:
+        with self._applying(tracking) as c:
             c.execute(
                 f"INSERT INTO {self.keys_table} ({KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     str(key["id"]),
-                    str(org_id),
+                    str(entry.organization_id),
                     key["secret_hash"],
                     key["name"],
                     key["prefix"],
@@ -138,26 +153,84 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
                     None,
                 ),
             )
-            self._move_to_version(c, org_id, version, updated_at)
+            self._move_to_version(c, entry)
+            self._insert_history(c, entry)
+
+    def revoke_api_key(self, key_id: UUID, entry: HistoryEntry, tracking: Tracking) -> None:
+        with self._applying(tracking) as c:
+            c.execute(
+                f"UPDATE {self.keys_table} SET revoked_at = ? WHERE id = ?",
+                (_time(entry.occurred_at), str(key_id)),
+            )
+            self._move_to_version(c, entry)
+            self._insert_history(c, entry)
+
+    def organization_history(self, query: HistoryQuery) -> list[HistoryEntry]:
+        since, until = _optional_time(query.since), _optional_time(query.until)
+        condition, params = history_filter(query, "?", since, until)
+        params[0] = str(params[0])
+        return self._history(condition, [*params, query.limit])
+
+    def events_after(
+        self, position: int, limit: int, types: tuple[str, ...] = ()
+    ) -> list[HistoryEntry]:
+        return self._history(feed_filter(types, "?"), [position, *types, limit])
+
+    def version_at(self, org_id: UUID, moment: datetime) -> int | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT max(version) FROM {self.history_table} "
+                "WHERE organization_id = ? AND occurred_at <= ?",
+                (str(org_id), _time(moment)),
+            )
+            row = c.fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    def _history(self, condition: str, params: list[Any]) -> list[HistoryEntry]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT {HISTORY_COLUMNS} FROM {self.history_table} WHERE {condition}", params
+            )
+            rows = c.fetchall()
+        return [
+            HistoryEntry(
+                position=row["position"],
+                organization_id=UUID(row["organization_id"]),
+                version=row["version"],
+                type=row["type"],
+                occurred_at=datetime.fromisoformat(row["occurred_at"]),
+                actor=json.loads(row["actor"]),
+                request_id=row["request_id"],
+                reason=row["reason"],
+                changes=json.loads(row["changes"]),
+            )
+            for row in rows
+        ]
+
+    @contextmanager
+    def _applying(self, tracking: Tracking) -> Iterator[SQLiteCursor]:
+        """One transaction for an event's rows and its tracking; waiters wake on commit."""
+        with self.datastore.transaction(commit=True) as c:
+            yield c
             self._insert_tracking(c, tracking)
         self.position_signal.advanced(tracking.notification_id)
 
-    def revoke_api_key(
-        self,
-        org_id: UUID,
-        key_id: UUID,
-        version: int,
-        revoked_at: datetime,
-        tracking: Tracking,
-    ) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(
-                f"UPDATE {self.keys_table} SET revoked_at = ? WHERE id = ?",
-                (_time(revoked_at), str(key_id)),
-            )
-            self._move_to_version(c, org_id, version, revoked_at)
-            self._insert_tracking(c, tracking)
-        self.position_signal.advanced(tracking.notification_id)
+    def _insert_history(self, c: SQLiteCursor, entry: HistoryEntry) -> None:
+        c.execute(
+            f"INSERT INTO {self.history_table} ({HISTORY_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                entry.position,
+                str(entry.organization_id),
+                entry.version,
+                entry.type,
+                _time(entry.occurred_at),
+                json.dumps(entry.actor),
+                entry.request_id,
+                entry.reason,
+                json.dumps(entry.changes),
+            ),
+        )
 
     def list_api_keys(self, org_id: UUID) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as c:
@@ -183,12 +256,10 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
             UUID(row[0]), UUID(row[1]), row[2], _parse_time(row[3]), _parse_time(row[4]), row[5]
         )
 
-    def _move_to_version(
-        self, c: SQLiteCursor, org_id: UUID, version: int, updated_at: datetime
-    ) -> None:
+    def _move_to_version(self, c: SQLiteCursor, entry: HistoryEntry) -> None:
         c.execute(
             f"UPDATE {self.table} SET version = ?, updated_at = ? WHERE id = ?",
-            (version, _time(updated_at), str(org_id)),
+            (entry.version, _time(entry.occurred_at), str(entry.organization_id)),
         )
 
     @staticmethod

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from api.bootstrap import bootstrap
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from api.routes import api_keys, current, health, organizations
+from api.routes import api_keys, current, health, history, organizations
 from api.settings import Settings
 
 if TYPE_CHECKING:
@@ -67,4 +67,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(organizations.admin)
     app.include_router(organizations.router)
     app.include_router(api_keys.router)
+    app.include_router(history.router)
+    app.include_router(history.feed)
     return app

@@ -8,7 +8,7 @@ import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from domain.context import request_id_cvar
+from domain.context import reason_cvar, request_id_cvar
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -20,8 +20,12 @@ log = logging.getLogger("tenant_registry.api")
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")
 
 
+REASON_MAX_LENGTH = 1000
+
+
 class RequestIdMiddleware:
-    """Echo a well-formed client ``X-Request-Id`` or make one; events record it.
+    """Echo a well-formed client ``X-Request-Id`` or make one; events record it, and the
+    reason given in ``X-Change-Reason`` (up to 1000 characters), if any.
 
     It also turns any unexpected exception into a 500 ``INTERNAL_ERROR`` that carries
     the request id, and logs the exception with that id.
@@ -34,9 +38,12 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        headers = dict(scope["headers"])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = given if _CLIENT_ID.fullmatch(given) else uuid.uuid4().hex
         token = request_id_cvar.set(request_id)
+        reason = headers.get(b"x-change-reason", b"").decode("utf-8", "replace").strip()
+        reason_token = reason_cvar.set(reason[:REASON_MAX_LENGTH] or None)
 
         started = False
 
@@ -61,6 +68,7 @@ class RequestIdMiddleware:
                 raise
             await send_json(send_with_id, 500, _INTERNAL_ERROR)
         finally:
+            reason_cvar.reset(reason_token)
             request_id_cvar.reset(token)
 
 

@@ -5,16 +5,29 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from api.errors import InvalidQueryError
-from api.schemas import OrganizationPublic, OrganizationsPage, SlugAvailability
+from api.schemas import (
+    FeedEvent,
+    FeedPage,
+    HistoryEvent,
+    HistoryPage,
+    OrganizationPublic,
+    OrganizationsPage,
+    SlugAvailability,
+)
 from domain.errors import InvalidValueError, OrganizationNotFoundError, ReservedSlugError
 from domain.rules import check_slug, normalize_slug
-from projections.interface import ListQuery
+from projections.interface import HistoryQuery, ListQuery
+from projections.projection import ORGANIZATION_EVENTS
 from projections.rows import decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
+    from datetime import datetime
     from uuid import UUID
 
+    from domain.registry import OrganizationRegistry
     from projections.interface import OrganizationLookupView
+
+EVENT_TYPES = tuple(cls.__name__ for cls in ORGANIZATION_EVENTS)
 
 
 def list_page(
@@ -77,3 +90,77 @@ def _slug_availability(
             slug=normal, available=False, reason="taken", message="Slug is already taken"
         )
     return SlugAvailability(slug=normal, available=True, reason=None, message="Slug is available")
+
+
+def organization_at(
+    view: OrganizationLookupView,
+    registry: OrganizationRegistry,
+    org_id: UUID,
+    version: int | None,
+    as_of: datetime | None,
+) -> dict[str, Any]:
+    """The organization now (from the read model), or at a version or a moment (from its
+    events, the moment found through the history's time index)."""
+    if version is not None and as_of is not None:
+        raise InvalidQueryError("asOf", "give version or asOf, not both")
+    if as_of is not None:
+        version = view.version_at(org_id, as_of)
+        if version is None:
+            raise OrganizationNotFoundError(org_id)
+    if version is not None:
+        return registry.get_details(org_id, version)
+    details = view.get_organization(org_id)
+    if details is None:
+        raise OrganizationNotFoundError(org_id)
+    return details
+
+
+def check_event_types(types: list[str]) -> tuple[str, ...]:
+    unknown = sorted(set(types) - set(EVENT_TYPES))
+    if unknown:
+        raise InvalidQueryError("type", f"unknown event type {unknown[0]!r}; one of {EVENT_TYPES}")
+    return tuple(types)
+
+
+def history_page(
+    view: OrganizationLookupView,
+    org_id: UUID,
+    limit: int,
+    cursor: str | None,
+    *,
+    descending: bool,
+    types: list[str],
+    since: datetime | None,
+    until: datetime | None,
+) -> HistoryPage:
+    if cursor is not None and not cursor.isdigit():
+        raise InvalidQueryError("cursor", "is not a cursor this service issued")
+    if view.get_organization(org_id) is None:
+        raise OrganizationNotFoundError(org_id)
+    query = HistoryQuery(
+        org_id,
+        limit + 1,
+        None if cursor is None else int(cursor),
+        descending,
+        check_event_types(types),
+        since,
+        until,
+    )
+    entries = view.organization_history(query)
+    more = len(entries) > limit
+    return HistoryPage(
+        organization_id=org_id,
+        events=[HistoryEvent(**HistoryEvent.fields_of(e)) for e in entries[:limit]],
+        next_cursor=str(entries[limit - 1].version) if more else None,
+    )
+
+
+def feed_page(
+    view: OrganizationLookupView, after: int, limit: int, types: tuple[str, ...]
+) -> FeedPage:
+    entries = view.events_after(after, limit, types)
+    events = [
+        FeedEvent(**FeedEvent.fields_of(e), position=e.position, organization_id=e.organization_id)
+        for e in entries
+    ]
+    return FeedPage(events=events, next=entries[-1].position if entries else after)

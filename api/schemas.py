@@ -200,3 +200,55 @@ class Health(_Response):
     status: str
     position: int | None = None
     lag: int | None = None
+
+
+def camel_path(path: str) -> str:
+    """``status_reason`` -> ``statusReason``; ``settings.fiscal_year`` keeps its key."""
+    head, _, rest = path.partition(".")
+    return to_camel(head) + (f".{rest}" if rest else "")
+
+
+class RevertRequest(_Request):
+    to_version: int = Field(ge=1, description="The version whose state to bring back.")
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class HistoryEvent(_Response):
+    version: int
+    type: str
+    occurred_at: datetime
+    actor: dict[str, Any]
+    request_id: str | None
+    reason: str | None
+    changes: dict[str, dict[str, Any]] = Field(
+        description='For each field that changed: {"from": old, "to": new}; settings and '
+        "metadata per key, with dotted paths for nested keys."
+    )
+
+    @classmethod
+    def fields_of(cls, entry: Any) -> dict[str, Any]:
+        return {
+            "version": entry.version,
+            "type": entry.type,
+            "occurred_at": entry.occurred_at,
+            "actor": entry.actor,
+            "request_id": entry.request_id,
+            "reason": entry.reason,
+            "changes": {camel_path(p): change for p, change in entry.changes.items()},
+        }
+
+
+class HistoryPage(_Response):
+    organization_id: UUID
+    events: list[HistoryEvent]
+    next_cursor: str | None
+
+
+class FeedEvent(HistoryEvent):
+    position: int
+    organization_id: UUID
+
+
+class FeedPage(_Response):
+    events: list[FeedEvent]
+    next: int = Field(description="Pass as `after` to read on; equals `after` on an empty page.")

@@ -13,18 +13,20 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.access import ensure_may_change
 from domain.commands import IssuedApiKey, NewApiKey, NewOrganization, OrganizationChanges, Written
-from domain.context import current_actor
+from domain.context import because, current_actor
 from domain.errors import (
     ConcurrentUpdateError,
     ExternalIdTakenError,
+    FieldProblem,
     OrganizationNotFoundError,
     SlugTakenError,
+    ValidationError,
     VersionConflictError,
 )
 from domain.indexes import EXTERNAL_IDS, SLUGS, UniqueKey
 from domain.keys import new_secret
 from domain.organization import ARCHIVED, Organization
-from domain.rules import DEFAULT_RESERVED_SLUGS, normalize_slug
+from domain.rules import DEFAULT_RESERVED_SLUGS, PROFILE_FIELDS, normalize_slug
 from domain.validation import validate_changes, validate_new, validate_new_api_key
 
 if TYPE_CHECKING:
@@ -102,8 +104,44 @@ class OrganizationRegistry(Application[UUID]):
         org, written = self._change(org_id, revoke)
         return org.api_key_details(key_id), written
 
-    def get_details(self, org_id: UUID) -> dict[str, Any]:
-        return self._get(org_id).details()
+    def get_details(self, org_id: UUID, version: int | None = None) -> dict[str, Any]:
+        """The organization now, or as it was at ``version`` (not found before it existed
+        or beyond its current version)."""
+        if version is None:
+            return self._get(org_id).details()
+        if version < 1:
+            raise OrganizationNotFoundError(org_id)
+        org = self._get(org_id, version)
+        if org.version != version:
+            raise OrganizationNotFoundError(org_id)
+        return org.details()
+
+    def revert(
+        self,
+        org_id: UUID,
+        to_version: int,
+        reason: str | None = None,
+        expected_version: int | None = None,
+    ) -> Written:
+        """Record the changes that bring the organization back to its state at
+        ``to_version``. Keys are not reverted: a revoked key stays revoked."""
+        current = self._get(org_id).version
+        if not 1 <= to_version <= current:
+            problem = FieldProblem("to_version", f"must be between 1 and {current}")
+            raise ValidationError([problem])
+        past = self._get(org_id, to_version)
+        changes = OrganizationChanges(
+            name=past.name,
+            slug=past.slug,
+            external_id=past.external_id,
+            settings=past.settings,
+            metadata=past.metadata,
+            profile={f: getattr(past, f) for f in PROFILE_FIELDS},
+            status=past.status,
+            status_reason=past.status_reason,
+        )
+        with because(reason):
+            return self.update(org_id, changes, expected_version)
 
     def find_by_slug(self, slug: str) -> UUID:
         holder = self._holder(SLUGS, normalize_slug(slug))
@@ -172,9 +210,9 @@ class OrganizationRegistry(Application[UUID]):
         for listener in self.on_recorded:
             listener()
 
-    def _get(self, org_id: UUID) -> Organization:
+    def _get(self, org_id: UUID, version: int | None = None) -> Organization:
         try:
-            org: Aggregate = self.repository.get(org_id)
+            org: Aggregate = self.repository.get(org_id, version=version)
         except AggregateNotFoundError:
             raise OrganizationNotFoundError(org_id) from None
         if not isinstance(org, Organization):

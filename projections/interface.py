@@ -96,6 +96,11 @@ class PositionSignal:
         self._last_poll = 0.0
         self.local = False
 
+    @property
+    def position(self) -> int:
+        """The highest position this process has seen the read model reach."""
+        return self._position
+
     def advanced(self, position: int) -> None:
         with self._condition:
             if position > self._position:

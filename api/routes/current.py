@@ -7,8 +7,9 @@ from fastapi import APIRouter, Response
 from api.auth import AnyStatusCurrentOrganizationDep, CurrentOrganizationDep
 from api.deps import ExpectedVersionDep, RegistryDep, SettingsDep, ViewDep
 from api.responses import organization_response, written_response
+from api.routes.history import HistoryParamsDep
 from api.routes.organizations import ERRORS, PREFIX
-from api.schemas import OrganizationEnvelope, OrganizationUpdate
+from api.schemas import HistoryPage, OrganizationEnvelope, OrganizationUpdate
 from domain.errors import OrganizationNotFoundError
 
 router = APIRouter(prefix=PREFIX, tags=["current organization"], responses=ERRORS)  # type: ignore[arg-type]
@@ -22,6 +23,13 @@ def get_current_organization(
     if details is None:
         raise OrganizationNotFoundError(org_id)
     return organization_response(details, response)
+
+
+@router.get("/current/history", summary="The current organization's events")
+def current_organization_history(
+    org_id: CurrentOrganizationDep, params: HistoryParamsDep, view: ViewDep
+) -> HistoryPage:
+    return params.page(view, org_id)
 
 
 def _update(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from pydantic import AwareDatetime
 
 from api.auth import (
     AdminDep,
@@ -14,7 +15,7 @@ from api.auth import (
     ensure_reachable,
 )
 from api.deps import ExpectedVersionDep, RegistryDep, SettingsDep, ViewDep
-from api.queries import find_organization, list_page, slug_availability
+from api.queries import find_organization, list_page, organization_at, slug_availability
 from api.responses import organization_response, written_response
 from api.schemas import (
     ErrorBody,
@@ -25,7 +26,6 @@ from api.schemas import (
     SlugAvailability,
     Status,
 )
-from domain.errors import OrganizationNotFoundError
 
 PREFIX = "/api/v1/organizations"
 ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 412, 413, 500)}
@@ -87,13 +87,16 @@ def check_slug_availability(
     return slug_availability(view, registry.reserved_slugs, slug, own)
 
 
-@router.get("/{org_id}", summary="Get an organization")
+@router.get("/{org_id}", summary="Get an organization, now or as it was (version, asOf)")
 def get_organization(
-    org_id: ReachableOrganizationDep, view: ViewDep, response: Response
+    org_id: ReachableOrganizationDep,
+    view: ViewDep,
+    registry: RegistryDep,
+    response: Response,
+    version: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+    as_of: Annotated[AwareDatetime | None, Query(alias="asOf")] = None,
 ) -> OrganizationEnvelope:
-    details = view.get_organization(org_id)
-    if details is None:
-        raise OrganizationNotFoundError(org_id)
+    details = organization_at(view, registry, org_id, version, as_of)
     return organization_response(details, response)
 
 

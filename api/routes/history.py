@@ -1,0 +1,117 @@
+"""History, time travel and the change feed: what event sourcing gives beyond CRUD."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import AwareDatetime
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import AdminDep, ReachableOrganizationDep
+from api.deps import ExpectedVersionDep, OrganizationIdDep, RegistryDep, SettingsDep, ViewDep
+from api.queries import check_event_types, feed_page, history_page
+from api.responses import written_response
+from api.routes.organizations import ERRORS, PREFIX
+from api.schemas import FeedPage, HistoryPage, OrganizationEnvelope, RevertRequest
+from projections.interface import OrganizationLookupView
+
+router = APIRouter(prefix=PREFIX, tags=["history"], responses=ERRORS)  # type: ignore[arg-type]
+feed = APIRouter(prefix="/api/v1", tags=["history"], dependencies=[AdminDep], responses=ERRORS)  # type: ignore[arg-type]
+
+FEED_POLL_SECONDS = 0.02
+
+
+@dataclass(frozen=True)
+class HistoryParams:
+    limit: int
+    cursor: str | None
+    order: Literal["asc", "desc"]
+    types: list[str]
+    since: datetime | None
+    until: datetime | None
+
+    def page(self, view: OrganizationLookupView, org_id: UUID) -> HistoryPage:
+        return history_page(
+            view,
+            org_id,
+            self.limit,
+            self.cursor,
+            descending=self.order == "desc",
+            types=self.types,
+            since=self.since,
+            until=self.until,
+        )
+
+
+async def history_params(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    order: Literal["asc", "desc"] = "asc",
+    event_type: Annotated[list[str] | None, Query(alias="type", max_length=40)] = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+) -> HistoryParams:
+    return HistoryParams(limit, cursor, order, event_type or [], since, until)
+
+
+HistoryParamsDep = Annotated[HistoryParams, Depends(history_params)]
+
+
+@router.get("/{org_id}/history", summary="The organization's events, with what each changed")
+def organization_history(
+    org_id: ReachableOrganizationDep, params: HistoryParamsDep, view: ViewDep
+) -> HistoryPage:
+    return params.page(view, org_id)
+
+
+@router.post(
+    "/{org_id}/revert",
+    dependencies=[AdminDep],
+    summary="Record the changes that bring the organization back to an earlier version",
+)
+def revert_organization(
+    org_id: OrganizationIdDep,
+    body: RevertRequest,
+    version: ExpectedVersionDep,
+    registry: RegistryDep,
+    view: ViewDep,
+    settings: SettingsDep,
+    response: Response,
+) -> OrganizationEnvelope:
+    written = registry.revert(org_id, body.to_version, body.reason, version)
+    return written_response(written, view, settings.consistency_timeout, response)
+
+
+@feed.get("/events", summary="Every organization's events in commit order (change feed)")
+async def change_feed(
+    view: ViewDep,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    event_type: Annotated[list[str] | None, Query(alias="type", max_length=40)] = None,
+    wait: Annotated[float, Query(ge=0, le=30)] = 0,
+) -> FeedPage:
+    types = check_event_types(event_type or [])
+    deadline = time.monotonic() + wait
+    while True:
+        seen = await run_in_threadpool(view.position)
+        page = await run_in_threadpool(feed_page, view, after, limit, types)
+        if page.events or time.monotonic() >= deadline:
+            return page
+        await _until_beyond(view, seen, deadline)
+
+
+async def _until_beyond(view: OrganizationLookupView, position: int, deadline: float) -> None:
+    """Sleep until the read model passes ``position`` or ``deadline`` comes, without
+    holding a worker thread: a long poll costs nothing while it waits."""
+    signal = view.position_signal
+    while time.monotonic() < deadline:
+        current = signal.position if signal.local else await run_in_threadpool(view.position)
+        if current > position:
+            return
+        await asyncio.sleep(FEED_POLL_SECONDS if signal.local else 5 * FEED_POLL_SECONDS)

@@ -18,12 +18,15 @@ if TYPE_CHECKING:
 WRITERS = 16
 
 
-def race(database_url: str, command: Callable[[OrganizationRegistry, int], Any]) -> list[Any]:
-    """Run ``command`` in WRITERS threads at once, each with its own registry (own connections)."""
+def race(
+    database_url: str, command: Callable[[OrganizationRegistry, int], Any], writers: int = WRITERS
+) -> list[Any]:
+    """Run ``command`` in ``writers`` threads at once, each with its own registry (own
+    connections)."""
     env = make_settings(database_url).registry_env()
-    registries = [OrganizationRegistry(env) for _ in range(WRITERS)]
-    barrier = threading.Barrier(WRITERS)
-    outcomes: list[Any] = [None] * WRITERS
+    registries = [OrganizationRegistry(env) for _ in range(writers)]
+    barrier = threading.Barrier(writers)
+    outcomes: list[Any] = [None] * writers
 
     def run(i: int) -> None:
         barrier.wait()
@@ -32,7 +35,7 @@ def race(database_url: str, command: Callable[[OrganizationRegistry, int], Any])
         except Exception as error:
             outcomes[i] = error
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(WRITERS)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(writers)]
     for t in threads:
         t.start()
     for t in threads:

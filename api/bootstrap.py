@@ -7,9 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.utils import Environment
 from psycopg.sql import SQL, Identifier
 
+from api.idempotency_store import (
+    IdempotencyStore,
+    PostgresIdempotencyStore,
+    SQLiteIdempotencyStore,
+)
 from domain.registry import OrganizationRegistry
 from projections.interface import OrganizationLookupView
 from projections.leadership import FileLeaderLock, LeaderLock, PostgresLeaderLock
@@ -27,6 +33,7 @@ class Services:
     registry: OrganizationRegistry
     view: OrganizationLookupView
     supervisor: ProjectionSupervisor | None
+    idempotency: IdempotencyStore
 
     def lag(self, limit: int = 10_000) -> tuple[int, int]:
         """The read model's position, and how many of its events the store has beyond it."""
@@ -83,11 +90,24 @@ def leader_lock(env: dict[str, str], name: str) -> LeaderLock:
     return FileLeaderLock(f"{env['SQLITE_DBNAME']}.{name}.lock")
 
 
+def construct_idempotency_store(view: OrganizationLookupView) -> IdempotencyStore:
+    """Kept in the read model's database, through the same connections."""
+    datastore = view.datastore  # type: ignore[attr-defined]
+    store: IdempotencyStore = (
+        PostgresIdempotencyStore(datastore)
+        if isinstance(datastore, PostgresDatastore)
+        else SQLiteIdempotencyStore(datastore)
+    )
+    store.create_table()
+    return store
+
+
 def bootstrap(settings: Settings, *, run_projections: bool | None = None) -> Services:
     env = settings.registry_env()
     ensure_schema(env)
     registry = OrganizationRegistry(env)
     view = construct_view(env)
+    idempotency = construct_idempotency_store(view)
     supervisor = None
     if settings.run_projections if run_projections is None else run_projections:
         projection = OrganizationLookupProjection(view)
@@ -96,4 +116,4 @@ def bootstrap(settings: Settings, *, run_projections: bool | None = None) -> Ser
         )
         registry.on_recorded.append(supervisor.wake)
         supervisor.start()
-    return Services(registry, view, supervisor)
+    return Services(registry, view, supervisor, idempotency)

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from api.bootstrap import bootstrap
 from api.errors import install_error_handlers
+from api.idempotency import IdempotencyMiddleware
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from api.routes import api_keys, current, health, history, organizations
 from api.settings import Settings
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.admin_token = settings.admin_token.get_secret_value().encode()
     install_error_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)

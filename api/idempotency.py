@@ -1,0 +1,141 @@
+"""Idempotency keys: a retried write gets its first response again and records nothing.
+
+A POST, PUT, PATCH or DELETE sent with ``Idempotency-Key: <1-255 characters>`` runs once
+per credential and key for 24 hours. A retry with the same method, path, credentials and
+body gets the first response again (with ``Idempotent-Replayed: true``); the same key with
+another request is 409 ``IDEMPOTENCY_KEY_REUSED``. A request that arrives while the first
+one runs waits for it and gets its response. Responses with status 500 and above are not
+kept, so such a request can be retried for real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from starlette.concurrency import run_in_threadpool
+
+from api.idempotency_store import IdempotencyStore, Stored
+from api.middleware import read_body, replaying, send_json
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+KEY_MAX_LENGTH = 255
+WAIT_POLL_SECONDS = 0.02
+WAIT_SECONDS = 60.0
+PURGE_EVERY_SECONDS = 600.0
+
+
+def _error(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"message": message, "code": code, "details": details or {}}
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._last_purge = 0.0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers", []))
+        key = headers.get(b"idempotency-key")
+        if scope["type"] != "http" or scope["method"] not in METHODS or key is None:
+            await self.app(scope, receive, send)
+            return
+        if not 1 <= len(key.strip()) <= KEY_MAX_LENGTH:
+            field = {"field": "Idempotency-Key", "message": "must be 1-255 characters"}
+            body = _error("VALIDATION_ERROR", "Validation failed", {"fields": [field]})
+            await send_json(send, 400, body)
+            return
+        store: IdempotencyStore = scope["app"].state.services.idempotency
+        request_body = await read_body(receive) or b""
+        replay_receive = replaying(request_body, receive)
+        # Scoped per credential: the credential itself is never stored, only its hash.
+        credential = hashlib.sha256(headers.get(b"authorization", b"")).hexdigest()
+        fingerprint = hashlib.sha256(
+            json.dumps(
+                [scope["method"], scope["path"], scope["query_string"].decode("latin-1")]
+            ).encode()
+            + b"\n"
+            + request_body
+        ).hexdigest()
+        name = key.strip().decode("latin-1")
+        await self._purge_now_and_then(store)
+        outcome = await self._claim_or_wait(store, credential, name, fingerprint)
+        if isinstance(outcome, Stored):
+            await self._answer_from(outcome, fingerprint, send)
+            return
+        await self._run_and_keep(store, credential, name, scope, replay_receive, send)
+
+    async def _claim_or_wait(
+        self, store: IdempotencyStore, credential: str, key: str, fingerprint: str
+    ) -> str | Stored:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
+            outcome = await run_in_threadpool(
+                store.claim, credential, key, fingerprint, time.time()
+            )
+            if not isinstance(outcome, Stored) or outcome.done:
+                return outcome
+            if outcome.fingerprint != fingerprint or time.monotonic() > deadline:
+                return outcome
+            await asyncio.sleep(WAIT_POLL_SECONDS)
+
+    async def _answer_from(self, stored: Stored, fingerprint: str, send: Send) -> None:
+        if stored.fingerprint != fingerprint:
+            body = _error(
+                "IDEMPOTENCY_KEY_REUSED",
+                "This Idempotency-Key was used for another request",
+            )
+            await send_json(send, 409, body)
+            return
+        if not stored.done:
+            body = _error("CONFLICT", "A request with this Idempotency-Key is still running")
+            await send_json(send, 409, body)
+            return
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in stored.headers]
+        headers.append((b"idempotent-replayed", b"true"))
+        await send({"type": "http.response.start", "status": stored.status, "headers": headers})
+        await send({"type": "http.response.body", "body": stored.body})
+
+    async def _run_and_keep(
+        self,
+        store: IdempotencyStore,
+        credential: str,
+        key: str,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        started: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def keep(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                started.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, keep)
+        except BaseException:
+            await run_in_threadpool(store.release, credential, key)
+            raise
+        status = started.get("status", 500)
+        if status >= 500:
+            await run_in_threadpool(store.release, credential, key)
+            return
+        headers = [
+            (k.decode("latin-1"), v.decode("latin-1")) for k, v in started.get("headers", [])
+        ]
+        await run_in_threadpool(store.complete, credential, key, status, headers, b"".join(chunks))
+
+    async def _purge_now_and_then(self, store: IdempotencyStore) -> None:
+        if time.monotonic() - self._last_purge > PURGE_EVERY_SECONDS:
+            self._last_purge = time.monotonic()
+            await run_in_threadpool(store.purge, time.time())

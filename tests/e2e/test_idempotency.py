@@ -1,0 +1,127 @@
+"""Idempotency keys over HTTP, on each store: retries replay, reuse is refused, races run once."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.e2e.test_tenant_access import bearer, issue_key, new_org
+from tests.helpers import ADMIN, Server, create_body
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+ORGS = "/api/v1/organizations"
+
+
+def keyed(key: str, headers: dict[str, str] = ADMIN) -> dict[str, str]:
+    return {**headers, "Idempotency-Key": key}
+
+
+def events(server: Server) -> int:
+    """The change feed's head: the position of the last organization event."""
+    after, more = 0, True
+    while more:
+        page = server.client.get(
+            "/api/v1/events", params={"after": after, "limit": 1000}, headers=ADMIN
+        )
+        more, after = bool(page.json()["events"]), page.json()["next"]
+    return int(after)
+
+
+def test_a_retry_gets_the_first_response_and_records_nothing(server: Server) -> None:
+    body, key = create_body(), f"create-{create_body()['slug']}"
+    first = server.client.post(ORGS, json=body, headers=keyed(key))
+    before = events(server)
+    retry = server.client.post(ORGS, json=body, headers=keyed(key))
+    assert (retry.status_code, retry.json()) == (201, first.json())
+    assert (retry.headers["etag"], retry.headers["location"]) == (
+        first.headers["etag"],
+        first.headers["location"],
+    )
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert events(server) == before
+
+
+def test_a_refused_request_is_replayed_too(server: Server) -> None:
+    taken = new_org(server)
+    body = create_body(slug=taken["slug"])
+    first = server.client.post(ORGS, json=body, headers=keyed("dup-slug-1"))
+    retry = server.client.post(ORGS, json=body, headers=keyed("dup-slug-1"))
+    assert first.json()["code"] == retry.json()["code"] == "DUPLICATE_SLUG"
+    assert retry.headers["idempotent-replayed"] == "true"
+
+
+def test_the_same_key_with_another_request_is_refused(server: Server) -> None:
+    org = new_org(server)
+    path = f"{ORGS}/{org['id']}"
+    server.client.patch(path, json={"name": "One"}, headers=keyed(f"k-{org['id']}"))
+    for method, other_path, body in (
+        ("PATCH", path, {"name": "Two"}),
+        ("PUT", path, {"name": "One"}),
+        ("PATCH", f"{path}?x=1", {"name": "One"}),
+    ):
+        response = server.client.request(
+            method, other_path, json=body, headers=keyed(f"k-{org['id']}")
+        )
+        assert (response.status_code, response.json()["code"]) == (409, "IDEMPOTENCY_KEY_REUSED")
+    assert server.client.get(path, headers=ADMIN).json()["organization"]["name"] == "One"
+
+
+def test_keys_are_scoped_per_credential(server: Server) -> None:
+    org = new_org(server)
+    key = bearer(issue_key(server, org["id"])["secret"])
+    by_admin = server.client.patch(
+        f"{ORGS}/{org['id']}", json={"name": "By admin"}, headers=keyed("shared")
+    )
+    by_key = server.client.patch(
+        f"{ORGS}/current", json={"name": "By key"}, headers=keyed("shared", key)
+    )
+    assert by_admin.json()["organization"]["name"] == "By admin"
+    assert by_key.json()["organization"]["name"] == "By key"
+    assert "idempotent-replayed" not in by_key.headers
+
+
+def test_concurrent_requests_with_one_key_execute_once(server: Server) -> None:
+    body, responses = create_body(), []
+    barrier = threading.Barrier(8)
+
+    def post() -> None:
+        barrier.wait()
+        responses.append(server.client.post(ORGS, json=body, headers=keyed(body["slug"])))
+
+    threads = [threading.Thread(target=post) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["organization"]["id"] for r in responses}) == 1
+    assert sum(r.headers.get("idempotent-replayed") == "true" for r in responses) == 7
+
+
+def test_an_invalid_key_is_refused(server: Server) -> None:
+    response = server.client.post(ORGS, json=create_body(), headers=keyed("k" * 256))
+    assert (response.status_code, response.json()["code"]) == (400, "VALIDATION_ERROR")
+
+
+@pytest.fixture
+def restartable(database_url: str) -> Iterator[list[Server]]:
+    servers = [Server(database_url)]
+    yield servers
+    servers[-1].stop()
+
+
+def test_replay_survives_a_server_restart(database_url: str, restartable: list[Server]) -> None:
+    body: dict[str, Any] = create_body()
+    first = restartable[0].client.post(ORGS, json=body, headers=keyed("across-restart"))
+    restartable[0].stop()
+    restartable.append(Server(database_url))
+    before = events(restartable[-1])
+    retry = restartable[-1].client.post(ORGS, json=body, headers=keyed("across-restart"))
+    assert (retry.status_code, retry.json()) == (201, first.json())
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert events(restartable[-1]) == before

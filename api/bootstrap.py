@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import psycopg
 from eventsourcing.persistence import InfrastructureFactory
@@ -18,7 +18,14 @@ from api.idempotency_store import (
 )
 from domain.registry import OrganizationRegistry
 from projections.interface import OrganizationLookupView
-from projections.leadership import FileLeaderLock, LeaderLock, PostgresLeaderLock
+from projections.leadership import (
+    FileLeaderLock,
+    LeaderLock,
+    PostgresLeaderLock,
+    is_postgres,
+    postgres_conninfo,
+    schema_setup,
+)
 from projections.postgres import PostgresOrganizationLookupView
 from projections.projection import OrganizationLookupProjection
 from projections.runner import ProjectionSupervisor
@@ -50,23 +57,9 @@ class Services:
         self.registry.close()
 
 
-def _is_postgres(env: dict[str, str]) -> bool:
-    return env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
-
-
-def postgres_conninfo(env: dict[str, str]) -> dict[str, Any]:
-    return {
-        "dbname": env["POSTGRES_DBNAME"],
-        "host": env["POSTGRES_HOST"],
-        "port": env["POSTGRES_PORT"],
-        "user": env["POSTGRES_USER"],
-        "password": env["POSTGRES_PASSWORD"],
-    }
-
-
 def ensure_schema(env: dict[str, str]) -> None:
     """Create the configured PostgreSQL schema if it does not exist yet."""
-    if _is_postgres(env) and env.get("POSTGRES_SCHEMA"):
+    if is_postgres(env) and env.get("POSTGRES_SCHEMA"):
         with psycopg.connect(**postgres_conninfo(env), autocommit=True) as conn:
             conn.execute(
                 SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(env["POSTGRES_SCHEMA"]))
@@ -76,7 +69,7 @@ def ensure_schema(env: dict[str, str]) -> None:
 def construct_view(env: dict[str, str]) -> OrganizationLookupView:
     factory = InfrastructureFactory.construct(Environment(OrganizationLookupProjection.name, env))
     view_class = (
-        PostgresOrganizationLookupView if _is_postgres(env) else SQLiteOrganizationLookupView
+        PostgresOrganizationLookupView if is_postgres(env) else SQLiteOrganizationLookupView
     )
     view = factory.tracking_recorder(view_class)
     assert isinstance(view, OrganizationLookupView)
@@ -84,7 +77,7 @@ def construct_view(env: dict[str, str]) -> OrganizationLookupView:
 
 
 def leader_lock(env: dict[str, str], name: str) -> LeaderLock:
-    if _is_postgres(env):
+    if is_postgres(env):
         key = f"tenant-registry/{env.get('POSTGRES_SCHEMA') or 'public'}/{name}"
         return PostgresLeaderLock(postgres_conninfo(env), key)
     return FileLeaderLock(f"{env['SQLITE_DBNAME']}.{name}.lock")
@@ -105,9 +98,10 @@ def construct_idempotency_store(view: OrganizationLookupView) -> IdempotencyStor
 def bootstrap(settings: Settings, *, run_projections: bool | None = None) -> Services:
     env = settings.registry_env()
     ensure_schema(env)
-    registry = OrganizationRegistry(env)
-    view = construct_view(env)
-    idempotency = construct_idempotency_store(view)
+    with schema_setup(env):
+        registry = OrganizationRegistry(env)
+        view = construct_view(env)
+        idempotency = construct_idempotency_store(view)
     supervisor = None
     if settings.run_projections if run_projections is None else run_projections:
         projection = OrganizationLookupProjection(view)

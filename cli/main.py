@@ -10,6 +10,7 @@ import secrets
 import signal
 import sys
 import threading
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -70,38 +71,72 @@ def _change_text(changes: dict[str, Any]) -> str:
     return ", ".join(f"{k}={json.dumps(v, sort_keys=True)}" for k, v in changes.items())
 
 
-def history(args: argparse.Namespace) -> None:
-    from domain.errors import OrganizationNotFoundError
-    from domain.registry import OrganizationRegistry
+def _event_row(e: Any) -> dict[str, Any]:
+    return {
+        "version": e.originator_version,
+        "occurredAt": e.timestamp.isoformat(),
+        "type": type(e).__name__,
+        "actor": e.actor,
+        "requestId": e.request_id,
+        "reason": e.why(),
+        "changes": e.summary(),
+    }
 
-    registry = OrganizationRegistry(_settings().registry_env())
+
+def _print_events(events: list[Any], as_json: bool) -> None:
+    for e in events:
+        row = _event_row(e)
+        if as_json:
+            print(json.dumps(row, sort_keys=True))
+            continue
+        actor = e.actor.get("type", "?") + (f":{e.actor['id']}" if "id" in e.actor else "")
+        reason = f"  (reason: {row['reason']})" if row["reason"] else ""
+        print(
+            f"{row['version']:>5}  {row['occurredAt']}  {row['type']:<18} {actor:<14} "
+            f"{_change_text(row['changes'])}{reason}"
+        )
+
+
+def _print_state(details: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(details, sort_keys=True, default=str))
+        return
+    for field, value in details.items():
+        print(f"{field:<16} {json.dumps(value, default=str)}")
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def history(args: argparse.Namespace) -> None:
+    from api.bootstrap import bootstrap
+    from domain.errors import OrganizationNotFoundError
+
+    services = bootstrap(_settings(), run_projections=False)
+    registry = services.registry
     try:
         try:
             org_id = UUID(args.org)
         except ValueError:
             org_id = registry.find_by_slug(args.org)
-        events = registry.history(org_id)
-    except OrganizationNotFoundError:
-        raise SystemExit(f"tenant-registry: no organization {args.org!r}") from None
-    finally:
-        registry.close()
-    for e in events:
-        row = {
-            "version": e.originator_version,
-            "occurredAt": e.timestamp.isoformat(),
-            "type": type(e).__name__,
-            "actor": e.actor,
-            "requestId": e.request_id,
-            "changes": e.summary(),
-        }
-        if args.json:
-            print(json.dumps(row, sort_keys=True))
+        version = args.version
+        if args.as_of is not None:
+            version = services.view.version_at(org_id, args.as_of)
+            if version is None:
+                raise OrganizationNotFoundError(org_id)
+        if version is not None:
+            _print_state(registry.get_details(org_id, version), args.json)
         else:
-            actor = e.actor.get("type", "?") + (f":{e.actor['id']}" if "id" in e.actor else "")
-            changes = _change_text(e.summary())
-            print(
-                f"{row['version']:>5}  {row['occurredAt']}  {row['type']:<18} {actor:<14} {changes}"
-            )
+            _print_events(registry.history(org_id), args.json)
+    except OrganizationNotFoundError:
+        raise SystemExit(f"tenant-registry: no organization {args.org!r} (at that time)") from None
+    finally:
+        services.close()
 
 
 def parser() -> argparse.ArgumentParser:
@@ -124,9 +159,22 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=serve)
     pr = sub.add_parser("project", help="run the projections alone, until stopped")
     pr.set_defaults(func=project)
-    h = sub.add_parser("history", help="print an organization's events, oldest first")
+    h = sub.add_parser(
+        "history",
+        help="print an organization's events, oldest first, or its state at a time or version",
+    )
     h.add_argument("org", metavar="ORG", help="organization id or slug")
-    h.add_argument("--json", action="store_true", help="one JSON object per line")
+    when = h.add_mutually_exclusive_group()
+    when.add_argument(
+        "--as-of",
+        type=_moment,
+        metavar="TIME",
+        help="print the organization as it was at TIME (ISO 8601; UTC without a zone)",
+    )
+    when.add_argument(
+        "--version", type=int, metavar="N", help="print the organization as it was at version N"
+    )
+    h.add_argument("--json", action="store_true", help="JSON (one object per line for events)")
     h.set_defaults(func=history)
     return p
 

@@ -36,9 +36,10 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import Recording
     from eventsourcing.utils import EnvType
 
-MAX_ATTEMPTS = 8
-BACKOFF_SECONDS = 0.002
-"""Clashing writers retry after a random pause of up to this, doubling per attempt."""
+MAX_ATTEMPTS = 12
+BACKOFF_SECONDS, BACKOFF_MAX_SECONDS = 0.002, 0.1
+"""Clashing writers retry after a random pause of up to BACKOFF_SECONDS, doubling per
+attempt up to BACKOFF_MAX_SECONDS: in all, a writer gives up after about a second."""
 
 
 class OrganizationRegistry(Application[UUID]):
@@ -195,7 +196,8 @@ class OrganizationRegistry(Application[UUID]):
             except IntegrityError:
                 # Someone else wrote first: reload and apply to their result, after a random
                 # pause so that many clashing writers spread out instead of clashing again.
-                time.sleep(random.uniform(0, BACKOFF_SECONDS * 2**attempt))  # noqa: S311
+                pause = min(BACKOFF_SECONDS * 2**attempt, BACKOFF_MAX_SECONDS)
+                time.sleep(random.uniform(0, pause))  # noqa: S311
         raise ConcurrentUpdateError
 
     def _save(self, org: Organization, keys: list[UniqueKey]) -> Written:

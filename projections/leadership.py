@@ -10,9 +10,12 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import psycopg
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 class LeaderLock(Protocol):
@@ -85,3 +88,38 @@ class FileLeaderLock:
             fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
             self._file.close()
             self._file = None
+
+
+def is_postgres(env: dict[str, str]) -> bool:
+    return env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+
+
+def postgres_conninfo(env: dict[str, str]) -> dict[str, Any]:
+    return {
+        "dbname": env["POSTGRES_DBNAME"],
+        "host": env["POSTGRES_HOST"],
+        "port": env["POSTGRES_PORT"],
+        "user": env["POSTGRES_USER"],
+        "password": env["POSTGRES_PASSWORD"],
+    }
+
+
+@contextlib.contextmanager
+def schema_setup(env: dict[str, str]) -> Iterator[None]:
+    """Hold the store's table-creation lock: one process at a time creates tables.
+
+    On PostgreSQL the library re-creates its insert function (``CREATE OR REPLACE
+    FUNCTION``) whenever it creates its tables, and two processes doing that at once make
+    one fail with "tuple concurrently updated"; so processes that start together (several
+    workers, an API beside a projector) take turns. SQLite serializes DDL by itself.
+    """
+    if not is_postgres(env):
+        yield
+        return
+    key = f"tenant-registry/{env.get('POSTGRES_SCHEMA') or 'public'}/schema-setup"
+    with psycopg.connect(**postgres_conninfo(env), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (key,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (key,))

@@ -17,6 +17,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.projection import BaseProjectionRunner
 
 from domain.registry import OrganizationRegistry
+from projections.leadership import schema_setup
 
 if TYPE_CHECKING:
     from eventsourcing.projection import Projection
@@ -104,13 +105,14 @@ class ProjectionSupervisor:
             self._follow_by_polling()
 
     def _follow_subscription(self) -> None:
-        runner: BaseProjectionRunner[OrganizationRegistry] = BaseProjectionRunner(
-            projection=self.projection,
-            application_class=OrganizationRegistry,
-            tracking_recorder=self.projection.view,
-            topics=self.projection.topics,
-            env=self.env,
-        )
+        with schema_setup(self.env):  # The runner builds its own registry, tables included.
+            runner: BaseProjectionRunner[OrganizationRegistry] = BaseProjectionRunner(
+                projection=self.projection,
+                application_class=OrganizationRegistry,
+                tracking_recorder=self.projection.view,
+                topics=self.projection.topics,
+                env=self.env,
+            )
         with runner:
             while not self._stopping.is_set():
                 runner.run_forever(timeout=HEALTH_CHECK_SECONDS)  # Re-raises the runner's error.

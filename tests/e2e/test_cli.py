@@ -87,3 +87,25 @@ def test_invalid_database_url_is_a_clear_error(tmp_path: Path) -> None:
     result = run_cli("history", "x", database_url="mysql://nope")
     assert result.returncode != 0
     assert "unsupported database URL scheme" in result.stderr
+
+
+def test_history_prints_the_state_at_a_version_or_a_time(database_url: str) -> None:
+    server = Server(database_url)
+    org = server.client.post("/api/v1/organizations", json=create_body(), headers=ADMIN).json()[
+        "organization"
+    ]
+    renamed = server.client.patch(
+        f"/api/v1/organizations/{org['id']}", json={"name": "Renamed Co"}, headers=ADMIN
+    ).json()["organization"]
+    server.stop()
+
+    at_one = run_cli("history", org["id"], "--version", "1", "--json", database_url=database_url)
+    assert json.loads(at_one.stdout)["name"] == org["name"]
+    now = run_cli("history", org["slug"], "--as-of", renamed["updatedAt"], "--json",
+                  database_url=database_url)  # fmt: skip
+    assert (json.loads(now.stdout)["name"], json.loads(now.stdout)["version"]) == ("Renamed Co", 2)
+    before = run_cli(
+        "history", org["id"], "--as-of", "2001-01-01T00:00:00Z", database_url=database_url
+    )
+    assert before.returncode == 1
+    assert "no organization" in before.stderr

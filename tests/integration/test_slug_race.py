@@ -9,6 +9,7 @@ from api.settings import Settings
 from domain.commands import NewOrganization, OrganizationChanges
 from domain.errors import SlugTakenError
 from domain.registry import OrganizationRegistry
+from projections.leadership import schema_setup
 from tests.conftest import make_settings
 from tests.helpers import random_slug
 
@@ -24,7 +25,8 @@ def race(
     """Run ``command`` in ``writers`` threads at once, each with its own registry (own
     connections)."""
     env = make_settings(database_url).registry_env()
-    registries = [OrganizationRegistry(env) for _ in range(writers)]
+    with schema_setup(env):
+        registries = [OrganizationRegistry(env) for _ in range(writers)]
     barrier = threading.Barrier(writers)
     outcomes: list[Any] = [None] * writers
 

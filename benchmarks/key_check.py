@@ -24,7 +24,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -37,6 +37,9 @@ from api.settings import Settings, store_env
 from benchmarks.http_throughput import wrk
 from domain.commands import NewApiKey, NewOrganization
 from tests.helpers import ADMIN_TOKEN, Server
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def fill(database_url: str, keys: int) -> list[tuple[str, str]]:
@@ -107,14 +110,18 @@ def measure(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-def run_in_new_schema(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    """``measure`` in a fresh PostgreSQL schema, dropped afterwards."""
+def run_in_new_schema(
+    url: str,
+    args: argparse.Namespace,
+    run: Callable[[str, argparse.Namespace], dict[str, Any]] = measure,
+) -> dict[str, Any]:
+    """``run`` (by default this benchmark) in a fresh PostgreSQL schema, dropped afterwards."""
     schema = f"bench_keys_{uuid.uuid4().hex[:8]}"
     conninfo = postgres_conninfo(store_env(url))
     with psycopg.connect(**conninfo, autocommit=True) as conn:
         conn.execute(SQL("CREATE SCHEMA {}").format(Identifier(schema)))
     try:
-        return measure(f"{url}{'&' if '?' in url else '?'}schema={schema}", args)
+        return run(f"{url}{'&' if '?' in url else '?'}schema={schema}", args)
     finally:
         with psycopg.connect(**conninfo, autocommit=True) as conn:
             conn.execute(SQL("DROP SCHEMA {} CASCADE").format(Identifier(schema)))

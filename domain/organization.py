@@ -148,7 +148,7 @@ class Organization(Aggregate):
             }
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.api_keys[self.key_id] = self.key()
+            aggregate.api_keys[str(self.key_id)] = self.key()
 
         def summary(self) -> dict[str, Any]:
             expires = self.expires_at and self.expires_at.isoformat()
@@ -160,7 +160,7 @@ class Organization(Aggregate):
         secret_hash: str
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.api_keys[self.key_id]["revoked_at"] = self.timestamp
+            aggregate.api_keys[str(self.key_id)]["revoked_at"] = self.timestamp
 
         def summary(self) -> dict[str, Any]:
             return {"apiKey": str(self.key_id), "prefix": self.prefix}
@@ -175,7 +175,8 @@ class Organization(Aggregate):
         metadata: dict[str, str],
     ) -> None:
         """State is set by ``Created.apply``, like every later change."""
-        self.api_keys: dict[UUID, dict[str, Any]] = {}
+        self.api_keys: dict[str, dict[str, Any]] = {}
+        """Keyed by the key id as text, so snapshots can store them as JSON."""
 
     def rename(self, name: str) -> None:
         if name != self.name:
@@ -224,7 +225,7 @@ class Organization(Aggregate):
         )
 
     def revoke_api_key(self, key_id: UUID) -> None:
-        key = self.api_keys.get(key_id)
+        key = self.api_keys.get(str(key_id))
         if key is None:
             raise ApiKeyNotFoundError(key_id)
         if key["revoked_at"] is None:
@@ -237,7 +238,7 @@ class Organization(Aggregate):
 
     def api_key_details(self, key_id: UUID) -> dict[str, Any]:
         """One key as the API shows it: everything but the hash."""
-        return {k: v for k, v in self.api_keys[key_id].items() if k != "secret_hash"}
+        return {k: v for k, v in self.api_keys[str(key_id)].items() if k != "secret_hash"}
 
     def details(self) -> dict[str, Any]:
         """The organization's current state as plain values."""

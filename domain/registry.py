@@ -46,6 +46,8 @@ class OrganizationRegistry(Application[UUID]):
     """Records every change to every organization; the source of truth for the read models."""
 
     env: ClassVar[dict[str, str]] = {"RESERVED_SLUGS": ""}
+    snapshotting_intervals: ClassVar[dict[Any, int]] = {Organization: 100}
+    """A snapshot every 100 versions: loading any version folds at most 99 events."""
 
     def __init__(self, env: EnvType | None = None) -> None:
         super().__init__(env)

@@ -209,10 +209,15 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
 
     @contextmanager
     def _applying(self, tracking: Tracking) -> Iterator[SQLiteCursor]:
-        """One transaction for an event's rows and its tracking; waiters wake on commit."""
+        """One transaction for an event's rows and its tracking; waiters wake on commit.
+
+        The tracking row is written first, so the transaction holds the write lock before
+        it reads: a transaction that reads first cannot take the lock after another
+        writer's commit (SQLite answers "database is locked" at once, without waiting).
+        """
         with self.datastore.transaction(commit=True) as c:
-            yield c
             self._insert_tracking(c, tracking)
+            yield c
         self.position_signal.advanced(tracking.notification_id)
 
     def _insert_history(self, c: SQLiteCursor, entry: HistoryEntry) -> None:

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 import psycopg
 
 from api.bootstrap import bootstrap
-from domain.commands import NewOrganization
+from domain.commands import NewOrganization, OrganizationChanges
+from domain.registry import OrganizationRegistry
 from projections.runner import RUNNING, STANDBY
 from tests.conftest import make_settings, postgres_conninfo
 from tests.helpers import random_slug
@@ -62,3 +63,16 @@ def test_projection_recovers_after_its_database_connections_are_killed(postgres_
     assert services.supervisor is not None
     assert services.supervisor.restarts >= 1
     services.close()
+
+
+def test_projection_keeps_up_with_a_busy_writer_without_a_restart(
+    services: Services, database_url: str
+) -> None:
+    writer = OrganizationRegistry(make_settings(database_url).registry_env())
+    org_id = writer.create(NewOrganization(name="Busy", slug=random_slug())).organization["id"]
+    for i in range(300):
+        written = writer.update(org_id, OrganizationChanges(name=f"Name {i}"))
+    writer.close()
+    assert services.view.wait_for_position(written.position or 0, 30)
+    assert services.supervisor is not None
+    assert services.supervisor.restarts == 0, services.supervisor.last_error

@@ -176,8 +176,8 @@ class OrganizationLookupView(TrackingRecorder, ABC):
 
     @abstractmethod
     def version_at(self, org_id: UUID, moment: datetime) -> int | None:
-        """The organization's version at ``moment`` (an indexed read), or ``None`` if it did
-        not exist yet."""
+        """The organization's version at ``moment`` (one index seek: its last event at or
+        before ``moment``), or ``None`` if it did not exist yet."""
 
     @abstractmethod
     def list_api_keys(self, org_id: UUID) -> list[dict[str, Any]]:

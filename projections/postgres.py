@@ -139,7 +139,7 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             ),
             sql(
                 "CREATE INDEX IF NOT EXISTS {i} ON {schema}.{history} "
-                "(organization_id, occurred_at)",
+                "(organization_id, occurred_at, version)",
                 i=f"{self.history_table}_time",
             ),
         ]
@@ -149,8 +149,8 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
         )
         self.select_history = sql("SELECT " + HISTORY_COLUMNS + " FROM {schema}.{history} WHERE ")
         self.select_version_at = sql(
-            "SELECT max(version) AS version FROM {schema}.{history} "
-            "WHERE organization_id = %s AND occurred_at <= %s"
+            "SELECT version FROM {schema}.{history} WHERE organization_id = %s "
+            "AND occurred_at <= %s ORDER BY occurred_at DESC, version DESC LIMIT 1"
         )
         self.insert_row = sql(
             "INSERT INTO {schema}.{table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"

@@ -92,7 +92,7 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
             "version INTEGER NOT NULL, type TEXT NOT NULL, occurred_at TEXT NOT NULL, "
             "actor TEXT NOT NULL, request_id TEXT, reason TEXT, changes TEXT NOT NULL)",
             f"CREATE UNIQUE INDEX IF NOT EXISTS {h}_version ON {h} (organization_id, version)",
-            f"CREATE INDEX IF NOT EXISTS {h}_time ON {h} (organization_id, occurred_at)",
+            f"CREATE INDEX IF NOT EXISTS {h}_time ON {h} (organization_id, occurred_at, version)",
         ]
 
     def insert_organization(
@@ -179,8 +179,8 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
     def version_at(self, org_id: UUID, moment: datetime) -> int | None:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                f"SELECT max(version) FROM {self.history_table} "
-                "WHERE organization_id = ? AND occurred_at <= ?",
+                f"SELECT version FROM {self.history_table} WHERE organization_id = ? "
+                "AND occurred_at <= ? ORDER BY occurred_at DESC, version DESC LIMIT 1",
                 (str(org_id), _time(moment)),
             )
             row = c.fetchone()

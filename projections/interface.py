@@ -10,12 +10,14 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from eventsourcing.persistence import TrackingRecorder
+from eventsourcing.persistence import IntegrityError, TrackingRecorder
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
     from datetime import datetime
     from uuid import UUID
 
@@ -138,7 +140,59 @@ class OrganizationLookupView(TrackingRecorder, ABC):
     table = "organization_lookup"
     keys_table = "organization_api_keys"
     history_table = "organization_history"
+    suffix = ""
     position_signal: PositionSignal
+    datastore: Any
+    _batch: Any = None
+
+    def _name_tables(self, suffix: str) -> None:
+        """Name this copy's tables: the live copy has no suffix; a rebuild builds its new
+        copy beside it under ``__next``."""
+        self.suffix = suffix
+        self.table = OrganizationLookupView.table + suffix
+        self.keys_table = OrganizationLookupView.keys_table + suffix
+        self.history_table = OrganizationLookupView.history_table + suffix
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """Every table of this copy, its tracking table included."""
+        return (self.table, self.keys_table, self.history_table, f"{self.table}_tracking")
+
+    def _apply(self, tracking: Tracking, apply: Callable[[Any], None]) -> None:
+        """Apply one event's rows and record ``tracking`` in one transaction (or in the
+        open batch). An event at or below the recorded position was applied already (by
+        a rebuilt copy that was switched in ahead of this projector) and is skipped."""
+        if self._batch is not None:
+            apply(self._batch)
+            return
+        try:
+            with self.datastore.transaction(commit=True) as cursor:
+                # Tracking first: on SQLite this takes the write lock before anything is
+                # read (a transaction that reads first cannot take it after another
+                # writer's commit: "database is locked", with no wait).
+                self._insert_tracking(cursor, tracking)  # type: ignore[attr-defined]
+                apply(cursor)
+        except IntegrityError:
+            if self.position() < tracking.notification_id:
+                raise
+            return
+        self.position_signal.advanced(tracking.notification_id)
+
+    @contextmanager
+    def batch(self, first: Tracking, last: Tracking, cursor: Any = None) -> Iterator[None]:
+        """Apply many events in one transaction (``cursor``'s, if given, else a new one)
+        with tracking written at its start and its end, not once per event."""
+        transaction = nullcontext(cursor) if cursor else self.datastore.transaction(commit=True)
+        with transaction as c:
+            self._insert_tracking(c, first)  # type: ignore[attr-defined]
+            self._batch = c
+            try:
+                yield
+            finally:
+                self._batch = None
+            if last.notification_id != first.notification_id:
+                self._insert_tracking(c, last)  # type: ignore[attr-defined]
+        self.position_signal.advanced(last.notification_id)
 
     @abstractmethod
     def insert_organization(

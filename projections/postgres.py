@@ -47,7 +47,9 @@ KEY_COLUMNS = SQL(
 
 
 class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLookupView):
-    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+    def __init__(self, datastore: PostgresDatastore, suffix: str = "", **kwargs: Any) -> None:
+        self._name_tables(suffix)
+        kwargs.setdefault("tracking_table_name", f"{self.table}_tracking")
         super().__init__(datastore, **kwargs)
         self.check_identifier_length(self.table + "_external_id")
         self.check_identifier_length(self.keys_table + "_organization")
@@ -178,15 +180,19 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             details["updated_at"],
             Jsonb(doc),
         )
-        with self._applying(tracking) as curs:
+
+        def apply(curs: Cursor[DictRow]) -> None:
             curs.execute(self.insert_row, row, prepare=True)
             self._insert_history(curs, replace(entry, changes=diff({}, doc)))
+
+        self._apply(tracking, apply)
 
     def update_organization(
         self, changes: dict[str, Any], entry: HistoryEntry, tracking: Tracking
     ) -> None:
         org_id = entry.organization_id
-        with self._applying(tracking) as curs:
+
+        def apply(curs: Cursor[DictRow]) -> None:
             curs.execute(self.select_doc, (org_id,), prepare=True)
             row = curs.fetchone()
             if row is None:
@@ -201,6 +207,8 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             )
             self._insert_history(curs, replace(entry, changes=diff(before, doc)))
 
+        self._apply(tracking, apply)
+
     def add_api_key(self, key: dict[str, Any], entry: HistoryEntry, tracking: Tracking) -> None:
         row = (
             key["id"],
@@ -212,16 +220,21 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             key["expires_at"],
             None,
         )
-        with self._applying(tracking) as curs:
+
+        def apply(curs: Cursor[DictRow]) -> None:
             curs.execute(self.insert_key, row, prepare=True)
             self._move_to_version(curs, entry)
             self._insert_history(curs, entry)
 
+        self._apply(tracking, apply)
+
     def revoke_api_key(self, key_id: UUID, entry: HistoryEntry, tracking: Tracking) -> None:
-        with self._applying(tracking) as curs:
+        def apply(curs: Cursor[DictRow]) -> None:
             curs.execute(self.update_key, (entry.occurred_at, key_id), prepare=True)
             self._move_to_version(curs, entry)
             self._insert_history(curs, entry)
+
+        self._apply(tracking, apply)
 
     def organization_history(self, query: HistoryQuery) -> list[HistoryEntry]:
         condition, params = history_filter(query, "%s", query.since, query.until)
@@ -244,14 +257,6 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             curs.execute(statement, params)
             rows = curs.fetchall()
         return [HistoryEntry(**row) for row in rows]
-
-    @contextmanager
-    def _applying(self, tracking: Tracking) -> Iterator[Cursor[DictRow]]:
-        """One transaction for an event's rows and its tracking; waiters wake on commit."""
-        with self.datastore.transaction(commit=True) as curs:
-            yield curs
-            self._insert_tracking(curs, tracking)
-        self.position_signal.advanced(tracking.notification_id)
 
     def _move_to_version(self, curs: Cursor[DictRow], entry: HistoryEntry) -> None:
         values = (entry.version, entry.occurred_at, entry.organization_id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -31,8 +30,6 @@ from projections.rows import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from eventsourcing.persistence import Tracking
     from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore
 
@@ -56,7 +53,8 @@ def _parse_time(value: str | None) -> datetime | None:
 
 
 class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupView):
-    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+    def __init__(self, datastore: SQLiteDatastore, suffix: str = "", **kwargs: Any) -> None:
+        self._name_tables(suffix)
         super().__init__(datastore, **kwargs)
         # Each read model keeps its own tracking table, so several can share one file.
         self.insert_tracking_statement = self._own_tracking(self.insert_tracking_statement)
@@ -99,7 +97,8 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
         self, details: dict[str, Any], entry: HistoryEntry, tracking: Tracking
     ) -> None:
         doc = doc_of(details)
-        with self._applying(tracking) as c:
+
+        def apply(c: SQLiteCursor) -> None:
             c.execute(
                 f"INSERT INTO {self.table} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -113,11 +112,14 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
             )
             self._insert_history(c, replace(entry, changes=diff({}, doc)))
 
+        self._apply(tracking, apply)
+
     def update_organization(
         self, changes: dict[str, Any], entry: HistoryEntry, tracking: Tracking
     ) -> None:
         org_id = str(entry.organization_id)
-        with self._applying(tracking) as c:
+
+        def apply(c: SQLiteCursor) -> None:
             c.execute(f"SELECT doc FROM {self.table} WHERE id = ?", (org_id,))
             row = c.fetchone()
             if row is None:
@@ -138,8 +140,10 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
             )
             self._insert_history(c, replace(entry, changes=diff(before, doc)))
 
+        self._apply(tracking, apply)
+
     def add_api_key(self, key: dict[str, Any], entry: HistoryEntry, tracking: Tracking) -> None:
-        with self._applying(tracking) as c:
+        def apply(c: SQLiteCursor) -> None:
             c.execute(
                 f"INSERT INTO {self.keys_table} ({KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -156,14 +160,18 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
             self._move_to_version(c, entry)
             self._insert_history(c, entry)
 
+        self._apply(tracking, apply)
+
     def revoke_api_key(self, key_id: UUID, entry: HistoryEntry, tracking: Tracking) -> None:
-        with self._applying(tracking) as c:
+        def apply(c: SQLiteCursor) -> None:
             c.execute(
                 f"UPDATE {self.keys_table} SET revoked_at = ? WHERE id = ?",
                 (_time(entry.occurred_at), str(key_id)),
             )
             self._move_to_version(c, entry)
             self._insert_history(c, entry)
+
+        self._apply(tracking, apply)
 
     def organization_history(self, query: HistoryQuery) -> list[HistoryEntry]:
         since, until = _optional_time(query.since), _optional_time(query.until)
@@ -206,19 +214,6 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
             )
             for row in rows
         ]
-
-    @contextmanager
-    def _applying(self, tracking: Tracking) -> Iterator[SQLiteCursor]:
-        """One transaction for an event's rows and its tracking; waiters wake on commit.
-
-        The tracking row is written first, so the transaction holds the write lock before
-        it reads: a transaction that reads first cannot take the lock after another
-        writer's commit (SQLite answers "database is locked" at once, without waiting).
-        """
-        with self.datastore.transaction(commit=True) as c:
-            self._insert_tracking(c, tracking)
-            yield c
-        self.position_signal.advanced(tracking.notification_id)
 
     def _insert_history(self, c: SQLiteCursor, entry: HistoryEntry) -> None:
         c.execute(

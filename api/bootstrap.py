@@ -53,7 +53,7 @@ class Services:
     def close(self) -> None:
         if self.supervisor is not None:
             self.supervisor.stop()
-        self.view.datastore.close()  # type: ignore[attr-defined]
+        self.view.datastore.close()
         self.registry.close()
 
 
@@ -85,7 +85,7 @@ def leader_lock(env: dict[str, str], name: str) -> LeaderLock:
 
 def construct_idempotency_store(view: OrganizationLookupView) -> IdempotencyStore:
     """Kept in the read model's database, through the same connections."""
-    datastore = view.datastore  # type: ignore[attr-defined]
+    datastore = view.datastore
     store: IdempotencyStore = (
         PostgresIdempotencyStore(datastore)
         if isinstance(datastore, PostgresDatastore)

@@ -17,6 +17,7 @@ from uuid import UUID
 from pydantic import ValidationError as SettingsError
 
 from api.settings import Settings
+from cli import projections
 
 
 def _settings() -> Settings:
@@ -176,6 +177,7 @@ def parser() -> argparse.ArgumentParser:
     )
     h.add_argument("--json", action="store_true", help="JSON (one object per line for events)")
     h.set_defaults(func=history)
+    projections.add_parser(sub)
     return p
 
 

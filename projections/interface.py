@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import Tracking
 
 APPLICATION_NAME = "OrganizationRegistry"
+NEXT_SUFFIX, OLD_SUFFIX, SCRATCH_SUFFIX = "__next", "__old", "__verify"
 REMOTE_POLL_SECONDS = 0.005
 LOCAL_POLL_SECONDS = 0.1
 
@@ -255,10 +256,29 @@ class OrganizationLookupView(TrackingRecorder, ABC):
     def list_organizations(self, query: ListQuery) -> list[dict[str, Any]]:
         """A page of organizations, newest first."""
 
+    @abstractmethod
+    def replace_with(
+        self, new: OrganizationLookupView, catch_up: Callable[[Any], object], keep_old: bool
+    ) -> None:
+        """Switch readers to ``new``'s tables in one transaction: hold off this copy's
+        projector, run ``catch_up(cursor)`` so ``new`` has every event, then put ``new``'s
+        tables under the live names and drop these (or keep them under ``__old``)."""
+
+    @abstractmethod
+    def create_table(self) -> None:
+        """Create this copy's tables if they do not exist."""
+
+    @abstractmethod
+    def drop(self) -> None:
+        """Drop this copy's tables."""
+
+    @abstractmethod
+    def rows(self, table: str, order_by: str) -> list[dict[str, Any]]:
+        """Every row of one of this copy's tables, for comparisons."""
+
     def track(self, tracking: Tracking) -> None:
         """Record a position whose event changes no row."""
-        self.insert_tracking(tracking)
-        self.position_signal.advanced(tracking.notification_id)
+        self._apply(tracking, lambda _: None)
 
     def position(self) -> int:
         return self.max_tracking_id(APPLICATION_NAME) or 0

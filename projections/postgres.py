@@ -12,6 +12,7 @@ from psycopg.types.json import Jsonb
 
 from domain.changes import diff
 from projections.interface import (
+    OLD_SUFFIX,
     HistoryEntry,
     KeyCredential,
     OrganizationLookupView,
@@ -29,7 +30,7 @@ from projections.rows import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from datetime import datetime
     from uuid import UUID
 
@@ -257,6 +258,60 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             curs.execute(statement, params)
             rows = curs.fetchall()
         return [HistoryEntry(**row) for row in rows]
+
+    def replace_with(
+        self, new: OrganizationLookupView, catch_up: Callable[[Any], object], keep_old: bool
+    ) -> None:
+        schema = Identifier(self.datastore.schema)
+        with self.datastore.transaction(commit=True) as curs:
+            # Holds off this copy's projector (it writes its tracking first) until the switch.
+            curs.execute(
+                SQL("LOCK TABLE {}.{} IN EXCLUSIVE MODE").format(
+                    schema, Identifier(self.tables[-1])
+                )
+            )
+            catch_up(curs)
+            for live_table, new_table in zip(self.tables, new.tables, strict=True):
+                old_table = live_table + OLD_SUFFIX
+                curs.execute(
+                    SQL("DROP TABLE IF EXISTS {}.{}").format(schema, Identifier(old_table))
+                )
+                if keep_old:
+                    self._rename(curs, live_table, old_table)
+                else:
+                    curs.execute(SQL("DROP TABLE {}.{}").format(schema, Identifier(live_table)))
+                self._rename(curs, new_table, live_table)
+
+    def _rename(self, curs: Cursor[DictRow], table: str, to: str) -> None:
+        """Rename a table and its indexes (which are named after it)."""
+        schema = Identifier(self.datastore.schema)
+        curs.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND tablename = %s",
+            (self.datastore.schema, table),
+        )
+        indexes = [row["indexname"] for row in curs.fetchall()]
+        rename = SQL("ALTER TABLE {}.{} RENAME TO {}")
+        curs.execute(rename.format(schema, Identifier(table), Identifier(to)))
+        for index in indexes:
+            if index.startswith(table):
+                renamed = Identifier(to + index[len(table) :])
+                curs.execute(
+                    SQL("ALTER INDEX {}.{} RENAME TO {}").format(schema, Identifier(index), renamed)
+                )
+
+    def drop(self) -> None:
+        schema = Identifier(self.datastore.schema)
+        with self.datastore.transaction(commit=True) as curs:
+            for table in self.tables:
+                curs.execute(SQL("DROP TABLE IF EXISTS {}.{}").format(schema, Identifier(table)))
+
+    def rows(self, table: str, order_by: str) -> list[dict[str, Any]]:
+        statement = SQL("SELECT * FROM {}.{} ORDER BY " + order_by).format(
+            Identifier(self.datastore.schema), Identifier(table)
+        )
+        with self._read() as curs:
+            curs.execute(statement)
+            return list(curs.fetchall())
 
     def _move_to_version(self, curs: Cursor[DictRow], entry: HistoryEntry) -> None:
         values = (entry.version, entry.occurred_at, entry.organization_id)

@@ -14,6 +14,9 @@ from projections.interface import HistoryEntry, OrganizationLookupView
 if TYPE_CHECKING:
     from eventsourcing.persistence import Tracking
 
+READ_MODEL_VERSION = 2
+"""Bumped whenever the projection's code changes what it writes."""
+
 ORGANIZATION_EVENTS = (
     Organization.Created,
     Organization.Renamed,

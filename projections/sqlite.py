@@ -13,6 +13,7 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from domain.changes import diff
 from projections.interface import (
+    OLD_SUFFIX,
     HistoryEntry,
     KeyCredential,
     OrganizationLookupView,
@@ -30,6 +31,8 @@ from projections.rows import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from eventsourcing.persistence import Tracking
     from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore
 
@@ -256,6 +259,22 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
             UUID(row[0]), UUID(row[1]), row[2], _parse_time(row[3]), _parse_time(row[4]), row[5]
         )
 
+    def replace_with(
+        self, new: OrganizationLookupView, catch_up: Callable[[Any], object], keep_old: bool
+    ) -> None:
+        assert isinstance(new, SQLiteOrganizationLookupView)
+        _sqlite_replace(self, new, catch_up, keep_old)
+
+    def drop(self) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            for table in self.tables:
+                c.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def rows(self, table: str, order_by: str) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT * FROM {table} ORDER BY {order_by}")
+            return [dict(row) for row in c.fetchall()]
+
     def _move_to_version(self, c: SQLiteCursor, entry: HistoryEntry) -> None:
         c.execute(
             f"UPDATE {self.table} SET version = ?, updated_at = ? WHERE id = ?",
@@ -313,3 +332,36 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
             datetime.fromisoformat(row["created_at"]),
             datetime.fromisoformat(row["updated_at"]),
         )
+
+
+def _sqlite_replace(
+    live: SQLiteOrganizationLookupView,
+    new: SQLiteOrganizationLookupView,
+    catch_up: Callable[[Any], object],
+    keep_old: bool,
+) -> None:
+    with live.datastore.transaction(commit=True) as c:
+        # A write first, so the switch holds the write lock before it reads anything.
+        c.execute(f"DELETE FROM {new.table}_tracking WHERE 0")
+        catch_up(c)
+        for live_table, new_table in zip(live.tables, new.tables, strict=True):
+            old_table = live_table + OLD_SUFFIX
+            c.execute(f"DROP TABLE IF EXISTS {old_table}")
+            if keep_old:
+                c.execute(f"ALTER TABLE {live_table} RENAME TO {old_table}")
+            else:
+                c.execute(f"DROP TABLE {live_table}")
+            c.execute(f"ALTER TABLE {new_table} RENAME TO {live_table}")
+        # SQLite cannot rename indexes: drop those that came with renamed tables and make
+        # the live copy's own again.
+        names = (*live.tables, *(t + OLD_SUFFIX for t in live.tables))
+        marks = ", ".join("?" * len(names))
+        c.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            f"AND tbl_name IN ({marks})",
+            names,
+        )
+        for (index,) in c.fetchall():
+            c.execute(f'DROP INDEX "{index}"')
+        for statement in live.construct_create_table_statements():
+            c.execute(statement)

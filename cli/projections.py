@@ -1,0 +1,190 @@
+"""``tenant-registry projections``: see the read models, rebuild them, verify them."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import argparse
+
+    from api.bootstrap import Services
+
+NAME = "organization_lookup"
+REBUILD_LOCK = f"{NAME}-rebuild"
+
+
+def _services() -> Services:
+    from api.bootstrap import bootstrap
+    from cli.main import _settings
+
+    return bootstrap(_settings(), run_projections=False)
+
+
+def _held_elsewhere(services: Services, name: str) -> bool:
+    from api.bootstrap import leader_lock
+
+    lock = leader_lock(services.registry.env, name)
+    if lock.acquire():
+        lock.release()
+        return False
+    return True
+
+
+def status_row(services: Services) -> dict[str, Any]:
+    from projections.interface import NEXT_SUFFIX
+    from projections.projection import READ_MODEL_VERSION, OrganizationLookupProjection
+
+    view, registry = services.view, services.registry
+    position = view.position()
+    behind = registry.recorder.select_notifications(
+        start=position + 1, limit=100_000, topics=OrganizationLookupProjection.topics
+    )
+    lag_seconds = 0.0
+    if behind:
+        oldest: Any = registry.mapper.to_domain_event(behind[0])
+        lag_seconds = (datetime.now(UTC) - oldest.timestamp).total_seconds()
+    if _held_elsewhere(services, REBUILD_LOCK):
+        state = "rebuilding"
+    elif _held_elsewhere(services, NAME):
+        state = "running"
+    else:
+        state = "stopped"
+    return {
+        "name": NAME,
+        "version": READ_MODEL_VERSION,
+        "position": position,
+        "head": behind[-1].id if behind else position,
+        "lag": len(behind),
+        "lagSeconds": round(lag_seconds, 3),
+        "state": state,
+        "lastError": None,
+        "rebuildCheckpoint": _checkpoint(services, NEXT_SUFFIX),
+    }
+
+
+def _checkpoint(services: Services, suffix: str) -> int | None:
+    """How far an unfinished rebuild's new copy got, if one exists."""
+    from projections.interface import APPLICATION_NAME
+
+    view = services.view
+    try:
+        copy = type(view)(view.datastore, suffix=suffix)  # type: ignore[call-arg]
+        position: int | None = copy.max_tracking_id(APPLICATION_NAME)
+    except Exception:  # No such tables: no rebuild under way.
+        return None
+    return position
+
+
+def status(args: argparse.Namespace) -> None:
+    services = _services()
+    try:
+        row = status_row(services)
+    finally:
+        services.close()
+    if args.json:
+        print(json.dumps([row]))
+    else:
+        print(
+            f"{'name':<22}{'version':>8}{'position':>10}{'head':>10}{'lag':>8}{'lag s':>9}  state"
+        )
+        print(
+            f"{row['name']:<22}{row['version']:>8}{row['position']:>10}{row['head']:>10}"
+            f"{row['lag']:>8}{row['lagSeconds']:>9}  {row['state']}"
+        )
+    if row["lag"] > args.max_lag:
+        raise SystemExit(1)
+
+
+class ProgressBar:
+    """Events done, events per second and time left, on one line of a terminal."""
+
+    def __init__(self) -> None:
+        self.shown = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int, seconds: float) -> None:
+        if not self.shown:
+            return
+        rate = done / seconds if seconds else 0.0
+        eta = (total - done) / rate if rate else 0.0
+        width = 30
+        filled = int(width * done / total) if total else width
+        bar = "#" * filled + "-" * (width - filled)
+        print(
+            f"\r[{bar}] {done}/{total} events  {rate:,.0f}/s  ETA {eta:,.0f}s ",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def close(self) -> None:
+        if self.shown:
+            print(file=sys.stderr)
+
+
+def rebuild(args: argparse.Namespace) -> None:
+    from api.bootstrap import leader_lock
+    from projections.rebuild import RebuildRunningError
+    from projections.rebuild import rebuild as run_rebuild
+
+    services = _services()
+    bar = ProgressBar()
+    try:
+        lock = leader_lock(services.registry.env, REBUILD_LOCK)
+        report = run_rebuild(
+            services.registry, services.view, lock, keep_old=args.keep_old, progress=bar
+        )
+    except RebuildRunningError:
+        raise SystemExit("tenant-registry: another rebuild of the read model is running") from None
+    finally:
+        bar.close()
+        services.close()
+    print(
+        f"rebuilt {NAME}: {report.events} events in {report.seconds:.1f}s "
+        f"({report.rate:,.0f} events/s); readers switched to the new copy"
+    )
+
+
+def verify(_: argparse.Namespace) -> None:
+    from projections.rebuild import verify as run_verify
+
+    services = _services()
+    started = time.monotonic()
+    try:
+        differences = run_verify(services.registry, services.view)
+    finally:
+        services.close()
+    for d in differences:
+        print(f"{d.table} {d.key}:\n  live:    {d.live}\n  rebuilt: {d.rebuilt}")
+    seconds = time.monotonic() - started
+    if differences:
+        raise SystemExit(f"{NAME}: {len(differences)} rows differ from the events")
+    print(f"{NAME}: matches the events ({seconds:.1f}s)")
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("projections", help="see, rebuild and verify the read models")
+    commands = p.add_subparsers(dest="projections_command", required=True)
+    s = commands.add_parser(
+        "status", help="position, lag and state of each read model; exit 1 if behind"
+    )
+    s.add_argument("--json", action="store_true", help="a JSON list of objects")
+    s.add_argument(
+        "--max-lag", type=int, default=0, metavar="N", help="exit 1 when more than N events behind"
+    )
+    s.set_defaults(func=status)
+    r = commands.add_parser(
+        "rebuild",
+        help="rebuild from the event store beside the live copy, then switch readers to it",
+    )
+    r.add_argument("names", nargs="*", metavar="NAME", help=f"read models (default: all; {NAME})")
+    r.add_argument("--keep-old", action="store_true", help="keep the old copy under __old")
+    r.set_defaults(func=rebuild)
+    v = commands.add_parser(
+        "verify", help="compare the live read model with a copy built from the events"
+    )
+    v.add_argument("names", nargs="*", metavar="NAME", help=f"read models (default: all; {NAME})")
+    v.set_defaults(func=verify)

@@ -135,7 +135,12 @@ def rebuild(args: argparse.Namespace) -> None:
     try:
         lock = leader_lock(services.registry.env, REBUILD_LOCK)
         report = run_rebuild(
-            services.registry, services.view, lock, keep_old=args.keep_old, progress=bar
+            services.registry,
+            services.view,
+            lock,
+            keep_old=args.keep_old,
+            progress=bar,
+            batch_size=args.batch_size,
         )
     except RebuildRunningError:
         raise SystemExit("tenant-registry: another rebuild of the read model is running") from None
@@ -182,6 +187,13 @@ def add_parser(sub: Any) -> None:
     )
     r.add_argument("names", nargs="*", metavar="NAME", help=f"read models (default: all; {NAME})")
     r.add_argument("--keep-old", action="store_true", help="keep the old copy under __old")
+    r.add_argument(
+        "--batch-size",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="events per transaction (default 1000)",
+    )
     r.set_defaults(func=rebuild)
     v = commands.add_parser(
         "verify", help="compare the live read model with a copy built from the events"

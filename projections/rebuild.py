@@ -54,8 +54,14 @@ def copy_of(view: OrganizationLookupView, suffix: str) -> OrganizationLookupView
 class Builder:
     """Projects the event store's organization events into one copy of the read model."""
 
-    def __init__(self, registry: OrganizationRegistry, copy: OrganizationLookupView) -> None:
+    def __init__(
+        self,
+        registry: OrganizationRegistry,
+        copy: OrganizationLookupView,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
         self.registry = registry
+        self.batch_size = batch_size
         self.copy = copy
         self.projection = OrganizationLookupProjection(copy)
         self.position = copy.position()
@@ -78,7 +84,7 @@ class Builder:
         while until is None or self.position < until:
             stop = None if until is None else until
             notifications = self.registry.recorder.select_notifications(
-                start=self.position + 1, limit=BATCH_SIZE, stop=stop, topics=topics
+                start=self.position + 1, limit=self.batch_size, stop=stop, topics=topics
             )
             if not notifications:
                 break
@@ -102,13 +108,14 @@ def rebuild(
     *,
     keep_old: bool = False,
     progress: Callable[[int, int, float], None] | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> Report:
     """Rebuild ``live`` blue/green; see the module's docstring."""
     if not lock.acquire():
         raise RebuildRunningError
     try:
         started = time.monotonic()
-        builder = Builder(registry, copy_of(live, NEXT_SUFFIX))
+        builder = Builder(registry, copy_of(live, NEXT_SUFFIX), batch_size)
         done = builder.catch_up(progress=progress)
         live.replace_with(
             builder.copy, lambda cursor: builder.catch_up(cursor=cursor), keep_old=keep_old

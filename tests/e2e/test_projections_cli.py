@@ -1,0 +1,148 @@
+"""`tenant-registry projections` against real stores and a real server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from api.bootstrap import bootstrap
+from cli.projections import _checkpoint
+from domain.commands import NewOrganization, OrganizationChanges
+from projections.interface import NEXT_SUFFIX
+from tests.conftest import make_settings
+from tests.e2e.test_cli import run_cli
+from tests.helpers import ADMIN, Server, random_slug
+
+if TYPE_CHECKING:
+    from api.bootstrap import Services
+
+ORGS = "/api/v1/organizations"
+
+
+def populate(database_url: str, organizations: int) -> list[dict[str, Any]]:
+    services = bootstrap(make_settings(database_url))
+    try:
+        made = []
+        for i in range(organizations):
+            org = services.registry.create(NewOrganization(name=f"O{i}", slug=random_slug()))
+            written = services.registry.update(
+                org.organization["id"], OrganizationChanges(name=f"Org {i}")
+            )
+            made.append(written.organization)
+        services.view.wait_for_position(written.position or 0, 60)
+        return made
+    finally:
+        services.close()
+
+
+def rebuild_process(database_url: str, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "REGISTRY_DATABASE_URL": database_url}
+    command = [sys.executable, "-m", "cli.main", "projections", "rebuild", *args]
+    return subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def checkpoint(services: Services) -> int:
+    return _checkpoint(services, NEXT_SUFFIX) or 0
+
+
+def test_status_reports_position_lag_and_exit_code(database_url: str) -> None:
+    populate(database_url, 3)
+    result = run_cli("projections", "status", "--json", database_url=database_url)
+    [row] = json.loads(result.stdout)
+    assert set(row) >= {"name", "version", "position", "head", "lag", "state", "lastError"}
+    assert (row["name"], row["lag"], row["position"] == row["head"]) == (
+        "organization_lookup",
+        0,
+        True,
+    )
+    assert result.returncode == 0
+
+
+def test_verify_exits_1_on_drift_and_0_when_the_read_model_matches(database_url: str) -> None:
+    populate(database_url, 3)
+    assert run_cli("projections", "verify", database_url=database_url).returncode == 0
+    services = bootstrap(make_settings(database_url), run_projections=False)
+    try:
+        from tests.integration.test_rebuild import tamper
+
+        tamper(services, services.view.rows(services.view.table, "id")[0]["id"])
+    finally:
+        services.close()
+    drifted = run_cli("projections", "verify", database_url=database_url)
+    assert drifted.returncode == 1
+    assert "tampered" in drifted.stdout
+
+
+def test_killed_rebuild_leaves_the_live_read_model_serving_and_resumes(database_url: str) -> None:
+    orgs = populate(database_url, 600)
+    services = bootstrap(make_settings(database_url), run_projections=False)
+    try:
+        process = rebuild_process(database_url, "--batch-size", "10")
+        deadline = time.monotonic() + 60
+        while checkpoint(services) == 0 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        reached = checkpoint(services)
+        assert 0 < reached < services.view.position()  # Killed midway.
+        assert services.view.get_organization(orgs[-1]["id"]) == orgs[-1]
+        finished = run_cli("projections", "rebuild", database_url=database_url)
+        assert finished.returncode == 0, finished.stderr
+        assert services.view.get_organization(orgs[-1]["id"]) == orgs[-1]
+        done = int(finished.stdout.split("rebuilt organization_lookup: ")[1].split()[0])
+        assert done < 2 * len(orgs)  # Resumed from the checkpoint, not from the start.
+        assert run_cli("projections", "verify", database_url=database_url).returncode == 0
+    finally:
+        services.close()
+
+
+def test_the_api_answers_every_lookup_during_a_rebuild(database_url: str) -> None:
+    populate(database_url, 300)
+    server = Server(database_url)
+    page = server.client.get(ORGS, params={"limit": 100}, headers=ADMIN)
+    orgs = page.json()["organizations"]
+    failures: list[str] = []
+    stop = threading.Event()
+    polls = [0]
+
+    def poll() -> None:
+        i = 0
+        while not stop.is_set():
+            polls[0] = i
+            org = orgs[i % len(orgs)]
+            by_id = server.client.get(f"{ORGS}/{org['id']}", headers=ADMIN)
+            by_slug = server.client.get(
+                f"{ORGS}/lookup", params={"slug": org["slug"]}, headers=ADMIN
+            )
+            for response in (by_id, by_slug):
+                if response.status_code != 200 or response.json()["organization"] != org:
+                    failures.append(f"{response.status_code} {response.text[:200]}")
+            i += 1
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    try:
+        for _ in range(2):
+            process = rebuild_process(database_url, "--batch-size", "50")
+            _, stderr = process.communicate(timeout=120)
+            assert process.returncode == 0, stderr
+        created = server.client.post(
+            ORGS, json={"name": "After", "slug": random_slug()}, headers=ADMIN
+        )
+        assert created.status_code == 201
+        fetched = server.client.get(created.headers["location"], headers=ADMIN)
+        assert fetched.json()["organization"] == created.json()["organization"]
+    finally:
+        stop.set()
+        poller.join()
+        server.stop()
+    assert failures == []
+    assert polls[0] > 10  # The lookups ran while the rebuilds did.

@@ -1,0 +1,118 @@
+"""Rebuild rate against a plain SELECT streaming the same event rows, in one run.
+
+Usage: python3 benchmarks/rebuild_rate.py [--organizations 50000] [--postgres-url URL]
+
+Fills a fresh PostgreSQL schema with ``--organizations`` organizations of two events each
+(``Created``, ``Renamed``), then measures (1) a plain server-side-cursor SELECT of every
+row of the events table, and (2) a rebuild of the read model from those events (batches of
+1,000 per transaction), and prints both rates, their ratio and the peak RSS. Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psycopg
+from psycopg.sql import SQL, Identifier
+
+from api.bootstrap import bootstrap
+from api.settings import Settings, store_env
+from benchmarks.key_check import run_in_new_schema
+from domain.organization import Organization
+from projections.leadership import postgres_conninfo
+from projections.rebuild import Builder, copy_of
+from tests.helpers import ADMIN_TOKEN
+
+SAVE_BATCH = 500
+
+
+def fill(services: Any, organizations: int) -> None:
+    for start in range(0, organizations, SAVE_BATCH):
+        batch = []
+        for i in range(start, min(start + SAVE_BATCH, organizations)):
+            org = Organization(
+                name=f"Org {i}",
+                slug=f"org-{i:08d}",
+                external_id=None,
+                settings={"timezone": "UTC"},
+                profile={},
+                metadata={},
+            )
+            org.rename(f"Organization {i}")
+            batch.append(org)
+        services.registry.save(*batch)
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def select_rate(url: str) -> dict[str, float]:
+    env = store_env(url)
+    schema = url.rsplit("schema=", 1)[1]
+    table = SQL("{}.{}").format(Identifier(schema), Identifier("organizationregistry_events"))
+    with psycopg.connect(**postgres_conninfo(env)) as conn, conn.cursor(name="stream") as cur:
+        cur.itersize = 10_000
+        started, rows = time.perf_counter(), 0
+        cur.execute(SQL("SELECT * FROM {}").format(table))
+        for _ in cur:
+            rows += 1
+        seconds = time.perf_counter() - started
+    return {"rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds)}
+
+
+def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    settings = Settings(database_url=url, admin_token=ADMIN_TOKEN)
+    services = bootstrap(settings, run_projections=False)
+    try:
+        started = time.perf_counter()
+        fill(services, args.organizations)
+        filled = time.perf_counter() - started
+        select = select_rate(url)
+        rss_before = rss_mb()
+        builder = Builder(services.registry, copy_of(services.view, "__bench"))
+        started = time.perf_counter()
+        events = builder.catch_up()
+        seconds = time.perf_counter() - started
+        builder.copy.drop()
+    finally:
+        services.close()
+    rebuild = {
+        "events": events,
+        "seconds": round(seconds, 2),
+        "events_per_s": round(events / seconds),
+    }
+    return {
+        "fill_seconds": round(filled, 1),
+        "select": select,
+        "rebuild": rebuild,
+        "rebuild_to_select_ratio": round(rebuild["events_per_s"] / select["rows_per_s"], 3),
+        "peak_rss_mb": {"before_rebuild": round(rss_before, 1), "after": round(rss_mb(), 1)},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--organizations", type=int, default=50_000)
+    parser.add_argument("--postgres-url", default=os.environ.get("REGISTRY_TEST_POSTGRES_URL"))
+    args = parser.parse_args()
+    if not args.postgres_url:
+        parser.error("give --postgres-url (or set REGISTRY_TEST_POSTGRES_URL)")
+    result = {
+        "cpus": os.cpu_count(),
+        "postgres": run_in_new_schema(args.postgres_url, args, measure),
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

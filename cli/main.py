@@ -17,7 +17,7 @@ from uuid import UUID
 from pydantic import ValidationError as SettingsError
 
 from api.settings import Settings
-from cli import projections
+from cli import projections, transfer
 
 
 def _settings() -> Settings:
@@ -178,6 +178,7 @@ def parser() -> argparse.ArgumentParser:
     h.add_argument("--json", action="store_true", help="JSON (one object per line for events)")
     h.set_defaults(func=history)
     projections.add_parser(sub)
+    transfer.add_parsers(sub)
     return p
 
 

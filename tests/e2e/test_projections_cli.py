@@ -17,7 +17,7 @@ from domain.commands import NewOrganization, OrganizationChanges
 from projections.interface import NEXT_SUFFIX
 from tests.conftest import make_settings
 from tests.e2e.test_cli import run_cli
-from tests.helpers import ADMIN, Server, random_slug
+from tests.helpers import ADMIN, Server, create_body, random_slug
 
 if TYPE_CHECKING:
     from api.bootstrap import Services
@@ -146,3 +146,43 @@ def test_the_api_answers_every_lookup_during_a_rebuild(database_url: str) -> Non
         server.stop()
     assert failures == []
     assert polls[0] > 10  # The lookups ran while the rebuilds did.
+
+
+def test_export_import_moves_a_sqlite_registry_to_postgres_with_identical_answers(
+    tmp_path: Any, postgres_url: str
+) -> None:
+    sqlite_url = f"sqlite:///{tmp_path}/embedded.db"
+    source = Server(sqlite_url)
+    made = [source.client.post(ORGS, json=create_body(), headers=ADMIN).json() for _ in range(5)]
+    org_id = made[0]["organization"]["id"]
+    source.client.patch(f"{ORGS}/{org_id}", json={"settings": {"timezone": "UTC"}}, headers=ADMIN)
+    secret = source.client.post(f"{ORGS}/{org_id}/api-keys", json={}, headers=ADMIN).json()[
+        "secret"
+    ]
+    source.stop()
+    exported = tmp_path / "events.jsonl"
+    assert run_cli("export", "--output", str(exported), database_url=sqlite_url).returncode == 0
+
+    imported = run_cli("import", str(exported), database_url=postgres_url)
+    assert imported.returncode == 0, imported.stderr
+    assert run_cli("projections", "verify", database_url=postgres_url).returncode == 0
+    again = run_cli("import", str(exported), database_url=postgres_url)
+    assert again.returncode == 1  # Refuses a store that already has events.
+
+    servers = Server(sqlite_url), Server(postgres_url)
+    try:
+        for path in (
+            *(f"{ORGS}/{m['organization']['id']}" for m in made),
+            f"{ORGS}/{org_id}/history",
+            f"{ORGS}/{org_id}/api-keys",
+            f"{ORGS}?limit=100",
+        ):
+            answers = [s.client.get(path, headers=ADMIN).json() for s in servers]
+            assert answers[0] == answers[1], path
+        by_key = servers[1].client.get(
+            f"{ORGS}/current", headers={"Authorization": f"Bearer {secret}"}
+        )
+        assert by_key.json()["organization"]["id"] == org_id
+    finally:
+        for server in servers:
+            server.stop()

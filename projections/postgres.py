@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg.sql import SQL, Composed, Identifier
@@ -71,6 +71,11 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
                 **ids,
             )
 
+        def query(text: str) -> str:
+            # Rendered once: psycopg caches the conversion of a plain query string, but
+            # would render a composed one again on every execution.
+            return sql(text).as_string(None)
+
         self.sql_create_statements += [
             sql(
                 "CREATE TABLE IF NOT EXISTS {schema}.{table} ("
@@ -112,18 +117,18 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
                 i=f"{self.keys_table}_organization",
             ),
         ]
-        self.insert_key = sql(
+        self.insert_key = query(
             "INSERT INTO {schema}.{keys} ({key_columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
         )
-        self.update_key = sql("UPDATE {schema}.{keys} SET revoked_at = %s WHERE id = %s")
-        self.move_to_version = sql(
+        self.update_key = query("UPDATE {schema}.{keys} SET revoked_at = %s WHERE id = %s")
+        self.move_to_version = query(
             "UPDATE {schema}.{table} SET version = %s, updated_at = %s WHERE id = %s"
         )
-        self.select_keys = sql(
+        self.select_keys = query(
             "SELECT {key_columns} FROM {schema}.{keys} WHERE organization_id = %s "
             "ORDER BY created_at, id"
         )
-        self.select_credential = sql(
+        self.select_credential = query(
             "SELECT k.id, k.organization_id, k.secret_hash, k.expires_at, k.revoked_at, o.status "
             "FROM {schema}.{keys} k JOIN {schema}.{table} o ON o.id = k.organization_id "
             "WHERE k.secret_hash = %s"
@@ -146,28 +151,30 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
                 i=f"{self.history_table}_time",
             ),
         ]
-        self.insert_history = sql(
+        self.insert_history = query(
             "INSERT INTO {schema}.{history} (" + HISTORY_COLUMNS + ") "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
         )
-        self.select_history = sql("SELECT " + HISTORY_COLUMNS + " FROM {schema}.{history} WHERE ")
-        self.select_version_at = sql(
+        self.select_history = query("SELECT " + HISTORY_COLUMNS + " FROM {schema}.{history} WHERE ")
+        self.select_version_at = query(
             "SELECT version FROM {schema}.{history} WHERE organization_id = %s "
             "AND occurred_at <= %s ORDER BY occurred_at DESC, version DESC LIMIT 1"
         )
-        self.insert_row = sql(
+        self.insert_row = query(
             "INSERT INTO {schema}.{table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
         )
-        self.select_doc = sql("SELECT doc FROM {schema}.{table} WHERE id = %s FOR UPDATE")
-        self.update_row = sql(
+        self.select_doc = query("SELECT doc FROM {schema}.{table} WHERE id = %s FOR UPDATE")
+        self.update_row = query(
             "UPDATE {schema}.{table} SET slug = %s, external_id = %s, name_folded = %s, "
             "status = %s, version = %s, updated_at = %s, doc = %s WHERE id = %s"
         )
         self.select_by = {
-            column: sql("SELECT {columns} FROM {schema}.{table} WHERE " + column + " = %s LIMIT 1")
+            column: query(
+                "SELECT {columns} FROM {schema}.{table} WHERE " + column + " = %s LIMIT 1"
+            )
             for column in ("id", "slug", "external_id")
         }
-        self.select_list = sql("SELECT {columns} FROM {schema}.{table} WHERE ")
+        self.select_list = query("SELECT {columns} FROM {schema}.{table} WHERE ")
 
     def insert_organization(
         self, details: dict[str, Any], entry: HistoryEntry, tracking: Tracking
@@ -185,6 +192,8 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
         def apply(curs: Cursor[DictRow]) -> None:
             curs.execute(self.insert_row, row, prepare=True)
             self._insert_history(curs, replace(entry, changes=diff({}, doc)))
+            if self._batch_docs is not None:
+                self._batch_docs[details["id"]] = doc
 
         self._apply(tracking, apply)
 
@@ -194,13 +203,10 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
         org_id = entry.organization_id
 
         def apply(curs: Cursor[DictRow]) -> None:
-            curs.execute(self.select_doc, (org_id,), prepare=True)
-            row = curs.fetchone()
-            if row is None:
-                msg = f"read model has no row for organization {org_id}"
-                raise LookupError(msg)
-            before = row["doc"]
+            before = self._document(curs, org_id)
             doc = {**before, **changes}
+            if self._batch_docs is not None:
+                self._batch_docs[org_id] = doc
             curs.execute(
                 self.update_row,
                 (*indexed_columns(doc), entry.version, entry.occurred_at, Jsonb(doc), org_id),
@@ -239,12 +245,12 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
 
     def organization_history(self, query: HistoryQuery) -> list[HistoryEntry]:
         condition, params = history_filter(query, "%s", query.since, query.until)
-        return self._history(self.select_history + SQL(condition), [*params, query.limit])
+        return self._history(self.select_history + condition, [*params, query.limit])
 
     def events_after(
         self, position: int, limit: int, types: tuple[str, ...] = ()
     ) -> list[HistoryEntry]:
-        statement = self.select_history + SQL(feed_filter(types, "%s"))
+        statement = self.select_history + feed_filter(types, "%s")
         return self._history(statement, [position, *types, limit])
 
     def version_at(self, org_id: UUID, moment: datetime) -> int | None:
@@ -253,7 +259,7 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             row = curs.fetchone()
         return None if row is None or row["version"] is None else int(row["version"])
 
-    def _history(self, statement: Composed, params: list[Any]) -> list[HistoryEntry]:
+    def _history(self, statement: str, params: list[Any]) -> list[HistoryEntry]:
         with self._read() as curs:
             curs.execute(statement, params)
             rows = curs.fetchall()
@@ -313,6 +319,20 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             curs.execute(statement)
             return list(curs.fetchall())
 
+    def _document(self, curs: Cursor[DictRow], org_id: UUID) -> dict[str, Any]:
+        if self._batch_docs is not None and org_id in self._batch_docs:
+            return self._batch_docs[org_id]
+        curs.execute(self.select_doc, (org_id,), prepare=True)
+        row = curs.fetchone()
+        if row is None:
+            msg = f"read model has no row for organization {org_id}"
+            raise LookupError(msg)
+        doc: dict[str, Any] = row["doc"]
+        return doc
+
+    def _batch_pipeline(self, cursor: Any) -> AbstractContextManager[Any]:
+        return cast("AbstractContextManager[Any]", cursor.connection.pipeline())
+
     def _move_to_version(self, curs: Cursor[DictRow], entry: HistoryEntry) -> None:
         values = (entry.version, entry.occurred_at, entry.organization_id)
         curs.execute(self.move_to_version, values, prepare=True)
@@ -363,9 +383,7 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
 
     def list_organizations(self, query: ListQuery) -> list[dict[str, Any]]:
         condition, params = list_filter(query, "%s", query.after)
-        statement = self.select_list + SQL(
-            condition + " ORDER BY created_at DESC, id DESC LIMIT %s"
-        )
+        statement = self.select_list + condition + " ORDER BY created_at DESC, id DESC LIMIT %s"
         with self._read() as curs:
             curs.execute(statement, (*params, query.limit))
             return [self._details(row) for row in curs.fetchall()]

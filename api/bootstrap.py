@@ -28,6 +28,8 @@ from projections.leadership import (
 )
 from projections.postgres import PostgresOrganizationLookupView
 from projections.projection import OrganizationLookupProjection
+from projections.rebuild import LOCK_NAME as REBUILD_LOCK_NAME
+from projections.rebuild import is_outdated, rebuild_in_background
 from projections.runner import ProjectionSupervisor
 from projections.sqlite import SQLiteOrganizationLookupView
 
@@ -110,4 +112,6 @@ def bootstrap(settings: Settings, *, run_projections: bool | None = None) -> Ser
         )
         registry.on_recorded.append(supervisor.wake)
         supervisor.start()
+        if is_outdated(view):
+            rebuild_in_background(registry, view, leader_lock(env, REBUILD_LOCK_NAME))
     return Services(registry, view, supervisor, idempotency)

@@ -8,13 +8,15 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from projections.rebuild import LOCK_NAME
+
 if TYPE_CHECKING:
     import argparse
 
     from api.bootstrap import Services
 
 NAME = "organization_lookup"
-REBUILD_LOCK = f"{NAME}-rebuild"
+REBUILD_LOCK = LOCK_NAME
 
 
 def _services() -> Services:

@@ -272,6 +272,32 @@ class OrganizationLookupView(TrackingRecorder, ABC):
         projector, run ``catch_up(cursor)`` so ``new`` has every event, then put ``new``'s
         tables under the live names and drop these (or keep them under ``__old``)."""
 
+    versions_table = "read_model_versions"
+    mark = "?"
+
+    def _qualified(self, table: str) -> str:
+        return table
+
+    def stored_version(self) -> int | None:
+        """The schema version the live tables were built with (``None``: not recorded)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT version FROM {self._qualified(self.versions_table)} "
+                f"WHERE name = {self.mark}",
+                (self.table,),
+            )
+            row = c.fetchone()
+        return None if row is None else int(row["version"])
+
+    def record_version(self, version: int) -> None:
+        m = self.mark
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                f"INSERT INTO {self._qualified(self.versions_table)} (name, version) "
+                f"VALUES ({m}, {m}) ON CONFLICT (name) DO UPDATE SET version = excluded.version",
+                (self.table, version),
+            )
+
     @abstractmethod
     def create_table(self) -> None:
         """Create this copy's tables if they do not exist."""

@@ -151,6 +151,11 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
                 i=f"{self.history_table}_time",
             ),
         ]
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {}.{} (name text PRIMARY KEY, version integer NOT NULL)"
+            ).format(schema, Identifier(self.versions_table))
+        )
         self.insert_history = query(
             "INSERT INTO {schema}.{history} (" + HISTORY_COLUMNS + ") "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
@@ -318,6 +323,15 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
         with self._read() as curs:
             curs.execute(statement)
             return list(curs.fetchall())
+
+    mark = "%s"
+
+    def _qualified(self, table: str) -> str:
+        return (
+            SQL("{}.{}")
+            .format(Identifier(self.datastore.schema), Identifier(table))
+            .as_string(None)
+        )
 
     def _document(self, curs: Cursor[DictRow], org_id: UUID) -> dict[str, Any]:
         if self._batch_docs is not None and org_id in self._batch_docs:

@@ -11,6 +11,8 @@ copy untouched; run again, it resumes from the new copy's own tracking position.
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.persistence import Tracking
 
 from projections.interface import APPLICATION_NAME, NEXT_SUFFIX, SCRATCH_SUFFIX
-from projections.projection import OrganizationLookupProjection
+from projections.projection import READ_MODEL_VERSION, OrganizationLookupProjection
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -28,6 +30,10 @@ if TYPE_CHECKING:
     from projections.leadership import LeaderLock
 
 BATCH_SIZE = 1000
+LOCK_NAME = "organization_lookup-rebuild"
+"""The leader lock a rebuild holds: one rebuild of the read model at a time."""
+
+log = logging.getLogger("tenant_registry.projections")
 
 
 class RebuildRunningError(Exception):
@@ -120,6 +126,7 @@ def rebuild(
         live.replace_with(
             builder.copy, lambda cursor: builder.catch_up(cursor=cursor), keep_old=keep_old
         )
+        live.record_version(READ_MODEL_VERSION)
         return Report(done, time.monotonic() - started)
     finally:
         lock.release()
@@ -169,3 +176,41 @@ def _compare(live: OrganizationLookupView, scratch: OrganizationLookupView) -> l
                 name = getattr(live, attribute)
                 differences.append(Difference(name, k, live_rows.get(k), scratch_rows.get(k)))
     return differences
+
+
+def is_outdated(live: OrganizationLookupView) -> bool:
+    """Whether the live tables were built by another version of the projection's code.
+    An empty read model is simply marked current."""
+    stored = live.stored_version()
+    if stored is None and live.position() == 0:
+        live.record_version(READ_MODEL_VERSION)
+        return False
+    return stored != READ_MODEL_VERSION
+
+
+def rebuild_in_background(
+    registry: OrganizationRegistry, live: OrganizationLookupView, lock: LeaderLock
+) -> threading.Thread:
+    """Rebuild an outdated read model while the old one keeps serving (one process does
+    it; the others find the rebuild lock held and leave it be)."""
+
+    def run() -> None:
+        log.info("read model %s is outdated: rebuilding it in the background", live.table)
+        try:
+            report = rebuild(registry, live, lock)
+        except RebuildRunningError:
+            log.info("another process is rebuilding read model %s", live.table)
+            return
+        except Exception:
+            log.exception("rebuilding read model %s failed; the next start tries again", live.table)
+            return
+        log.info(
+            "rebuilt read model %s: %d events at %.0f events/s; readers switched to it",
+            live.table,
+            report.events,
+            report.rate,
+        )
+
+    thread = threading.Thread(target=run, name=f"rebuild-{live.table}", daemon=True)
+    thread.start()
+    return thread

@@ -94,6 +94,8 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
             "actor TEXT NOT NULL, request_id TEXT, reason TEXT, changes TEXT NOT NULL)",
             f"CREATE UNIQUE INDEX IF NOT EXISTS {h}_version ON {h} (organization_id, version)",
             f"CREATE INDEX IF NOT EXISTS {h}_time ON {h} (organization_id, occurred_at, version)",
+            f"CREATE TABLE IF NOT EXISTS {self.versions_table} "
+            "(name TEXT PRIMARY KEY, version INTEGER NOT NULL)",
         ]
 
     def insert_organization(

@@ -135,3 +135,28 @@ def test_rebuild_under_concurrent_writes_loses_nothing(services: Services) -> No
     assert services.supervisor is not None
     details = services.view.get_organization(org_id)
     assert details == services.registry.get_details(org_id)
+
+
+def test_an_outdated_read_model_is_rebuilt_in_the_background_on_start(
+    services: Services, database_url: str
+) -> None:
+    from api.bootstrap import bootstrap
+    from projections.projection import READ_MODEL_VERSION
+    from tests.conftest import make_settings
+
+    populate(services, organizations=5)
+    expected = snapshot(services)
+    assert services.view.stored_version() == READ_MODEL_VERSION
+    services.view.record_version(READ_MODEL_VERSION - 1)  # As if built by older code ...
+    tamper(services, expected["lookup"][0]["id"])  # ... that wrote something else.
+    services.close()
+
+    restarted = bootstrap(make_settings(database_url))
+    try:
+        deadline = time.monotonic() + 30
+        while restarted.view.stored_version() != READ_MODEL_VERSION:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert snapshot(restarted) == expected
+    finally:
+        restarted.close()

@@ -49,12 +49,13 @@ def status_row(services: Services) -> dict[str, Any]:
     if behind:
         oldest: Any = registry.mapper.to_domain_event(behind[0])
         lag_seconds = (datetime.now(UTC) - oldest.timestamp).total_seconds()
+    recorded, last_error = view.recorded_status()
     if _held_elsewhere(services, REBUILD_LOCK):
         state = "rebuilding"
-    elif _held_elsewhere(services, NAME):
-        state = "running"
+    elif recorded == "failed":  # Its projector is backing off before it tries again.
+        state = "failed"
     else:
-        state = "stopped"
+        state = "running" if _held_elsewhere(services, NAME) else "stopped"
     return {
         "name": NAME,
         "version": READ_MODEL_VERSION,
@@ -63,7 +64,7 @@ def status_row(services: Services) -> dict[str, Any]:
         "lag": len(behind),
         "lagSeconds": round(lag_seconds, 3),
         "state": state,
-        "lastError": None,
+        "lastError": last_error,
         "rebuildCheckpoint": _checkpoint(services, NEXT_SUFFIX),
     }
 

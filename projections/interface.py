@@ -298,6 +298,30 @@ class OrganizationLookupView(TrackingRecorder, ABC):
                 (self.table, version),
             )
 
+    status_table = "projection_status"
+
+    def record_status(self, state: str, last_error: str | None) -> None:
+        """What the projector of this read model is doing, for ``projections status``."""
+        m = self.mark
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                f"INSERT INTO {self._qualified(self.status_table)} (name, state, last_error) "
+                f"VALUES ({m}, {m}, {m}) ON CONFLICT (name) DO UPDATE SET state = excluded.state, "
+                "last_error = excluded.last_error",
+                (self.table, state, last_error),
+            )
+
+    def recorded_status(self) -> tuple[str | None, str | None]:
+        """The projector's last recorded state and error."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT state, last_error FROM {self._qualified(self.status_table)} "
+                f"WHERE name = {self.mark}",
+                (self.table,),
+            )
+            row = c.fetchone()
+        return (None, None) if row is None else (row["state"], row["last_error"])
+
     @abstractmethod
     def create_table(self) -> None:
         """Create this copy's tables if they do not exist."""

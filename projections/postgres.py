@@ -151,11 +151,15 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
                 i=f"{self.history_table}_time",
             ),
         ]
-        self.sql_create_statements.append(
+        self.sql_create_statements += [
             SQL(
                 "CREATE TABLE IF NOT EXISTS {}.{} (name text PRIMARY KEY, version integer NOT NULL)"
-            ).format(schema, Identifier(self.versions_table))
-        )
+            ).format(schema, Identifier(self.versions_table)),
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {}.{} "
+                "(name text PRIMARY KEY, state text NOT NULL, last_error text)"
+            ).format(schema, Identifier(self.status_table)),
+        ]
         self.insert_history = query(
             "INSERT INTO {schema}.{history} (" + HISTORY_COLUMNS + ") "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"

@@ -67,6 +67,15 @@ class ProjectionSupervisor:
         self._thread.join(timeout)
         self.state = STOPPED
 
+    def _report(self, state: str) -> None:
+        """Record the state where `projections status` in any process can read it."""
+        self.state = state
+        try:
+            self.projection.view.record_status(state, self.last_error)
+        except Exception as error:  # The database may be the very thing that failed.
+            name = self.projection.name
+            log.warning("projection %s: could not record state %s: %s", name, state, error)
+
     def wake(self) -> None:
         """Called after a command is saved in this process: follow it at once."""
         self._wake.set()
@@ -80,12 +89,15 @@ class ProjectionSupervisor:
                 continue
             signal = self.projection.view.position_signal
             try:
-                self.state, signal.local = RUNNING, True
+                signal.local = True
+                self._report(RUNNING)
                 log.info("projection %s: leading, following the event store", self.projection.name)
                 self._follow()
+                self._report(STOPPED)  # Returned: this process is shutting down.
                 backoff = BACKOFF_START
             except Exception as error:
-                self.state, self.last_error = FAILED, f"{type(error).__name__}: {error}"
+                self.last_error = f"{type(error).__name__}: {error}"
+                self._report(FAILED)
                 self.restarts += 1
                 log.exception(
                     "projection %s stopped on an error; restarting in %.1fs",

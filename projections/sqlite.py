@@ -96,6 +96,8 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
             f"CREATE INDEX IF NOT EXISTS {h}_time ON {h} (organization_id, occurred_at, version)",
             f"CREATE TABLE IF NOT EXISTS {self.versions_table} "
             "(name TEXT PRIMARY KEY, version INTEGER NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {self.status_table} "
+            "(name TEXT PRIMARY KEY, state TEXT NOT NULL, last_error TEXT)",
         ]
 
     def insert_organization(

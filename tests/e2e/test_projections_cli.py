@@ -186,3 +186,46 @@ def test_export_import_moves_a_sqlite_registry_to_postgres_with_identical_answer
     finally:
         for server in servers:
             server.stop()
+
+
+def test_status_shows_a_failed_projection_with_its_error_until_a_rebuild_mends_it(
+    database_url: str,
+) -> None:
+    orgs = populate(database_url, 2)
+    server = Server(database_url)
+    try:
+        assert (
+            json.loads(
+                run_cli("projections", "status", "--json", database_url=database_url).stdout
+            )[0]["state"]
+            == "running"
+        )
+        services = bootstrap(make_settings(database_url), run_projections=False)
+        try:
+            from tests.integration.test_rebuild import tamper
+
+            tamper(services, orgs[0]["id"], delete=True)
+        finally:
+            services.close()
+        server.client.patch(f"{ORGS}/{orgs[0]['id']}", json={"name": "Lost"}, headers=ADMIN)
+        failed = json.loads(
+            run_cli("projections", "status", "--json", database_url=database_url).stdout
+        )[0]
+        assert failed["state"] == "failed"
+        assert "no row for organization" in failed["lastError"]
+        assert run_cli("projections", "rebuild", database_url=database_url).returncode == 0
+        deadline = time.monotonic() + 60
+        while True:
+            row = json.loads(
+                run_cli("projections", "status", "--json", database_url=database_url).stdout
+            )[0]
+            if row["state"] == "running" and row["lag"] == 0:
+                break
+            assert time.monotonic() < deadline, row
+            time.sleep(0.2)
+        fetched = server.client.get(f"{ORGS}/{orgs[0]['id']}", headers=ADMIN)
+        assert fetched.json()["organization"]["name"] == "Lost"
+    finally:
+        server.stop()
+    stopped = run_cli("projections", "status", "--json", database_url=database_url)
+    assert json.loads(stopped.stdout)[0]["state"] == "stopped"

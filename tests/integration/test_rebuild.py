@@ -53,14 +53,15 @@ def snapshot(services: Services) -> dict[str, Any]:
     }
 
 
-def tamper(services: Services, org_id: Any) -> None:
-    """Change one read-model row behind the projection's back."""
+def tamper(services: Services, org_id: Any, *, delete: bool = False) -> None:
+    """Change (or delete) one read-model row behind the projection's back."""
     view = services.view
+    change = "DELETE FROM {}" if delete else "UPDATE {} SET name_folded = 'tampered'"
     if isinstance(view, PostgresOrganizationLookupView):
         table = SQL("{}.{}").format(Identifier(view.datastore.schema), Identifier(view.table))
-        statement: Any = SQL("UPDATE {} SET name_folded = 'tampered' WHERE id = %s").format(table)
+        statement: Any = SQL(change + " WHERE id = %s").format(table)
     else:
-        statement = f"UPDATE {view.table} SET name_folded = 'tampered' WHERE id = ?"  # noqa: S608
+        statement, org_id = change.format(view.table) + " WHERE id = ?", str(org_id)
     with view.datastore.transaction(commit=True) as c:
         c.execute(statement, (org_id,))
 

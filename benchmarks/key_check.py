@@ -32,10 +32,11 @@ import psycopg
 from psycopg.sql import SQL, Identifier
 
 from api.auth import key_caller
-from api.bootstrap import bootstrap, postgres_conninfo
+from api.bootstrap import bootstrap
 from api.settings import Settings, store_env
 from benchmarks.http_throughput import wrk
 from domain.commands import NewApiKey, NewOrganization
+from projections.leadership import postgres_conninfo
 from tests.helpers import ADMIN_TOKEN, Server
 
 if TYPE_CHECKING:

@@ -15,8 +15,8 @@ import pytest
 from psycopg.sql import SQL, Identifier
 
 from api.bootstrap import bootstrap
-from api.bootstrap import postgres_conninfo as bootstrap_conninfo
 from api.settings import Settings, store_env
+from projections.leadership import postgres_conninfo as bootstrap_conninfo
 from tests.helpers import ADMIN_TOKEN, Server
 
 if TYPE_CHECKING:

@@ -128,11 +128,18 @@ class ProgressBar:
             print(file=sys.stderr)
 
 
+def _check_names(names: list[str]) -> None:
+    unknown = sorted(set(names) - {NAME})
+    if unknown:
+        raise SystemExit(f"tenant-registry: no read model {unknown[0]!r} (there is: {NAME})")
+
+
 def rebuild(args: argparse.Namespace) -> None:
     from api.bootstrap import leader_lock
     from projections.rebuild import RebuildRunningError
     from projections.rebuild import rebuild as run_rebuild
 
+    _check_names(args.names)
     services = _services()
     bar = ProgressBar()
     try:
@@ -156,9 +163,10 @@ def rebuild(args: argparse.Namespace) -> None:
     )
 
 
-def verify(_: argparse.Namespace) -> None:
+def verify(args: argparse.Namespace) -> None:
     from projections.rebuild import verify as run_verify
 
+    _check_names(args.names)
     services = _services()
     started = time.monotonic()
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -187,7 +187,7 @@ class OrganizationLookupView(TrackingRecorder, ABC):
         """Apply many events in one transaction (``cursor``'s, if given, else a new one)
         with tracking written at its start and its end, not once per event."""
         transaction = nullcontext(cursor) if cursor else self.datastore.transaction(commit=True)
-        with transaction as c, self._batch_pipeline(c):
+        with transaction as c:
             self._insert_tracking(c, first)  # type: ignore[attr-defined]
             self._batch, self._batch_docs = c, {}
             try:
@@ -197,11 +197,6 @@ class OrganizationLookupView(TrackingRecorder, ABC):
             if last.notification_id != first.notification_id:
                 self._insert_tracking(c, last)  # type: ignore[attr-defined]
         self.position_signal.advanced(last.notification_id)
-
-    def _batch_pipeline(self, cursor: Any) -> AbstractContextManager[Any]:
-        """How a batch sends its statements (PostgreSQL: pipelined, without waiting for
-        each one's answer)."""
-        return nullcontext()
 
     @abstractmethod
     def insert_organization(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg.sql import SQL, Composed, Identifier
@@ -347,9 +347,6 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             raise LookupError(msg)
         doc: dict[str, Any] = row["doc"]
         return doc
-
-    def _batch_pipeline(self, cursor: Any) -> AbstractContextManager[Any]:
-        return cast("AbstractContextManager[Any]", cursor.connection.pipeline())
 
     def _move_to_version(self, curs: Cursor[DictRow], entry: HistoryEntry) -> None:
         values = (entry.version, entry.occurred_at, entry.organization_id)

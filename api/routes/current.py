@@ -61,22 +61,14 @@ def patch_current_organization(
 
 
 @router.put(
+    "",
+    name="replace_caller_organization_fields",
+    summary="Update the current organization (seed 000's form of PUT /current)",
+)
+@router.put(
     "/current", summary="Update the current organization; settings and metadata replaced whole"
 )
 def replace_current_organization_fields(
-    org_id: CurrentOrganizationDep,
-    body: OrganizationUpdate,
-    version: ExpectedVersionDep,
-    registry: RegistryDep,
-    view: ViewDep,
-    settings: SettingsDep,
-    response: Response,
-) -> OrganizationEnvelope:
-    return _update(org_id, body, version, registry, view, settings, response, merge=False)
-
-
-@router.put("", summary="Update the current organization (seed 000's form of PUT /current)")
-def replace_organization_fields_of_caller(
     org_id: CurrentOrganizationDep,
     body: OrganizationUpdate,
     version: ExpectedVersionDep,

@@ -190,13 +190,21 @@ class OrganizationLookupView(TrackingRecorder, ABC):
         with transaction as c:
             self._insert_tracking(c, first)  # type: ignore[attr-defined]
             self._batch, self._batch_docs = c, {}
+            self._batch_started()
             try:
                 yield
+                self._batch_flush(c)
             finally:
                 self._batch, self._batch_docs = None, None
             if last.notification_id != first.notification_id:
                 self._insert_tracking(c, last)  # type: ignore[attr-defined]
         self.position_signal.advanced(last.notification_id)
+
+    def _batch_started(self) -> None:
+        """A batch begins: a store may gather its writes from here on."""
+
+    def _batch_flush(self, cursor: Any) -> None:
+        """Write what the batch gathered, before its transaction commits."""
 
     @abstractmethod
     def insert_organization(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.postgres import PostgresTrackingRecorder
@@ -47,9 +47,22 @@ KEY_COLUMNS = SQL(
 )
 
 
+@dataclass
+class _Row:
+    """An organization's row as a batch leaves it, written when the batch ends."""
+
+    new: bool
+    doc: dict[str, Any]
+    version: int
+    created_at: datetime | None
+    updated_at: datetime
+
+
 class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLookupView):
     def __init__(self, datastore: PostgresDatastore, suffix: str = "", **kwargs: Any) -> None:
         self._name_tables(suffix)
+        self._rows: dict[UUID, _Row] = {}
+        self._history_rows: list[tuple[Any, ...]] = []
         kwargs.setdefault("tracking_table_name", f"{self.table}_tracking")
         super().__init__(datastore, **kwargs)
         self.check_identifier_length(self.table + "_external_id")
@@ -199,10 +212,12 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
         )
 
         def apply(curs: Cursor[DictRow]) -> None:
-            curs.execute(self.insert_row, row, prepare=True)
-            self._insert_history(curs, replace(entry, changes=diff({}, doc)))
             if self._batch_docs is not None:
                 self._batch_docs[details["id"]] = doc
+                self._rows[details["id"]] = _Row(True, doc, *row[5:8])
+            else:
+                curs.execute(self.insert_row, row, prepare=True)
+            self._insert_history(curs, replace(entry, changes=diff({}, doc)))
 
         self._apply(tracking, apply)
 
@@ -216,11 +231,15 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             doc = {**before, **changes}
             if self._batch_docs is not None:
                 self._batch_docs[org_id] = doc
-            curs.execute(
-                self.update_row,
-                (*indexed_columns(doc), entry.version, entry.occurred_at, Jsonb(doc), org_id),
-                prepare=True,
-            )
+                known = self._rows.get(org_id)
+                new, created_at = (known.new, known.created_at) if known else (False, None)
+                self._rows[org_id] = _Row(new, doc, entry.version, created_at, entry.occurred_at)
+            else:
+                curs.execute(
+                    self.update_row,
+                    (*indexed_columns(doc), entry.version, entry.occurred_at, Jsonb(doc), org_id),
+                    prepare=True,
+                )
             self._insert_history(curs, replace(entry, changes=diff(before, doc)))
 
         self._apply(tracking, apply)
@@ -349,11 +368,36 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
         return doc
 
     def _move_to_version(self, curs: Cursor[DictRow], entry: HistoryEntry) -> None:
+        known = self._rows.get(entry.organization_id) if self._batch is not None else None
+        if known is not None:
+            known.version, known.updated_at = entry.version, entry.occurred_at
+            return
         values = (entry.version, entry.occurred_at, entry.organization_id)
         curs.execute(self.move_to_version, values, prepare=True)
 
+    def _batch_started(self) -> None:
+        self._rows, self._history_rows = {}, []
+
+    def _batch_flush(self, cursor: Any) -> None:
+        """A batch's rows, new and changed, and its history, each in one ``executemany``."""
+        inserts, updates = [], []
+        for org_id, r in self._rows.items():
+            indexed, doc = indexed_columns(r.doc), Jsonb(r.doc)
+            if r.new:
+                inserts.append((org_id, *indexed, r.version, r.created_at, r.updated_at, doc))
+            else:
+                updates.append((*indexed, r.version, r.updated_at, doc, org_id))
+        for statement, rows in (
+            (self.insert_row, inserts),
+            (self.update_row, updates),
+            (self.insert_history, self._history_rows),
+        ):
+            if rows:
+                cursor.executemany(statement, rows)
+        self._rows, self._history_rows = {}, []
+
     def _insert_history(self, curs: Cursor[DictRow], entry: HistoryEntry) -> None:
-        values = (
+        values: tuple[Any, ...] = (
             entry.position,
             entry.organization_id,
             entry.version,
@@ -364,7 +408,10 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             entry.reason,
             Jsonb(entry.changes),
         )
-        curs.execute(self.insert_history, values, prepare=True)
+        if self._batch is not None:
+            self._history_rows.append(values)
+        else:
+            curs.execute(self.insert_history, values, prepare=True)
 
     def list_api_keys(self, org_id: UUID) -> list[dict[str, Any]]:
         with self._read() as curs:

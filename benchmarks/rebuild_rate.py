@@ -5,7 +5,8 @@ Usage: python3 benchmarks/rebuild_rate.py [--organizations 50000] [--postgres-ur
 Fills a fresh PostgreSQL schema with ``--organizations`` organizations of two events each
 (``Created``, ``Renamed``), then measures (1) a plain server-side-cursor SELECT of every
 row of the events table, and (2) a rebuild of the read model from those events (batches of
-1,000 per transaction), and prints both rates, their ratio and the peak RSS. Prints JSON.
+1,000 per transaction), and prints both rates, their ratio and the peak RSS; then (3)
+times ``tenant-registry export`` of the whole store and reports its peak RSS. Prints JSON.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import json
 import os
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -70,6 +72,19 @@ def select_rate(url: str) -> dict[str, float]:
     return {"rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds)}
 
 
+def export_run(url: str) -> dict[str, float]:
+    """``tenant-registry export`` of the whole store in a child process: time and peak RSS."""
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "cli.main", "export", "--output", os.devnull],
+        env={**os.environ, "REGISTRY_DATABASE_URL": url},
+        check=True,
+        capture_output=True,
+    )
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"seconds": round(time.perf_counter() - started, 1), "peak_rss_mb": round(peak, 1)}
+
+
 def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
     settings = Settings(database_url=url, admin_token=ADMIN_TOKEN)
     services = bootstrap(settings, run_projections=False)
@@ -84,6 +99,7 @@ def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
         events = builder.catch_up()
         seconds = time.perf_counter() - started
         builder.copy.drop()
+        export = export_run(url)
     finally:
         services.close()
     rebuild = {
@@ -97,6 +113,7 @@ def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
         "rebuild": rebuild,
         "rebuild_to_select_ratio": round(rebuild["events_per_s"] / select["rows_per_s"], 3),
         "peak_rss_mb": {"before_rebuild": round(rss_before, 1), "after": round(rss_mb(), 1)},
+        "export": export,
     }
 
 

@@ -34,6 +34,10 @@ from projections.runner import ProjectionSupervisor
 from projections.sqlite import SQLiteOrganizationLookupView
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from eventsourcing.persistence import Notification
+
     from api.settings import Settings
 
 
@@ -44,12 +48,18 @@ class Services:
     supervisor: ProjectionSupervisor | None
     idempotency: IdempotencyStore
 
-    def lag(self, limit: int = 10_000) -> tuple[int, int]:
-        """The read model's position, and how many of its events the store has beyond it."""
+    def behind(self, limit: int) -> tuple[int, Sequence[Notification]]:
+        """The read model's position, and (up to ``limit`` of) its events the store has
+        beyond it."""
         position = self.view.position()
         beyond = self.registry.recorder.select_notifications(
             start=position + 1, limit=limit, topics=OrganizationLookupProjection.topics
         )
+        return position, beyond
+
+    def lag(self, limit: int = 10_000) -> tuple[int, int]:
+        """The read model's position, and how many of its events the store has beyond it."""
+        position, beyond = self.behind(limit)
         return position, len(beyond)
 
     def close(self) -> None:

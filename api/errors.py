@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic.alias_generators import to_camel
 from starlette.exceptions import HTTPException
 
+from api.schemas import camel_path
 from domain.errors import (
     ApiKeyNotFoundError,
     ConcurrentUpdateError,
@@ -44,11 +44,6 @@ def error_response(
     return JSONResponse(body, status_code=status)
 
 
-def _field(path: str) -> str:
-    head, _, rest = path.partition(".")
-    return to_camel(head) + (f".{rest}" if rest else "")
-
-
 def validation_response(fields: list[dict[str, str]]) -> JSONResponse:
     return error_response(400, "VALIDATION_ERROR", "Validation failed", {"fields": fields})
 
@@ -69,7 +64,7 @@ def _request_validation(_: Request, exc: Exception) -> JSONResponse:
 def _domain_validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ValidationError)
     return validation_response(
-        [{"field": _field(p.field), "message": p.message} for p in exc.problems]
+        [{"field": camel_path(p.field), "message": p.message} for p in exc.problems]
     )
 
 

@@ -109,6 +109,10 @@ def organization_at(
             raise OrganizationNotFoundError(org_id)
     if version is not None:
         return registry.get_details(org_id, version)
+    return organization_now(view, org_id)
+
+
+def organization_now(view: OrganizationLookupView, org_id: UUID) -> dict[str, Any]:
     details = view.get_organization(org_id)
     if details is None:
         raise OrganizationNotFoundError(org_id)
@@ -135,8 +139,7 @@ def history_page(
 ) -> HistoryPage:
     if cursor is not None and not cursor.isdigit():
         raise InvalidQueryError("cursor", "is not a cursor this service issued")
-    if view.get_organization(org_id) is None:
-        raise OrganizationNotFoundError(org_id)
+    organization_now(view, org_id)  # Not found: 404, not an empty history.
     query = HistoryQuery(
         org_id,
         limit + 1,

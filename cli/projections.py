@@ -38,13 +38,10 @@ def _held_elsewhere(services: Services, name: str) -> bool:
 
 def status_row(services: Services) -> dict[str, Any]:
     from projections.interface import NEXT_SUFFIX
-    from projections.projection import READ_MODEL_VERSION, OrganizationLookupProjection
+    from projections.projection import READ_MODEL_VERSION
 
     view, registry = services.view, services.registry
-    position = view.position()
-    behind = registry.recorder.select_notifications(
-        start=position + 1, limit=100_000, topics=OrganizationLookupProjection.topics
-    )
+    position, behind = services.behind(100_000)
     lag_seconds = 0.0
     if behind:
         oldest: Any = registry.mapper.to_domain_event(behind[0])

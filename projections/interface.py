@@ -145,9 +145,7 @@ class OrganizationLookupView(TrackingRecorder, ABC):
     position_signal: PositionSignal
     datastore: Any
     _batch: Any = None
-    _batch_docs: dict[Any, dict[str, Any]] | None = None
-    """Within a batch, the documents of the organizations it has touched (so each is read
-    from the database at most once per batch)."""
+    """The open batch's cursor, while a batch is open."""
 
     def _name_tables(self, suffix: str) -> None:
         """Name this copy's tables: the live copy has no suffix; a rebuild builds its new
@@ -189,13 +187,13 @@ class OrganizationLookupView(TrackingRecorder, ABC):
         transaction = nullcontext(cursor) if cursor else self.datastore.transaction(commit=True)
         with transaction as c:
             self._insert_tracking(c, first)  # type: ignore[attr-defined]
-            self._batch, self._batch_docs = c, {}
+            self._batch = c
             self._batch_started()
             try:
                 yield
                 self._batch_flush(c)
             finally:
-                self._batch, self._batch_docs = None, None
+                self._batch = None
             if last.notification_id != first.notification_id:
                 self._insert_tracking(c, last)  # type: ignore[attr-defined]
         self.position_signal.advanced(last.notification_id)

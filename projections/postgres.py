@@ -212,8 +212,7 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
         )
 
         def apply(curs: Cursor[DictRow]) -> None:
-            if self._batch_docs is not None:
-                self._batch_docs[details["id"]] = doc
+            if self._batch is not None:
                 self._rows[details["id"]] = _Row(True, doc, *row[5:8])
             else:
                 curs.execute(self.insert_row, row, prepare=True)
@@ -229,8 +228,7 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
         def apply(curs: Cursor[DictRow]) -> None:
             before = self._document(curs, org_id)
             doc = {**before, **changes}
-            if self._batch_docs is not None:
-                self._batch_docs[org_id] = doc
+            if self._batch is not None:
                 known = self._rows.get(org_id)
                 new, created_at = (known.new, known.created_at) if known else (False, None)
                 self._rows[org_id] = _Row(new, doc, entry.version, created_at, entry.occurred_at)
@@ -357,8 +355,9 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
         )
 
     def _document(self, curs: Cursor[DictRow], org_id: UUID) -> dict[str, Any]:
-        if self._batch_docs is not None and org_id in self._batch_docs:
-            return self._batch_docs[org_id]
+        known = self._rows.get(org_id) if self._batch is not None else None
+        if known is not None:  # Each organization is read at most once per batch.
+            return known.doc
         curs.execute(self.select_doc, (org_id,), prepare=True)
         row = curs.fetchone()
         if row is None:

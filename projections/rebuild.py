@@ -88,9 +88,8 @@ class Builder:
         topics = self.projection.topics
         mapper = self.registry.mapper
         while until is None or self.position < until:
-            stop = None if until is None else until
             notifications = self.registry.recorder.select_notifications(
-                start=self.position + 1, limit=self.batch_size, stop=stop, topics=topics
+                start=self.position + 1, limit=self.batch_size, stop=until, topics=topics
             )
             if not notifications:
                 break

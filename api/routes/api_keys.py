@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, Response
 
 from api.auth import AdminDep
 from api.deps import OrganizationIdDep, RegistryDep, SettingsDep, ViewDep
+from api.queries import organization_now
 from api.responses import await_read_models
 from api.routes.organizations import ERRORS, PREFIX
 from api.schemas import ApiKeyCreate, ApiKeyEnvelope, ApiKeyIssued, ApiKeyPublic, ApiKeysPage
-from domain.errors import ApiKeyNotFoundError, OrganizationNotFoundError
+from domain.errors import ApiKeyNotFoundError
 
 router = APIRouter(
     prefix=PREFIX + "/{org_id}/api-keys",
@@ -48,8 +49,7 @@ def issue_api_key(
 
 @router.get("", summary="List the organization's keys (never their secrets)")
 def list_api_keys(org_id: OrganizationIdDep, view: ViewDep) -> ApiKeysPage:
-    if view.get_organization(org_id) is None:
-        raise OrganizationNotFoundError(org_id)
+    organization_now(view, org_id)  # Not found: 404, not an empty list.
     keys = [ApiKeyPublic(**key) for key in view.list_api_keys(org_id)]
     return ApiKeysPage(organization_id=org_id, api_keys=keys)
 

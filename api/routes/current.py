@@ -6,11 +6,11 @@ from fastapi import APIRouter, Response
 
 from api.auth import AnyStatusCurrentOrganizationDep, CurrentOrganizationDep
 from api.deps import ExpectedVersionDep, RegistryDep, SettingsDep, ViewDep
+from api.queries import organization_now
 from api.responses import organization_response, written_response
 from api.routes.history import HistoryParamsDep
 from api.routes.organizations import ERRORS, PREFIX
 from api.schemas import HistoryPage, OrganizationEnvelope, OrganizationUpdate
-from domain.errors import OrganizationNotFoundError
 
 router = APIRouter(prefix=PREFIX, tags=["current organization"], responses=ERRORS)  # type: ignore[arg-type]
 
@@ -19,10 +19,7 @@ router = APIRouter(prefix=PREFIX, tags=["current organization"], responses=ERROR
 def get_current_organization(
     org_id: AnyStatusCurrentOrganizationDep, view: ViewDep, response: Response
 ) -> OrganizationEnvelope:
-    details = view.get_organization(org_id)
-    if details is None:
-        raise OrganizationNotFoundError(org_id)
-    return organization_response(details, response)
+    return organization_response(organization_now(view, org_id), response)
 
 
 @router.get("/current/history", summary="The current organization's events")

@@ -99,7 +99,9 @@ async def change_feed(
     types = check_event_types(event_type or [])
     deadline = time.monotonic() + wait
     while True:
-        seen = await run_in_threadpool(view.position)
+        # Where the read model stood before the page was read: a long poll waits for more
+        # than that. A request that does not wait needs only the page.
+        seen = await run_in_threadpool(view.position) if wait else 0
         page = await run_in_threadpool(feed_page, view, after, limit, types)
         if page.events or time.monotonic() >= deadline:
             return page

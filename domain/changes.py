@@ -36,7 +36,14 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, A
     for field in after.keys() | before.keys():
         old, new = before.get(field), after.get(field)
         if field in PER_KEY_FIELDS:
-            changes.update(_diff_per_key(field, old or {}, new or {}))
+            if (old or {}) != (new or {}):
+                changes.update(_diff_per_key(field, old or {}, new or {}))
         elif old != new:
             changes[field] = {"from": old, "to": new}
     return dict(sorted(changes.items()))
+
+
+def diff_applied(before: dict[str, Any], changes: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What applying ``changes`` (new values of some fields) to ``before`` changes: the
+    same as ``diff(before, {**before, **changes})``, comparing only the changed fields."""
+    return diff({field: before.get(field) for field in changes}, changes)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg.sql import SQL, Composed, Identifier
 from psycopg.types.json import Jsonb
 
-from domain.changes import diff
+from domain.changes import diff, diff_applied
 from projections.interface import (
     OLD_SUFFIX,
     HistoryEntry,
@@ -45,6 +47,23 @@ COLUMNS = SQL("id, slug, external_id, name_folded, status, version, created_at, 
 KEY_COLUMNS = SQL(
     "id, organization_id, secret_hash, name, prefix, created_at, expires_at, revoked_at"
 )
+
+
+def _dumps(obj: Any) -> bytes | str:
+    """JSON for the read model's ``jsonb`` columns: orjson where it can (several times
+    faster than the standard library, which matters when a rebuild writes millions of
+    documents), the standard library for what orjson refuses (integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(obj)
+    except TypeError:
+        return json.dumps(obj)
+
+
+def _jsonb(obj: Any) -> Jsonb:
+    return Jsonb(obj, dumps=_dumps)
+
+ROW_TYPES = ("uuid", "text", "text", "text", "text", "int8", "timestamptz", "timestamptz", "jsonb")
+HISTORY_TYPES = ("int8", "uuid", "int8", "text", "timestamptz", "jsonb", "text", "text", "jsonb")
 
 
 @dataclass
@@ -197,6 +216,10 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             for column in ("id", "slug", "external_id")
         }
         self.select_list = query("SELECT {columns} FROM {schema}.{table} WHERE ")
+        self.copy_rows = query("COPY {schema}.{table} ({columns}) FROM STDIN (FORMAT BINARY)")
+        self.copy_history = query(
+            "COPY {schema}.{history} (" + HISTORY_COLUMNS + ") FROM STDIN (FORMAT BINARY)"
+        )
 
     def insert_organization(
         self, details: dict[str, Any], entry: HistoryEntry, tracking: Tracking
@@ -208,7 +231,7 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             details["version"],
             details["created_at"],
             details["updated_at"],
-            Jsonb(doc),
+            _jsonb(doc),
         )
 
         def apply(curs: Cursor[DictRow]) -> None:
@@ -235,10 +258,10 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             else:
                 curs.execute(
                     self.update_row,
-                    (*indexed_columns(doc), entry.version, entry.occurred_at, Jsonb(doc), org_id),
+                    (*indexed_columns(doc), entry.version, entry.occurred_at, _jsonb(doc), org_id),
                     prepare=True,
                 )
-            self._insert_history(curs, replace(entry, changes=diff(before, doc)))
+            self._insert_history(curs, replace(entry, changes=diff_applied(before, changes)))
 
         self._apply(tracking, apply)
 
@@ -381,18 +404,22 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
         """A batch's rows, new and changed, and its history, each in one ``executemany``."""
         inserts, updates = [], []
         for org_id, r in self._rows.items():
-            indexed, doc = indexed_columns(r.doc), Jsonb(r.doc)
+            indexed, doc = indexed_columns(r.doc), _jsonb(r.doc)
             if r.new:
                 inserts.append((org_id, *indexed, r.version, r.created_at, r.updated_at, doc))
             else:
                 updates.append((*indexed, r.version, r.updated_at, doc, org_id))
-        for statement, rows in (
-            (self.insert_row, inserts),
-            (self.update_row, updates),
-            (self.insert_history, self._history_rows),
+        for statement, types, rows in (
+            (self.copy_rows, ROW_TYPES, inserts),
+            (self.copy_history, HISTORY_TYPES, self._history_rows),
         ):
             if rows:
-                cursor.executemany(statement, rows)
+                with cursor.copy(statement) as copy:
+                    copy.set_types(types)
+                    for row in rows:
+                        copy.write_row(row)
+        if updates:
+            cursor.executemany(self.update_row, updates)
         self._rows, self._history_rows = {}, []
 
     def _insert_history(self, curs: Cursor[DictRow], entry: HistoryEntry) -> None:
@@ -402,10 +429,10 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             entry.version,
             entry.type,
             entry.occurred_at,
-            Jsonb(entry.actor),
+            _jsonb(entry.actor),
             entry.request_id,
             entry.reason,
-            Jsonb(entry.changes),
+            _jsonb(entry.changes),
         )
         if self._batch is not None:
             self._history_rows.append(values)

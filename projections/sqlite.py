@@ -11,7 +11,7 @@ from uuid import UUID
 
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
-from domain.changes import diff
+from domain.changes import diff, diff_applied
 from projections.interface import (
     OLD_SUFFIX,
     HistoryEntry,
@@ -145,7 +145,7 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
                     org_id,
                 ),
             )
-            self._insert_history(c, replace(entry, changes=diff(before, doc)))
+            self._insert_history(c, replace(entry, changes=diff_applied(before, changes)))
 
         self._apply(tracking, apply)
 

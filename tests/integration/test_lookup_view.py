@@ -79,3 +79,11 @@ def test_list_filters_by_external_id(services: Services) -> None:
     create_seen(services)
     found = services.view.list_organizations(ListQuery(external_id="idp-filter"))
     assert [o["id"] for o in found] == [org["id"]]
+
+
+def test_integers_beyond_64_bits_in_settings_are_kept_exactly(services: Services) -> None:
+    big = {"quota": 2**70, "ratio": 0.5, "nested": {"n": -(2**65)}}
+    org = create_seen(services, settings=big)
+    found = services.view.get_organization(org["id"])  # type: ignore[arg-type]
+    assert found is not None
+    assert found["settings"] == big

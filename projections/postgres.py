@@ -62,6 +62,7 @@ def _dumps(obj: Any) -> bytes | str:
 def _jsonb(obj: Any) -> Jsonb:
     return Jsonb(obj, dumps=_dumps)
 
+
 ROW_TYPES = ("uuid", "text", "text", "text", "text", "int8", "timestamptz", "timestamptz", "jsonb")
 HISTORY_TYPES = ("int8", "uuid", "int8", "text", "timestamptz", "jsonb", "text", "text", "jsonb")
 

@@ -22,21 +22,17 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psycopg
-from psycopg.sql import SQL, Identifier
-
 from api.auth import key_caller
 from api.bootstrap import bootstrap
-from api.settings import Settings, store_env
+from api.settings import Settings
 from benchmarks.http_throughput import wrk
+from benchmarks.stores import new_schema
 from domain.commands import NewApiKey, NewOrganization
-from projections.leadership import postgres_conninfo
 from tests.helpers import ADMIN_TOKEN, Server
 
 if TYPE_CHECKING:
@@ -117,15 +113,8 @@ def run_in_new_schema(
     run: Callable[[str, argparse.Namespace], dict[str, Any]] = measure,
 ) -> dict[str, Any]:
     """``run`` (by default this benchmark) in a fresh PostgreSQL schema, dropped afterwards."""
-    schema = f"bench_keys_{uuid.uuid4().hex[:8]}"
-    conninfo = postgres_conninfo(store_env(url))
-    with psycopg.connect(**conninfo, autocommit=True) as conn:
-        conn.execute(SQL("CREATE SCHEMA {}").format(Identifier(schema)))
-    try:
-        return run(f"{url}{'&' if '?' in url else '?'}schema={schema}", args)
-    finally:
-        with psycopg.connect(**conninfo, autocommit=True) as conn:
-            conn.execute(SQL("DROP SCHEMA {} CASCADE").format(Identifier(schema)))
+    with new_schema(url) as schema_url:
+        return run(schema_url, args)
 
 
 def main() -> None:

@@ -1,0 +1,74 @@
+"""Stores for benchmarks: fresh PostgreSQL schemas, and organizations recorded in bulk."""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import psycopg
+from psycopg.sql import SQL, Identifier
+
+from api.settings import store_env
+from domain.indexes import SLUGS, UniqueKey
+from domain.organization import Organization
+from projections.leadership import postgres_conninfo
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from uuid import UUID
+
+    from domain.registry import OrganizationRegistry
+
+SAVE_BATCH = 500
+
+
+@contextmanager
+def new_schema(url: str, prefix: str = "bench") -> Iterator[str]:
+    """A fresh schema in the database at ``url``, dropped afterwards; yields its URL."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    conninfo = postgres_conninfo(store_env(url))
+    with psycopg.connect(**conninfo, autocommit=True) as conn:
+        conn.execute(SQL("CREATE SCHEMA {}").format(Identifier(schema)))
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}schema={schema}"
+    finally:
+        with psycopg.connect(**conninfo, autocommit=True) as conn:
+            conn.execute(SQL("DROP SCHEMA {} CASCADE").format(Identifier(schema)))
+
+
+def slug_of(i: int) -> str:
+    """The slug of the ``i``-th filled organization (the load scripts build the same)."""
+    return f"org-{i:08d}"
+
+
+def fill(
+    registry: OrganizationRegistry,
+    organizations: int,
+    *,
+    renamed: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> list[UUID]:
+    """Record ``organizations`` organizations (each with its slug claimed, as a create
+    does), many to a transaction; ``renamed`` adds a second event to each. Returns their
+    ids, in order."""
+    ids: list[UUID] = []
+    for start in range(0, organizations, SAVE_BATCH):
+        batch: list[Organization | UniqueKey] = []
+        for i in range(start, min(start + SAVE_BATCH, organizations)):
+            org = Organization(
+                name=f"Org {i}",
+                slug=slug_of(i),
+                external_id=None,
+                settings={"timezone": "UTC"},
+                profile={},
+                metadata={},
+            )
+            if renamed:
+                org.rename(f"Organization {i}")
+            batch += [org, UniqueKey(SLUGS, org.slug, org.id)]
+            ids.append(org.id)
+        registry.save(*batch)
+        if progress is not None:
+            progress(len(ids))
+    return ids

@@ -1,32 +1,35 @@
 """Keeps a projection running: leader election, following the store, restarts with backoff.
 
-PostgreSQL stores are followed by the library's ``ProjectionRunner`` machinery
-(LISTEN/NOTIFY subscription, one transaction per event). The SQLite recorder has no
-subscription, so there the store is polled in batches with ``select_notifications``,
-and woken at once by commands saved in this process.
+The store is followed in batches with ``select_notifications``: all the events recorded
+since the last batch (up to ``BATCH``) are projected in one transaction, so a busy store
+costs one commit per batch, not one per event. The follower wakes at once for commands
+saved in this process and, on PostgreSQL, on the events table's NOTIFY (commands saved by
+other processes); it also polls every ``POLL_SECONDS``.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
-from eventsourcing.persistence import Tracking
+import psycopg
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.projection import BaseProjectionRunner
+from psycopg.sql import SQL, Identifier
 
-from domain.registry import OrganizationRegistry
-from projections.leadership import schema_setup
+from projections.leadership import postgres_conninfo
 
 if TYPE_CHECKING:
     from eventsourcing.projection import Projection
 
+    from domain.registry import OrganizationRegistry
     from projections.leadership import LeaderLock
 
 log = logging.getLogger("tenant_registry.projections")
 
-POLL_BATCH = 500
+BATCH = 500
 POLL_SECONDS = 0.05
 LEADER_RETRY_SECONDS = 1.0
 HEALTH_CHECK_SECONDS = 1.0
@@ -54,6 +57,7 @@ class ProjectionSupervisor:
         self.restarts = 0
         self._stopping = threading.Event()
         self._wake = threading.Event()
+        self._stop_listening = threading.Event()
         self._thread = threading.Thread(
             target=self._supervise, name=f"projection-{projection.name}", daemon=True
         )
@@ -111,40 +115,67 @@ class ProjectionSupervisor:
                 self.lock.release()
 
     def _follow(self) -> None:
-        if isinstance(self.registry.recorder, PostgresApplicationRecorder):
-            self._follow_subscription()
-        else:
-            self._follow_by_polling()
-
-    def _follow_subscription(self) -> None:
-        with schema_setup(self.env):  # The runner builds its own registry, tables included.
-            runner: BaseProjectionRunner[OrganizationRegistry] = BaseProjectionRunner(
-                projection=self.projection,
-                application_class=OrganizationRegistry,
-                tracking_recorder=self.projection.view,
-                topics=self.projection.topics,
-                env=self.env,
+        """Project new events in batches (many events to a transaction, one tracking write
+        at each end) until stopped. Woken at once by commands saved in this process and,
+        on PostgreSQL, by the store's NOTIFY for commands saved in other processes; polls
+        every ``POLL_SECONDS`` besides."""
+        recorder = self.registry.recorder
+        listener = None
+        if isinstance(recorder, PostgresApplicationRecorder):
+            listener = threading.Thread(
+                target=self._listen, args=(recorder.channel_name,), daemon=True
             )
-        with runner:
-            while not self._stopping.is_set():
-                runner.run_forever(timeout=HEALTH_CHECK_SECONDS)  # Re-raises the runner's error.
-                if runner.is_interrupted.is_set() and not self._stopping.is_set():
-                    raise RuntimeError("projection runner stopped")
-                if not self.lock.held():
-                    raise RuntimeError("lost the leader lock")
+            listener.start()
+        try:
+            self._follow_in_batches()
+        finally:
+            self._stop_listening.set()  # Stops the listener.
+            if listener is not None:
+                listener.join(HEALTH_CHECK_SECONDS * 2)
+            self._stop_listening.clear()
 
-    def _follow_by_polling(self) -> None:
-        recorder, mapper = self.registry.recorder, self.registry.mapper
-        name = self.registry.name
-        position = self.projection.view.max_tracking_id(name) or 0
+    def _follow_in_batches(self) -> None:
+        recorder, mapper, name = self.registry.recorder, self.registry.mapper, self.registry.name
+        view, topics = self.projection.view, self.projection.topics
+        position, checked = view.position(), time.monotonic()
         while not self._stopping.is_set():
             notifications = recorder.select_notifications(
-                start=position + 1, limit=POLL_BATCH, topics=self.projection.topics
+                start=position + 1, limit=BATCH, topics=topics
             )
-            for notification in notifications:
-                event = mapper.to_domain_event(notification)
-                self.projection.process_event(event, Tracking(name, notification.id))
-                position = notification.id
-            if len(notifications) < POLL_BATCH:
+            if notifications:
+                first = Tracking(name, notifications[0].id)
+                last = Tracking(name, notifications[-1].id)
+                try:
+                    with view.batch(first, last):
+                        for notification in notifications:
+                            event = mapper.to_domain_event(notification)
+                            tracking = Tracking(name, notification.id)
+                            self.projection.process_event(event, tracking)
+                except IntegrityError:
+                    # A rebuilt copy, switched in meanwhile, is ahead of this position.
+                    if view.position() <= position:
+                        raise
+                    position = view.position()
+                    continue
+                position = last.notification_id
+            if len(notifications) < BATCH:
                 self._wake.wait(POLL_SECONDS)
                 self._wake.clear()
+            if time.monotonic() - checked > HEALTH_CHECK_SECONDS:
+                if not self.lock.held():
+                    raise RuntimeError("lost the leader lock")
+                checked = time.monotonic()
+
+    def _listen(self, channel: str) -> None:
+        """Wake the follower on every NOTIFY of the events table (new events recorded by
+        any process). Polling covers the moments this connection is down."""
+        while not self._stop_listening.is_set():
+            try:
+                with psycopg.connect(**postgres_conninfo(self.env), autocommit=True) as conn:
+                    conn.execute(SQL("LISTEN {}").format(Identifier(channel)))
+                    while not self._stop_listening.is_set():
+                        for _ in conn.notifies(timeout=HEALTH_CHECK_SECONDS, stop_after=1):
+                            self._wake.set()
+            except psycopg.Error as error:
+                log.warning("projection %s: LISTEN failed: %s", self.projection.name, error)
+                self._stop_listening.wait(HEALTH_CHECK_SECONDS)

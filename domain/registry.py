@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 
 from domain.access import ensure_may_change
@@ -23,6 +23,7 @@ from domain.errors import (
     ValidationError,
     VersionConflictError,
 )
+from domain.group_commit import GroupCommit
 from domain.indexes import EXTERNAL_IDS, SLUGS, UniqueKey
 from domain.keys import new_secret
 from domain.organization import ARCHIVED, Organization
@@ -58,6 +59,16 @@ class OrganizationRegistry(Application[UUID]):
         )
         self.on_recorded: list[Callable[[], None]] = []
         """Called after each save in this process (to wake an in-process projection)."""
+        self._group_commit: GroupCommit = GroupCommit(self._record, self._recorded, "registry")
+
+    def _recorded(self, events: ProcessingEvent[UUID], recordings: list[Recording[UUID]]) -> None:
+        """What the library's ``save`` does once the events are recorded."""
+        self._take_snapshots(events)
+        self._notify(recordings)
+
+    def close(self) -> None:
+        self._group_commit.close()
+        super().close()
 
     def create(self, new: NewOrganization) -> Written:
         values = validate_new(new, self.reserved_slugs)
@@ -203,8 +214,9 @@ class OrganizationRegistry(Application[UUID]):
         raise ConcurrentUpdateError
 
     def _save(self, org: Organization, keys: list[UniqueKey]) -> Written:
-        aggregates: list[Aggregate] = [org, *keys]
-        recordings = self.save(*aggregates)
+        events: ProcessingEvent[UUID] = ProcessingEvent()
+        events.collect_events(org, *keys)
+        recordings = self._group_commit.save(events)
         positions = [
             r.notification.id for r in recordings if r.domain_event.originator_id == org.id
         ]

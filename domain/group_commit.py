@@ -1,0 +1,127 @@
+"""Group commit: the commands that arrive while a transaction is being written are written
+together in the next one, each still getting its own outcome.
+
+The event store serializes writers (one table lock per transaction), so a store handles
+a fixed number of transactions per second however many requests wait. One committer
+thread takes every command queued at that moment (up to ``MAX_BATCH``) and records their
+events in one transaction. If that transaction is refused (a clash: two commands claiming
+one slug, or writing one organization), each of its commands is recorded again on its own,
+so one losing command fails alone and its neighbours succeed. No command waits for others
+to arrive: a lone command is written at once.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from eventsourcing.application import ProcessingEvent
+from eventsourcing.persistence import IntegrityError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from uuid import UUID
+
+    from eventsourcing.persistence import Recording
+
+MAX_BATCH = 100
+
+
+@dataclass
+class _Command:
+    events: ProcessingEvent[UUID]
+    done: threading.Event = field(default_factory=threading.Event)
+    recordings: list[Recording[UUID]] | None = None
+    error: BaseException | None = None
+
+
+class GroupCommit:
+    def __init__(
+        self,
+        record: Callable[[ProcessingEvent[UUID]], list[Recording[UUID]]],
+        after: Callable[[ProcessingEvent[UUID], list[Recording[UUID]]], None],
+        name: str,
+    ) -> None:
+        """``record`` writes a processing event's events in one transaction; ``after``
+        runs once they are recorded (snapshots, notifications)."""
+        self._record, self._after = record, after
+        self._queue: queue.SimpleQueue[_Command | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name=f"{name}-commit", daemon=True)
+        self._start = threading.Lock()
+
+    def save(self, events: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """Record ``events`` (in a transaction shared with concurrent commands, or alone)
+        and return their recordings; raises what recording them alone would raise."""
+        with self._start:
+            if not self._thread.is_alive():
+                self._thread.start()
+        command: _Command = _Command(events)
+        self._queue.put(command)
+        command.done.wait()
+        if command.error is not None:
+            raise command.error
+        assert command.recordings is not None
+        return command.recordings
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(10)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < MAX_BATCH:
+                try:
+                    command = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if command is None:
+                    self._queue.put(None)  # Stop after this batch.
+                    break
+                batch.append(command)
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Command]) -> None:
+        if len(batch) > 1:
+            together: ProcessingEvent[UUID] = ProcessingEvent()
+            for command in batch:
+                together.events += command.events.events
+                together.aggregates.update(command.events.aggregates)
+            try:
+                recordings = self._record(together)
+            except IntegrityError:
+                pass  # A clash within the batch or with the store: each on its own, below.
+            except BaseException as error:
+                self._finish(batch, error=error)
+                return
+            else:
+                self._after(together, recordings)
+                self._finish(batch, recordings=recordings)
+                return
+        for command in batch:
+            try:
+                recordings = self._record(command.events)
+            except BaseException as error:
+                self._finish([command], error=error)
+                continue
+            self._after(command.events, recordings)
+            self._finish([command], recordings=recordings)
+
+    @staticmethod
+    def _finish(
+        batch: list[_Command],
+        recordings: list[Recording[UUID]] | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        for command in batch:
+            if recordings is not None:
+                ids = {id(e) for e in command.events.events}
+                command.recordings = [r for r in recordings if id(r.domain_event) in ids]
+            command.error = error
+            command.done.set()

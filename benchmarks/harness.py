@@ -148,8 +148,9 @@ def baseline_server(url: str) -> Iterator[ServerProcess]:
         server.stop()
 
 
-def wrk(url: str, mode: str, seconds: int, ids_file: str, slug_count: int) -> dict[str, float]:
-    """One wrk run of ``benchmarks/load.lua`` in ``mode`` at 16 connections."""
+def wrk(url: str, seconds: int, env: dict[str, str], script: str = "load.lua") -> dict[str, Any]:
+    """One wrk run of a script in ``benchmarks/`` at 16 connections (``env`` configures the
+    script; ``TOKEN`` defaults to the admin token)."""
     out = subprocess.run(
         [
             "wrk",
@@ -158,16 +159,10 @@ def wrk(url: str, mode: str, seconds: int, ids_file: str, slug_count: int) -> di
             f"-d{seconds}s",
             "--latency",
             "-s",
-            str(HERE / "load.lua"),
+            str(HERE / script),
             url,
         ],
-        env={
-            **os.environ,
-            "MODE": mode,
-            "TOKEN": ADMIN_TOKEN,
-            "IDS_FILE": ids_file,
-            "SLUG_COUNT": str(slug_count),
-        },
+        env={**os.environ, "TOKEN": ADMIN_TOKEN, **env},
         capture_output=True,
         text=True,
         check=True,
@@ -195,7 +190,8 @@ def load(server: ServerProcess, ids: list[str], slugs: int, seconds: int) -> dic
         ids_file.flush()
         results = {}
         for mode in ("lookup", "get", "rename", "create"):
-            results[mode] = wrk(server.url, mode, seconds, ids_file.name, slugs)
+            env = {"MODE": mode, "IDS_FILE": ids_file.name, "SLUG_COUNT": str(slugs)}
+            results[mode] = wrk(server.url, seconds, env)
             say(f"  {mode:7} {results[mode]}")
         return results
 
@@ -241,7 +237,7 @@ def seed_baseline(url: str, organizations: int) -> list[str]:
     return ids
 
 
-def pgbench(url: str, seconds: int) -> dict[str, float]:
+def pgbench(url: str, seconds: int) -> dict[str, Any]:
     """Single-row INSERT transactions per second at 16 connections, in a fresh schema."""
     env = store_env(url)
     schema = url.rsplit("schema=", 1)[1]
@@ -335,7 +331,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with new_schema(url, "bench_large") as schema_url:
         seed_registry(schema_url, args.organizations)
         with registry_server(schema_url) as server:
-            large = wrk(server.url, "lookup", args.seconds, "", args.organizations)
+            env = {"MODE": "lookup", "SLUG_COUNT": str(args.organizations)}
+            large = wrk(server.url, args.seconds, env)
             rss = server.peak_rss_mb()
     say(f"  lookup {large}; RSS {rss}")
     small = result["registry"]["lookup"]

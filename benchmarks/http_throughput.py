@@ -9,45 +9,27 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.helpers import ADMIN, ADMIN_TOKEN, Server, create_body
-
-HERE = Path(__file__).resolve().parent
-
-
-def wrk(url: str, script: str, seconds: int, env: dict[str, str]) -> dict[str, float]:
-    out = subprocess.run(
-        ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-s", str(HERE / script), url],
-        env={**os.environ, "TOKEN": ADMIN_TOKEN, **env},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]
-
-    def ms(p: str) -> float:
-        value, unit = re.search(rf"{p}%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
-        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
-
-    return {"rps": rate, "p50_ms": ms("50"), "p99_ms": ms("99")}
+from benchmarks.harness import wrk
+from tests.helpers import ADMIN, Server, create_body
 
 
 def measure(database_url: str, seconds: int) -> dict[str, dict[str, float]]:
     server = Server(database_url, env={"REGISTRY_LOG_LEVEL": "warning"})
     try:
         org = server.client.post("/api/v1/organizations", json=create_body(), headers=ADMIN).json()
-        path = f"/api/v1/organizations/{org['organization']['id']}"
-        return {
-            "create": wrk(server.url, "create.lua", seconds, {}),
-            "get_by_id": wrk(server.url, "get.lua", seconds, {"PATH_TO_GET": path}),
-        }
+        with tempfile.NamedTemporaryFile("w", suffix=".ids") as ids:
+            ids.write(f"{org['organization']['id']}\n")
+            ids.flush()
+            return {
+                "create": wrk(server.url, seconds, {"MODE": "create"}),
+                "get_by_id": wrk(server.url, seconds, {"MODE": "get", "IDS_FILE": ids.name}),
+            }
     finally:
         server.stop()
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from api.auth import key_caller
 from api.bootstrap import bootstrap
 from api.settings import Settings
-from benchmarks.http_throughput import wrk
+from benchmarks.harness import wrk
 from benchmarks.stores import new_schema
 from domain.commands import NewApiKey, NewOrganization
 from tests.helpers import ADMIN_TOKEN, Server
@@ -84,13 +84,12 @@ def over_http(database_url: str, org_id: str, secret: str, seconds: int) -> dict
     try:
         by_key = wrk(
             server.url,
-            "get.lua",
             seconds,
             {"TOKEN": secret, "PATH_TO_GET": "/api/v1/organizations/current"},
+            script="get.lua",
         )
-        by_admin = wrk(
-            server.url, "get.lua", seconds, {"PATH_TO_GET": f"/api/v1/organizations/{org_id}"}
-        )
+        path = f"/api/v1/organizations/{org_id}"
+        by_admin = wrk(server.url, seconds, {"PATH_TO_GET": path}, script="get.lua")
     finally:
         server.stop()
     return {"current_by_key": by_key, "get_by_admin": by_admin}

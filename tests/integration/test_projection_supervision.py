@@ -11,11 +11,14 @@ import psycopg
 from api.bootstrap import bootstrap
 from domain.commands import NewOrganization, OrganizationChanges
 from domain.registry import OrganizationRegistry
+from projections import runner
 from projections.runner import RUNNING, STANDBY
 from tests.conftest import make_settings, postgres_conninfo
 from tests.helpers import random_slug
 
 if TYPE_CHECKING:
+    import pytest
+
     from api.bootstrap import Services
 
 
@@ -76,3 +79,22 @@ def test_projection_keeps_up_with_a_busy_writer_without_a_restart(
     assert services.view.wait_for_position(written.position or 0, 30)
     assert services.supervisor is not None
     assert services.supervisor.restarts == 0, services.supervisor.last_error
+
+
+def test_events_saved_by_another_process_wake_the_projection_at_once(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the projector listens for the events table's NOTIFY: a command saved
+    elsewhere is projected without waiting for the next poll (made 60 s long here)."""
+    monkeypatch.setattr(runner, "POLL_SECONDS", 60.0)
+    projecting = bootstrap(make_settings(postgres_url))
+    writer = bootstrap(make_settings(postgres_url, run_projections=False))
+    try:
+        assert eventually(lambda: projecting.supervisor.state == RUNNING)  # type: ignore[union-attr]
+        time.sleep(0.5)  # The projector has gone back to waiting.
+        for _ in range(3):
+            position = create(writer)
+            assert projecting.view.wait_for_position(position, 5)
+    finally:
+        writer.close()
+        projecting.close()

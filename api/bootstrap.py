@@ -17,6 +17,7 @@ from api.idempotency_store import (
     SQLiteIdempotencyStore,
 )
 from domain.registry import OrganizationRegistry
+from projections.cache import ReadCache
 from projections.interface import OrganizationLookupView
 from projections.leadership import (
     FileLeaderLock,
@@ -114,6 +115,7 @@ def bootstrap(settings: Settings, *, run_projections: bool | None = None) -> Ser
         registry = OrganizationRegistry(env)
         view = construct_view(env)
         idempotency = construct_idempotency_store(view)
+    view.cache = ReadCache(settings.read_cache_size)
     supervisor = None
     if settings.run_projections if run_projections is None else run_projections:
         projection = OrganizationLookupProjection(view)

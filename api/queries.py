@@ -112,6 +112,16 @@ def organization_at(
     return organization_now(view, org_id)
 
 
+def cached(
+    view: OrganizationLookupView, *, org_id: UUID | None = None, slug: str | None = None
+) -> dict[str, Any] | None:
+    """The organization from the in-process cache, if it is there: no database read and no
+    worker thread, so an ``async`` route can answer at once."""
+    if org_id is not None:
+        return view.cache.get(org_id)
+    return None if slug is None else view.cache.get_by_slug(normalize_slug(slug))
+
+
 def organization_now(view: OrganizationLookupView, org_id: UUID) -> dict[str, Any]:
     details = view.get_organization(org_id)
     if details is None:

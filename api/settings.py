@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     consistency_timeout: float = 10.0
     run_projections: bool = True
     ready_max_lag: int = 100
+    read_cache_size: int = 10_000
     log_level: str = "info"
 
     @field_validator("database_url")

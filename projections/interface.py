@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.persistence import IntegrityError, TrackingRecorder
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
     from datetime import datetime
     from uuid import UUID
 
     from eventsourcing.persistence import Tracking
+
+    from projections.cache import ReadCache
 
 APPLICATION_NAME = "OrganizationRegistry"
 NEXT_SUFFIX, OLD_SUFFIX, SCRATCH_SUFFIX = "__next", "__old", "__verify"
@@ -143,6 +145,9 @@ class OrganizationLookupView(TrackingRecorder, ABC):
     history_table = "organization_history"
     suffix = ""
     position_signal: PositionSignal
+    cache: ReadCache
+    """Organizations by id and slug, kept exact by this process's projector (if it runs
+    here); see ``projections.cache``."""
     datastore: Any
     _batch: Any = None
     """The open batch's cursor, while a batch is open."""
@@ -168,7 +173,7 @@ class OrganizationLookupView(TrackingRecorder, ABC):
             apply(self._batch)
             return
         try:
-            with self.datastore.transaction(commit=True) as cursor:
+            with self.cache.changing(None), self.datastore.transaction(commit=True) as cursor:
                 # Tracking first: on SQLite this takes the write lock before anything is
                 # read (a transaction that reads first cannot take it after another
                 # writer's commit: "database is locked", with no wait).
@@ -181,11 +186,15 @@ class OrganizationLookupView(TrackingRecorder, ABC):
         self.position_signal.advanced(tracking.notification_id)
 
     @contextmanager
-    def batch(self, first: Tracking, last: Tracking, cursor: Any = None) -> Iterator[None]:
+    def batch(
+        self, first: Tracking, last: Tracking, cursor: Any = None, touched: Iterable[UUID] = ()
+    ) -> Iterator[None]:
         """Apply many events in one transaction (``cursor``'s, if given, else a new one)
-        with tracking written at its start and its end, not once per event."""
+        with tracking written at its start and its end, not once per event. Once it is
+        committed, the organizations ``touched`` leave the cache (none is cached meanwhile),
+        and then waiting requests are woken."""
         transaction = nullcontext(cursor) if cursor else self.datastore.transaction(commit=True)
-        with transaction as c:
+        with self.cache.changing(touched), transaction as c:
             self._insert_tracking(c, first)  # type: ignore[attr-defined]
             self._batch = c
             self._batch_started()
@@ -251,15 +260,38 @@ class OrganizationLookupView(TrackingRecorder, ABC):
     def find_api_key(self, secret_hash: str) -> KeyCredential | None:
         """The key with this hash (one indexed read), or ``None``."""
 
-    @abstractmethod
     def get_organization(self, org_id: UUID) -> dict[str, Any] | None:
-        """The organization with this id, or ``None``."""
+        """The organization with this id, or ``None`` (from the cache when it has it)."""
+        found = self.cache.get(org_id)
+        if found is None:
+            generation = self.cache.generation
+            found = self._select_organization(org_id)
+            if found is not None:
+                self.cache.put(found, generation)
+        return found
 
-    @abstractmethod
     def find_organization(
         self, *, slug: str | None = None, external_id: str | None = None
     ) -> dict[str, Any] | None:
-        """The organization holding this slug or external id, or ``None``."""
+        """The organization holding this slug or external id, or ``None`` (by slug, from
+        the cache when it has it)."""
+        found = None if slug is None else self.cache.get_by_slug(slug)
+        if found is None:
+            generation = self.cache.generation
+            found = self._select_organization_by(slug=slug, external_id=external_id)
+            if found is not None:
+                self.cache.put(found, generation)
+        return found
+
+    @abstractmethod
+    def _select_organization(self, org_id: UUID) -> dict[str, Any] | None:
+        """The organization with this id, from the store."""
+
+    @abstractmethod
+    def _select_organization_by(
+        self, *, slug: str | None = None, external_id: str | None = None
+    ) -> dict[str, Any] | None:
+        """The organization holding this slug or external id, from the store."""
 
     @abstractmethod
     def list_organizations(self, query: ListQuery) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from psycopg.sql import SQL, Composed, Identifier
 from psycopg.types.json import Jsonb
 
 from domain.changes import diff, diff_applied
+from projections.cache import ReadCache
 from projections.interface import (
     OLD_SUFFIX,
     HistoryEntry,
@@ -88,7 +89,7 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
         self.check_identifier_length(self.table + "_external_id")
         self.check_identifier_length(self.keys_table + "_organization")
         self.check_identifier_length(self.history_table + "_version")
-        self.position_signal = PositionSignal()
+        self.position_signal, self.cache = PositionSignal(), ReadCache()
         schema, table = Identifier(self.datastore.schema), Identifier(self.table)
         keys, history = Identifier(self.keys_table), Identifier(self.history_table)
 
@@ -460,10 +461,10 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             row["status"],
         )
 
-    def get_organization(self, org_id: UUID) -> dict[str, Any] | None:
+    def _select_organization(self, org_id: UUID) -> dict[str, Any] | None:
         return self._one("id", org_id)
 
-    def find_organization(
+    def _select_organization_by(
         self, *, slug: str | None = None, external_id: str | None = None
     ) -> dict[str, Any] | None:
         if slug is not None:

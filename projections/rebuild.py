@@ -125,6 +125,7 @@ def rebuild(
         live.replace_with(
             builder.copy, lambda cursor: builder.catch_up(cursor=cursor), keep_old=keep_old
         )
+        live.cache.clear()
         live.record_version(READ_MODEL_VERSION)
         return Report(done, time.monotonic() - started)
     finally:

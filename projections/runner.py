@@ -91,9 +91,10 @@ class ProjectionSupervisor:
                 self.state = STANDBY
                 self._stopping.wait(LEADER_RETRY_SECONDS)
                 continue
-            signal = self.projection.view.position_signal
+            signal, cache = self.projection.view.position_signal, self.projection.view.cache
             try:
                 signal.local = True
+                cache.activate()
                 self._report(RUNNING)
                 log.info("projection %s: leading, following the event store", self.projection.name)
                 self._follow()
@@ -111,6 +112,7 @@ class ProjectionSupervisor:
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)
             finally:
+                cache.deactivate()
                 signal.local = False
                 self.lock.release()
 
@@ -145,8 +147,9 @@ class ProjectionSupervisor:
             if notifications:
                 first = Tracking(name, notifications[0].id)
                 last = Tracking(name, notifications[-1].id)
+                touched = {notification.originator_id for notification in notifications}
                 try:
-                    with view.batch(first, last):
+                    with view.batch(first, last, touched=touched):
                         for notification in notifications:
                             event = mapper.to_domain_event(notification)
                             tracking = Tracking(name, notification.id)
@@ -155,6 +158,7 @@ class ProjectionSupervisor:
                     # A rebuilt copy, switched in meanwhile, is ahead of this position.
                     if view.position() <= position:
                         raise
+                    view.cache.clear()
                     position = view.position()
                     continue
                 position = last.notification_id

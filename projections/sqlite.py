@@ -12,6 +12,7 @@ from uuid import UUID
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from domain.changes import diff, diff_applied
+from projections.cache import ReadCache
 from projections.interface import (
     OLD_SUFFIX,
     HistoryEntry,
@@ -64,7 +65,7 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
         self.select_max_tracking_id_statement = self._own_tracking(
             self.select_max_tracking_id_statement
         )
-        self.position_signal = PositionSignal()
+        self.position_signal, self.cache = PositionSignal(), ReadCache()
 
     def _own_tracking(self, statement: str) -> str:
         return re.sub(r"\btracking\b", f"{self.table}_tracking", statement)
@@ -297,10 +298,10 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
             "revoked_at": _parse_time(row["revoked_at"]),
         }
 
-    def get_organization(self, org_id: UUID) -> dict[str, Any] | None:
+    def _select_organization(self, org_id: UUID) -> dict[str, Any] | None:
         return self._one("id = ?", str(org_id))
 
-    def find_organization(
+    def _select_organization_by(
         self, *, slug: str | None = None, external_id: str | None = None
     ) -> dict[str, Any] | None:
         if slug is not None:

@@ -1,0 +1,120 @@
+"""An in-process cache of organizations as the read model has them, for gets by id and
+lookups by slug.
+
+It is kept exact by the projector of the same process: every batch the projector commits
+invalidates the organizations it touched before any waiting request is woken, so a
+request that waited for its write (read-your-writes) never reads an entry older than that
+write. It is active only while this process runs the projection; a process that does not
+(another one leads) reads the database every time, having no way to learn of changes soon
+enough.
+
+While a batch is being written, nothing fills the cache; a read that misses fills it only
+if no batch began or ended between its start and its end (a generation number). So a slow
+read can never put back a row older than one already committed. Entries are shared:
+callers must not change them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from uuid import UUID
+
+
+class ReadCache:
+    def __init__(self, size: int = 0) -> None:
+        self.size = size
+        """The most organizations kept (least recently used go first); 0 turns it off."""
+        self._rows: OrderedDict[UUID, dict[str, Any]] = OrderedDict()
+        self._slugs: dict[str, UUID] = {}
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._changing = 0
+        self._active = False
+
+    @property
+    def generation(self) -> int:
+        """Taken before a read that may fill the cache; see ``put``."""
+        return self._generation
+
+    def activate(self) -> None:
+        """This process's projector is running: from now on it invalidates what it changes."""
+        with self._lock:
+            self._generation += 1
+            self._active = self.size > 0
+
+    def deactivate(self) -> None:
+        """This process's projector stopped: nothing here learns of changes any more."""
+        with self._lock:
+            self._active = False
+            self._forget_all()
+
+    def get(self, org_id: UUID) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._rows.get(org_id)
+            if row is not None:
+                self._rows.move_to_end(org_id)
+            return row
+
+    def get_by_slug(self, slug: str) -> dict[str, Any] | None:
+        with self._lock:
+            org_id = self._slugs.get(slug)
+            row = None if org_id is None else self._rows.get(org_id)
+            if row is None or row["slug"] != slug:
+                return None
+            self._rows.move_to_end(row["id"])
+            return row
+
+    def put(self, row: dict[str, Any], generation: int) -> None:
+        """Keep ``row``, read from the read model by a read that began at ``generation``,
+        unless a batch has been committed since (its row may be newer than ``row``)."""
+        with self._lock:
+            if not self._active or self._changing or generation != self._generation:
+                return
+            self._rows[row["id"]] = row
+            self._rows.move_to_end(row["id"])
+            self._slugs[row["slug"]] = row["id"]
+            while len(self._rows) > self.size:
+                self._drop(next(iter(self._rows)))
+
+    @contextmanager
+    def changing(self, org_ids: Iterable[UUID] | None) -> Iterator[None]:
+        """Around a transaction that changes these organizations (``None``: any): nothing
+        fills the cache until it has ended, and then their entries are gone."""
+        with self._lock:
+            self._changing += 1
+            self._generation += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._changing -= 1
+                self._generation += 1
+                if org_ids is None:
+                    self._forget_all()
+                else:
+                    for org_id in org_ids:
+                        self._drop(org_id)
+
+    def clear(self) -> None:
+        """The read model changed in ways not tracked by organization (a rebuild's switch)."""
+        with self._lock:
+            self._forget_all()
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def _forget_all(self) -> None:
+        self._generation += 1
+        self._rows.clear()
+        self._slugs.clear()
+
+    def _drop(self, org_id: UUID) -> None:
+        row = self._rows.pop(org_id, None)
+        if row is not None and self._slugs.get(row["slug"]) == org_id:
+            del self._slugs[row["slug"]]

@@ -1,0 +1,88 @@
+"""The in-process read cache on each store: what it serves is never older than a write the
+reader has waited for, while other readers keep filling it."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from api.bootstrap import bootstrap
+from domain.commands import NewOrganization, OrganizationChanges
+from tests.conftest import make_settings
+from tests.helpers import random_slug
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from api.bootstrap import Services
+
+
+def create(services: Services) -> dict[str, Any]:
+    written = services.registry.create(NewOrganization(name="Acme", slug=random_slug()))
+    assert services.view.wait_for_position(written.position or 0, 10)
+    return written.organization
+
+
+def change(services: Services, org_id: UUID, **changes: Any) -> dict[str, Any]:
+    written = services.registry.update(org_id, OrganizationChanges(**changes))
+    assert services.view.wait_for_position(written.position or 0, 10)
+    return written.organization
+
+
+def test_a_cached_organization_is_replaced_once_its_change_is_projected(
+    services: Services,
+) -> None:
+    org = create(services)
+    assert services.view.get_organization(org["id"]) == org
+    assert services.view.cache.get(org["id"]) == org  # It is served from the cache now.
+    new_slug = random_slug("moved")
+    changed = change(services, org["id"], name="Moved", slug=new_slug)
+    assert services.view.get_organization(org["id"]) == changed
+    assert services.view.find_organization(slug=org["slug"]) is None
+    assert services.view.find_organization(slug=new_slug) == changed
+
+
+def test_reads_never_go_back_behind_a_write_while_readers_fill_the_cache(
+    services: Services,
+) -> None:
+    org = create(services)
+    stop, seen, errors = threading.Event(), [], []
+
+    def read() -> None:
+        last = 0
+        while not stop.is_set():
+            found = services.view.get_organization(org["id"])
+            assert found is not None
+            if found["version"] < last:
+                errors.append((last, found["version"]))
+            last = found["version"]
+            seen.append(last)
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    for reader in readers:
+        reader.start()
+    try:
+        for i in range(40):
+            written = change(services, org["id"], name=f"Name {i}")
+            found = services.view.get_organization(org["id"])
+            assert found is not None
+            assert found["version"] >= written["version"]
+            assert found["name"] == written["name"] or found["version"] > written["version"]
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join(10)
+    assert errors == []
+    assert len(seen) > 40  # The readers did read meanwhile.
+
+
+def test_a_process_that_does_not_project_keeps_nothing(
+    services: Services, database_url: str
+) -> None:
+    org = create(services)
+    other = bootstrap(make_settings(database_url), run_projections=False)
+    try:
+        assert other.view.get_organization(org["id"]) == org
+        assert len(other.view.cache) == 0
+    finally:
+        other.close()

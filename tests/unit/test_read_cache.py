@@ -1,0 +1,101 @@
+"""The in-process read cache: exact under invalidation, bounded, off unless activated."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+from projections.cache import ReadCache
+
+
+def row(org_id: UUID, slug: str, version: int = 1) -> dict[str, Any]:
+    return {"id": org_id, "slug": slug, "version": version}
+
+
+def active(size: int = 10) -> ReadCache:
+    cache = ReadCache(size)
+    cache.activate()
+    return cache
+
+
+def test_a_kept_row_is_found_by_id_and_by_slug() -> None:
+    cache, org_id = active(), uuid4()
+    cache.put(row(org_id, "acme"), cache.generation)
+    assert cache.get(org_id) == row(org_id, "acme")
+    assert cache.get_by_slug("acme") == row(org_id, "acme")
+
+
+def test_nothing_is_kept_until_activated() -> None:
+    cache, org_id = ReadCache(10), uuid4()
+    cache.put(row(org_id, "acme"), cache.generation)
+    assert cache.get(org_id) is None
+
+
+def test_a_read_that_began_before_a_commit_does_not_fill_the_cache() -> None:
+    cache, org_id = active(), uuid4()
+    began = cache.generation
+    with cache.changing([uuid4()]):  # Any batch committed meanwhile.
+        pass
+    cache.put(row(org_id, "acme", version=1), began)
+    assert cache.get(org_id) is None
+
+
+def test_invalidation_removes_the_row_and_its_slug() -> None:
+    cache, org_id = active(), uuid4()
+    cache.put(row(org_id, "acme"), cache.generation)
+    with cache.changing([org_id]):
+        pass
+    assert cache.get(org_id) is None
+    assert cache.get_by_slug("acme") is None
+
+
+def test_a_slug_whose_row_moved_to_another_slug_is_not_found() -> None:
+    cache, org_id = active(), uuid4()
+    cache.put(row(org_id, "old"), cache.generation)
+    with cache.changing([org_id]):
+        pass
+    cache.put(row(org_id, "new", version=2), cache.generation)
+    cache._slugs["old"] = org_id  # A stale slug entry must still not answer.
+    assert cache.get_by_slug("old") is None
+    assert cache.get_by_slug("new") == row(org_id, "new", version=2)
+
+
+def test_the_least_recently_used_row_goes_first() -> None:
+    cache = active(size=2)
+    a, b, c = uuid4(), uuid4(), uuid4()
+    cache.put(row(a, "a"), cache.generation)
+    cache.put(row(b, "b"), cache.generation)
+    cache.get(a)
+    cache.put(row(c, "c"), cache.generation)
+    assert (cache.get(a), cache.get(b), cache.get(c)) == (row(a, "a"), None, row(c, "c"))
+    assert cache.get_by_slug("b") is None
+
+
+def test_deactivation_forgets_everything_and_stops_filling() -> None:
+    cache, org_id = active(), uuid4()
+    cache.put(row(org_id, "acme"), cache.generation)
+    cache.deactivate()
+    assert cache.get(org_id) is None
+    cache.put(row(org_id, "acme"), cache.generation)
+    assert len(cache) == 0
+
+
+def test_size_zero_never_keeps_anything() -> None:
+    cache, org_id = active(size=0), uuid4()
+    cache.put(row(org_id, "acme"), cache.generation)
+    assert len(cache) == 0
+
+
+def test_nothing_is_kept_while_a_change_is_being_written() -> None:
+    cache, org_id = active(), uuid4()
+    with cache.changing([uuid4()]):
+        cache.put(row(org_id, "acme"), cache.generation)
+        assert cache.get(org_id) is None
+
+
+def test_a_change_to_any_organization_forgets_everything() -> None:
+    cache, org_id = active(), uuid4()
+    cache.put(row(org_id, "acme"), cache.generation)
+    with cache.changing(None):
+        pass
+    assert len(cache) == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./tenant-registry.db"
@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     consistency_timeout: float = 10.0
     run_projections: bool = True
     ready_max_lag: int = 100
-    read_cache_size: int = 10_000
+    read_cache_size: int = Field(default=10_000, ge=0)
     log_level: str = "info"
 
     @field_validator("database_url")

@@ -10,7 +10,9 @@ Usage: python3 benchmarks/harness.py --postgres-url URL [--seconds 10]
    creates, lookups by slug, gets by id and renames with wrk at 16 connections (rate, p50,
    p99; every non-2xx response is counted and reported).
 4. The ratios registry / baseline, and registry creates / database limit.
-5. Lookup p99 with 1,000 and with ``--organizations`` organizations in the store.
+5. Lookup p99 with 1,000 and with ``--organizations`` organizations in the store: the same
+   1,000 slugs with the read cache on, and any slug with the cache off (the database's
+   index); and lookups of any slug with the cache on.
 6. Peak RSS of the registry's server process at that size.
 Prints a table and writes everything, with the CPU count and versions, to a JSON file.
 """
@@ -116,12 +118,15 @@ UVICORN_FLAGS = ["--host", "127.0.0.1", "--log-level", "warning"]
 
 
 @contextmanager
-def registry_server(url: str) -> Iterator[ServerProcess]:
+def registry_server(url: str, *, cache: bool = True) -> Iterator[ServerProcess]:
+    """A registry server; ``cache=False`` turns its in-process read cache off, so every
+    read goes to the database."""
     command = [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1"]
     env = {
         "REGISTRY_DATABASE_URL": url,
         "REGISTRY_ADMIN_TOKEN": ADMIN_TOKEN,
         "REGISTRY_LOG_LEVEL": "warning",
+        **({} if cache else {"REGISTRY_READ_CACHE_SIZE": "0"}),
     }
     server = ServerProcess(command, env)
     try:
@@ -321,6 +326,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ids = seed_registry(schema_url, SEEDED)
         with registry_server(schema_url) as server:
             result["registry"] = load(server, ids, SEEDED, args.seconds)
+        with registry_server(schema_url, cache=False) as server:
+            small_uncached = lookups(server, SEEDED, args.seconds)
     result["ratios"] = {
         op: ratio(result["registry"][op]["rps"], result["baseline"][op]["rps"]) for op in OPERATIONS
     }
@@ -331,19 +338,38 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with new_schema(url, "bench_large") as schema_url:
         seed_registry(schema_url, args.organizations)
         with registry_server(schema_url) as server:
-            env = {"MODE": "lookup", "SLUG_COUNT": str(args.organizations)}
-            large = wrk(server.url, args.seconds, env)
+            hot = lookups(server, SEEDED, args.seconds)
+            large = lookups(server, args.organizations, args.seconds)
             rss = server.peak_rss_mb()
-    say(f"  lookup {large}; RSS {rss}")
+        with registry_server(schema_url, cache=False) as server:
+            large_uncached = lookups(server, args.organizations, args.seconds)
+    say(f"  RSS {rss}")
     small = result["registry"]["lookup"]
     result["scale"] = {
         "organizations": args.organizations,
-        "lookup_small": small,
-        "lookup_large": large,
-        "lookup_p99_ratio": ratio(large["p99_ms"], small["p99_ms"]),
+        "hot_set": {
+            "about": f"lookups of the same {SEEDED:,} slugs, read cache on",
+            "small": small,
+            "large": hot,
+            "p99_ratio": ratio(hot["p99_ms"], small["p99_ms"]),
+        },
+        "database": {
+            "about": "lookups of any slug in the store, read cache off",
+            "small": small_uncached,
+            "large": large_uncached,
+            "p99_ratio": ratio(large_uncached["p99_ms"], small_uncached["p99_ms"]),
+        },
+        "uniform_large_cached": large,
         "server_rss_mb": rss,
     }
     return result
+
+
+def lookups(server: ServerProcess, slugs: int, seconds: int) -> dict[str, Any]:
+    """Lookups by slug of random organizations among the first ``slugs``."""
+    measured = wrk(server.url, seconds, {"MODE": "lookup", "SLUG_COUNT": str(slugs)})
+    say(f"  lookups among {slugs:,} slugs: {measured}")
+    return measured
 
 
 def table(result: dict[str, Any]) -> str:
@@ -367,10 +393,15 @@ def table(result: dict[str, Any]) -> str:
     lines += [
         "(latencies in ms; errors: non-2xx responses, baseline/registry)",
         f"registry creates / database limit: {result['ratios']['create_vs_database_limit']:.3f}",
-        f"lookup p99: {scale['lookup_small']['p99_ms']:.1f} ms at {SEEDED:,} organizations, "
-        f"{scale['lookup_large']['p99_ms']:.1f} ms at {scale['organizations']:,} "
-        f"(ratio {scale['lookup_p99_ratio']:.2f}); "
-        f"lookups/s {scale['lookup_large']['rps']:,.0f}",
+        f"lookup p99 at {SEEDED:,} / {scale['organizations']:,} organizations:",
+        *(
+            f"  {part['about']}: {part['small']['p99_ms']:.1f} / {part['large']['p99_ms']:.1f} ms "
+            f"(ratio {part['p99_ratio']:.2f}; {part['small']['rps']:,.0f} / "
+            f"{part['large']['rps']:,.0f} lookups/s)"
+            for part in (scale["hot_set"], scale["database"])
+        ),
+        f"  lookups of any slug, read cache on: {scale['uniform_large_cached']['rps']:,.0f}/s, "
+        f"p99 {scale['uniform_large_cached']['p99_ms']:.1f} ms",
         f"registry server RSS at {scale['organizations']:,} organizations: "
         f"{scale['server_rss_mb']['now']:.0f} MB (peak {scale['server_rss_mb']['peak']:.0f} MB)",
     ]

@@ -72,11 +72,14 @@ class OrganizationRegistry(Application[UUID]):
 
     def create(self, new: NewOrganization) -> Written:
         values = validate_new(new, self.reserved_slugs)
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
             org = Organization(**values)
-            keys = [self._claim(SLUGS, org.slug, org.id)]
+            # First as if the values were never claimed (no read: the store refuses a claim
+            # that exists); after a refusal, read the claims to say which one is taken.
+            claim = self._claim if attempt else self._first_claim
+            keys = [claim(SLUGS, org.slug, org.id)]
             if org.external_id is not None:
-                keys.append(self._claim(EXTERNAL_IDS, org.external_id, org.id))
+                keys.append(claim(EXTERNAL_IDS, org.external_id, org.id))
             try:
                 return self._save(org, keys)
             except IntegrityError:
@@ -242,6 +245,10 @@ class OrganizationRegistry(Application[UUID]):
             return None
         holder: UUID | None = index.organization_id
         return holder
+
+    @staticmethod
+    def _first_claim(kind: str, key: str, org_id: UUID) -> UniqueKey:
+        return UniqueKey(kind, key, org_id)
 
     def _claim(self, kind: str, key: str, org_id: UUID) -> UniqueKey:
         try:

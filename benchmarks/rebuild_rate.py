@@ -6,7 +6,8 @@ Fills a fresh PostgreSQL schema with ``--organizations`` organizations of two ev
 (``Created``, ``Renamed``) and their slug claims, then measures (1) a plain server-side
 cursor SELECT of those organization events, and (2) a rebuild of the read model from
 them (batches of 1,000 per transaction), and prints both rates, their ratio and the peak
-RSS; then (3)
+RSS, with the rate of reading and decoding alone (the ceiling of any rebuild through the
+library's recorder and mapper); then (3)
 times ``tenant-registry export`` of the whole store and reports its peak RSS. Prints JSON.
 """
 
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -33,8 +34,11 @@ from benchmarks.key_check import run_in_new_schema
 from benchmarks.stores import fill
 from projections.leadership import postgres_conninfo
 from projections.projection import OrganizationLookupProjection
-from projections.rebuild import Builder, copy_of
+from projections.rebuild import BATCH_SIZE, Builder, copy_of
 from tests.helpers import ADMIN_TOKEN
+
+if TYPE_CHECKING:
+    from domain.registry import OrganizationRegistry
 
 
 def rss_mb() -> float:
@@ -55,6 +59,23 @@ def select_rate(url: str) -> dict[str, float]:
             rows += 1
         seconds = time.perf_counter() - started
     return {"rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds)}
+
+
+def decode_rate(registry: OrganizationRegistry) -> dict[str, float]:
+    """What any rebuild through the library's recorder and mapper pays before projecting
+    anything: reading the organization events in batches of 1,000 and decoding them into
+    domain events (the ceiling of a rebuild's rate)."""
+    topics, position, events = OrganizationLookupProjection.topics, 0, 0
+    started = time.perf_counter()
+    while notifications := registry.recorder.select_notifications(
+        start=position + 1, limit=BATCH_SIZE, topics=topics
+    ):
+        for notification in notifications:
+            registry.mapper.to_domain_event(notification)
+        events += len(notifications)
+        position = notifications[-1].id
+    seconds = time.perf_counter() - started
+    return {"events": events, "seconds": round(seconds, 2), "events_per_s": round(events / seconds)}
 
 
 EXPORT_AND_REPORT = """
@@ -93,6 +114,7 @@ def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
         fill(services.registry, args.organizations, renamed=True)
         filled = time.perf_counter() - started
         select = select_rate(url)
+        read_and_decode = decode_rate(services.registry)
         rss_before = rss_mb()
         builder = Builder(services.registry, copy_of(services.view, "__bench"))
         started = time.perf_counter()
@@ -112,6 +134,10 @@ def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
         "select": select,
         "rebuild": rebuild,
         "rebuild_to_select_ratio": round(rebuild["events_per_s"] / select["rows_per_s"], 3),
+        "read_and_decode_only": read_and_decode,
+        "read_and_decode_to_select_ratio": round(
+            read_and_decode["events_per_s"] / select["rows_per_s"], 3
+        ),
         "peak_rss_mb": {"before_rebuild": round(rss_before, 1), "after": round(rss_mb(), 1)},
         "export": export,
     }

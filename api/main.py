@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -46,6 +47,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _configure_logging(settings.log_level)
         app.state.services = bootstrap(settings)
+        # What start-up built lives as long as the process: the collector need not scan
+        # it again on every full collection (shorter pauses in request latencies).
+        gc.freeze()
         try:
             yield
         finally:

@@ -153,10 +153,18 @@ def baseline_server(url: str) -> Iterator[ServerProcess]:
         server.stop()
 
 
+def output(command: list[str], env: dict[str, str]) -> str:
+    """What a command prints, run with these variables added to the environment."""
+    done = subprocess.run(
+        command, env={**os.environ, **env}, capture_output=True, text=True, check=True
+    )
+    return done.stdout
+
+
 def wrk(url: str, seconds: int, env: dict[str, str], script: str = "load.lua") -> dict[str, Any]:
     """One wrk run of a script in ``benchmarks/`` at 16 connections (``env`` configures the
     script; ``TOKEN`` defaults to the admin token)."""
-    out = subprocess.run(
+    out = output(
         [
             "wrk",
             "-t2",
@@ -167,11 +175,8 @@ def wrk(url: str, seconds: int, env: dict[str, str], script: str = "load.lua") -
             str(HERE / script),
             url,
         ],
-        env={**os.environ, "TOKEN": ADMIN_TOKEN, **env},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+        {"TOKEN": ADMIN_TOKEN, **env},
+    )
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
 
@@ -254,7 +259,7 @@ def pgbench(url: str, seconds: int) -> dict[str, Any]:
                 "created_at timestamptz NOT NULL DEFAULT now())"
             ).format(Identifier(schema))
         )
-    out = subprocess.run(
+    out = output(
         [
             "pgbench",
             "-n",
@@ -271,15 +276,8 @@ def pgbench(url: str, seconds: int) -> dict[str, Any]:
             env["POSTGRES_USER"],
             env["POSTGRES_DBNAME"],
         ],
-        env={
-            **os.environ,
-            "PGPASSWORD": env["POSTGRES_PASSWORD"],
-            "PGOPTIONS": f"-csearch_path={schema}",
-        },
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+        {"PGPASSWORD": env["POSTGRES_PASSWORD"], "PGOPTIONS": f"-csearch_path={schema}"},
+    )
     tps = float(re.search(r"tps = ([\d.]+)", out)[1])  # type: ignore[index]
     latency = re.search(r"latency average = ([\d.]+) ms", out)
     return {"tps": round(tps, 1), "latency_avg_ms": float(latency[1]) if latency else None}

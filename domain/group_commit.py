@@ -12,6 +12,7 @@ to arrive: a lone command is written at once.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import Recording
 
 MAX_BATCH = 100
+
+log = logging.getLogger("tenant_registry.registry")
 
 
 @dataclass
@@ -85,7 +88,10 @@ class GroupCommit:
                     self._queue.put(None)  # Stop after this batch.
                     break
                 batch.append(command)
-            self._commit(batch)
+            try:
+                self._commit(batch)
+            except BaseException as error:  # The committer must not die: hand it over.
+                self._finish([c for c in batch if not c.done.is_set()], error=error)
 
     def _commit(self, batch: list[_Command]) -> None:
         if len(batch) > 1:
@@ -101,8 +107,7 @@ class GroupCommit:
                 self._finish(batch, error=error)
                 return
             else:
-                self._after(together, recordings)
-                self._finish(batch, recordings=recordings)
+                self._recorded(batch, together, recordings)
                 return
         for command in batch:
             try:
@@ -110,8 +115,20 @@ class GroupCommit:
             except BaseException as error:
                 self._finish([command], error=error)
                 continue
-            self._after(command.events, recordings)
-            self._finish([command], recordings=recordings)
+            self._recorded([command], command.events, recordings)
+
+    def _recorded(
+        self,
+        batch: list[_Command],
+        events: ProcessingEvent[UUID],
+        recordings: list[Recording[UUID]],
+    ) -> None:
+        """The events are recorded: the commands have succeeded, whatever ``after`` does."""
+        try:
+            self._after(events, recordings)
+        except Exception:
+            log.exception("recorded %d events, but what follows a save failed", len(recordings))
+        self._finish(batch, recordings=recordings)
 
     @staticmethod
     def _finish(

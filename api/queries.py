@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from starlette.concurrency import run_in_threadpool
+
 from api.errors import InvalidQueryError
 from api.schemas import (
     FeedEvent,
@@ -112,14 +114,30 @@ def organization_at(
     return organization_now(view, org_id)
 
 
-def cached(
-    view: OrganizationLookupView, *, org_id: UUID | None = None, slug: str | None = None
-) -> dict[str, Any] | None:
-    """The organization from the in-process cache, if it is there: no database read and no
-    worker thread, so an ``async`` route can answer at once."""
-    if org_id is not None:
-        return view.cache.get(org_id)
-    return None if slug is None else view.cache.get_by_slug(normalize_slug(slug))
+async def organization_read(
+    view: OrganizationLookupView,
+    registry: OrganizationRegistry,
+    org_id: UUID,
+    version: int | None,
+    as_of: datetime | None,
+) -> dict[str, Any]:
+    """``organization_at`` for an ``async`` route: the organization now straight from the
+    in-process cache when it is there (no database read, no worker thread), else in a
+    worker thread."""
+    if version is None and as_of is None and (found := view.cache.get(org_id)) is not None:
+        return found
+    return await run_in_threadpool(organization_at, view, registry, org_id, version, as_of)
+
+
+async def lookup_read(
+    view: OrganizationLookupView, slug: str | None, external_id: str | None
+) -> dict[str, Any]:
+    """``find_organization`` for an ``async`` route, from the cache when it can."""
+    if slug is not None and external_id is None:
+        found = view.cache.get_by_slug(normalize_slug(slug))
+        if found is not None:
+            return found
+    return await run_in_threadpool(find_organization, view, slug, external_id)
 
 
 def organization_now(view: OrganizationLookupView, org_id: UUID) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
-from starlette.concurrency import run_in_threadpool
 
 from api.auth import (
     AdminDep,
@@ -16,13 +15,7 @@ from api.auth import (
     ensure_reachable,
 )
 from api.deps import ExpectedVersionDep, RegistryDep, SettingsDep, ViewDep
-from api.queries import (
-    cached,
-    find_organization,
-    list_page,
-    organization_at,
-    slug_availability,
-)
+from api.queries import list_page, lookup_read, organization_read, slug_availability
 from api.responses import organization_response, written_response
 from api.schemas import (
     ErrorBody,
@@ -75,11 +68,7 @@ async def lookup_organization(
     external_id: Annotated[str | None, Query(alias="externalId", max_length=255)] = None,
     stytch_org_id: Annotated[str | None, Query(alias="stytchOrgId", max_length=255)] = None,
 ) -> OrganizationEnvelope:
-    details = cached(view, slug=slug) if external_id is None and stytch_org_id is None else None
-    if details is None:
-        details = await run_in_threadpool(
-            find_organization, view, slug, external_id or stytch_org_id
-        )
+    details = await lookup_read(view, slug, external_id or stytch_org_id)
     ensure_reachable(caller, details["id"])
     return organization_response(details, response)
 
@@ -107,9 +96,7 @@ async def get_organization(
     version: Annotated[int | None, Query(ge=0, le=2**62)] = None,
     as_of: Annotated[AwareDatetime | None, Query(alias="asOf")] = None,
 ) -> OrganizationEnvelope:
-    details = cached(view, org_id=org_id) if version is None and as_of is None else None
-    if details is None:
-        details = await run_in_threadpool(organization_at, view, registry, org_id, version, as_of)
+    details = await organization_read(view, registry, org_id, version, as_of)
     return organization_response(details, response)
 
 

@@ -32,6 +32,11 @@ MAX_BATCH = 100
 log = logging.getLogger("tenant_registry.registry")
 
 
+class ClosedError(RuntimeError):
+    def __init__(self) -> None:
+        super().__init__("the registry is closed: nothing more can be recorded")
+
+
 @dataclass
 class _Command:
     events: ProcessingEvent[UUID]
@@ -52,16 +57,20 @@ class GroupCommit:
         self._record, self._after = record, after
         self._queue: queue.SimpleQueue[_Command | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=f"{name}-commit", daemon=True)
-        self._start = threading.Lock()
+        self._state = threading.Lock()
+        self._started = self._closed = False
 
     def save(self, events: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         """Record ``events`` (in a transaction shared with concurrent commands, or alone)
         and return their recordings; raises what recording them alone would raise."""
-        with self._start:
-            if not self._thread.is_alive():
-                self._thread.start()
         command: _Command = _Command(events)
-        self._queue.put(command)
+        with self._state:  # Nothing is queued behind the stop that ``close`` queues.
+            if self._closed:
+                raise ClosedError
+            if not self._started:
+                self._thread.start()
+                self._started = True
+            self._queue.put(command)
         command.done.wait()
         if command.error is not None:
             raise command.error
@@ -69,8 +78,14 @@ class GroupCommit:
         return command.recordings
 
     def close(self) -> None:
-        if self._thread.is_alive():
-            self._queue.put(None)
+        """Record what is queued, then stop; later saves raise ``ClosedError``."""
+        with self._state:
+            if self._closed:
+                return
+            self._closed = True
+            if self._started:
+                self._queue.put(None)
+        if self._started:
             self._thread.join(10)
 
     def _run(self) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from eventsourcing.application import ProcessingEvent
 
-from domain.group_commit import GroupCommit
+from domain.group_commit import ClosedError, GroupCommit
 
 
 def record(events: ProcessingEvent[Any]) -> list[Any]:
@@ -38,3 +38,18 @@ def test_a_failing_save_reaches_its_command_and_the_next_one_is_served() -> None
         assert commit.save(ProcessingEvent()) == []
     finally:
         commit.close()
+
+
+def test_a_save_after_close_is_refused() -> None:
+    commit = GroupCommit(record, lambda events, recordings: None, "test")
+    assert commit.save(ProcessingEvent()) == []
+    commit.close()
+    with pytest.raises(ClosedError):
+        commit.save(ProcessingEvent())
+
+
+def test_close_before_any_save_needs_no_thread() -> None:
+    commit = GroupCommit(record, lambda events, recordings: None, "test")
+    commit.close()
+    with pytest.raises(ClosedError):
+        commit.save(ProcessingEvent())

@@ -64,6 +64,7 @@ class Services:
         return position, len(beyond)
 
     def close(self) -> None:
+        self.registry.stop_commands()  # While the projection still runs to answer them.
         if self.supervisor is not None:
             self.supervisor.stop()
         self.view.datastore.close()

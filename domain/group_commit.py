@@ -6,8 +6,9 @@ a fixed number of transactions per second however many requests wait. One commit
 thread takes every command queued at that moment (up to ``MAX_BATCH``) and records their
 events in one transaction. If that transaction is refused (a clash: two commands claiming
 one slug, or writing one organization), each of its commands is recorded again on its own,
-so one losing command fails alone and its neighbours succeed. No command waits for others
-to arrive: a lone command is written at once.
+so one losing command fails alone and its neighbours succeed. Any other failure of the
+shared transaction is handled the same way: each command then gets its own outcome. No
+command waits for others to arrive: a lone command is written at once.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from eventsourcing.application import ProcessingEvent
-from eventsourcing.persistence import IntegrityError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -116,11 +116,10 @@ class GroupCommit:
                 together.aggregates.update(command.events.aggregates)
             try:
                 recordings = self._record(together)
-            except IntegrityError:
-                pass  # A clash within the batch or with the store: each on its own, below.
-            except BaseException as error:
-                self._finish(batch, error=error)
-                return
+            except Exception:  # noqa: S110
+                # A clash within the batch or with the store, or one command's bad value:
+                # each on its own, below, so that each gets its own outcome.
+                pass
             else:
                 self._recorded(batch, together, recordings)
                 return

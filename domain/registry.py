@@ -63,11 +63,17 @@ class OrganizationRegistry(Application[UUID]):
 
     def _recorded(self, events: ProcessingEvent[UUID], recordings: list[Recording[UUID]]) -> None:
         """What the library's ``save`` does once the events are recorded."""
-        self._take_snapshots(events)
-        self._notify(recordings)
+        try:
+            self._take_snapshots(events)
+        finally:
+            self._notify(recordings)
+
+    def stop_commands(self) -> None:
+        """Record the commands already queued, and refuse new ones (``ClosedError``)."""
+        self._group_commit.close()
 
     def close(self) -> None:
-        self._group_commit.close()
+        self.stop_commands()
         super().close()
 
     def create(self, new: NewOrganization) -> Written:

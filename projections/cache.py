@@ -1,12 +1,12 @@
 """An in-process cache of organizations as the read model has them, for gets by id and
 lookups by slug.
 
-It is kept exact by the projector of the same process: every batch the projector commits
-invalidates the organizations it touched before any waiting request is woken, so a
-request that waited for its write (read-your-writes) never reads an entry older than that
-write. It is active only while this process runs the projection; a process that does not
-(another one leads) reads the database every time, having no way to learn of changes soon
-enough.
+It is kept exact by the projector of the same process: every batch the projector writes
+removes the organizations it touches before it commits, and nothing fills the cache until
+the batch is over, so a request that has seen its write committed (read-your-writes) never
+reads an entry older than that write. It is active only while this process runs the
+projection; a process that does not (another one leads) reads the database every time,
+having no way to learn of changes soon enough.
 
 While a batch is being written, nothing fills the cache; a read that misses fills it only
 if no batch began or ended between its start and its end (a generation number). So a slow
@@ -84,22 +84,26 @@ class ReadCache:
 
     @contextmanager
     def changing(self, org_ids: Iterable[UUID] | None) -> Iterator[None]:
-        """Around a transaction that changes these organizations (``None``: any): nothing
-        fills the cache until it has ended, and then their entries are gone."""
-        with self._lock:
-            self._changing += 1
-            self._generation += 1
+        """Around a transaction that changes these organizations (``None``: any): their
+        entries are gone from its start, and nothing fills the cache until it has ended."""
+        ids = None if org_ids is None else list(org_ids)
+        # Dropped as the change begins, not only once it is over: a request may learn from
+        # the database that the change is committed before this thread returns from it.
+        self._forget(ids, changing=+1)
         try:
             yield
         finally:
-            with self._lock:
-                self._changing -= 1
-                self._generation += 1
-                if org_ids is None:
-                    self._forget_all()
-                else:
-                    for org_id in org_ids:
-                        self._drop(org_id)
+            self._forget(ids, changing=-1)
+
+    def _forget(self, org_ids: list[UUID] | None, changing: int) -> None:
+        with self._lock:
+            self._changing += changing
+            self._generation += 1
+            if org_ids is None:
+                self._forget_all()
+            else:
+                for org_id in org_ids:
+                    self._drop(org_id)
 
     def clear(self) -> None:
         """The read model changed in ways not tracked by organization (a rebuild's switch)."""

@@ -313,22 +313,36 @@ class OrganizationLookupView(TrackingRecorder, ABC):
 
     def stored_version(self) -> int | None:
         """The schema version the live tables were built with (``None``: not recorded)."""
+        return self._number(self.table)
+
+    def record_version(self, version: int) -> None:
+        self._record_number(self.table, version)
+
+    def switches(self) -> int:
+        """How many times rebuilt tables have been switched in, by any process."""
+        return self._number(f"{self.table}:switches") or 0
+
+    def record_switch(self) -> None:
+        """Count a switch: processes caching the live tables' rows forget them."""
+        self._record_number(f"{self.table}:switches", self.switches() + 1)
+
+    def _number(self, name: str) -> int | None:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
                 f"SELECT version FROM {self._qualified(self.versions_table)} "
                 f"WHERE name = {self.mark}",
-                (self.table,),
+                (name,),
             )
             row = c.fetchone()
         return None if row is None else int(row["version"])
 
-    def record_version(self, version: int) -> None:
+    def _record_number(self, name: str, number: int) -> None:
         m = self.mark
         with self.datastore.transaction(commit=True) as c:
             c.execute(
                 f"INSERT INTO {self._qualified(self.versions_table)} (name, version) "
                 f"VALUES ({m}, {m}) ON CONFLICT (name) DO UPDATE SET version = excluded.version",
-                (self.table, version),
+                (name, number),
             )
 
     status_table = "projection_status"

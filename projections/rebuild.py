@@ -126,10 +126,11 @@ def rebuild(
         started = time.monotonic()
         builder = Builder(registry, copy_of(live, NEXT_SUFFIX), batch_size)
         done = builder.catch_up(progress=progress)
-        live.replace_with(
-            builder.copy, lambda cursor: builder.catch_up(cursor=cursor), keep_old=keep_old
-        )
-        live.cache.clear()
+        with live.cache.changing(None):
+            live.replace_with(
+                builder.copy, lambda cursor: builder.catch_up(cursor=cursor), keep_old=keep_old
+            )
+        live.record_switch()  # Other processes' caches forget the old tables' rows.
         live.record_version(READ_MODEL_VERSION)
         return Report(done, time.monotonic() - started)
     finally:

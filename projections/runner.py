@@ -33,6 +33,7 @@ BATCH = 500
 POLL_SECONDS = 0.05
 LEADER_RETRY_SECONDS = 1.0
 HEALTH_CHECK_SECONDS = 1.0
+LISTEN_CONNECT_SECONDS = 5
 BACKOFF_START, BACKOFF_MAX = 0.2, 30.0
 
 STANDBY, RUNNING, FAILED, STOPPED = "standby", "running", "failed", "stopped"
@@ -57,7 +58,6 @@ class ProjectionSupervisor:
         self.restarts = 0
         self._stopping = threading.Event()
         self._wake = threading.Event()
-        self._stop_listening = threading.Event()
         self._thread = threading.Thread(
             target=self._supervise, name=f"projection-{projection.name}", daemon=True
         )
@@ -122,24 +122,24 @@ class ProjectionSupervisor:
         on PostgreSQL, by the store's NOTIFY for commands saved in other processes; polls
         every ``POLL_SECONDS`` besides."""
         recorder = self.registry.recorder
+        stop_listening = threading.Event()
         listener = None
         if isinstance(recorder, PostgresApplicationRecorder):
             listener = threading.Thread(
-                target=self._listen, args=(recorder.channel_name,), daemon=True
+                target=self._listen, args=(recorder.channel_name, stop_listening), daemon=True
             )
             listener.start()
         try:
             self._follow_in_batches()
         finally:
-            self._stop_listening.set()  # Stops the listener.
+            stop_listening.set()
             if listener is not None:
                 listener.join(HEALTH_CHECK_SECONDS * 2)
-            self._stop_listening.clear()
 
     def _follow_in_batches(self) -> None:
         recorder, mapper, name = self.registry.recorder, self.registry.mapper, self.registry.name
         view, topics = self.projection.view, self.projection.topics
-        position, checked = view.position(), time.monotonic()
+        position, checked, switches = view.position(), time.monotonic(), view.switches()
         while not self._stopping.is_set():
             notifications = recorder.select_notifications(
                 start=position + 1, limit=BATCH, topics=topics
@@ -155,11 +155,15 @@ class ProjectionSupervisor:
                             tracking = Tracking(name, notification.id)
                             self.projection.process_event(event, tracking)
                 except IntegrityError:
-                    # A rebuilt copy, switched in meanwhile, is ahead of this position.
-                    if view.position() <= position:
+                    # Another writer is ahead of this position: a leader elsewhere (this
+                    # process lost its lock), or a rebuilt copy switched in meanwhile.
+                    if not self.lock.held():
+                        raise RuntimeError("lost the leader lock") from None
+                    ahead = view.position()
+                    if ahead <= position:
                         raise
-                    view.cache.clear()
-                    position = view.position()
+                    view.cache.clear()  # Rows this projector did not write.
+                    position = ahead
                     continue
                 position = last.notification_id
             if len(notifications) < BATCH:
@@ -168,18 +172,23 @@ class ProjectionSupervisor:
             if time.monotonic() - checked > HEALTH_CHECK_SECONDS:
                 if not self.lock.held():
                     raise RuntimeError("lost the leader lock")
+                current = view.switches()
+                if current != switches:  # A rebuild elsewhere replaced the tables.
+                    view.cache.clear()
+                    switches = current
                 checked = time.monotonic()
 
-    def _listen(self, channel: str) -> None:
+    def _listen(self, channel: str, stop: threading.Event) -> None:
         """Wake the follower on every NOTIFY of the events table (new events recorded by
-        any process). Polling covers the moments this connection is down."""
-        while not self._stop_listening.is_set():
+        any process), until ``stop`` is set. Polling covers the moments it is down."""
+        conninfo = {**postgres_conninfo(self.env), "connect_timeout": LISTEN_CONNECT_SECONDS}
+        while not stop.is_set():
             try:
-                with psycopg.connect(**postgres_conninfo(self.env), autocommit=True) as conn:
+                with psycopg.connect(**conninfo, autocommit=True) as conn:
                     conn.execute(SQL("LISTEN {}").format(Identifier(channel)))
-                    while not self._stop_listening.is_set():
+                    while not stop.is_set():
                         for _ in conn.notifies(timeout=HEALTH_CHECK_SECONDS, stop_after=1):
                             self._wake.set()
-            except psycopg.Error as error:
+            except Exception as error:  # Logged; polling goes on meanwhile.
                 log.warning("projection %s: LISTEN failed: %s", self.projection.name, error)
-                self._stop_listening.wait(HEALTH_CHECK_SECONDS)
+                stop.wait(HEALTH_CHECK_SECONDS)

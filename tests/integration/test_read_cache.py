@@ -4,10 +4,15 @@ reader has waited for, while other readers keep filling it."""
 from __future__ import annotations
 
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
-from api.bootstrap import bootstrap
+from psycopg.sql import SQL, Identifier
+
+from api.bootstrap import bootstrap, leader_lock
 from domain.commands import NewOrganization, OrganizationChanges
+from projections.postgres import PostgresOrganizationLookupView
+from projections.rebuild import LOCK_NAME, rebuild
 from tests.conftest import make_settings
 from tests.helpers import random_slug
 
@@ -86,3 +91,40 @@ def test_a_process_that_does_not_project_keeps_nothing(
         assert len(other.view.cache) == 0
     finally:
         other.close()
+
+
+def rename_behind_the_projection(services: Services, org_id: UUID) -> None:
+    """Drift: change the live row's document without an event."""
+    view = services.view
+    if isinstance(view, PostgresOrganizationLookupView):
+        table = SQL("{}.{}").format(Identifier(view.datastore.schema), Identifier(view.table))
+        statement: Any = SQL(
+            "UPDATE {} SET doc = jsonb_set(doc, '{{name}}', '\"Drifted\"') WHERE id = %s"
+        ).format(table)
+        key: Any = org_id
+    else:
+        change = "UPDATE {} SET doc = json_set(doc, '$.name', 'Drifted') WHERE id = ?"
+        statement = change.format(view.table)
+        key = str(org_id)
+    with view.datastore.transaction(commit=True) as c:
+        c.execute(statement, (key,))
+
+
+def test_a_rebuild_by_another_process_empties_this_process_cache(
+    services: Services, database_url: str
+) -> None:
+    org = create(services)
+    rename_behind_the_projection(services, org["id"])
+    drifted = services.view.get_organization(org["id"])
+    assert drifted is not None
+    assert drifted["name"] == "Drifted"
+    assert services.view.cache.get(org["id"]) == drifted  # Cached, drift and all.
+    other = bootstrap(make_settings(database_url), run_projections=False)
+    try:
+        rebuild(other.registry, other.view, leader_lock(other.registry.env, LOCK_NAME))
+    finally:
+        other.close()
+    deadline = time.monotonic() + 10
+    while (services.view.get_organization(org["id"]) or {}).get("name") != "Acme":
+        assert time.monotonic() < deadline, "the cache kept the replaced tables' row"
+        time.sleep(0.05)

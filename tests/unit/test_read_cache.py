@@ -99,3 +99,11 @@ def test_a_change_to_any_organization_forgets_everything() -> None:
     with cache.changing(None):
         pass
     assert len(cache) == 0
+
+
+def test_an_organization_leaves_the_cache_as_soon_as_its_change_begins() -> None:
+    cache, org_id = active(), uuid4()
+    cache.put(row(org_id, "acme"), cache.generation)
+    with cache.changing([org_id]):
+        assert cache.get(org_id) is None
+        assert cache.get_by_slug("acme") is None

@@ -10,9 +10,10 @@ import re
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Response
 
 from api.errors import InvalidQueryError
+from api.responses import Acknowledgement
 from api.settings import Settings
 from domain.errors import OrganizationNotFoundError
 from domain.registry import OrganizationRegistry
@@ -37,6 +38,15 @@ async def get_settings(request: Request) -> Settings:
 RegistryDep = Annotated[OrganizationRegistry, Depends(get_registry)]
 ViewDep = Annotated[OrganizationLookupView, Depends(get_view)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def acknowledgement(
+    view: ViewDep, settings: SettingsDep, response: Response
+) -> Acknowledgement:
+    return Acknowledgement(view, settings.consistency_timeout, response)
+
+
+AcknowledgementDep = Annotated[Acknowledgement, Depends(acknowledgement)]
 
 
 async def organization_id(org_id: str) -> UUID:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from api.schemas import OrganizationEnvelope
@@ -21,19 +22,24 @@ def organization_response(details: dict[str, Any], response: Response) -> Organi
     return OrganizationEnvelope.of(details)
 
 
-def await_read_models(
-    written: Written, view: OrganizationLookupView, timeout: float, response: Response
-) -> None:
-    """Return once reads see this write (read-your-writes), or mark the response if they
-    did not within ``timeout``."""
-    if written.position is not None and not view.wait_for_position(written.position, timeout):
-        log.warning("read model did not reach position %s in %ss", written.position, timeout)
-        response.headers["X-Read-Your-Writes"] = "timeout"
+@dataclass(frozen=True)
+class Acknowledgement:
+    """How a command's route answers: only once the read models include its write
+    (read-your-writes), so that a read right after the response sees the change."""
 
+    view: OrganizationLookupView
+    timeout: float
+    response: Response
 
-def written_response(
-    written: Written, view: OrganizationLookupView, timeout: float, response: Response
-) -> OrganizationEnvelope:
-    """Wait until reads see this write, then answer with its result."""
-    await_read_models(written, view, timeout, response)
-    return organization_response(written.organization, response)
+    def wait(self, written: Written) -> None:
+        """Return once reads see this write, or mark the response if they did not within
+        the timeout."""
+        position = written.position
+        if position is not None and not self.view.wait_for_position(position, self.timeout):
+            log.warning("read model did not reach position %s in %ss", position, self.timeout)
+            self.response.headers["X-Read-Your-Writes"] = "timeout"
+
+    def organization(self, written: Written) -> OrganizationEnvelope:
+        """Wait until reads see this write, then answer with the organization it left."""
+        self.wait(written)
+        return organization_response(written.organization, self.response)

@@ -15,7 +15,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.bootstrap import bootstrap
 from api.settings import Settings
-from benchmarks.key_check import run_in_new_schema
+from benchmarks.stores import on_each_store
 from domain.commands import NewOrganization, OrganizationChanges
 from projections.interface import HistoryQuery
 from tests.helpers import ADMIN_TOKEN, random_slug
@@ -95,12 +94,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=200, help="timed repeats per query")
     parser.add_argument("--postgres-url", default=os.environ.get("REGISTRY_TEST_POSTGRES_URL"))
     args = parser.parse_args()
-    results: dict[str, Any] = {"cpus": os.cpu_count()}
-    with tempfile.TemporaryDirectory() as tmp:
-        results["sqlite"] = measure(f"sqlite:///{tmp}/bench.db", args)
-    if args.postgres_url:
-        results["postgres"] = run_in_new_schema(args.postgres_url, args, measure)
-    print(json.dumps(results, indent=2))
+    print(json.dumps(on_each_store(measure, args, args.postgres_url), indent=2))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.harness import wrk
+from benchmarks.stores import on_each_store
 from tests.helpers import ADMIN, Server, create_body
 
 
@@ -39,12 +40,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--postgres-url", default=os.environ.get("REGISTRY_TEST_POSTGRES_URL"))
     args = parser.parse_args()
-    results: dict[str, object] = {"cpus": os.cpu_count()}
-    with tempfile.TemporaryDirectory() as tmp:
-        results["sqlite"] = measure(f"sqlite:///{tmp}/bench.db", args.seconds)
-    if args.postgres_url:
-        results["postgres"] = measure(args.postgres_url, args.seconds)
-    print(json.dumps(results, indent=2))
+    print(json.dumps(on_each_store(measure, args.seconds, args.postgres_url), indent=2))
 
 
 if __name__ == "__main__":

@@ -20,10 +20,9 @@ import random
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -31,12 +30,9 @@ from api.auth import key_caller
 from api.bootstrap import bootstrap
 from api.settings import Settings
 from benchmarks.harness import wrk
-from benchmarks.stores import new_schema
+from benchmarks.stores import on_each_store
 from domain.commands import NewApiKey, NewOrganization
 from tests.helpers import ADMIN_TOKEN, Server
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
 
 
 def fill(database_url: str, keys: int) -> list[tuple[str, str]]:
@@ -106,16 +102,6 @@ def measure(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-def run_in_new_schema(
-    url: str,
-    args: argparse.Namespace,
-    run: Callable[[str, argparse.Namespace], dict[str, Any]] = measure,
-) -> dict[str, Any]:
-    """``run`` (by default this benchmark) in a fresh PostgreSQL schema, dropped afterwards."""
-    with new_schema(url) as schema_url:
-        return run(schema_url, args)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--keys", type=int, default=2000, help="keys in the store")
@@ -123,12 +109,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--postgres-url", default=os.environ.get("REGISTRY_TEST_POSTGRES_URL"))
     args = parser.parse_args()
-    results: dict[str, Any] = {"cpus": os.cpu_count()}
-    with tempfile.TemporaryDirectory() as tmp:
-        results["sqlite"] = measure(f"sqlite:///{tmp}/bench.db", args)
-    if args.postgres_url:
-        results["postgres"] = run_in_new_schema(args.postgres_url, args)
-    print(json.dumps(results, indent=2))
+    print(json.dumps(on_each_store(measure, args, args.postgres_url), indent=2))
 
 
 if __name__ == "__main__":

@@ -30,8 +30,7 @@ from psycopg.sql import SQL, Identifier
 
 from api.bootstrap import bootstrap
 from api.settings import Settings, store_env
-from benchmarks.key_check import run_in_new_schema
-from benchmarks.stores import fill
+from benchmarks.stores import fill, new_schema
 from projections.leadership import postgres_conninfo
 from projections.projection import OrganizationLookupProjection
 from projections.rebuild import BATCH_SIZE, Builder, copy_of
@@ -143,6 +142,11 @@ def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def measure_in_new_schema(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    with new_schema(url) as schema_url:
+        return measure(schema_url, args)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--organizations", type=int, default=50_000)
@@ -152,7 +156,7 @@ def main() -> None:
         parser.error("give --postgres-url (or set REGISTRY_TEST_POSTGRES_URL)")
     result = {
         "cpus": os.cpu_count(),
-        "postgres": run_in_new_schema(args.postgres_url, args, measure),
+        "postgres": measure_in_new_schema(args.postgres_url, args),
     }
     print(json.dumps(result, indent=2))
 

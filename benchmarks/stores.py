@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import uuid
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg.sql import SQL, Identifier
@@ -21,6 +23,20 @@ if TYPE_CHECKING:
     from domain.registry import OrganizationRegistry
 
 SAVE_BATCH = 500
+
+
+def on_each_store(
+    measure: Callable[[str, Any], Any], args: Any, postgres_url: str | None
+) -> dict[str, Any]:
+    """``measure(database_url, args)`` on a fresh SQLite file and, if ``postgres_url`` is
+    given, in a fresh PostgreSQL schema; with the machine's CPU count."""
+    results: dict[str, Any] = {"cpus": os.cpu_count()}
+    with tempfile.TemporaryDirectory() as tmp:
+        results["sqlite"] = measure(f"sqlite:///{tmp}/bench.db", args)
+    if postgres_url:
+        with new_schema(postgres_url) as url:
+            results["postgres"] = measure(url, args)
+    return results
 
 
 @contextmanager

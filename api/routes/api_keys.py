@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends
 
 from api.auth import AdminDep
-from api.deps import OrganizationIdDep, RegistryDep, SettingsDep, ViewDep
+from api.deps import AcknowledgementDep, OrganizationIdDep, RegistryDep, ViewDep
 from api.queries import organization_now
-from api.responses import await_read_models
 from api.routes.organizations import ERRORS, PREFIX
 from api.schemas import ApiKeyCreate, ApiKeyEnvelope, ApiKeyIssued, ApiKeyPublic, ApiKeysPage
 from domain.errors import ApiKeyNotFoundError
@@ -33,16 +32,11 @@ async def api_key_id(key_id: str) -> UUID:
 
 @router.post("", status_code=201, summary="Issue a secret key (its secret is shown only here)")
 def issue_api_key(
-    org_id: OrganizationIdDep,
-    body: ApiKeyCreate,
-    registry: RegistryDep,
-    view: ViewDep,
-    settings: SettingsDep,
-    response: Response,
+    org_id: OrganizationIdDep, body: ApiKeyCreate, registry: RegistryDep, ack: AcknowledgementDep
 ) -> ApiKeyIssued:
     issued = registry.issue_api_key(org_id, body.to_command())
-    await_read_models(issued.written, view, settings.consistency_timeout, response)
-    response.headers["Cache-Control"] = "no-store"
+    ack.wait(issued.written)
+    ack.response.headers["Cache-Control"] = "no-store"
     key = ApiKeyPublic(**issued.api_key)
     return ApiKeyIssued(organization_id=org_id, api_key=key, secret=issued.secret)
 
@@ -59,10 +53,8 @@ def revoke_api_key(
     org_id: OrganizationIdDep,
     key_id: Annotated[UUID, Depends(api_key_id)],
     registry: RegistryDep,
-    view: ViewDep,
-    settings: SettingsDep,
-    response: Response,
+    ack: AcknowledgementDep,
 ) -> ApiKeyEnvelope:
     key, written = registry.revoke_api_key(org_id, key_id)
-    await_read_models(written, view, settings.consistency_timeout, response)
+    ack.wait(written)
     return ApiKeyEnvelope(organization_id=org_id, api_key=ApiKeyPublic(**key))

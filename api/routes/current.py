@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api.auth import AnyStatusCurrentOrganizationDep, CurrentOrganizationDep
-from api.deps import ExpectedVersionDep, RegistryDep, SettingsDep, ViewDep
+from api.deps import AcknowledgementDep, ExpectedVersionDep, RegistryDep, ViewDep
 from api.queries import organization_now
-from api.responses import organization_response, written_response
+from api.responses import organization_response
 from api.routes.history import HistoryParamsDep
 from api.routes.organizations import ERRORS, PREFIX
 from api.schemas import HistoryPage, OrganizationEnvelope, OrganizationUpdate
@@ -29,32 +29,15 @@ def current_organization_history(
     return params.page(view, org_id)
 
 
-def _update(
-    org_id: CurrentOrganizationDep,
-    body: OrganizationUpdate,
-    version: ExpectedVersionDep,
-    registry: RegistryDep,
-    view: ViewDep,
-    settings: SettingsDep,
-    response: Response,
-    *,
-    merge: bool,
-) -> OrganizationEnvelope:
-    written = registry.update(org_id, body.to_changes(merge=merge), version)
-    return written_response(written, view, settings.consistency_timeout, response)
-
-
 @router.patch("/current", summary="Update the current organization; settings and metadata merged")
 def patch_current_organization(
     org_id: CurrentOrganizationDep,
     body: OrganizationUpdate,
     version: ExpectedVersionDep,
     registry: RegistryDep,
-    view: ViewDep,
-    settings: SettingsDep,
-    response: Response,
+    ack: AcknowledgementDep,
 ) -> OrganizationEnvelope:
-    return _update(org_id, body, version, registry, view, settings, response, merge=True)
+    return ack.organization(registry.update(org_id, body.to_changes(merge=True), version))
 
 
 @router.put(
@@ -70,8 +53,6 @@ def replace_current_organization_fields(
     body: OrganizationUpdate,
     version: ExpectedVersionDep,
     registry: RegistryDep,
-    view: ViewDep,
-    settings: SettingsDep,
-    response: Response,
+    ack: AcknowledgementDep,
 ) -> OrganizationEnvelope:
-    return _update(org_id, body, version, registry, view, settings, response, merge=False)
+    return ack.organization(registry.update(org_id, body.to_changes(merge=False), version))

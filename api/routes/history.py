@@ -9,14 +9,13 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import AdminDep, ReachableOrganizationDep
-from api.deps import ExpectedVersionDep, OrganizationIdDep, RegistryDep, SettingsDep, ViewDep
+from api.deps import AcknowledgementDep, ExpectedVersionDep, OrganizationIdDep, RegistryDep, ViewDep
 from api.queries import check_event_types, feed_page, history_page
-from api.responses import written_response
 from api.routes.organizations import ERRORS, PREFIX
 from api.schemas import FeedPage, HistoryPage, OrganizationEnvelope, RevertRequest
 from projections.interface import OrganizationLookupView
@@ -80,12 +79,9 @@ def revert_organization(
     body: RevertRequest,
     version: ExpectedVersionDep,
     registry: RegistryDep,
-    view: ViewDep,
-    settings: SettingsDep,
-    response: Response,
+    ack: AcknowledgementDep,
 ) -> OrganizationEnvelope:
-    written = registry.revert(org_id, body.to_version, body.reason, version)
-    return written_response(written, view, settings.consistency_timeout, response)
+    return ack.organization(registry.revert(org_id, body.to_version, body.reason, version))
 
 
 @feed.get("/events", summary="Every organization's events in commit order (change feed)")

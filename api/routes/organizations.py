@@ -14,9 +14,9 @@ from api.auth import (
     ReachableOrganizationDep,
     ensure_reachable,
 )
-from api.deps import ExpectedVersionDep, RegistryDep, SettingsDep, ViewDep
+from api.deps import AcknowledgementDep, ExpectedVersionDep, RegistryDep, ViewDep
 from api.queries import list_page, lookup_read, organization_read, slug_availability
-from api.responses import organization_response, written_response
+from api.responses import organization_response
 from api.schemas import (
     ErrorBody,
     OrganizationCreate,
@@ -36,15 +36,11 @@ admin = APIRouter(prefix=PREFIX, tags=["organizations"], dependencies=[AdminDep]
 
 @admin.post("", status_code=201, summary="Create an organization")
 def create_organization(
-    body: OrganizationCreate,
-    registry: RegistryDep,
-    view: ViewDep,
-    settings: SettingsDep,
-    response: Response,
+    body: OrganizationCreate, registry: RegistryDep, ack: AcknowledgementDep
 ) -> OrganizationEnvelope:
     written = registry.create(body.to_command())
-    response.headers["Location"] = f"{PREFIX}/{written.organization['id']}"
-    return written_response(written, view, settings.consistency_timeout, response)
+    ack.response.headers["Location"] = f"{PREFIX}/{written.organization['id']}"
+    return ack.organization(written)
 
 
 @admin.get("", summary="List organizations, newest first")
@@ -106,12 +102,9 @@ def replace_organization_fields(
     body: OrganizationUpdate,
     version: ExpectedVersionDep,
     registry: RegistryDep,
-    view: ViewDep,
-    settings: SettingsDep,
-    response: Response,
+    ack: AcknowledgementDep,
 ) -> OrganizationEnvelope:
-    written = registry.update(org_id, body.to_changes(merge=False), version)
-    return written_response(written, view, settings.consistency_timeout, response)
+    return ack.organization(registry.update(org_id, body.to_changes(merge=False), version))
 
 
 @router.patch(
@@ -122,12 +115,9 @@ def patch_organization(
     body: OrganizationUpdate,
     version: ExpectedVersionDep,
     registry: RegistryDep,
-    view: ViewDep,
-    settings: SettingsDep,
-    response: Response,
+    ack: AcknowledgementDep,
 ) -> OrganizationEnvelope:
-    written = registry.update(org_id, body.to_changes(merge=True), version)
-    return written_response(written, view, settings.consistency_timeout, response)
+    return ack.organization(registry.update(org_id, body.to_changes(merge=True), version))
 
 
 @router.delete("/{org_id}", summary="Archive an organization (nothing is erased)")
@@ -135,9 +125,6 @@ def archive_organization(
     org_id: ReachableOrganizationDep,
     version: ExpectedVersionDep,
     registry: RegistryDep,
-    view: ViewDep,
-    settings: SettingsDep,
-    response: Response,
+    ack: AcknowledgementDep,
 ) -> OrganizationEnvelope:
-    written = registry.archive(org_id, version)
-    return written_response(written, view, settings.consistency_timeout, response)
+    return ack.organization(registry.archive(org_id, version))

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
 
 from domain.access import ensure_may_change
 from domain.commands import IssuedApiKey, NewApiKey, NewOrganization, OrganizationChanges, Written
@@ -28,6 +29,7 @@ from domain.indexes import EXTERNAL_IDS, SLUGS, UniqueKey
 from domain.keys import new_secret
 from domain.organization import ARCHIVED, Organization
 from domain.rules import DEFAULT_RESERVED_SLUGS, PROFILE_FIELDS, normalize_slug
+from domain.transcoder import OrjsonTranscoder
 from domain.validation import validate_changes, validate_new, validate_new_api_key
 
 if TYPE_CHECKING:
@@ -46,7 +48,10 @@ attempt up to BACKOFF_MAX_SECONDS: in all, a writer gives up after about a secon
 class OrganizationRegistry(Application[UUID]):
     """Records every change to every organization; the source of truth for the read models."""
 
-    env: ClassVar[dict[str, str]] = {"RESERVED_SLUGS": ""}
+    env: ClassVar[dict[str, str]] = {
+        "RESERVED_SLUGS": "",
+        "TRANSCODER_TOPIC": get_topic(OrjsonTranscoder),
+    }
     snapshotting_intervals: ClassVar[dict[Any, int]] = {Organization: 100}
     """A snapshot every 100 versions: loading any version folds at most 99 events."""
 

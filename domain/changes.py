@@ -11,27 +11,46 @@ from typing import Any
 PER_KEY_FIELDS = ("settings", "metadata")
 
 
-def _leaves(value: Any, path: str) -> dict[str, Any]:
-    if isinstance(value, dict) and value:
-        leaves: dict[str, Any] = {}
-        for key, item in value.items():
-            leaves.update(_leaves(item, f"{path}.{key}"))
-        return leaves
-    return {path: value}
+def _leaves(value: dict[str, Any], path: str, into: dict[str, Any]) -> dict[str, Any]:
+    """Add each leaf of ``value`` to ``into`` under its dotted path below ``path``."""
+    for key, item in value.items():
+        if type(item) is dict and item:
+            _leaves(item, f"{path}.{key}", into)
+        else:
+            into[f"{path}.{key}"] = item
+    return into
 
 
 def _diff_per_key(field: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    old = {k: v for key, item in before.items() for k, v in _leaves(item, f"{field}.{key}").items()}
-    new = {k: v for key, item in after.items() for k, v in _leaves(item, f"{field}.{key}").items()}
+    old, new = _leaves(before, field, {}), _leaves(after, field, {})
+    if not old:
+        return {path: {"from": None, "to": value} for path, value in new.items()}
     return {
         path: {"from": old.get(path), "to": new.get(path)}
-        for path in sorted(old.keys() | new.keys())
+        for path in old.keys() | new.keys()
         if old.get(path) != new.get(path) or (path in old) != (path in new)
     }
 
 
+def _created(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``diff({}, state)``: every field that has a value."""
+    changes: dict[str, dict[str, Any]] = {}
+    for field, value in state.items():
+        if value is None:
+            continue
+        if field in PER_KEY_FIELDS:
+            if value:
+                for path, leaf in _leaves(value, field, {}).items():
+                    changes[path] = {"from": None, "to": leaf}
+        else:
+            changes[field] = {"from": None, "to": value}
+    return dict(sorted(changes.items()))
+
+
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Every field (or settings/metadata key) whose value differs between two states."""
+    if not before:
+        return _created(after)
     changes: dict[str, dict[str, Any]] = {}
     for field in after.keys() | before.keys():
         old, new = before.get(field), after.get(field)
@@ -40,7 +59,7 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, A
                 changes.update(_diff_per_key(field, old or {}, new or {}))
         elif old != new:
             changes[field] = {"from": old, "to": new}
-    return dict(sorted(changes.items()))
+    return dict(sorted(changes.items())) if len(changes) > 1 else changes
 
 
 def diff_applied(before: dict[str, Any], changes: dict[str, Any]) -> dict[str, dict[str, Any]]:

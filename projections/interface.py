@@ -370,8 +370,13 @@ class OrganizationLookupView(TrackingRecorder, ABC):
         return (None, None) if row is None else (row["state"], row["last_error"])
 
     @abstractmethod
-    def create_table(self) -> None:
-        """Create this copy's tables if they do not exist."""
+    def create_table(self, indexes: bool = True) -> None:
+        """Create this copy's tables if they do not exist; with ``indexes=False`` a store
+        may leave its secondary indexes to ``create_indexes``."""
+
+    @abstractmethod
+    def create_indexes(self) -> None:
+        """Create this copy's secondary indexes if they do not exist."""
 
     @abstractmethod
     def drop(self) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg.sql import SQL, Composed, Identifier
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Jsonb, set_json_dumps
 
 from domain.changes import diff, diff_applied
 from projections.cache import ReadCache
@@ -110,6 +110,9 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             # would render a composed one again on every execution.
             return sql(text).as_string(None)
 
+        self.sql_index_statements: list[Composed] = []
+        """Secondary indexes: a rebuild's new copy gets them once it is filled (building
+        an index from sorted rows is much cheaper than keeping it up row by row)."""
         self.sql_create_statements += [
             sql(
                 "CREATE TABLE IF NOT EXISTS {schema}.{table} ("
@@ -118,6 +121,8 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
                 "created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL, "
                 "doc jsonb NOT NULL)"
             ),
+        ]
+        self.sql_index_statements += [
             sql(
                 "CREATE INDEX IF NOT EXISTS {i} ON {schema}.{table} (slug text_pattern_ops)",
                 i=f"{self.table}_slug",
@@ -142,6 +147,8 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
                 "name text, prefix text NOT NULL, created_at timestamptz NOT NULL, "
                 "expires_at timestamptz, revoked_at timestamptz)"
             ),
+        ]
+        self.sql_index_statements += [
             sql(
                 "CREATE UNIQUE INDEX IF NOT EXISTS {i} ON {schema}.{keys} (secret_hash)",
                 i=f"{self.keys_table}_hash",
@@ -174,6 +181,8 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
                 "version bigint NOT NULL, type text NOT NULL, occurred_at timestamptz NOT NULL, "
                 "actor jsonb NOT NULL, request_id text, reason text, changes jsonb NOT NULL)"
             ),
+        ]
+        self.sql_index_statements += [
             sql(
                 "CREATE UNIQUE INDEX IF NOT EXISTS {i} ON {schema}.{history} "
                 "(organization_id, version)",
@@ -227,21 +236,16 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
         self, details: dict[str, Any], entry: HistoryEntry, tracking: Tracking
     ) -> None:
         doc = doc_of(details)
-        row = (
-            details["id"],
-            *indexed_columns(doc),
-            details["version"],
-            details["created_at"],
-            details["updated_at"],
-            _jsonb(doc),
-        )
+        org_id, version = details["id"], details["version"]
+        created_at, updated_at = details["created_at"], details["updated_at"]
 
         def apply(curs: Cursor[DictRow]) -> None:
             if self._batch is not None:
-                self._rows[details["id"]] = _Row(True, doc, *row[5:8])
+                self._rows[org_id] = _Row(True, doc, version, created_at, updated_at)
             else:
+                row = (org_id, *indexed_columns(doc), version, created_at, updated_at, _jsonb(doc))
                 curs.execute(self.insert_row, row, prepare=True)
-            self._insert_history(curs, replace(entry, changes=diff({}, doc)))
+            self._insert_history(curs, entry, diff({}, doc))
 
         self._apply(tracking, apply)
 
@@ -263,7 +267,7 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
                     (*indexed_columns(doc), entry.version, entry.occurred_at, _jsonb(doc), org_id),
                     prepare=True,
                 )
-            self._insert_history(curs, replace(entry, changes=diff_applied(before, changes)))
+            self._insert_history(curs, entry, diff_applied(before, changes))
 
         self._apply(tracking, apply)
 
@@ -356,6 +360,16 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
                     SQL("ALTER INDEX {}.{} RENAME TO {}").format(schema, Identifier(index), renamed)
                 )
 
+    def create_table(self, indexes: bool = True) -> None:
+        super().create_table()
+        if indexes:
+            self.create_indexes()
+
+    def create_indexes(self) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            for statement in self.sql_index_statements:
+                curs.execute(statement)
+
     def drop(self) -> None:
         schema = Identifier(self.datastore.schema)
         with self.datastore.transaction(commit=True) as curs:
@@ -403,14 +417,20 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
         self._rows, self._history_rows = {}, []
 
     def _batch_flush(self, cursor: Any) -> None:
-        """A batch's rows, new and changed, and its history, each in one ``executemany``."""
+        """A batch's new rows and its history, each in one binary ``COPY``; its changed
+        rows in one ``executemany``. The gathered ``jsonb`` values are plain objects, so
+        the batch's cursor is told how to encode them."""
         inserts, updates = [], []
         for org_id, r in self._rows.items():
-            indexed, doc = indexed_columns(r.doc), _jsonb(r.doc)
             if r.new:
-                inserts.append((org_id, *indexed, r.version, r.created_at, r.updated_at, doc))
+                inserts.append(
+                    (org_id, *indexed_columns(r.doc), r.version, r.created_at, r.updated_at, r.doc)
+                )
             else:
-                updates.append((*indexed, r.version, r.updated_at, doc, org_id))
+                updates.append(
+                    (*indexed_columns(r.doc), r.version, r.updated_at, _jsonb(r.doc), org_id)
+                )
+        set_json_dumps(_dumps, cursor)
         for statement, types, rows in (
             (self.copy_rows, ROW_TYPES, inserts),
             (self.copy_history, HISTORY_TYPES, self._history_rows),
@@ -424,8 +444,28 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             cursor.executemany(self.update_row, updates)
         self._rows, self._history_rows = {}, []
 
-    def _insert_history(self, curs: Cursor[DictRow], entry: HistoryEntry) -> None:
-        values: tuple[Any, ...] = (
+    def _insert_history(
+        self, curs: Cursor[DictRow], entry: HistoryEntry, changes: dict[str, Any] | None = None
+    ) -> None:
+        """Add ``entry`` to the history, with ``changes`` if given (else its own)."""
+        if changes is None:
+            changes = entry.changes
+        if self._batch is not None:
+            self._history_rows.append(
+                (
+                    entry.position,
+                    entry.organization_id,
+                    entry.version,
+                    entry.type,
+                    entry.occurred_at,
+                    entry.actor,
+                    entry.request_id,
+                    entry.reason,
+                    changes,
+                )
+            )
+            return
+        values = (
             entry.position,
             entry.organization_id,
             entry.version,
@@ -434,12 +474,9 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             _jsonb(entry.actor),
             entry.request_id,
             entry.reason,
-            _jsonb(entry.changes),
+            _jsonb(changes),
         )
-        if self._batch is not None:
-            self._history_rows.append(values)
-        else:
-            curs.execute(self.insert_history, values, prepare=True)
+        curs.execute(self.insert_history, values, prepare=True)
 
     def list_api_keys(self, org_id: UUID) -> list[dict[str, Any]]:
         with self._read() as curs:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.dispatch import singledispatchmethod
+from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
@@ -12,7 +13,9 @@ from domain.organization import Organization, organization_details
 from projections.interface import HistoryEntry, OrganizationLookupView
 
 if TYPE_CHECKING:
-    from eventsourcing.persistence import Tracking
+    from collections.abc import Callable, Sequence
+
+    from eventsourcing.persistence import Mapper, Notification
 
 READ_MODEL_VERSION = 2
 """Bumped whenever the projection's code changes what it writes."""
@@ -50,6 +53,30 @@ def history_entry(
 class OrganizationLookupProjection(Projection[OrganizationLookupView]):
     name = "organization_lookup"
     topics = tuple(get_topic(cls) for cls in ORGANIZATION_EVENTS)
+
+    def __init__(self, view: OrganizationLookupView) -> None:
+        super().__init__(view)
+        self._handlers: dict[type, Callable[[Any, Tracking], None]] = {}
+
+    def process_notifications(
+        self, notifications: Sequence[Notification], mapper: Mapper[Any], application_name: str
+    ) -> None:
+        """Project stored events in their order (the body of a batch). Each goes straight
+        to its handler, looked up once per event class: dispatching through
+        ``process_event`` builds a new wrapper on every call, which costs more than
+        most handlers do."""
+        handlers = self._handlers
+        for notification in notifications:
+            event = mapper.to_domain_event(notification)
+            handler = handlers.get(type(event)) or self._handler(type(event))
+            handler(event, Tracking(application_name, notification.id))
+
+    def _handler(self, event_class: type) -> Callable[[Any, Tracking], None]:
+        self.process_event  # noqa: B018 - applies the library's deferred registrations
+        dispatcher = type(self).__dict__["process_event"].dispatcher
+        handler: Callable[[Any, Tracking], None] = dispatcher.dispatch(event_class).__get__(self)
+        self._handlers[event_class] = handler
+        return handler
 
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:

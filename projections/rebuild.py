@@ -3,7 +3,9 @@ verifying the live one against a scratch copy built from the events.
 
 A rebuild projects every organization event into a new copy (``__next`` tables) in
 batches, many events to a transaction with tracking written once per batch, while the
-live copy keeps serving and following. When the new copy has caught up, one transaction
+live copy keeps serving and following. The new copy gets its secondary indexes once it
+is filled (built from all its rows at once rather than kept up row by row). When it
+has caught up, one transaction
 holds off the live projector, projects the last few events into the new copy, and puts
 its tables under the live names. A rebuild that is stopped at any point leaves the live
 copy untouched; run again, it resumes from the new copy's own tracking position.
@@ -51,10 +53,13 @@ class Report:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-def copy_of(view: OrganizationLookupView, suffix: str) -> OrganizationLookupView:
-    """Another copy of the read model in the same database, with its tables created."""
+def copy_of(
+    view: OrganizationLookupView, suffix: str, indexes: bool = True
+) -> OrganizationLookupView:
+    """Another copy of the read model in the same database, with its tables created
+    (without their secondary indexes, if ``indexes`` is false and the store allows)."""
     copy: OrganizationLookupView = type(view)(view.datastore, suffix=suffix)  # type: ignore[call-arg]
-    copy.create_table()
+    copy.create_table(indexes=indexes)
     return copy
 
 
@@ -100,10 +105,7 @@ class Builder:
             first = Tracking(APPLICATION_NAME, notifications[0].id)
             last = Tracking(APPLICATION_NAME, notifications[-1].id)
             with self.copy.batch(first, last, cursor):
-                for notification in notifications:
-                    event = mapper.to_domain_event(notification)
-                    tracking = Tracking(APPLICATION_NAME, notification.id)
-                    self.projection.process_event(event, tracking)
+                self.projection.process_notifications(notifications, mapper, APPLICATION_NAME)
             self.position, done = last.notification_id, done + len(notifications)
             if progress is not None:
                 progress(done, max(total, done), time.monotonic() - started)
@@ -124,8 +126,9 @@ def rebuild(
         raise RebuildRunningError
     try:
         started = time.monotonic()
-        builder = Builder(registry, copy_of(live, NEXT_SUFFIX), batch_size)
+        builder = Builder(registry, copy_of(live, NEXT_SUFFIX, indexes=False), batch_size)
         done = builder.catch_up(progress=progress)
+        builder.copy.create_indexes()
         with live.cache.changing(None):
             live.replace_with(
                 builder.copy, lambda cursor: builder.catch_up(cursor=cursor), keep_old=keep_old
@@ -154,9 +157,9 @@ def verify(
     """Build a scratch copy from the events up to the live copy's position and compare
     them row by row. The live copy may move on meanwhile; then the comparison is run
     again at its new position (up to ``attempts`` times)."""
-    scratch = copy_of(live, SCRATCH_SUFFIX)
+    scratch = copy_of(live, SCRATCH_SUFFIX, indexes=False)  # Compared, never queried.
     scratch.drop()
-    scratch.create_table()
+    scratch.create_table(indexes=False)
     try:
         builder = Builder(registry, scratch)
         differences: list[Difference] = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
 import psycopg
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -22,10 +22,11 @@ from psycopg.sql import SQL, Identifier
 from projections.leadership import postgres_conninfo
 
 if TYPE_CHECKING:
-    from eventsourcing.projection import Projection
+    from uuid import UUID
 
     from domain.registry import OrganizationRegistry
     from projections.leadership import LeaderLock
+    from projections.projection import OrganizationLookupProjection
 
 log = logging.getLogger("tenant_registry.projections")
 
@@ -44,7 +45,7 @@ class ProjectionSupervisor:
 
     def __init__(
         self,
-        projection: Projection[Any],
+        projection: OrganizationLookupProjection,
         registry: OrganizationRegistry,
         lock: LeaderLock,
         env: dict[str, str],
@@ -147,13 +148,11 @@ class ProjectionSupervisor:
             if notifications:
                 first = Tracking(name, notifications[0].id)
                 last = Tracking(name, notifications[-1].id)
-                touched = {notification.originator_id for notification in notifications}
+                # The registry's events are identified by UUIDs.
+                touched = cast("set[UUID]", {n.originator_id for n in notifications})
                 try:
                     with view.batch(first, last, touched=touched):
-                        for notification in notifications:
-                            event = mapper.to_domain_event(notification)
-                            tracking = Tracking(name, notification.id)
-                            self.projection.process_event(event, tracking)
+                        self.projection.process_notifications(notifications, mapper, name)
                 except IntegrityError:
                     # Another writer is ahead of this position: a leader elsewhere (this
                     # process lost its lock), or a rebuilt copy switched in meanwhile.

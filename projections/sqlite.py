@@ -270,6 +270,13 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
         assert isinstance(new, SQLiteOrganizationLookupView)
         _sqlite_replace(self, new, catch_up, keep_old)
 
+    def create_table(self, indexes: bool = True) -> None:
+        """Tables and indexes together: SQLite keeps its indexes up cheaply enough."""
+        super().create_table()
+
+    def create_indexes(self) -> None:
+        """Created with the tables."""
+
     def drop(self) -> None:
         with self.datastore.transaction(commit=True) as c:
             for table in self.tables:

@@ -79,6 +79,31 @@ def test_rebuild_equals_the_incrementally_built_read_model(services: Services) -
     assert verify(services.registry, services.view) == []
 
 
+def indexes(services: Services) -> set[tuple[str, str]]:
+    """The live tables' indexes: name and definition."""
+    view = services.view
+    with view.datastore.transaction(commit=False) as c:
+        if isinstance(view, PostgresOrganizationLookupView):
+            c.execute(
+                "SELECT indexname, indexdef FROM pg_indexes "
+                "WHERE schemaname = %s AND tablename = ANY(%s)",
+                (view.datastore.schema, list(view.tables)),
+            )
+            return {(row["indexname"], row["indexdef"]) for row in c.fetchall()}
+        marks = ", ".join("?" * len(view.tables))
+        where = f"type = 'index' AND tbl_name IN ({marks})"
+        c.execute(f"SELECT name, sql FROM sqlite_master WHERE {where}", view.tables)  # noqa: S608
+        return {(row[0], row[1]) for row in c.fetchall()}
+
+
+def test_a_rebuilt_read_model_has_every_index_the_live_one_had(services: Services) -> None:
+    populate(services, organizations=3)
+    before = indexes(services)
+    assert any("slug" in name for name, _ in before)
+    rebuild(services.registry, services.view, lock(services))
+    assert indexes(services) == before
+
+
 def test_verify_finds_a_row_changed_by_hand(services: Services) -> None:
     populate(services, organizations=3)
     row = services.view.rows(services.view.table, "id")[0]

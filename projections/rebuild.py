@@ -17,6 +17,7 @@ import gc
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,9 @@ from projections.interface import APPLICATION_NAME, NEXT_SUFFIX, SCRATCH_SUFFIX
 from projections.projection import READ_MODEL_VERSION, OrganizationLookupProjection
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator, Sequence
+
+    from eventsourcing.persistence import Notification
 
     from domain.registry import OrganizationRegistry
     from projections.interface import OrganizationLookupView
@@ -85,6 +88,24 @@ class Builder:
         head = self.registry.recorder.max_notification_id() or 0
         return max(head - self.position, 0)
 
+    def _batches(self, until: int | None) -> Iterator[Sequence[Notification]]:
+        """The store's organization events after this copy's position (up to ``until``),
+        a batch at a time. Each batch is read while the one before it is projected and
+        written: the read's waits and the write's waits overlap."""
+
+        def read(after: int) -> Sequence[Notification]:
+            if until is not None and after >= until:
+                return []
+            return self.registry.recorder.select_notifications(
+                start=after + 1, limit=self.batch_size, stop=until, topics=self.projection.topics
+            )
+
+        with ThreadPoolExecutor(1, thread_name_prefix="rebuild-read") as reader:
+            pending = reader.submit(read, self.position)
+            while notifications := pending.result():
+                pending = reader.submit(read, notifications[-1].id)
+                yield notifications
+
     def catch_up(
         self,
         cursor: Any = None,
@@ -94,14 +115,8 @@ class Builder:
         """Project batches until the store has no more events (or ``until`` is reached);
         in ``cursor``'s transaction if given. Returns the number of events projected."""
         done, total, started = 0, self.remaining(), time.monotonic()
-        topics = self.projection.topics
         mapper = self.registry.mapper
-        while until is None or self.position < until:
-            notifications = self.registry.recorder.select_notifications(
-                start=self.position + 1, limit=self.batch_size, stop=until, topics=topics
-            )
-            if not notifications:
-                break
+        for notifications in self._batches(until):
             first = Tracking(APPLICATION_NAME, notifications[0].id)
             last = Tracking(APPLICATION_NAME, notifications[-1].id)
             with self.copy.batch(first, last, cursor):

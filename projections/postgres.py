@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg.sql import SQL, Composed, Identifier
-from psycopg.types.json import Jsonb, set_json_dumps
+from psycopg.types.json import Json, set_json_dumps
 
 from domain.changes import diff, diff_applied
 from projections.cache import ReadCache
@@ -51,7 +51,7 @@ KEY_COLUMNS = SQL(
 
 
 def _dumps(obj: Any) -> bytes | str:
-    """JSON for the read model's ``jsonb`` columns: orjson where it can (several times
+    """JSON for the read model's ``json`` columns: orjson where it can (several times
     faster than the standard library, which matters when a rebuild writes millions of
     documents), the standard library for what orjson refuses (integers beyond 64 bits)."""
     try:
@@ -60,12 +60,15 @@ def _dumps(obj: Any) -> bytes | str:
         return json.dumps(obj)
 
 
-def _jsonb(obj: Any) -> Jsonb:
-    return Jsonb(obj, dumps=_dumps)
+def _json(obj: Any) -> Json:
+    return Json(obj, dumps=_dumps)
 
 
-ROW_TYPES = ("uuid", "text", "text", "text", "text", "int8", "timestamptz", "timestamptz", "jsonb")
-HISTORY_TYPES = ("int8", "uuid", "int8", "text", "timestamptz", "jsonb", "text", "text", "jsonb")
+# Documents, actors and changes are ``json``, not ``jsonb``: they are stored as written
+# and returned as stored, and no query looks inside them; PostgreSQL checks ``json`` input
+# for syntax only, where ``jsonb`` would parse and rebuild every value a rebuild writes.
+ROW_TYPES = ("uuid", "text", "text", "text", "text", "int8", "timestamptz", "timestamptz", "json")
+HISTORY_TYPES = ("int8", "uuid", "int8", "text", "timestamptz", "json", "text", "text", "json")
 
 
 @dataclass
@@ -119,7 +122,7 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
                 "id uuid PRIMARY KEY, slug text NOT NULL, external_id text, "
                 "name_folded text NOT NULL, status text NOT NULL, version bigint NOT NULL, "
                 "created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL, "
-                "doc jsonb NOT NULL)"
+                "doc json NOT NULL)"
             ),
         ]
         self.sql_index_statements += [
@@ -179,7 +182,7 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
                 "CREATE TABLE IF NOT EXISTS {schema}.{history} ("
                 "position bigint PRIMARY KEY, organization_id uuid NOT NULL, "
                 "version bigint NOT NULL, type text NOT NULL, occurred_at timestamptz NOT NULL, "
-                "actor jsonb NOT NULL, request_id text, reason text, changes jsonb NOT NULL)"
+                "actor json NOT NULL, request_id text, reason text, changes json NOT NULL)"
             ),
         ]
         self.sql_index_statements += [
@@ -243,7 +246,7 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             if self._batch is not None:
                 self._rows[org_id] = _Row(True, doc, version, created_at, updated_at)
             else:
-                row = (org_id, *indexed_columns(doc), version, created_at, updated_at, _jsonb(doc))
+                row = (org_id, *indexed_columns(doc), version, created_at, updated_at, _json(doc))
                 curs.execute(self.insert_row, row, prepare=True)
             self._insert_history(curs, entry, diff({}, doc))
 
@@ -264,7 +267,7 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             else:
                 curs.execute(
                     self.update_row,
-                    (*indexed_columns(doc), entry.version, entry.occurred_at, _jsonb(doc), org_id),
+                    (*indexed_columns(doc), entry.version, entry.occurred_at, _json(doc), org_id),
                     prepare=True,
                 )
             self._insert_history(curs, entry, diff_applied(before, changes))
@@ -418,7 +421,7 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
 
     def _batch_flush(self, cursor: Any) -> None:
         """A batch's new rows and its history, each in one binary ``COPY``; its changed
-        rows in one ``executemany``. The gathered ``jsonb`` values are plain objects, so
+        rows in one ``executemany``. The gathered ``json`` values are plain objects, so
         the batch's cursor is told how to encode them."""
         inserts, updates = [], []
         for org_id, r in self._rows.items():
@@ -428,7 +431,7 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
                 )
             else:
                 updates.append(
-                    (*indexed_columns(r.doc), r.version, r.updated_at, _jsonb(r.doc), org_id)
+                    (*indexed_columns(r.doc), r.version, r.updated_at, _json(r.doc), org_id)
                 )
         set_json_dumps(_dumps, cursor)
         for statement, types, rows in (
@@ -471,10 +474,10 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             entry.version,
             entry.type,
             entry.occurred_at,
-            _jsonb(entry.actor),
+            _json(entry.actor),
             entry.request_id,
             entry.reason,
-            _jsonb(changes),
+            _json(changes),
         )
         curs.execute(self.insert_history, values, prepare=True)
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from eventsourcing.persistence import Mapper, Notification
 
-READ_MODEL_VERSION = 2
+READ_MODEL_VERSION = 3
 """Bumped whenever the projection's code changes what it writes."""
 
 ORGANIZATION_EVENTS = (

@@ -8,7 +8,8 @@ is filled (built from all its rows at once rather than kept up row by row). When
 has caught up, one transaction
 holds off the live projector, projects the last few events into the new copy, and puts
 its tables under the live names. A rebuild that is stopped at any point leaves the live
-copy untouched; run again, it resumes from the new copy's own tracking position.
+copy untouched; run again, it resumes from the new copy's own tracking position (unless
+that copy was begun by another version of the projection's code: then it starts over).
 """
 
 from __future__ import annotations
@@ -127,6 +128,18 @@ class Builder:
         return done
 
 
+def new_copy(live: OrganizationLookupView) -> OrganizationLookupView:
+    """The copy a rebuild fills: the one an earlier rebuild left, to resume it, unless
+    another version of the projection's code began it; then a new one."""
+    copy = copy_of(live, NEXT_SUFFIX, indexes=False)
+    if copy.position() > 0 and copy.stored_version() != READ_MODEL_VERSION:
+        log.info("dropping %s: begun by another version of the projection", copy.table)
+        copy.drop()
+        copy.create_table(indexes=False)
+    copy.record_version(READ_MODEL_VERSION)
+    return copy
+
+
 def rebuild(
     registry: OrganizationRegistry,
     live: OrganizationLookupView,
@@ -141,7 +154,7 @@ def rebuild(
         raise RebuildRunningError
     try:
         started = time.monotonic()
-        builder = Builder(registry, copy_of(live, NEXT_SUFFIX, indexes=False), batch_size)
+        builder = Builder(registry, new_copy(live), batch_size)
         done = builder.catch_up(progress=progress)
         builder.copy.create_indexes()
         with live.cache.changing(None):

@@ -99,7 +99,7 @@ def rename_behind_the_projection(services: Services, org_id: UUID) -> None:
     if isinstance(view, PostgresOrganizationLookupView):
         table = SQL("{}.{}").format(Identifier(view.datastore.schema), Identifier(view.table))
         statement: Any = SQL(
-            "UPDATE {} SET doc = jsonb_set(doc, '{{name}}', '\"Drifted\"') WHERE id = %s"
+            "UPDATE {} SET doc = jsonb_set(doc::jsonb, '{{name}}', '\"Drifted\"') WHERE id = %s"
         ).format(table)
         key: Any = org_id
     else:

@@ -11,9 +11,8 @@ from psycopg.sql import SQL, Identifier
 
 from api.bootstrap import leader_lock
 from domain.commands import NewApiKey, NewOrganization, OrganizationChanges
-from projections.interface import NEXT_SUFFIX
 from projections.postgres import PostgresOrganizationLookupView
-from projections.rebuild import Builder, RebuildRunningError, copy_of, rebuild, verify
+from projections.rebuild import Builder, RebuildRunningError, new_copy, rebuild, verify
 from tests.helpers import random_slug
 
 if TYPE_CHECKING:
@@ -53,9 +52,10 @@ def snapshot(services: Services) -> dict[str, Any]:
     }
 
 
-def tamper(services: Services, org_id: Any, *, delete: bool = False) -> None:
-    """Change (or delete) one read-model row behind the projection's back."""
-    view = services.view
+def tamper(services: Services, org_id: Any, *, delete: bool = False, view: Any = None) -> None:
+    """Change (or delete) one read-model row behind the projection's back (in ``view``,
+    the live copy by default)."""
+    view = view or services.view
     change = "DELETE FROM {}" if delete else "UPDATE {} SET name_folded = 'tampered'"
     if isinstance(view, PostgresOrganizationLookupView):
         table = SQL("{}.{}").format(Identifier(view.datastore.schema), Identifier(view.table))
@@ -116,12 +116,27 @@ def test_verify_finds_a_row_changed_by_hand(services: Services) -> None:
 
 def test_rebuild_resumes_from_the_new_copys_checkpoint(services: Services) -> None:
     populate(services, organizations=10)
-    partial = Builder(services.registry, copy_of(services.view, NEXT_SUFFIX))
+    partial = Builder(services.registry, new_copy(services.view))
     halfway = services.view.position() // 2
     partial.catch_up(until=halfway)
     report = rebuild(services.registry, services.view, lock(services))
     history = services.view.rows(services.view.history_table, "position")
     assert report.events == len([r for r in history if r["position"] > partial.position])
+    assert verify(services.registry, services.view) == []
+
+
+def test_a_copy_begun_by_another_version_of_the_projection_is_built_again(
+    services: Services,
+) -> None:
+    from projections.projection import READ_MODEL_VERSION
+
+    populate(services, organizations=10)
+    partial = Builder(services.registry, new_copy(services.view))
+    partial.catch_up(until=services.view.position() // 2)
+    partial.copy.record_version(READ_MODEL_VERSION - 1)
+    tamper(services, partial.copy.rows(partial.copy.table, "id")[0]["id"], view=partial.copy)
+    report = rebuild(services.registry, services.view, lock(services))
+    assert report.events == len(services.view.rows(services.view.history_table, "position"))
     assert verify(services.registry, services.view) == []
 
 

@@ -43,9 +43,10 @@ class ListQuery:
     """Keyset cursor: list what comes after this (created_at, id), newest first."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class HistoryEntry:
-    """One organization event as its audit history shows it."""
+    """One organization event as its audit history shows it. (Not frozen: a rebuild makes
+    one per event, and a frozen dataclass takes more than twice as long to make.)"""
 
     position: int
     """The event's position in the event store: the change feed's order."""
@@ -215,10 +216,10 @@ class OrganizationLookupView(TrackingRecorder, ABC):
 
     @abstractmethod
     def insert_organization(
-        self, details: dict[str, Any], entry: HistoryEntry, tracking: Tracking
+        self, state: dict[str, Any], entry: HistoryEntry, tracking: Tracking
     ) -> None:
-        """Add a new organization's row and its first history entry, and record
-        ``tracking``, in one transaction."""
+        """Add a new organization's row (``state``: its fields, created at the entry's
+        time) and its first history entry, and record ``tracking``, in one transaction."""
 
     @abstractmethod
     def update_organization(

@@ -236,11 +236,11 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
         )
 
     def insert_organization(
-        self, details: dict[str, Any], entry: HistoryEntry, tracking: Tracking
+        self, state: dict[str, Any], entry: HistoryEntry, tracking: Tracking
     ) -> None:
-        doc = doc_of(details)
-        org_id, version = details["id"], details["version"]
-        created_at, updated_at = details["created_at"], details["updated_at"]
+        doc = doc_of(state)
+        org_id, version = entry.organization_id, entry.version
+        created_at = updated_at = entry.occurred_at
 
         def apply(curs: Cursor[DictRow]) -> None:
             if self._batch is not None:
@@ -262,8 +262,14 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             doc = {**before, **changes}
             if self._batch is not None:
                 known = self._rows.get(org_id)
-                new, created_at = (known.new, known.created_at) if known else (False, None)
-                self._rows[org_id] = _Row(new, doc, entry.version, created_at, entry.occurred_at)
+                if known is None:
+                    self._rows[org_id] = _Row(False, doc, entry.version, None, entry.occurred_at)
+                else:
+                    known.doc, known.version, known.updated_at = (
+                        doc,
+                        entry.version,
+                        entry.occurred_at,
+                    )
             else:
                 curs.execute(
                     self.update_row,

@@ -9,7 +9,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
-from domain.organization import Organization, organization_details
+from domain.organization import Organization
 from projections.interface import HistoryEntry, OrganizationLookupView
 
 if TYPE_CHECKING:
@@ -84,14 +84,7 @@ class OrganizationLookupProjection(Projection[OrganizationLookupView]):
 
     @process_event.register(Organization.Created)
     def organization_created(self, event: Organization.Created, tracking: Tracking) -> None:
-        details = organization_details(
-            event.originator_id,
-            event.changes(),
-            event.originator_version,
-            event.timestamp,
-            event.timestamp,
-        )
-        self.view.insert_organization(details, history_entry(event, tracking), tracking)
+        self.view.insert_organization(event.changes(), history_entry(event, tracking), tracking)
 
     @process_event.register(Organization.Event)
     def organization_changed(self, event: Organization.Event, tracking: Tracking) -> None:

@@ -102,19 +102,20 @@ class SQLiteOrganizationLookupView(SQLiteTrackingRecorder, OrganizationLookupVie
         ]
 
     def insert_organization(
-        self, details: dict[str, Any], entry: HistoryEntry, tracking: Tracking
+        self, state: dict[str, Any], entry: HistoryEntry, tracking: Tracking
     ) -> None:
-        doc = doc_of(details)
+        doc = doc_of(state)
 
         def apply(c: SQLiteCursor) -> None:
+            created_at = _time(entry.occurred_at)
             c.execute(
                 f"INSERT INTO {self.table} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    str(details["id"]),
+                    str(entry.organization_id),
                     *indexed_columns(doc),
-                    details["version"],
-                    _time(details["created_at"]),
-                    _time(details["updated_at"]),
+                    entry.version,
+                    created_at,
+                    created_at,
                     json.dumps(doc),
                 ),
             )

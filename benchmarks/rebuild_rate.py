@@ -9,7 +9,7 @@ Fills a fresh PostgreSQL schema with ``--organizations`` organizations of two ev
 2. reading and decoding them alone (the ceiling of any rebuild through the library's
    recorder and mapper);
 3. a rebuild of the read model, as ``tenant-registry projections rebuild`` runs it
-   (batches of 1,000 events per transaction, indexes built at the end, the switch
+   (batches of 5,000 events per transaction, indexes built at the end, the switch
    included), with the process's peak RSS before and after;
 4. ``tenant-registry export`` of the whole store, with its peak RSS.
 
@@ -67,7 +67,7 @@ def select_rate(url: str) -> dict[str, float]:
 
 def decode_rate(registry: OrganizationRegistry) -> dict[str, float]:
     """What any rebuild through the library's recorder and mapper pays before projecting
-    anything: reading the organization events in batches of 1,000 and decoding them into
+    anything: reading the organization events in the rebuild's batches and decoding them into
     domain events (the ceiling of a rebuild's rate)."""
     topics, position, events = OrganizationLookupProjection.topics, 0, 0
     started = time.perf_counter()

@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from projections.rebuild import LOCK_NAME
+from projections.rebuild import BATCH_SIZE, LOCK_NAME
 
 if TYPE_CHECKING:
     import argparse
@@ -198,9 +198,9 @@ def add_parser(sub: Any) -> None:
     r.add_argument(
         "--batch-size",
         type=int,
-        default=1000,
+        default=BATCH_SIZE,
         metavar="N",
-        help="events per transaction (default 1000)",
+        help=f"events per transaction (default {BATCH_SIZE})",
     )
     r.set_defaults(func=rebuild)
     v = commands.add_parser(

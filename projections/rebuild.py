@@ -4,12 +4,12 @@ verifying the live one against a scratch copy built from the events.
 A rebuild projects every organization event into a new copy (``__next`` tables) in
 batches, many events to a transaction with tracking written once per batch, while the
 live copy keeps serving and following. The new copy gets its secondary indexes once it
-is filled (built from all its rows at once rather than kept up row by row). When it
-has caught up, one transaction
-holds off the live projector, projects the last few events into the new copy, and puts
-its tables under the live names. A rebuild that is stopped at any point leaves the live
-copy untouched; run again, it resumes from the new copy's own tracking position (unless
-that copy was begun by another version of the projection's code: then it starts over).
+is filled (built from all its rows at once rather than kept up row by row). When it has
+caught up, one transaction holds off the live projector, projects the last few events
+into the new copy, and puts its tables under the live names. A rebuild that is stopped
+at any point leaves the live copy untouched; run again, it resumes from the new copy's
+own tracking position (unless that copy was begun by another version of the
+projection's code: then it starts over).
 """
 
 from __future__ import annotations

@@ -71,6 +71,12 @@ ROW_TYPES = ("uuid", "text", "text", "text", "text", "int8", "timestamptz", "tim
 HISTORY_TYPES = ("int8", "uuid", "int8", "text", "timestamptz", "json", "text", "text", "json")
 
 
+def _with_json(row: tuple[Any, ...], types: tuple[str, ...]) -> tuple[Any, ...]:
+    """``row`` for a single statement: its ``json`` values wrapped for encoding (a batch's
+    COPY passes them plain, its cursor told how to encode them)."""
+    return tuple(_json(v) if t == "json" else v for v, t in zip(row, types, strict=True))
+
+
 @dataclass
 class _Row:
     """An organization's row as a batch leaves it, written when the batch ends."""
@@ -246,8 +252,8 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             if self._batch is not None:
                 self._rows[org_id] = _Row(True, doc, version, created_at, updated_at)
             else:
-                row = (org_id, *indexed_columns(doc), version, created_at, updated_at, _json(doc))
-                curs.execute(self.insert_row, row, prepare=True)
+                row = (org_id, *indexed_columns(doc), version, created_at, updated_at, doc)
+                curs.execute(self.insert_row, _with_json(row, ROW_TYPES), prepare=True)
             self._insert_history(curs, entry, diff({}, doc))
 
         self._apply(tracking, apply)
@@ -451,41 +457,27 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
                         copy.write_row(row)
         if updates:
             cursor.executemany(self.update_row, updates)
-        self._rows, self._history_rows = {}, []
+        self._batch_started()
 
     def _insert_history(
         self, curs: Cursor[DictRow], entry: HistoryEntry, changes: dict[str, Any] | None = None
     ) -> None:
         """Add ``entry`` to the history, with ``changes`` if given (else its own)."""
-        if changes is None:
-            changes = entry.changes
-        if self._batch is not None:
-            self._history_rows.append(
-                (
-                    entry.position,
-                    entry.organization_id,
-                    entry.version,
-                    entry.type,
-                    entry.occurred_at,
-                    entry.actor,
-                    entry.request_id,
-                    entry.reason,
-                    changes,
-                )
-            )
-            return
         values = (
             entry.position,
             entry.organization_id,
             entry.version,
             entry.type,
             entry.occurred_at,
-            _json(entry.actor),
+            entry.actor,
             entry.request_id,
             entry.reason,
-            _json(changes),
+            entry.changes if changes is None else changes,
         )
-        curs.execute(self.insert_history, values, prepare=True)
+        if self._batch is not None:
+            self._history_rows.append(values)
+        else:
+            curs.execute(self.insert_history, _with_json(values, HISTORY_TYPES), prepare=True)
 
     def list_api_keys(self, org_id: UUID) -> list[dict[str, Any]]:
         with self._read() as curs:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.dispatch import singledispatchmethod
@@ -73,7 +74,7 @@ class OrganizationLookupProjection(Projection[OrganizationLookupView]):
 
     def _handler(self, event_class: type) -> Callable[[Any, Tracking], None]:
         self.process_event  # noqa: B018 - applies the library's deferred registrations
-        dispatcher = type(self).__dict__["process_event"].dispatcher
+        dispatcher = inspect.getattr_static(type(self), "process_event").dispatcher
         handler: Callable[[Any, Tracking], None] = dispatcher.dispatch(event_class).__get__(self)
         self._handlers[event_class] = handler
         return handler

@@ -7,12 +7,22 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from eventsourcing.persistence import Tracking
 from psycopg.sql import SQL, Identifier
 
 from api.bootstrap import leader_lock
 from domain.commands import NewApiKey, NewOrganization, OrganizationChanges
+from projections.interface import APPLICATION_NAME
 from projections.postgres import PostgresOrganizationLookupView
-from projections.rebuild import Builder, RebuildRunningError, new_copy, rebuild, verify
+from projections.projection import OrganizationLookupProjection
+from projections.rebuild import (
+    Builder,
+    RebuildRunningError,
+    copy_of,
+    new_copy,
+    rebuild,
+    verify,
+)
 from tests.helpers import random_slug
 
 if TYPE_CHECKING:
@@ -40,16 +50,16 @@ def caught_up(services: Services) -> None:
     assert services.lag()[1] == 0
 
 
+TABLES = (
+    ("lookup", "table", "id"),
+    ("keys", "keys_table", "id"),
+    ("history", "history_table", "position"),
+)
+
+
 def snapshot(services: Services) -> dict[str, Any]:
     view = services.view
-    return {
-        name: view.rows(getattr(view, attribute), key)
-        for name, attribute, key in (
-            ("lookup", "table", "id"),
-            ("keys", "keys_table", "id"),
-            ("history", "history_table", "position"),
-        )
-    }
+    return {name: view.rows(getattr(view, attribute), key) for name, attribute, key in TABLES}
 
 
 def tamper(services: Services, org_id: Any, *, delete: bool = False, view: Any = None) -> None:
@@ -102,6 +112,23 @@ def test_a_rebuilt_read_model_has_every_index_the_live_one_had(services: Service
     assert any("slug" in name for name, _ in before)
     rebuild(services.registry, services.view, lock(services))
     assert indexes(services) == before
+
+
+def test_projecting_event_by_event_builds_what_batches_build(services: Services) -> None:
+    populate(services, organizations=6)
+    copy = copy_of(services.view, "__each")
+    projection = OrganizationLookupProjection(copy)
+    try:
+        for notification in services.registry.recorder.select_notifications(
+            start=1, limit=10_000, topics=projection.topics
+        ):
+            event = services.registry.mapper.to_domain_event(notification)
+            projection.process_event(event, Tracking(APPLICATION_NAME, notification.id))
+        live = snapshot(services)
+        for name, attribute, key in TABLES:
+            assert copy.rows(getattr(copy, attribute), key) == live[name]
+    finally:
+        copy.drop()
 
 
 def test_verify_finds_a_row_changed_by_hand(services: Services) -> None:

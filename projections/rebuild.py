@@ -61,13 +61,24 @@ class Report:
 
 
 def copy_of(
-    view: OrganizationLookupView, suffix: str, indexes: bool = True
+    view: OrganizationLookupView, suffix: str, indexes: bool = True, create: bool = True
 ) -> OrganizationLookupView:
     """Another copy of the read model in the same database, with its tables created
     (without their secondary indexes, if ``indexes`` is false and the store allows)."""
     copy: OrganizationLookupView = type(view)(view.datastore, suffix=suffix)  # type: ignore[call-arg]
-    copy.create_table(indexes=indexes)
+    if create:
+        copy.create_table(indexes=indexes)
     return copy
+
+
+def empty_copy(view: OrganizationLookupView, suffix: str) -> OrganizationLookupView:
+    """A copy of the read model whose tables are new and empty (without their secondary
+    indexes). Tables left under that name are dropped first, through another object: the
+    library's recorder remembers the tracking table it created, and creating that table
+    again through the same object would leave out the row that marks its format, so the
+    next process to open it would take it for an old one and migrate it."""
+    copy_of(view, suffix, create=False).drop()
+    return copy_of(view, suffix, indexes=False)
 
 
 @contextmanager
@@ -152,8 +163,7 @@ def new_copy(live: OrganizationLookupView) -> OrganizationLookupView:
     copy = copy_of(live, NEXT_SUFFIX, indexes=False)
     if copy.position() > 0 and copy.stored_version() != READ_MODEL_VERSION:
         log.info("dropping %s: begun by another version of the projection", copy.table)
-        copy.drop()
-        copy.create_table(indexes=False)
+        copy = empty_copy(live, NEXT_SUFFIX)
     copy.record_version(READ_MODEL_VERSION)
     return copy
 
@@ -203,9 +213,7 @@ def verify(
     """Build a scratch copy from the events up to the live copy's position and compare
     them row by row. The live copy may move on meanwhile; then the comparison is run
     again at its new position (up to ``attempts`` times)."""
-    scratch = copy_of(live, SCRATCH_SUFFIX, indexes=False)  # Compared, never queried.
-    scratch.drop()
-    scratch.create_table(indexes=False)
+    scratch = empty_copy(live, SCRATCH_SUFFIX)  # Compared, never queried: no indexes.
     try:
         builder = Builder(registry, scratch)
         differences: list[Difference] = []

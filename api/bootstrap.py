@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import psycopg
-from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.utils import Environment
 from psycopg.sql import SQL, Identifier
 
 from api.idempotency_store import (
@@ -18,7 +16,6 @@ from api.idempotency_store import (
 )
 from domain.registry import OrganizationRegistry
 from projections.cache import ReadCache
-from projections.interface import OrganizationLookupView
 from projections.leadership import (
     FileLeaderLock,
     LeaderLock,
@@ -27,12 +24,11 @@ from projections.leadership import (
     postgres_conninfo,
     schema_setup,
 )
-from projections.postgres import PostgresOrganizationLookupView
 from projections.projection import OrganizationLookupProjection
 from projections.rebuild import LOCK_NAME as REBUILD_LOCK_NAME
 from projections.rebuild import is_outdated, rebuild_in_background
 from projections.runner import ProjectionSupervisor
-from projections.sqlite import SQLiteOrganizationLookupView
+from projections.views import construct_view
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -40,6 +36,7 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import Notification
 
     from api.settings import Settings
+    from projections.interface import OrganizationLookupView
 
 
 @dataclass
@@ -78,16 +75,6 @@ def ensure_schema(env: dict[str, str]) -> None:
             conn.execute(
                 SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(env["POSTGRES_SCHEMA"]))
             )
-
-
-def construct_view(env: dict[str, str]) -> OrganizationLookupView:
-    factory = InfrastructureFactory.construct(Environment(OrganizationLookupProjection.name, env))
-    view_class = (
-        PostgresOrganizationLookupView if is_postgres(env) else SQLiteOrganizationLookupView
-    )
-    view = factory.tracking_recorder(view_class)
-    assert isinstance(view, OrganizationLookupView)
-    return view
 
 
 def leader_lock(env: dict[str, str], name: str) -> LeaderLock:

@@ -37,9 +37,10 @@ from psycopg.sql import SQL, Identifier
 from api.bootstrap import bootstrap, leader_lock
 from api.settings import Settings, store_env
 from benchmarks.stores import fill, new_schema
+from projections.builder import BATCH_SIZE
 from projections.leadership import postgres_conninfo
 from projections.projection import OrganizationLookupProjection
-from projections.rebuild import BATCH_SIZE, LOCK_NAME, rebuild
+from projections.rebuild import LOCK_NAME, rebuild
 from tests.helpers import ADMIN_TOKEN
 
 if TYPE_CHECKING:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from projections.rebuild import BATCH_SIZE, LOCK_NAME
+from projections.builder import BATCH_SIZE
+from projections.rebuild import LOCK_NAME
 
 if TYPE_CHECKING:
-    import argparse
-
     from api.bootstrap import Services
 
 NAME = "organization_lookup"
@@ -68,15 +68,14 @@ def status_row(services: Services) -> dict[str, Any]:
 
 def _checkpoint(services: Services, suffix: str) -> int | None:
     """How far an unfinished rebuild's new copy got, if one exists."""
-    from projections.interface import APPLICATION_NAME
+    from projections.partitions import filled_up_to
 
     view = services.view
     try:
         copy = type(view)(view.datastore, suffix=suffix)  # type: ignore[call-arg]
-        position: int | None = copy.max_tracking_id(APPLICATION_NAME)
+        return filled_up_to(copy) or None
     except Exception:  # No such tables: no rebuild under way.
         return None
-    return position
 
 
 def status(args: argparse.Namespace) -> None:
@@ -125,6 +124,13 @@ class ProgressBar:
             print(file=sys.stderr)
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
 def _check_names(names: list[str]) -> None:
     unknown = sorted(set(names) - {NAME})
     if unknown:
@@ -133,6 +139,7 @@ def _check_names(names: list[str]) -> None:
 
 def rebuild(args: argparse.Namespace) -> None:
     from api.bootstrap import leader_lock
+    from projections.partitions import PartitionFailedError, default_workers
     from projections.rebuild import RebuildRunningError
     from projections.rebuild import rebuild as run_rebuild
 
@@ -140,7 +147,10 @@ def rebuild(args: argparse.Namespace) -> None:
     services = _services()
     bar = ProgressBar()
     try:
-        lock = leader_lock(services.registry.env, REBUILD_LOCK)
+        env = services.registry.env
+        events = services.registry.recorder.max_notification_id() or 0
+        workers = args.workers or default_workers(env, events)
+        lock = leader_lock(env, REBUILD_LOCK)
         report = run_rebuild(
             services.registry,
             services.view,
@@ -148,9 +158,14 @@ def rebuild(args: argparse.Namespace) -> None:
             keep_old=args.keep_old,
             progress=bar,
             batch_size=args.batch_size,
+            workers=workers,
         )
     except RebuildRunningError:
         raise SystemExit("tenant-registry: another rebuild of the read model is running") from None
+    except PartitionFailedError as e:
+        raise SystemExit(
+            f"tenant-registry: rebuild stopped, the live copy untouched: {e}"
+        ) from None
     finally:
         bar.close()
         services.close()
@@ -197,10 +212,18 @@ def add_parser(sub: Any) -> None:
     r.add_argument("--keep-old", action="store_true", help="keep the old copy under __old")
     r.add_argument(
         "--batch-size",
-        type=int,
+        type=_positive,
         default=BATCH_SIZE,
         metavar="N",
         help=f"events per transaction (default {BATCH_SIZE})",
+    )
+    r.add_argument(
+        "--workers",
+        type=_positive,
+        metavar="N",
+        help="processes filling the new copy, each projecting a share of the organizations "
+        "(default: one per CPU on PostgreSQL when the store holds 100,000 events or more; "
+        "otherwise 1)",
     )
     r.set_defaults(func=rebuild)
     v = commands.add_parser(

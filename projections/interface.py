@@ -14,14 +14,12 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from eventsourcing.persistence import IntegrityError, TrackingRecorder
+from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
     from datetime import datetime
     from uuid import UUID
-
-    from eventsourcing.persistence import Tracking
 
     from projections.cache import ReadCache
 
@@ -386,6 +384,27 @@ class OrganizationLookupView(TrackingRecorder, ABC):
     @abstractmethod
     def rows(self, table: str, order_by: str) -> list[dict[str, Any]]:
         """Every row of one of this copy's tables, for comparisons."""
+
+    def tracked(self) -> dict[str, int]:
+        """Every position this copy's tracking table holds, by tracking name."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT application_name, notification_id FROM {self._qualified(self.tables[-1])}"
+            )
+            return {row["application_name"]: int(row["notification_id"]) for row in c.fetchall()}
+
+    def merge_tracking(self, names: Iterable[str], position: int) -> None:
+        """Record ``position`` as this copy's position and forget the positions recorded
+        under ``names``, in one transaction (several processes filling this copy have
+        all reached ``position``)."""
+        with self.datastore.transaction(commit=True) as c:
+            self._insert_tracking(c, Tracking(APPLICATION_NAME, position))  # type: ignore[attr-defined]
+            for name in names:
+                c.execute(
+                    f"DELETE FROM {self._qualified(self.tables[-1])} "
+                    f"WHERE application_name = {self.mark}",
+                    (name,),
+                )
 
     def track(self, tracking: Tracking) -> None:
         """Record a position whose event changes no row."""

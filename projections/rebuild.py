@@ -14,32 +14,24 @@ projection's code: then it starts over).
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from eventsourcing.persistence import Tracking
-
-from projections.interface import APPLICATION_NAME, NEXT_SUFFIX, SCRATCH_SUFFIX
-from projections.projection import READ_MODEL_VERSION, OrganizationLookupProjection
+from projections.builder import BATCH_SIZE, Builder
+from projections.interface import NEXT_SUFFIX, SCRATCH_SUFFIX
+from projections.partitions import begun_partitions, fill_in_partitions
+from projections.projection import READ_MODEL_VERSION
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
-
-    from eventsourcing.persistence import Notification
+    from collections.abc import Callable
 
     from domain.registry import OrganizationRegistry
     from projections.interface import OrganizationLookupView
     from projections.leadership import LeaderLock
 
-BATCH_SIZE = 5000
-"""Events per transaction: larger batches spread each transaction's fixed costs (tracking,
-COPY set-up, commit) thinner; 5,000 were about 10% faster than 1,000 and hold a few MB."""
 LOCK_NAME = "organization_lookup-rebuild"
 """The leader lock a rebuild holds: one rebuild of the read model at a time."""
 
@@ -81,82 +73,6 @@ def empty_copy(view: OrganizationLookupView, suffix: str) -> OrganizationLookupV
     return copy_of(view, suffix, indexes=False)
 
 
-@contextmanager
-def collection_paused() -> Iterator[None]:
-    """No automatic garbage collection while one batch is projected and written: the
-    batch's tens of thousands of live objects would be scanned again and again. It runs
-    again between batches, so garbage from other threads waits one batch at most."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
-class Builder:
-    """Projects the event store's organization events into one copy of the read model."""
-
-    def __init__(
-        self,
-        registry: OrganizationRegistry,
-        copy: OrganizationLookupView,
-        batch_size: int = BATCH_SIZE,
-    ) -> None:
-        self.registry = registry
-        self.batch_size = batch_size
-        self.copy = copy
-        self.projection = OrganizationLookupProjection(copy)
-        self.position = copy.position()
-        # A rebuild allocates millions of short-lived objects: keep the collector from
-        # scanning everything the process already holds on each full collection.
-        gc.freeze()
-
-    def remaining(self) -> int:
-        head = self.registry.recorder.max_notification_id() or 0
-        return max(head - self.position, 0)
-
-    def _batches(self, until: int | None) -> Iterator[Sequence[Notification]]:
-        """The store's organization events after this copy's position (up to ``until``),
-        a batch at a time. Each batch is read while the one before it is projected and
-        written: the read's waits and the write's waits overlap."""
-
-        def read(after: int) -> Sequence[Notification]:
-            if until is not None and after >= until:
-                return []
-            return self.registry.recorder.select_notifications(
-                start=after + 1, limit=self.batch_size, stop=until, topics=self.projection.topics
-            )
-
-        with ThreadPoolExecutor(1, thread_name_prefix="rebuild-read") as reader:
-            pending = reader.submit(read, self.position)
-            while notifications := pending.result():
-                pending = reader.submit(read, notifications[-1].id)
-                yield notifications
-
-    def catch_up(
-        self,
-        cursor: Any = None,
-        progress: Callable[[int, int, float], None] | None = None,
-        until: int | None = None,
-    ) -> int:
-        """Project batches until the store has no more events (or ``until`` is reached);
-        in ``cursor``'s transaction if given. Returns the number of events projected."""
-        done, total, started = 0, self.remaining(), time.monotonic()
-        mapper = self.registry.mapper
-        for notifications in self._batches(until):
-            first = Tracking(APPLICATION_NAME, notifications[0].id)
-            last = Tracking(APPLICATION_NAME, notifications[-1].id)
-            with collection_paused(), self.copy.batch(first, last, cursor):
-                self.projection.process_notifications(notifications, mapper, APPLICATION_NAME)
-            self.position, done = last.notification_id, done + len(notifications)
-            if progress is not None:
-                progress(done, max(total, done), time.monotonic() - started)
-        return done
-
-
 def new_copy(live: OrganizationLookupView) -> OrganizationLookupView:
     """The copy a rebuild fills: the one an earlier rebuild left, to resume it, unless
     another version of the projection's code began it; then a new one."""
@@ -176,18 +92,37 @@ def rebuild(
     keep_old: bool = False,
     progress: Callable[[int, int, float], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    workers: int = 1,
 ) -> Report:
-    """Rebuild ``live`` blue/green; see the module's docstring."""
+    """Rebuild ``live`` blue/green; see the module's docstring. With ``workers`` above 1,
+    that many processes fill the new copy up to the store's head (see
+    ``projections.partitions``); this process then catches up and switches."""
+    if batch_size < 1 or workers < 1:
+        raise ValueError("a rebuild needs a batch size and a number of workers of 1 or more")
     if not lock.acquire():
         raise RebuildRunningError
     try:
         started = time.monotonic()
-        builder = Builder(registry, new_copy(live), batch_size)
-        done = builder.catch_up(progress=progress)
-        builder.copy.create_indexes()
+        copy = new_copy(live)
+        done = 0
+        head = registry.recorder.max_notification_id() or 0
+        if (workers > 1 or begun_partitions(copy)) and head > copy.position():
+            env = dict(registry.env)
+            done = fill_in_partitions(env, copy, workers, head, batch_size, progress)
+            log.info("%s: %d events projected by %d processes", copy.table, done, workers)
+        builder = Builder(registry, copy, batch_size)
+
+        def more(events: int, total: int, seconds: float) -> None:
+            if progress is not None:
+                progress(done + events, done + total, time.monotonic() - started)
+
+        done += builder.catch_up(progress=more)
+        log.info("%s: %d events projected; building its indexes", copy.table, done)
+        copy.create_indexes()
+        log.info("%s: indexes built; switching readers to it", copy.table)
         with live.cache.changing(None):
             live.replace_with(
-                builder.copy, lambda cursor: builder.catch_up(cursor=cursor), keep_old=keep_old
+                copy, lambda cursor: builder.catch_up(cursor=cursor), keep_old=keep_old
             )
         live.record_switch()  # Other processes' caches forget the old tables' rows.
         live.record_version(READ_MODEL_VERSION)

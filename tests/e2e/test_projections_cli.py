@@ -104,6 +104,62 @@ def test_killed_rebuild_leaves_the_live_read_model_serving_and_resumes(database_
         services.close()
 
 
+def workers_of(pid: int) -> list[int]:
+    """The rebuild worker processes ``pid`` started."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                command = cmdline.read()
+        except (OSError, ValueError):
+            continue
+        if parent == pid and b"spawn_main" in command:
+            found.append(int(entry))
+    return found
+
+
+def running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def test_a_killed_rebuild_by_several_processes_takes_its_workers_along_and_resumes(
+    database_url: str,
+) -> None:
+    orgs = populate(database_url, 600)
+    services = bootstrap(make_settings(database_url), run_projections=False)
+    try:
+        process = rebuild_process(database_url, "--workers", "2", "--batch-size", "5")
+        deadline = time.monotonic() + 60
+        while len(workers := workers_of(process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert len(workers) == 2
+        while checkpoint(services) == 0 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        deadline = time.monotonic() + 2  # Dying with it takes milliseconds.
+        while any(running(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not any(running(pid) for pid in workers)
+        reached = checkpoint(services)
+        assert 0 < reached < services.view.position()  # Killed midway.
+        assert services.view.get_organization(orgs[-1]["id"]) == orgs[-1]
+        finished = run_cli("projections", "rebuild", "--workers", "3", database_url=database_url)
+        assert finished.returncode == 0, finished.stderr
+        done = int(finished.stdout.split("rebuilt organization_lookup: ")[1].split()[0])
+        assert done < 2 * len(orgs)  # Resumed from the checkpoints, not from the start.
+        assert services.view.get_organization(orgs[-1]["id"]) == orgs[-1]
+        assert run_cli("projections", "verify", database_url=database_url).returncode == 0
+    finally:
+        services.close()
+
+
 def test_the_api_answers_every_lookup_during_a_rebuild(database_url: str) -> None:
     populate(database_url, 300)
     server = Server(database_url)

@@ -12,11 +12,11 @@ from psycopg.sql import SQL, Identifier
 
 from api.bootstrap import construct_view, leader_lock
 from domain.commands import NewApiKey, NewOrganization, OrganizationChanges
+from projections.builder import Builder, Partition
 from projections.interface import APPLICATION_NAME
 from projections.postgres import PostgresOrganizationLookupView
 from projections.projection import OrganizationLookupProjection
 from projections.rebuild import (
-    Builder,
     RebuildRunningError,
     copy_of,
     new_copy,
@@ -184,6 +184,47 @@ def test_a_server_starts_after_rebuilds_that_replaced_copies_of_another_version(
         restarted = construct_view(services.registry.env)
         assert restarted.position() == services.view.position()
         restarted.datastore.close()
+
+
+def partition_names(view: Any) -> list[str]:
+    return [name for name in view.tracked() if Partition.named(name) is not None]
+
+
+def test_a_rebuild_by_several_processes_equals_the_incrementally_built_read_model(
+    services: Services,
+) -> None:
+    populate(services, organizations=30)
+    before = snapshot(services)
+    report = rebuild(services.registry, services.view, lock(services), workers=3, batch_size=7)
+    assert report.events == len(before["history"])
+    assert snapshot(services) == before
+    assert partition_names(services.view) == []
+    assert verify(services.registry, services.view) == []
+
+
+def test_a_partitioned_fill_stopped_midway_resumes_each_partition_where_it_stopped(
+    services: Services,
+) -> None:
+    populate(services, organizations=20)
+    before = snapshot(services)
+    copy, head = new_copy(services.view), services.view.position()
+    for partition, until in ((Partition(0, 2), head // 3), (Partition(1, 2), head // 2)):
+        Builder(services.registry, copy, 5, partition).catch_up(until=until)
+    # Resumed with the two partitions it was begun with, whatever the number of workers.
+    rebuild(services.registry, services.view, lock(services), workers=3)
+    assert snapshot(services) == before
+    assert partition_names(services.view) == []
+
+
+@pytest.mark.parametrize("options", [{"batch_size": 0}, {"workers": 0}])
+def test_a_rebuild_with_no_batch_size_or_workers_is_refused_and_changes_nothing(
+    services: Services, options: dict[str, int]
+) -> None:
+    populate(services, organizations=3)
+    before = snapshot(services)
+    with pytest.raises(ValueError, match="1 or more"):
+        rebuild(services.registry, services.view, lock(services), **options)
+    assert snapshot(services) == before
 
 
 def test_a_second_rebuild_at_once_is_refused(services: Services) -> None:

@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from projections.rebuild import collection_paused
+from projections.builder import collection_paused
 
 
 def test_collection_is_paused_within_a_batch_and_resumes_after() -> None:

@@ -69,11 +69,10 @@ def status_row(services: Services) -> dict[str, Any]:
 def _checkpoint(services: Services, suffix: str) -> int | None:
     """How far an unfinished rebuild's new copy got, if one exists."""
     from projections.partitions import filled_up_to
+    from projections.rebuild import copy_of
 
-    view = services.view
     try:
-        copy = type(view)(view.datastore, suffix=suffix)  # type: ignore[call-arg]
-        return filled_up_to(copy) or None
+        return filled_up_to(copy_of(services.view, suffix, create=False)) or None
     except Exception:  # No such tables: no rebuild under way.
         return None
 

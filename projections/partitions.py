@@ -58,35 +58,38 @@ def default_workers(env: dict[str, str], events: int) -> int:
     return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
 
 
+def _partition_positions(tracked: dict[str, int]) -> dict[Partition, int]:
+    """The partitions among a copy's tracked positions (``tracked()``)."""
+    return {p: position for name, position in tracked.items() if (p := Partition.named(name))}
+
+
 def begun_partitions(copy: OrganizationLookupView) -> int:
     """How many partitions filling ``copy`` began with (0 if none did)."""
-    partitions = [Partition.named(name) for name in copy.tracked()]
-    return max((p.of for p in partitions if p is not None), default=0)
+    return max((p.of for p in _partition_positions(copy.tracked())), default=0)
 
 
 def filled_up_to(copy: OrganizationLookupView) -> int:
     """The position up to which ``copy`` has every event: its own position, or while
-    processes fill it, the lowest of its partitions' positions."""
+    processes fill it (and each has recorded some progress), the lowest of its partitions'
+    positions."""
     tracked = copy.tracked()
-    begun = [position for name, position in tracked.items() if Partition.named(name)]
-    own = tracked.get(APPLICATION_NAME, 0)
-    return max(own, min(begun)) if begun and len(begun) == begun_partitions(copy) else own
+    positions, own = _partition_positions(tracked), tracked.get(APPLICATION_NAME, 0)
+    if positions and len(positions) == next(iter(positions)).of:
+        return max(own, min(positions.values()))
+    return own
 
 
 def fill_in_partitions(
     env: dict[str, str],
     copy: OrganizationLookupView,
-    workers: int,
+    partitions: int,
     until: int,
     batch_size: int,
     progress: Callable[[int, int, float], None] | None = None,
 ) -> int:
-    """Project the organization events up to position ``until`` into ``copy`` with
-    ``workers`` processes (or as many as the copy was begun with), then record ``until``
-    as its position. Returns the number of events projected."""
-    partitions = begun_partitions(copy) or workers
-    if partitions != workers:
-        log.info("resuming %s with the %d partitions it was begun with", copy.table, partitions)
+    """Project the organization events up to position ``until`` into ``copy`` with a
+    process per partition (as many as the copy was begun with, if it was), then record
+    ``until`` as its position. Returns the number of events projected."""
     start, started = copy.position(), time.monotonic()
     context = get_context("spawn")  # Not fork: the parent may hold threads and connections.
     done = context.Array("q", partitions, lock=False)

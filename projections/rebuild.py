@@ -106,10 +106,13 @@ def rebuild(
         copy = new_copy(live)
         done = 0
         head = registry.recorder.max_notification_id() or 0
-        if (workers > 1 or begun_partitions(copy)) and head > copy.position():
+        partitions = begun_partitions(copy) or workers
+        if partitions != workers:
+            log.info("resuming %s with the %d partitions it was begun with", copy.table, partitions)
+        if partitions > 1 and head > copy.position():
             env = dict(registry.env)
-            done = fill_in_partitions(env, copy, workers, head, batch_size, progress)
-            log.info("%s: %d events projected by %d processes", copy.table, done, workers)
+            done = fill_in_partitions(env, copy, partitions, head, batch_size, progress)
+            log.info("%s: %d events projected by %d processes", copy.table, done, partitions)
         builder = Builder(registry, copy, batch_size)
 
         def more(events: int, total: int, seconds: float) -> None:

@@ -27,7 +27,7 @@ from projections.leadership import (
 from projections.projection import OrganizationLookupProjection
 from projections.rebuild import LOCK_NAME as REBUILD_LOCK_NAME
 from projections.rebuild import is_outdated, rebuild_in_background
-from projections.runner import ProjectionSupervisor
+from projections.runner import FAILED, STANDBY, ProjectionSupervisor
 from projections.views import construct_view
 
 if TYPE_CHECKING:
@@ -59,6 +59,15 @@ class Services:
         """The read model's position, and how many of its events the store has beyond it."""
         position, beyond = self.behind(limit)
         return position, len(beyond)
+
+    def projection_failure(self) -> str | None:
+        """The error the read model's projector stopped on, while it fails (this process's
+        own projector, or else the one whose state is recorded in the database)."""
+        supervisor = self.supervisor
+        if supervisor is not None and supervisor.state != STANDBY:
+            return supervisor.last_error if supervisor.state == FAILED else None
+        state, error = self.view.recorded_status()
+        return (error or "failed") if state == FAILED else None
 
     def close(self) -> None:
         self.registry.stop_commands()  # While the projection still runs to answer them.

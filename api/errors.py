@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from fastapi.exceptions import RequestValidationError
@@ -37,11 +38,19 @@ class InvalidQueryError(Exception):
         self.field = field
 
 
+class ErrorResponse(JSONResponse):
+    """JSON escaped to ASCII: an error may quote any text a request held, lone surrogates
+    included, and must still be sent."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, separators=(",", ":")).encode()
+
+
 def error_response(
     status: int, code: str, message: str, details: dict[str, Any] | None = None
 ) -> JSONResponse:
     body = {"message": message, "code": code, "details": details or {}}
-    return JSONResponse(body, status_code=status)
+    return ErrorResponse(body, status_code=status)
 
 
 def validation_response(fields: list[dict[str, str]]) -> JSONResponse:

@@ -6,6 +6,10 @@ body gets the first response again (with ``Idempotent-Replayed: true``); the sam
 another request is 409 ``IDEMPOTENCY_KEY_REUSED``. A request that arrives while the first
 one runs waits for it and gets its response. Responses with status 500 and above are not
 kept, so such a request can be retried for real.
+
+Neither the credential nor the key is stored, only their SHA-256; a response marked
+``Cache-Control: no-store`` (one that carries a secret) is kept sealed under a key only
+the retrying client can give again (``api.sealing``).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.idempotency_store import IdempotencyStore, Stored
 from api.middleware import read_body, replaying, send_json
+from api.sealing import seal, unseal
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -55,7 +60,8 @@ class IdempotencyMiddleware:
         request_body = await read_body(receive) or b""
         replay_receive = replaying(request_body, receive)
         # Scoped per credential: the credential itself is never stored, only its hash.
-        credential = hashlib.sha256(headers.get(b"authorization", b"")).hexdigest()
+        authorization = headers.get(b"authorization", b"")
+        credential = hashlib.sha256(authorization).hexdigest()
         fingerprint = hashlib.sha256(
             json.dumps(
                 [scope["method"], scope["path"], scope["query_string"].decode("latin-1")]
@@ -63,13 +69,14 @@ class IdempotencyMiddleware:
             + b"\n"
             + request_body
         ).hexdigest()
-        name = key.strip().decode("latin-1")
+        secret = (authorization, key.strip())
+        name = hashlib.sha256(key.strip()).hexdigest()
         await self._purge_now_and_then(store)
         outcome = await self._claim_or_wait(store, credential, name, fingerprint)
         if isinstance(outcome, Stored):
-            await self._answer_from(outcome, fingerprint, send)
+            await self._answer_from(outcome, fingerprint, send, secret)
             return
-        await self._run_and_keep(store, credential, name, scope, replay_receive, send)
+        await self._run_and_keep(store, credential, name, scope, replay_receive, send, secret)
 
     async def _claim_or_wait(
         self, store: IdempotencyStore, credential: str, key: str, fingerprint: str
@@ -85,7 +92,9 @@ class IdempotencyMiddleware:
                 return outcome
             await asyncio.sleep(WAIT_POLL_SECONDS)
 
-    async def _answer_from(self, stored: Stored, fingerprint: str, send: Send) -> None:
+    async def _answer_from(
+        self, stored: Stored, fingerprint: str, send: Send, secret: tuple[bytes, bytes]
+    ) -> None:
         if stored.fingerprint != fingerprint:
             body = _error(
                 "IDEMPOTENCY_KEY_REUSED",
@@ -99,8 +108,9 @@ class IdempotencyMiddleware:
             return
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in stored.headers]
         headers.append((b"idempotent-replayed", b"true"))
+        replayed = unseal(stored.body, *secret) if stored.sealed else stored.body
         await send({"type": "http.response.start", "status": stored.status, "headers": headers})
-        await send({"type": "http.response.body", "body": stored.body})
+        await send({"type": "http.response.body", "body": replayed})
 
     async def _run_and_keep(
         self,
@@ -110,6 +120,7 @@ class IdempotencyMiddleware:
         scope: Scope,
         receive: Receive,
         send: Send,
+        secret: tuple[bytes, bytes],
     ) -> None:
         started: dict[str, Any] = {}
         chunks: list[bytes] = []
@@ -133,7 +144,12 @@ class IdempotencyMiddleware:
         headers = [
             (k.decode("latin-1"), v.decode("latin-1")) for k, v in started.get("headers", [])
         ]
-        await run_in_threadpool(store.complete, credential, key, status, headers, b"".join(chunks))
+        body, sealed = b"".join(chunks), ("cache-control", "no-store") in headers
+        if sealed:
+            body = seal(body, *secret)
+        await run_in_threadpool(
+            store.complete, credential, key, status, headers, body, sealed=sealed
+        )
 
     async def _purge_now_and_then(self, store: IdempotencyStore) -> None:
         if time.monotonic() - self._last_purge > PURGE_EVERY_SECONDS:

@@ -1,5 +1,9 @@
 """Where the responses to requests sent with an ``Idempotency-Key`` are kept: a table in
-the registry's own database, so they survive restarts and every process sees them."""
+the registry's own database, so they survive restarts and every process sees them.
+
+Rows hold no credential and no key in clear: the scope is the SHA-256 of the request's
+credential, the key the SHA-256 of its ``Idempotency-Key``, and a response that carries a
+secret is kept sealed (``api.sealing``)."""
 
 from __future__ import annotations
 
@@ -17,6 +21,9 @@ TTL_SECONDS = 24 * 3600
 ABANDONED_SECONDS = 120
 """A request still pending after this long died with its process; its key may be reused."""
 CLAIMED = "claimed"
+LEGACY_TABLE = "idempotency_keys"
+"""The table earlier versions kept, with keys and responses in clear: dropped on start-up
+(a retry of a request sent just before the upgrade runs again)."""
 
 
 @dataclass(frozen=True)
@@ -26,13 +33,14 @@ class Stored:
     status: int | None
     headers: list[tuple[str, str]]
     body: bytes
+    sealed: bool = False
 
 
 class IdempotencyStore(ABC):
     """One row per (credential scope, key): pending while its first request runs, then
     that request's response."""
 
-    table = "idempotency_keys"
+    table = "idempotent_responses"
     datastore: Any
     mark = "?"
 
@@ -70,14 +78,21 @@ class IdempotencyStore(ABC):
             return self._select(c, scope, key)
 
     def complete(
-        self, scope: str, key: str, status: int, headers: list[tuple[str, str]], body: bytes
+        self,
+        scope: str,
+        key: str,
+        status: int,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        *,
+        sealed: bool = False,
     ) -> None:
         m = self.mark
         with self.datastore.transaction(commit=True) as c:
             c.execute(
                 f"UPDATE {self.qualified_table} SET done = TRUE, status = {m}, headers = {m}, "
-                f"body = {m} WHERE scope = {m} AND key = {m}",
-                (status, json.dumps(headers), body, scope, key),
+                f"body = {m}, sealed = {m} WHERE scope = {m} AND key = {m}",
+                (status, json.dumps(headers), body, sealed, scope, key),
             )
 
     def release(self, scope: str, key: str) -> None:
@@ -100,7 +115,7 @@ class IdempotencyStore(ABC):
     def _select(self, c: Any, scope: str, key: str) -> Stored | None:
         m = self.mark
         c.execute(
-            f"SELECT fingerprint, done, status, headers, body FROM {self.qualified_table} "
+            f"SELECT fingerprint, done, status, headers, body, sealed FROM {self.qualified_table} "
             f"WHERE scope = {m} AND key = {m}",
             (scope, key),
         )
@@ -109,7 +124,12 @@ class IdempotencyStore(ABC):
             return None
         headers = [tuple(h) for h in json.loads(row["headers"] or "[]")]
         return Stored(
-            row["fingerprint"], bool(row["done"]), row["status"], headers, bytes(row["body"] or b"")
+            row["fingerprint"],
+            bool(row["done"]),
+            row["status"],
+            headers,
+            bytes(row["body"] or b""),
+            bool(row["sealed"]),
         )
 
 
@@ -123,10 +143,12 @@ class SQLiteIdempotencyStore(IdempotencyStore):
 
     def create_table(self) -> None:
         with self.datastore.transaction(commit=True) as c:
+            c.execute(f"DROP TABLE IF EXISTS {LEGACY_TABLE}")
             c.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.table} (scope TEXT NOT NULL, key TEXT NOT NULL, "
                 "fingerprint TEXT NOT NULL, done BOOLEAN NOT NULL, created_at REAL NOT NULL, "
-                "status INTEGER, headers TEXT, body BLOB, PRIMARY KEY (scope, key))"
+                "status INTEGER, headers TEXT, body BLOB, sealed BOOLEAN NOT NULL DEFAULT FALSE, "
+                "PRIMARY KEY (scope, key))"
             )
             c.execute(
                 f"CREATE INDEX IF NOT EXISTS {self.table}_created ON {self.table} (created_at)"
@@ -145,12 +167,14 @@ class PostgresIdempotencyStore(IdempotencyStore):
         return f'"{schema}"."{self.table}"'
 
     def create_table(self) -> None:
+        schema = self.datastore.schema.replace('"', '""')
         with self.datastore.transaction(commit=True) as c:
+            c.execute(f'DROP TABLE IF EXISTS "{schema}"."{LEGACY_TABLE}"')
             c.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.qualified_table} (scope text NOT NULL, "
                 "key text NOT NULL, fingerprint text NOT NULL, done boolean NOT NULL, "
                 "created_at double precision NOT NULL, status integer, headers text, body bytea, "
-                "PRIMARY KEY (scope, key))"
+                "sealed boolean NOT NULL DEFAULT FALSE, PRIMARY KEY (scope, key))"
             )
             c.execute(
                 f'CREATE INDEX IF NOT EXISTS "{self.table}_created" '

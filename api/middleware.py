@@ -7,8 +7,12 @@ import logging
 import re
 import uuid
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 from domain.context import reason_cvar, request_id_cvar
+from domain.errors import InvalidValueError
+from domain.storable import text_problem
+from domain.validation import check_reason
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -20,12 +24,9 @@ log = logging.getLogger("tenant_registry.api")
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")
 
 
-REASON_MAX_LENGTH = 1000
-
-
 class RequestIdMiddleware:
     """Echo a well-formed client ``X-Request-Id`` or make one; events record it, and the
-    reason given in ``X-Change-Reason`` (up to 1000 characters), if any.
+    reason given in ``X-Change-Reason`` (up to 1000 characters; a longer one is 400).
 
     It also turns any unexpected exception into a 500 ``INTERNAL_ERROR`` that carries
     the request id, and logs the exception with that id.
@@ -41,10 +42,6 @@ class RequestIdMiddleware:
         headers = dict(scope["headers"])
         given = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = given if _CLIENT_ID.fullmatch(given) else uuid.uuid4().hex
-        token = request_id_cvar.set(request_id)
-        reason = headers.get(b"x-change-reason", b"").decode("utf-8", "replace").strip()
-        reason_token = reason_cvar.set(reason[:REASON_MAX_LENGTH] or None)
-
         started = False
 
         async def send_with_id(message: Message) -> None:
@@ -58,6 +55,19 @@ class RequestIdMiddleware:
                 ]
             await send(message)
 
+        reason = headers.get(b"x-change-reason", b"").decode("utf-8", "replace").strip()
+        fields = _unstorable_query(scope.get("query_string", b""))
+        try:
+            check_reason(reason)
+        except InvalidValueError as e:
+            fields.append({"field": "X-Change-Reason", "message": str(e)})
+        if fields:
+            body = {"message": "Validation failed", "code": "VALIDATION_ERROR"}
+            await send_json(send_with_id, 400, {**body, "details": {"fields": fields}})
+            return
+        token = request_id_cvar.set(request_id)
+        reason_token = reason_cvar.set(reason or None)
+
         try:
             await self.app(scope, receive, send_with_id)
         except Exception:
@@ -70,6 +80,18 @@ class RequestIdMiddleware:
         finally:
             reason_cvar.reset(reason_token)
             request_id_cvar.reset(token)
+
+
+def _unstorable_query(query_string: bytes) -> list[dict[str, str]]:
+    """The query parameters holding text no store can compare against (NUL), named; they
+    are refused before any route sees them, as every field of a body is."""
+    if b"%00" not in query_string.lower() and b"\x00" not in query_string:
+        return []
+    return [
+        {"field": name, "message": problem}
+        for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+        if (problem := text_problem(name + value)) is not None
+    ]
 
 
 class BodyLimitMiddleware:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from domain.registry import OrganizationRegistry
     from projections.interface import OrganizationLookupView
 
+_VERSION_CURSOR = re.compile(r"[0-9]{1,18}")
 EVENT_TYPES = tuple(cls.__name__ for cls in ORGANIZATION_EVENTS)
 
 
@@ -165,7 +167,7 @@ def history_page(
     since: datetime | None,
     until: datetime | None,
 ) -> HistoryPage:
-    if cursor is not None and not cursor.isdigit():
+    if cursor is not None and not _VERSION_CURSOR.fullmatch(cursor):
         raise InvalidQueryError("cursor", "is not a cursor this service issued")
     organization_now(view, org_id)  # Not found: 404, not an empty history.
     query = HistoryQuery(

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from api.schemas import OrganizationEnvelope
+from api.schemas import OrganizationEnvelope, ReadYourWrites
 
 if TYPE_CHECKING:
     from fastapi import Response
@@ -17,9 +17,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("tenant_registry.api")
 
 
-def organization_response(details: dict[str, Any], response: Response) -> OrganizationEnvelope:
+def organization_response(
+    details: dict[str, Any], response: Response, read_your_writes: ReadYourWrites | None = None
+) -> OrganizationEnvelope:
     response.headers["ETag"] = f'"{details["version"]}"'
-    return OrganizationEnvelope.of(details)
+    return OrganizationEnvelope.of(details, read_your_writes)
 
 
 @dataclass(frozen=True)
@@ -31,15 +33,17 @@ class Acknowledgement:
     timeout: float
     response: Response
 
-    def wait(self, written: Written) -> None:
-        """Return once reads see this write, or mark the response if they did not within
-        the timeout."""
+    def wait(self, written: Written) -> ReadYourWrites:
+        """``ok`` once reads see this write; ``timeout`` (and the response's header says
+        so) if they did not within the timeout."""
         position = written.position
         if position is not None and not self.view.wait_for_position(position, self.timeout):
             log.warning("read model did not reach position %s in %ss", position, self.timeout)
             self.response.headers["X-Read-Your-Writes"] = "timeout"
+            return "timeout"
+        return "ok"
 
     def organization(self, written: Written) -> OrganizationEnvelope:
         """Wait until reads see this write, then answer with the organization it left."""
-        self.wait(written)
-        return organization_response(written.organization, self.response)
+        outcome = self.wait(written)
+        return organization_response(written.organization, self.response, outcome)

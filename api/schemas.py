@@ -6,13 +6,20 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from domain.commands import UNSET, NewApiKey, NewOrganization, OrganizationChanges
 from domain.rules import PROFILE_FIELDS
+from domain.storable import EARLIEST, LATEST, check_time
 
 Status = Literal["active", "suspended", "archived"]
+StoredTime = Annotated[
+    AwareDatetime,
+    AfterValidator(check_time),
+    Field(description=f"ISO 8601 with a zone, from {EARLIEST.date()} up to {LATEST.date()}."),
+]
+"""A time in a query: within the range every store compares (``domain.storable``)."""
 
 
 class _Request(BaseModel):
@@ -143,13 +150,29 @@ class OrganizationPublic(_Response):
         return cls(**details, stytch_org_id=details["external_id"])
 
 
+ReadYourWrites = Literal["ok", "timeout"]
+READ_YOUR_WRITES = Field(
+    default=None,
+    description="On a command's response: `ok` once reads include the change; `timeout` when "
+    "the read models did not reach it in time (the change is recorded, reads may not show it "
+    "yet; the `X-Read-Your-Writes: timeout` header says the same). Null on reads.",
+)
+
+
 class OrganizationEnvelope(_Response):
     organization_id: UUID
     organization: OrganizationPublic
+    read_your_writes: ReadYourWrites | None = READ_YOUR_WRITES
 
     @classmethod
-    def of(cls, details: dict[str, Any]) -> OrganizationEnvelope:
-        return cls(organization_id=details["id"], organization=OrganizationPublic.of(details))
+    def of(
+        cls, details: dict[str, Any], read_your_writes: ReadYourWrites | None = None
+    ) -> OrganizationEnvelope:
+        return cls(
+            organization_id=details["id"],
+            organization=OrganizationPublic.of(details),
+            read_your_writes=read_your_writes,
+        )
 
 
 class ApiKeyPublic(_Response):
@@ -164,6 +187,7 @@ class ApiKeyPublic(_Response):
 class ApiKeyEnvelope(_Response):
     organization_id: UUID
     api_key: ApiKeyPublic
+    read_your_writes: ReadYourWrites | None = READ_YOUR_WRITES
 
 
 class ApiKeyIssued(ApiKeyEnvelope):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from projections.builder import BATCH_SIZE
 from projections.rebuild import LOCK_NAME
+from projections.runner import stopped_at
 
 if TYPE_CHECKING:
     from api.bootstrap import Services
@@ -62,6 +63,7 @@ def status_row(services: Services) -> dict[str, Any]:
         "lagSeconds": round(lag_seconds, 3),
         "state": state,
         "lastError": last_error,
+        "stoppedAt": stopped_at(last_error) if state == "failed" else None,
         "rebuildCheckpoint": _checkpoint(services, NEXT_SUFFIX),
     }
 
@@ -93,6 +95,8 @@ def status(args: argparse.Namespace) -> None:
             f"{row['name']:<22}{row['version']:>8}{row['position']:>10}{row['head']:>10}"
             f"{row['lag']:>8}{row['lagSeconds']:>9}  {row['state']}"
         )
+        if row["state"] == "failed":
+            print(f"stopped on {row['lastError']}")
     if row["lag"] > args.max_lag:
         raise SystemExit(1)
 

@@ -11,10 +11,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from domain.errors import InvalidValueError
 from domain.rules import check_line
+from domain.storable import check_time
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 SECRET_MARK = "sk_"  # noqa: S105 - the marker every secret starts with, not a secret
 SECRET_RANDOM_BYTES = 40
@@ -49,11 +53,10 @@ def check_key_name(value: str | None) -> str | None:
 def check_expires_at(value: datetime | None, now: datetime) -> datetime | None:
     if value is None:
         return None
-    if value.tzinfo is None:
-        raise InvalidValueError("must include a time zone, such as Z or +02:00")
-    if value <= now:
+    when = check_time(value)
+    if when <= now:
         raise InvalidValueError("must be in the future")
-    return value.astimezone(UTC)
+    return when
 
 
 def is_expired(expires_at: datetime | None, now: datetime) -> bool:

@@ -30,7 +30,12 @@ from domain.keys import new_secret
 from domain.organization import ARCHIVED, Organization
 from domain.rules import DEFAULT_RESERVED_SLUGS, PROFILE_FIELDS, normalize_slug
 from domain.transcoder import OrjsonTranscoder
-from domain.validation import validate_changes, validate_new, validate_new_api_key
+from domain.validation import (
+    validate_changes,
+    validate_new,
+    validate_new_api_key,
+    validate_reason,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -153,6 +158,7 @@ class OrganizationRegistry(Application[UUID]):
     ) -> Written:
         """Record the changes that bring the organization back to its state at
         ``to_version``. Keys are not reverted: a revoked key stays revoked."""
+        reason = validate_reason(reason)
         current = self._get(org_id).version
         if not 1 <= to_version <= current:
             problem = FieldProblem("to_version", f"must be between 1 and {current}")

@@ -12,10 +12,13 @@ from typing import Any
 import orjson
 from eventsourcing.persistence import JSONTranscoder
 
+from domain.storable import storable_value
+
 _TYPE_KEY = b'"_type_"'
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _LONG_NUMBER = b"0" * 19
 """Integers of 19 digits and more may lie beyond 64 bits, which orjson reads as floats."""
+_NUL = b"\\u0000"
 
 
 class OrjsonTranscoder(JSONTranscoder):
@@ -29,16 +32,22 @@ class OrjsonTranscoder(JSONTranscoder):
 
     What orjson reads differently is left to the library's decoder: text holding a number
     of 19 digits or more (orjson reads integers beyond 64 bits as floats), and text orjson
-    refuses (``NaN``, infinities).
+    refuses (``NaN``, infinities, lone surrogates).
+
+    Every event decodes to values every store holds (``domain.storable.storable_value``):
+    events recorded before the registry refused NUL characters and non-finite numbers
+    hold them, and they must stay projectable and readable on every store.
     """
 
     def decode(self, data: bytes) -> Any:
         if _LONG_NUMBER in data.translate(_DIGITS_AS_ZERO):
-            return super().decode(data)
+            return storable_value(super().decode(data))
         try:
             obj = orjson.loads(data)
         except orjson.JSONDecodeError:
-            return super().decode(data)
+            return storable_value(super().decode(data))
+        if _NUL in data:
+            obj = storable_value(obj)
         expected = data.count(_TYPE_KEY)
         if expected == 0:
             return obj

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from domain.commands import UNSET
-from domain.errors import InvalidValueError
+from domain.errors import InvalidValueError, ValidationError
 from domain.keys import check_expires_at, check_key_name
 from domain.organization import STATUSES
 from domain.rules import (
@@ -19,6 +19,7 @@ from domain.rules import (
     metadata_problems,
     settings_problems,
 )
+from domain.storable import check_text, value_problems
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -27,10 +28,19 @@ if TYPE_CHECKING:
     from domain.organization import Organization
 
 
-def _check_reason(value: str | None) -> str | None:
+def check_reason(value: str | None) -> str | None:
+    """Why a change was made: up to 1000 characters of storable text."""
     if value is not None and len(value) > 1000:
         raise InvalidValueError("must be at most 1000 characters")
-    return value
+    return None if value is None else check_text(value)
+
+
+def ensure_storable(fields: dict[str, Any]) -> None:
+    """Refuse, naming each field, any value no store holds exactly (``domain.storable``);
+    every other rule can then rely on storable input."""
+    problems = [p for name, value in fields.items() for p in value_problems(name, value)]
+    if problems:
+        raise ValidationError(problems)
 
 
 def _check_status(value: str) -> str:
@@ -49,7 +59,12 @@ def _not_null(rule: Any) -> Any:
 
 
 def _object(value: Any) -> dict[str, Any]:
-    return {} if value is None else dict(value)
+    """A JSON object; ``null`` is the empty object (it clears settings or metadata)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidValueError("must be an object")
+    return dict(value)
 
 
 def _profile(problems: Problems, profile: dict[str, Any]) -> dict[str, Any]:
@@ -58,6 +73,16 @@ def _profile(problems: Problems, profile: dict[str, Any]) -> dict[str, Any]:
 
 def validate_new(new: NewOrganization, reserved: frozenset[str]) -> dict[str, Any]:
     """The ``Organization`` constructor's arguments, or a ``ValidationError``."""
+    ensure_storable(
+        {
+            "name": new.name,
+            "slug": new.slug,
+            "external_id": new.external_id,
+            "settings": new.settings,
+            "metadata": new.metadata,
+            **new.profile,
+        }
+    )
     problems = Problems()
     values = {
         "name": problems.check("name", _not_null(check_name), new.name),
@@ -65,9 +90,9 @@ def validate_new(new: NewOrganization, reserved: frozenset[str]) -> dict[str, An
         "external_id": None
         if new.external_id is None
         else problems.check("external_id", check_external_id, new.external_id),
-        "settings": _object(new.settings),
+        "settings": problems.check("settings", _object, new.settings) or {},
         "profile": _profile(problems, {f: new.profile.get(f) for f in PROFILE_FIELDS}),
-        "metadata": _object(new.metadata),
+        "metadata": problems.check("metadata", _object, new.metadata) or {},
     }
     problems.extend(settings_problems(values["settings"]))
     problems.extend(metadata_problems(values["metadata"]))
@@ -75,10 +100,15 @@ def validate_new(new: NewOrganization, reserved: frozenset[str]) -> dict[str, An
     return values
 
 
+_UPDATABLE = ("name", "slug", "external_id", "settings", "metadata", "status_reason")
+
+
 def validate_changes(
     changes: OrganizationChanges, org: Organization, reserved: frozenset[str]
 ) -> dict[str, Any]:
     """The new values an update asks for (only those given), or a ``ValidationError``."""
+    given = {f: getattr(changes, f) for f in _UPDATABLE if getattr(changes, f) is not UNSET}
+    ensure_storable({**given, **changes.profile})
     problems = Problems()
     values: dict[str, Any] = {}
     if changes.name is not UNSET:
@@ -95,18 +125,27 @@ def validate_changes(
         ("settings", org.settings, settings_problems),
         ("metadata", org.metadata, metadata_problems),
     ):
-        given = getattr(changes, name)
-        if given is not UNSET:
-            values[name] = merge_patch(current, given) if changes.merge else _object(given)
+        patch = getattr(changes, name)
+        if patch is not UNSET:
+            patch = merge_patch(current, patch) if changes.merge else patch
+            values[name] = problems.check(name, _object, patch) or {}
             problems.extend(find_problems(values[name]))
     values["profile"] = _profile(problems, changes.profile)
     if changes.status is not UNSET or changes.status_reason is not UNSET:
         status = org.status if changes.status is UNSET else changes.status
         reason = None if changes.status_reason is UNSET else changes.status_reason
         values["status"] = problems.check("status", _not_null(_check_status), status)
-        values["status_reason"] = problems.check("status_reason", _check_reason, reason)
+        values["status_reason"] = problems.check("status_reason", check_reason, reason)
     problems.raise_if_any()
     return values
+
+
+def validate_reason(reason: str | None, field: str = "reason") -> str | None:
+    """A reason given for a change, or a ``ValidationError`` naming ``field``."""
+    problems = Problems()
+    checked = problems.check(field, check_reason, reason)
+    problems.raise_if_any()
+    return checked  # type: ignore[no-any-return]
 
 
 def validate_new_api_key(new: NewApiKey, now: datetime) -> tuple[str | None, datetime | None]:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.organization import STATE_FIELDS, organization_details
+from domain.storable import check_time
 
 if TYPE_CHECKING:
     from projections.interface import HistoryQuery, ListQuery
@@ -51,8 +52,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created_at, org_id = json.loads(raw)
-        return datetime.fromisoformat(created_at), UUID(org_id)
-    except (ValueError, TypeError) as e:
+        return check_time(datetime.fromisoformat(created_at)), UUID(org_id)
+    except Exception as e:  # Any text at all may arrive as a cursor.
         raise ValueError("invalid cursor") from e
 
 

@@ -10,9 +10,10 @@ other processes); it also polls every ``POLL_SECONDS``.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import psycopg
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -22,7 +23,10 @@ from psycopg.sql import SQL, Identifier
 from projections.leadership import postgres_conninfo
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from uuid import UUID
+
+    from eventsourcing.persistence import Notification
 
     from domain.registry import OrganizationRegistry
     from projections.leadership import LeaderLock
@@ -37,7 +41,23 @@ HEALTH_CHECK_SECONDS = 1.0
 LISTEN_CONNECT_SECONDS = 5
 BACKOFF_START, BACKOFF_MAX = 0.2, 30.0
 
-STANDBY, RUNNING, FAILED, STOPPED = "standby", "running", "failed", "stopped"
+STANDBY, STARTING, RUNNING, FAILED, STOPPED = "standby", "starting", "running", "failed", "stopped"
+_STOPPED_AT = re.compile(r"event (\d+) \((\w+)\): ")
+
+
+class ProjectionFailure(Exception):
+    """An event the projection could not apply: the projector stops on it."""
+
+    def __init__(self, position: int, event_type: str, error: Exception) -> None:
+        super().__init__(f"event {position} ({event_type}): {type(error).__name__}: {error}")
+        self.position = position
+        self.event_type = event_type
+
+
+def stopped_at(last_error: str | None) -> dict[str, Any] | None:
+    """The position and type of the event a failure names (``ProjectionFailure``)."""
+    found = _STOPPED_AT.match(last_error or "")
+    return None if found is None else {"position": int(found[1]), "type": found[2]}
 
 
 class ProjectionSupervisor:
@@ -96,7 +116,8 @@ class ProjectionSupervisor:
             try:
                 signal.local = True
                 cache.activate()
-                self._report(RUNNING)
+                if self.state != FAILED:  # Failed stays failed until a batch succeeds.
+                    self._report(STARTING)
                 log.info("projection %s: leading, following the event store", self.projection.name)
                 self._follow()
                 self._report(STOPPED)  # Returned: this process is shutting down.
@@ -164,7 +185,13 @@ class ProjectionSupervisor:
                     view.cache.clear()  # Rows this projector did not write.
                     position = ahead
                     continue
+                except Exception:
+                    # Find the event that fails: apply the batch's events one by one, so
+                    # those before it are projected and the failure names it.
+                    self._one_by_one(notifications)
                 position = last.notification_id
+            if self.state != RUNNING:
+                self._report(RUNNING)  # Only once a batch (or an empty read) succeeded.
             if len(notifications) < BATCH:
                 self._wake.wait(POLL_SECONDS)
                 self._wake.clear()
@@ -176,6 +203,19 @@ class ProjectionSupervisor:
                     view.cache.clear()
                     switches = current
                 checked = time.monotonic()
+
+    def _one_by_one(self, notifications: Sequence[Notification]) -> None:
+        """Project each event in its own transaction; raise ``ProjectionFailure`` naming
+        the first that fails."""
+        view, mapper, name = self.projection.view, self.registry.mapper, self.registry.name
+        for notification in notifications:
+            tracking = Tracking(name, notification.id)
+            try:
+                with view.batch(tracking, tracking, touched={notification.originator_id}):  # type: ignore[arg-type]
+                    self.projection.process_notifications([notification], mapper, name)
+            except Exception as error:
+                event_type = notification.topic.rpartition(".")[2]
+                raise ProjectionFailure(notification.id, event_type, error) from error
 
     def _listen(self, channel: str, stop: threading.Event) -> None:
         """Wake the follower on every NOTIFY of the events table (new events recorded by

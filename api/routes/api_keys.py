@@ -35,10 +35,12 @@ def issue_api_key(
     org_id: OrganizationIdDep, body: ApiKeyCreate, registry: RegistryDep, ack: AcknowledgementDep
 ) -> ApiKeyIssued:
     issued = registry.issue_api_key(org_id, body.to_command())
-    ack.wait(issued.written)
-    ack.response.headers["Cache-Control"] = "no-store"
+    outcome = ack.wait(issued.written)
+    ack.response.headers["Cache-Control"] = "no-store"  # Kept only encrypted (idempotency).
     key = ApiKeyPublic(**issued.api_key)
-    return ApiKeyIssued(organization_id=org_id, api_key=key, secret=issued.secret)
+    return ApiKeyIssued(
+        organization_id=org_id, api_key=key, secret=issued.secret, read_your_writes=outcome
+    )
 
 
 @router.get("", summary="List the organization's keys (never their secrets)")
@@ -56,5 +58,7 @@ def revoke_api_key(
     ack: AcknowledgementDep,
 ) -> ApiKeyEnvelope:
     key, written = registry.revoke_api_key(org_id, key_id)
-    ack.wait(written)
-    return ApiKeyEnvelope(organization_id=org_id, api_key=ApiKeyPublic(**key))
+    outcome = ack.wait(written)
+    return ApiKeyEnvelope(
+        organization_id=org_id, api_key=ApiKeyPublic(**key), read_your_writes=outcome
+    )

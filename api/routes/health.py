@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 
 from api.errors import error_response
 from api.schemas import ErrorBody, Health
+from projections.runner import stopped_at
 
 if TYPE_CHECKING:
     from fastapi.responses import JSONResponse
@@ -24,7 +25,7 @@ def healthz() -> Health:
 
 @router.get(
     "/readyz",
-    summary="The database answers and the read models are caught up",
+    summary="The database answers, the projection runs and the read models are caught up",
     response_model=Health,
     responses={503: {"model": ErrorBody}},
 )
@@ -32,9 +33,17 @@ def readyz(request: Request) -> Health | JSONResponse:
     services: Services = request.app.state.services
     try:
         position, lag = services.lag()
+        failure = services.projection_failure()
     except Exception as error:
         return error_response(
             503, "NOT_READY", "Database unreachable", {"error": type(error).__name__}
+        )
+    if failure is not None:
+        return error_response(
+            503,
+            "NOT_READY",
+            "The read model's projection is failing",
+            {"position": position, "lag": lag, "error": failure, "stoppedAt": stopped_at(failure)},
         )
     if lag > request.app.state.settings.ready_max_lag:
         return error_response(

@@ -10,20 +10,21 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import AdminDep, ReachableOrganizationDep
 from api.deps import AcknowledgementDep, ExpectedVersionDep, OrganizationIdDep, RegistryDep, ViewDep
 from api.queries import check_event_types, feed_page, history_page
 from api.routes.organizations import ERRORS, PREFIX
-from api.schemas import FeedPage, HistoryPage, OrganizationEnvelope, RevertRequest
+from api.schemas import FeedPage, HistoryPage, OrganizationEnvelope, RevertRequest, StoredTime
 from projections.interface import OrganizationLookupView
 
 router = APIRouter(prefix=PREFIX, tags=["history"], responses=ERRORS)  # type: ignore[arg-type]
 feed = APIRouter(prefix="/api/v1", tags=["history"], dependencies=[AdminDep], responses=ERRORS)  # type: ignore[arg-type]
 
 FEED_POLL_SECONDS = 0.02
+MAX_POSITION = 2**63 - 1
+"""The highest position a store can hold (a signed 64-bit integer)."""
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,11 @@ class HistoryParams:
 
 async def history_params(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    cursor: Annotated[str | None, Query(max_length=18)] = None,
     order: Literal["asc", "desc"] = "asc",
     event_type: Annotated[list[str] | None, Query(alias="type", max_length=40)] = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: StoredTime | None = None,
+    until: StoredTime | None = None,
 ) -> HistoryParams:
     return HistoryParams(limit, cursor, order, event_type or [], since, until)
 
@@ -87,7 +88,7 @@ def revert_organization(
 @feed.get("/events", summary="Every organization's events in commit order (change feed)")
 async def change_feed(
     view: ViewDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     event_type: Annotated[list[str] | None, Query(alias="type", max_length=40)] = None,
     wait: Annotated[float, Query(ge=0, le=30)] = 0,

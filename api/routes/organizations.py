@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime
 
 from api.auth import (
     AdminDep,
@@ -25,6 +24,7 @@ from api.schemas import (
     OrganizationUpdate,
     SlugAvailability,
     Status,
+    StoredTime,
 )
 
 PREFIX = "/api/v1/organizations"
@@ -90,7 +90,7 @@ async def get_organization(
     registry: RegistryDep,
     response: Response,
     version: Annotated[int | None, Query(ge=0, le=2**62)] = None,
-    as_of: Annotated[AwareDatetime | None, Query(alias="asOf")] = None,
+    as_of: Annotated[StoredTime | None, Query(alias="asOf")] = None,
 ) -> OrganizationEnvelope:
     details = await organization_read(view, registry, org_id, version, as_of)
     return organization_response(details, response)

@@ -123,7 +123,11 @@ class ProjectionSupervisor:
                 self._report(STOPPED)  # Returned: this process is shutting down.
                 backoff = BACKOFF_START
             except Exception as error:
-                self.last_error = f"{type(error).__name__}: {error}"
+                self.last_error = (
+                    str(error)  # It names the event, then its cause.
+                    if isinstance(error, ProjectionFailure)
+                    else f"{type(error).__name__}: {error}"
+                )
                 self._report(FAILED)
                 self.restarts += 1
                 log.exception(

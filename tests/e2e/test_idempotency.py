@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -125,3 +126,24 @@ def test_replay_survives_a_server_restart(database_url: str, restartable: list[S
     assert (retry.status_code, retry.json()) == (201, first.json())
     assert retry.headers["idempotent-replayed"] == "true"
     assert events(restartable[-1]) == before
+
+
+def test_a_keyed_key_issuance_replays_its_secret_which_is_kept_only_sealed(
+    server: Server, module_database_url: str
+) -> None:
+    from tests.e2e.test_api_keys import dump_store
+
+    org = new_org(server)
+    key = f"issue-{org['id']}"
+    path = f"{ORGS}/{org['id']}/api-keys"
+    first = server.client.post(path, json={"name": "ci"}, headers=keyed(key))
+    replay = server.client.post(path, json={"name": "ci"}, headers=keyed(key))
+    secret = first.json()["secret"]
+    assert (replay.status_code, replay.json()) == (201, first.json())
+    assert replay.headers["idempotent-replayed"] == "true"
+    store, logs = dump_store(module_database_url), server.logs()
+    assert hashlib.sha256(key.encode()).hexdigest() in store  # The dump holds its record.
+    for text in (store, logs):
+        assert secret not in text
+        assert secret[len(first.json()["apiKey"]["prefix"]) :] not in text
+        assert key not in text

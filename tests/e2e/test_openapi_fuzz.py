@@ -1,0 +1,499 @@
+"""Schemathesis over the server's own ``/openapi.json``: no generated request gets a 5xx.
+
+Every operation gets valid and invalid parameters, bodies and headers (schemathesis'
+coverage, fuzzing and stateful phases) as the admin, on a store holding a few real
+organizations (one updated several times, one suspended, one archived) and API keys,
+so that path ids, ``If-Match`` versions, slugs and external ids often name real
+objects instead of always missing. The only check is ``not_a_server_error``.
+
+CI runs a small seeded run on each store (``CI_MAX_EXAMPLES`` cases per operation and
+phase). A longer run, on a fresh store or against a running server::
+
+    scripts/fuzz --max-examples 500
+    scripts/fuzz --database-url postgresql://registry:registry@localhost:5432/registry_test
+    scripts/fuzz --url http://127.0.0.1:8000 --admin-token "$REGISTRY_ADMIN_TOKEN"
+
+which runs ``main`` below (``python3 -m tests.e2e.test_openapi_fuzz --help``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from tests.helpers import ADMIN_TOKEN, Server, random_slug
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+CI_MAX_EXAMPLES = 60
+CI_SEED = 20240601
+REQUEST_TIMEOUT = 10.0
+"""Seconds for one request: a hung request fails the run (as an error, not a 5xx)."""
+CI_RUN_TIMEOUT = 600.0
+"""Seconds for one whole CI run, far above its usual length: a guard against a hang."""
+
+_SCHEMATHESIS = ("-c", "from schemathesis.cli import schemathesis; schemathesis()")
+_LOG_RECORD = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d|INFO:|WARNING:|ERROR:)")
+
+
+@dataclass
+class Seeds:
+    """Real objects for the generated requests to name."""
+
+    org_ids: list[str] = field(default_factory=list)
+    key_ids: list[str] = field(default_factory=list)
+    slugs: list[str] = field(default_factory=list)
+    external_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ServerError:
+    """One request answered with a 5xx, as schemathesis recorded it."""
+
+    operation: str
+    phase: str
+    description: str
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None
+    status: int
+    response: str
+    request_id: str | None
+
+    def curl(self) -> str:
+        """A shell command sending the same request (the admin token from the environment)."""
+        parts = [f"curl -sS -X {self.method}"]
+        for name, value in self.headers.items():
+            if name.lower() == "authorization" and value == "[Filtered]":
+                parts.append('-H "Authorization: Bearer $REGISTRY_ADMIN_TOKEN"')
+            elif name.lower() != "user-agent" and not name.lower().startswith("x-schemathesis"):
+                parts.append(f"-H {shlex.quote(f'{name}: {value}')}")
+        stdin = ""
+        if self.body is not None:
+            try:
+                parts.append(f"--data-binary {shlex.quote(self.body.decode())}")
+            except UnicodeDecodeError:
+                stdin = f"python3 -c 'import sys; sys.stdout.buffer.write({self.body!r})' | "
+                parts.append("--data-binary @-")
+        parts.append(shlex.quote(self.url))
+        return stdin + " ".join(parts)
+
+    def describe(self, logs: str | None = None) -> str:
+        lines = [
+            f"{self.status} from {self.operation} ({self.phase}: {self.description})",
+            f"  request:  {self.method} {self.url}",
+            f"  body:     {self.body!r}",
+            f"  response: {self.response[:500]}",
+            f"  reproduce: {self.curl()}",
+        ]
+        if logs and self.request_id:
+            excerpt = log_excerpt(logs, self.request_id)
+            if excerpt:
+                lines.append("  server log:")
+                lines += [f"    {line}" for line in excerpt.splitlines()]
+        return "\n".join(lines)
+
+
+@dataclass
+class FuzzResult:
+    exit_code: int
+    output: str
+    seconds: float
+    cases: int
+    cases_by_phase: dict[str, int]
+    server_errors: list[ServerError]
+
+    def summary(self) -> str:
+        phases = ", ".join(f"{phase} {n}" for phase, n in self.cases_by_phase.items() if n)
+        return (
+            f"{self.cases} cases ({phases}) in {self.seconds:.1f}s; "
+            f"{len(self.server_errors)} server errors (5xx); "
+            f"schemathesis exit code {self.exit_code}"
+        )
+
+
+def seed_store(base_url: str, admin_token: str) -> Seeds:
+    """Organizations in each status, with history to revert to and API keys, via the API."""
+    seeds = Seeds()
+    auth = {"Authorization": f"Bearer {admin_token}"}
+    with httpx.Client(base_url=base_url, headers=auth, timeout=30) as client:
+
+        def call(method: str, path: str, body: dict[str, Any] | None = None, **headers: str) -> Any:
+            response = client.request(method, path, json=body, headers=headers)
+            assert response.status_code < 300, (method, path, response.status_code, response.text)
+            return response.json()
+
+        def create(name: str, **fields: Any) -> str:
+            slug = random_slug("fuzz")
+            body = call("POST", "/api/v1/organizations", {"name": name, "slug": slug, **fields})
+            seeds.org_ids.append(body["organization"]["id"])
+            seeds.slugs.append(slug)
+            return str(body["organization"]["id"])
+
+        external_id = f"ext-{uuid.uuid4().hex[:12]}"
+        busy = create(
+            "Fuzz Busy Org",
+            externalId=external_id,
+            settings={"theme": "dark", "limits": {"seats": 5}},
+            metadata={"plan": "pro"},
+            domain="busy.example.com",
+        )
+        seeds.external_ids.append(external_id)
+        path = f"/api/v1/organizations/{busy}"
+        call("PATCH", path, {"name": "Fuzz Busy Org Renamed"}, **{"If-Match": '"1"'})
+        call("PATCH", path, {"settings": {"theme": None, "locale": "fr"}})
+        keys = f"{path}/api-keys"
+        seeds.key_ids.append(call("POST", keys, {"name": "live"})["apiKey"]["id"])
+        revoked = call("POST", keys, {"name": "old"})["apiKey"]["id"]
+        call("DELETE", f"{keys}/{revoked}")
+        seeds.key_ids.append(revoked)
+
+        suspended = create("Fuzz Suspended Org")
+        call("PATCH", f"/api/v1/organizations/{suspended}", {"status": "suspended"})
+        seeds.key_ids.append(
+            call("POST", f"/api/v1/organizations/{suspended}/api-keys", {})["apiKey"]["id"]
+        )
+
+        archived = create("Fuzz Archived Org")
+        call("DELETE", f"/api/v1/organizations/{archived}")
+    return seeds
+
+
+def _toml_values(values: Sequence[str]) -> str:
+    # JSON strings are TOML basic strings (json.dumps escapes everything outside ASCII).
+    return "[" + ", ".join(json.dumps(v) for v in values) + "]"
+
+
+def write_config(path: Path, seeds: Seeds) -> None:
+    """A schemathesis.toml: real ids drawn half of the time, no state kept between runs."""
+    dictionaries = {
+        "org_ids": seeds.org_ids,
+        "key_ids": seeds.key_ids,
+        "slugs": seeds.slugs,
+        "external_ids": seeds.external_ids,
+        "etags": ["*", '"1"', '"2"', '"3"', 'W/"4"', '"0"'],
+    }
+    bindings = {
+        "path.org_id": "org_ids",
+        "path.key_id": "key_ids",
+        "header.X-Organization-Id": "org_ids",
+        "header.x-stytch-organization-id": "external_ids",
+        "header.if-match": "etags",
+        "query.slug": "slugs",
+        "query.externalId": "external_ids",
+        "query.stytchOrgId": "external_ids",
+    }
+    lines = [
+        f"request-timeout = {REQUEST_TIMEOUT}",
+        "cache = { enabled = false }",
+        "[generation]",
+        'database = "none"',
+        "[dictionaries]",
+        *(f"{name} = {{ values = {_toml_values(v)} }}" for name, v in dictionaries.items() if v),
+        "[parameters]",
+        *(
+            f'"{key}" = {{ dictionary = "{name}", probability = 0.5 }}'
+            for key, name in bindings.items()
+            if dictionaries[name]
+        ),
+        # The feed's long poll (up to 30 s) would only spend the run's time waiting.
+        "[[operations]]",
+        'include-path = "/api/v1/events"',
+        'parameters = { "query.wait" = 0 }',
+    ]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _decode(content: Any) -> bytes | None:
+    if content is None:
+        return None
+    if isinstance(content, dict) and "$base64" in content:
+        return base64.b64decode(content["$base64"])
+    if isinstance(content, str):
+        return content.encode()
+    return json.dumps(content).encode()
+
+
+def _events(report: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    with report.open() as lines:
+        for line in lines:
+            yield from json.loads(line).items()
+
+
+def read_report(report: Path) -> tuple[Counter[str], list[ServerError]]:
+    """Cases run per phase, and every interaction answered with a 5xx, from the NDJSON report."""
+    cases: Counter[str] = Counter()
+    errors: list[ServerError] = []
+    for kind, event in _events(report):
+        if kind != "ScenarioFinished":
+            continue
+        recorder = event["recorder"]
+        recorded = recorder.get("cases") or {}
+        cases[event["phase"]] += len(recorded)
+        for case_id, interaction in (recorder.get("interactions") or {}).items():
+            response = interaction.get("response")
+            if response is None or response["status_code"] < 500:
+                continue
+            request = interaction["request"]
+            case = recorded.get(case_id, {}).get("value", {})
+            phase = case.get("meta", {}).get("phase", {})
+            response_headers = {k.lower(): v for k, v in response.get("headers", {}).items()}
+            body = _decode(response.get("content")) or b""
+            errors.append(
+                ServerError(
+                    operation=f"{case.get('method', request['method'])} {case.get('path', '?')}",
+                    phase=phase.get("name", event["phase"]),
+                    description=phase.get("data", {}).get("description", ""),
+                    method=request["method"],
+                    url=request["uri"],
+                    headers={k: ", ".join(v) for k, v in request.get("headers", {}).items()},
+                    body=_decode(request.get("body")),
+                    status=response["status_code"],
+                    response=body.decode(errors="replace"),
+                    request_id=(response_headers.get("x-request-id") or [None])[0],
+                )
+            )
+    return cases, errors
+
+
+def log_excerpt(logs: str, request_id: str) -> str:
+    """The server's log record for one request id, traceback included."""
+    lines = logs.splitlines()
+    for i, line in enumerate(lines):
+        if request_id in line:
+            end = i + 1
+            while end < len(lines) and end - i < 60 and not _LOG_RECORD.match(lines[end]):
+                end += 1
+            return "\n".join(lines[i:end])
+    return ""
+
+
+def run_schemathesis(
+    base_url: str,
+    admin_token: str,
+    *,
+    max_examples: int,
+    seed: int,
+    work_dir: Path,
+    extra_args: Sequence[str] = (),
+    timeout: float | None = None,
+    echo: bool = False,
+) -> FuzzResult:
+    """Seeds the store, then runs the schemathesis CLI in ``work_dir`` (its reports and any
+    state it keeps go there, not into the checkout)."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    config = work_dir / "schemathesis.toml"
+    write_config(config, seed_store(base_url, admin_token))
+    report = work_dir / "report.ndjson"
+    command = [
+        sys.executable,
+        *_SCHEMATHESIS,
+        "--config-file",
+        str(config),
+        "run",
+        f"{base_url}/openapi.json",
+        "--header",
+        f"Authorization: Bearer {admin_token}",
+        "--checks",
+        "not_a_server_error",
+        "--max-examples",
+        str(max_examples),
+        "--seed",
+        str(seed),
+        "--workers",
+        "1",
+        "--no-color",
+        "--report",
+        "ndjson",
+        "--report-ndjson-path",
+        str(report),
+        *extra_args,
+    ]
+    started = time.monotonic()
+    process = subprocess.Popen(
+        command,
+        cwd=work_dir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    output: list[str] = []
+    assert process.stdout is not None
+    try:
+        for line in process.stdout:
+            output.append(line)
+            if echo:
+                print(line, end="", flush=True)
+            if timeout is not None and time.monotonic() - started > timeout:
+                process.kill()
+                output.append(f"\n(killed after {timeout:.0f}s)\n")
+                break
+    finally:
+        exit_code = process.wait()
+    seconds = time.monotonic() - started
+    cases, errors = read_report(report) if report.exists() else (Counter(), [])
+    return FuzzResult(exit_code, "".join(output), seconds, sum(cases.values()), dict(cases), errors)
+
+
+def test_generated_requests_get_no_server_error(server: Server, tmp_path: Path) -> None:
+    result = run_schemathesis(
+        server.url,
+        ADMIN_TOKEN,
+        max_examples=CI_MAX_EXAMPLES,
+        seed=CI_SEED,
+        work_dir=tmp_path,
+        timeout=CI_RUN_TIMEOUT,
+    )
+    print(result.output)
+    print(result.summary())
+    logs = server.logs()
+    assert not result.server_errors, "\n\n".join(
+        [result.summary(), *(error.describe(logs) for error in result.server_errors)]
+    )
+    assert result.exit_code == 0, f"{result.summary()}\n{result.output[-5000:]}"
+    assert result.cases > 0, result.output
+
+
+# scripts/fuzz: a longer run.
+
+
+def _postgres_schema(database_url: str) -> tuple[str, str]:
+    """A fresh schema in the given PostgreSQL database: its URL, and the schema's name."""
+    import psycopg
+    from psycopg.sql import SQL, Identifier
+
+    from api.settings import store_env
+    from projections.leadership import postgres_conninfo
+
+    schema = f"fuzz_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(**postgres_conninfo(store_env(database_url)), autocommit=True) as conn:
+        conn.execute(SQL("CREATE SCHEMA {}").format(Identifier(schema)))
+    separator = "&" if "?" in database_url else "?"
+    return f"{database_url}{separator}schema={schema}", schema
+
+
+def _drop_postgres_schema(database_url: str, schema: str) -> None:
+    import psycopg
+    from psycopg.sql import SQL, Identifier
+
+    from api.settings import store_env
+    from projections.leadership import postgres_conninfo
+
+    with psycopg.connect(**postgres_conninfo(store_env(database_url)), autocommit=True) as conn:
+        conn.execute(SQL("DROP SCHEMA {} CASCADE").format(Identifier(schema)))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="scripts/fuzz",
+        description=(
+            "Fuzz the tenant registry's REST API with schemathesis (all phases, admin "
+            "credentials, seeded store) and list every request answered with a 5xx. "
+            "Exits 1 if there was any (or any other schemathesis failure)."
+        ),
+        epilog="Arguments after `--` go to `schemathesis run` as they are, e.g. "
+        "`-- --continue-on-failure --phases fuzzing --exclude-path-regex events`.",
+    )
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument(
+        "--database-url",
+        default=os.environ.get("REGISTRY_FUZZ_DATABASE_URL"),
+        help="start a server on this store (env REGISTRY_FUZZ_DATABASE_URL); a PostgreSQL "
+        "URL gets a fresh schema in that database, dropped afterwards. "
+        "Default: a fresh SQLite file",
+    )
+    target.add_argument(
+        "--url", help="fuzz this running server instead (it gets a few organizations)"
+    )
+    parser.add_argument(
+        "--admin-token",
+        default=os.environ.get("REGISTRY_ADMIN_TOKEN", ADMIN_TOKEN),
+        help="with --url: its admin token (env REGISTRY_ADMIN_TOKEN)",
+    )
+    parser.add_argument(
+        "-n",
+        "--max-examples",
+        type=int,
+        default=int(os.environ.get("FUZZ_MAX_EXAMPLES", "200")),
+        help="cases per operation and phase (env FUZZ_MAX_EXAMPLES; default 200; CI: "
+        f"{CI_MAX_EXAMPLES})",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=int(os.environ.get("FUZZ_SEED", str(CI_SEED))),
+        help=f"schemathesis seed (env FUZZ_SEED; default {CI_SEED}, as in CI)",
+    )
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        help="where the config, the NDJSON report and the server log go (default: a new "
+        "temporary directory, kept)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="do not echo schemathesis' output")
+    parser.add_argument("schemathesis_args", nargs="*", help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    work_dir: Path = args.work_dir or Path(tempfile.mkdtemp(prefix="registry-fuzz-"))
+    work_dir = work_dir.resolve()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    server: Server | None = None
+    schema: tuple[str, str] | None = None
+    try:
+        if args.url:
+            base_url, token, store = args.url.rstrip("/"), args.admin_token, args.url
+        else:
+            database_url = args.database_url or f"sqlite:///{work_dir}/registry.db"
+            if database_url.startswith("postgres"):
+                url, name = _postgres_schema(database_url)
+                schema = (database_url, name)
+                database_url = url
+            server = Server(database_url)
+            base_url, token, store = server.url, ADMIN_TOKEN, database_url
+        print(f"fuzz: {store} at {base_url}; seed {args.seed}, max examples {args.max_examples}")
+        print(f"fuzz: work directory {work_dir}", flush=True)
+        result = run_schemathesis(
+            base_url,
+            token,
+            max_examples=args.max_examples,
+            seed=args.seed,
+            work_dir=work_dir,
+            extra_args=args.schemathesis_args,
+            echo=not args.quiet,
+        )
+        logs = server.logs() if server is not None else None
+        if server is not None:
+            (work_dir / "server.log").write_text(logs or "")
+        print("\n".join(error.describe(logs) + "\n" for error in result.server_errors))
+        print(f"fuzz: {store}: {result.summary()}")
+        return 0 if result.exit_code == 0 and not result.server_errors else 1
+    finally:
+        if server is not None:
+            server.stop()
+        if schema is not None:
+            _drop_postgres_schema(*schema)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -108,6 +108,8 @@ _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LA
 
 def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400:  # A body that is not JSON at all (too deep, not UTF-8).
+        return validation_response([{"field": "body", "message": "malformed JSON"}])
     code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
     return error_response(exc.status_code, code, str(exc.detail))
 

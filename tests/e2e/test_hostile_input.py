@@ -180,3 +180,21 @@ def test_a_time_travel_moment_outside_the_range_is_refused(
 def test_a_feed_position_beyond_64_bits_is_refused(server: Server) -> None:
     response = server.client.get("/api/v1/events", params={"after": 2**63}, headers=ADMIN)
     assert fields_of(response) == ["after"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"settings": {"a": ' + b"[" * 5000 + b"]" * 5000 + b"}}",
+        b'{"metadata": {"a": ' + b'{"b": ' * 5000 + b"1" + b"}" * 5000 + b"}}",
+        b'{"name": "\xff\xfe"}',
+    ],
+)
+def test_a_body_no_json_parser_reads_is_malformed_json(
+    server: Server, org: dict[str, Any], raw: bytes
+) -> None:
+    response = server.client.patch(
+        f"{ORGS}/{org['id']}", content=raw, headers={**ADMIN, "Content-Type": "application/json"}
+    )
+    assert fields_of(response) == ["body"]
+    assert version_of(server, org["id"]) == org["version"]

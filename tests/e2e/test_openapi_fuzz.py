@@ -181,14 +181,32 @@ def _toml_values(values: Sequence[str]) -> str:
     return "[" + ", ".join(json.dumps(v) for v in values) + "]"
 
 
+# Valid values for the body fields with a format the schema does not state, so that
+# creates and updates get past validation often enough to reach the registry.
+_VALID_FIELDS = {
+    "countryCode": ["US", "de", "GB"],
+    "domain": ["example.com", "sub.example.co.uk"],
+    "supportEmail": ["help@example.com"],
+    "supportPhone": ["+14155550123"],
+    "logoUrl": ["https://example.com/logo.png"],
+    "faviconUrl": ["https://example.com/favicon.ico"],
+    "primaryColor": ["#1A2B3C", "#ffffff"],
+    "contrastColor": ["#000000"],
+}
+
+
 def write_config(path: Path, seeds: Seeds) -> None:
-    """A schemathesis.toml: real ids drawn half of the time, no state kept between runs."""
+    """A schemathesis.toml: real ids and valid field values drawn half of the time, and no
+    state kept between runs."""
+    fresh_slugs = [random_slug("fz") for _ in range(200)]
     dictionaries = {
         "org_ids": seeds.org_ids,
         "key_ids": seeds.key_ids,
         "slugs": seeds.slugs,
+        "new_slugs": fresh_slugs + seeds.slugs,
         "external_ids": seeds.external_ids,
         "etags": ["*", '"1"', '"2"', '"3"', 'W/"4"', '"0"'],
+        **{f"valid_{name}": values for name, values in _VALID_FIELDS.items()},
     }
     bindings = {
         "path.org_id": "org_ids",
@@ -199,6 +217,8 @@ def write_config(path: Path, seeds: Seeds) -> None:
         "query.slug": "slugs",
         "query.externalId": "external_ids",
         "query.stytchOrgId": "external_ids",
+        "body.slug": "new_slugs",
+        **{f"body.{name}": f"valid_{name}" for name in _VALID_FIELDS},
     }
     lines = [
         f"request-timeout = {REQUEST_TIMEOUT}",
@@ -485,7 +505,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         logs = server.logs() if server is not None else None
         if server is not None:
             (work_dir / "server.log").write_text(logs or "")
-        print("\n".join(error.describe(logs) + "\n" for error in result.server_errors))
+        for error in result.server_errors:
+            print(f"{error.describe(logs)}\n")
         print(f"fuzz: {store}: {result.summary()}")
         return 0 if result.exit_code == 0 and not result.server_errors else 1
     finally:

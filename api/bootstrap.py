@@ -14,6 +14,7 @@ from api.idempotency_store import (
     PostgresIdempotencyStore,
     SQLiteIdempotencyStore,
 )
+from api.store_health import StoreHealth
 from domain.registry import OrganizationRegistry
 from projections.cache import ReadCache
 from projections.leadership import (
@@ -45,6 +46,7 @@ class Services:
     view: OrganizationLookupView
     supervisor: ProjectionSupervisor | None
     idempotency: IdempotencyStore
+    health: StoreHealth
 
     def behind(self, limit: int) -> tuple[int, Sequence[Notification]]:
         """The read model's position, and (up to ``limit`` of) its events the store has
@@ -73,6 +75,7 @@ class Services:
         self.registry.stop_commands()  # While the projection still runs to answer them.
         if self.supervisor is not None:
             self.supervisor.stop()
+        self.health.stop()
         self.view.datastore.close()
         self.registry.close()
 
@@ -113,6 +116,12 @@ def bootstrap(settings: Settings, *, run_projections: bool | None = None) -> Ser
         view = construct_view(env)
         idempotency = construct_idempotency_store(view)
     view.cache = ReadCache(settings.read_cache_size)
+    health = StoreHealth(
+        postgres_conninfo(env) if is_postgres(env) else None, settings.store_timeout
+    )
+    for datastore in {id(d): d for d in (registry.recorder.datastore, view.datastore)}.values():  # type: ignore[attr-defined]
+        health.guard(datastore)
+    health.start()
     supervisor = None
     if settings.run_projections if run_projections is None else run_projections:
         projection = OrganizationLookupProjection(view)
@@ -123,4 +132,4 @@ def bootstrap(settings: Settings, *, run_projections: bool | None = None) -> Ser
         supervisor.start()
         if is_outdated(view):
             rebuild_in_background(registry, view, leader_lock(env, REBUILD_LOCK_NAME))
-    return Services(registry, view, supervisor, idempotency)
+    return Services(registry, view, supervisor, idempotency, health)

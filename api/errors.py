@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from api.schemas import camel_path
+from api.store_health import StoreUnavailableError
 from domain.errors import (
     ApiKeyNotFoundError,
     ConcurrentUpdateError,
@@ -103,6 +105,30 @@ def _version_conflict(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+STORE_ERRORS = (StoreUnavailableError, OperationalError, InterfaceError)
+
+
+def store_unavailable(method: str) -> dict[str, Any]:
+    """The body of a 503 ``STORE_UNAVAILABLE``: a write that met it may have been recorded."""
+    written = method not in READ_METHODS
+    message = "The database does not answer; retry"
+    if written:
+        message += " (the change may have been recorded: retry with the same Idempotency-Key)"
+    return {
+        "message": message,
+        "code": "STORE_UNAVAILABLE",
+        "details": {"mayHaveCommitted": written},
+    }
+
+
+def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    request.app.state.services.health.suspect()
+    response = ErrorResponse(store_unavailable(request.method), status_code=503)
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
 
 
@@ -135,6 +161,9 @@ def install_error_handlers(app: FastAPI) -> None:
             409, "CONFLICT", "The organization kept changing concurrently; retry"
         ),
         HTTPException: _http,
+        StoreUnavailableError: _store_unavailable,
+        OperationalError: _store_unavailable,
+        InterfaceError: _store_unavailable,
     }
     for exc_class, handler in handlers.items():
         app.add_exception_handler(exc_class, handler)

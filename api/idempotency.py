@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
 
+from api.errors import STORE_ERRORS, store_unavailable
 from api.idempotency_store import IdempotencyStore, Stored
 from api.middleware import read_body, replaying, send_json
 from api.sealing import seal, unseal
@@ -71,8 +72,13 @@ class IdempotencyMiddleware:
         ).hexdigest()
         secret = (authorization, key.strip())
         name = hashlib.sha256(key.strip()).hexdigest()
-        await self._purge_now_and_then(store)
-        outcome = await self._claim_or_wait(store, credential, name, fingerprint)
+        try:
+            await self._purge_now_and_then(store)
+            outcome = await self._claim_or_wait(store, credential, name, fingerprint)
+        except STORE_ERRORS:
+            scope["app"].state.services.health.suspect()
+            await send_json(send, 503, store_unavailable(scope["method"]), retry_after=1)
+            return
         if isinstance(outcome, Stored):
             await self._answer_from(outcome, fingerprint, send, secret)
             return

@@ -132,12 +132,19 @@ _INTERNAL_ERROR = {
 
 
 async def send_json(
-    send: Send, status: int, body: Mapping[str, Any], *, close: bool = False
+    send: Send,
+    status: int,
+    body: Mapping[str, Any],
+    *,
+    close: bool = False,
+    retry_after: int | None = None,
 ) -> None:
     raw = json.dumps(body).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
     if close:
         headers.append((b"connection", b"close"))
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": raw})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import Field, SecretStr, field_validator
@@ -24,6 +25,8 @@ class Settings(BaseSettings):
     ready_max_lag: int = 100
     read_cache_size: int = Field(default=10_000, ge=0)
     log_level: str = "info"
+    store_timeout: float = Field(default=2.0, gt=0, le=60)
+    """How long a request waits for the database before it answers 503 (PostgreSQL)."""
 
     @field_validator("database_url")
     @classmethod
@@ -46,6 +49,9 @@ class Settings(BaseSettings):
     def registry_env(self) -> dict[str, str]:
         """The eventsourcing library's environment for the registry and its read models."""
         env = store_env(self.database_url)
+        if self.is_postgres:
+            # The library takes whole seconds: how long to wait for a pooled connection.
+            env["POSTGRES_CONNECT_TIMEOUT"] = str(max(1, math.ceil(self.store_timeout)))
         if self.reserved_slugs is not None:
             env["RESERVED_SLUGS"] = self.reserved_slugs
         return env

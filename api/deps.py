@@ -13,6 +13,7 @@ from uuid import UUID
 from fastapi import Depends, Header, Request, Response
 
 from api.errors import InvalidQueryError
+from api.position_watch import PositionWatch
 from api.responses import Acknowledgement
 from api.settings import Settings
 from domain.errors import OrganizationNotFoundError
@@ -30,6 +31,11 @@ async def get_view(request: Request) -> OrganizationLookupView:
     return view
 
 
+async def get_watch(request: Request) -> PositionWatch:
+    watch: PositionWatch = request.app.state.watch
+    return watch
+
+
 async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -38,6 +44,7 @@ async def get_settings(request: Request) -> Settings:
 RegistryDep = Annotated[OrganizationRegistry, Depends(get_registry)]
 ViewDep = Annotated[OrganizationLookupView, Depends(get_view)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+WatchDep = Annotated[PositionWatch, Depends(get_watch)]
 
 
 async def acknowledgement(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
+import signal
+import threading
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
@@ -13,11 +16,14 @@ from api.bootstrap import bootstrap
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from api.position_watch import PositionWatch
 from api.routes import api_keys, current, health, history, organizations
 from api.settings import Settings
+from projections.leadership import is_postgres, postgres_conninfo
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
+    from types import FrameType
 
     from fastapi.routing import APIRoute
 
@@ -37,6 +43,23 @@ def _configure_logging(level: str) -> None:
         logger.addHandler(handler)
 
 
+def _on_shutdown_signal(callback: Callable[[], None]) -> None:
+    """Run ``callback`` on the event loop as soon as SIGTERM or SIGINT arrives, before the
+    server's own handling (which waits for open requests, long polls included)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(sig)
+
+        def handler(number: int, frame: FrameType | None, previous: Any = previous) -> None:
+            loop.call_soon_threadsafe(callback)
+            if callable(previous):
+                previous(number, frame)
+
+        signal.signal(sig, handler)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     if settings.admin_token is None:
@@ -46,14 +69,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _configure_logging(settings.log_level)
-        app.state.services = bootstrap(settings)
+        app.state.services = services = bootstrap(settings)
+        env = settings.registry_env()
+        app.state.watch = watch = PositionWatch(
+            services.view, postgres_conninfo(env) if is_postgres(env) else None
+        )
+        watch.start()
+        _on_shutdown_signal(watch.stop)
         # What start-up built lives as long as the process: the collector need not scan
         # it again on every full collection (shorter pauses in request latencies).
         gc.freeze()
         try:
             yield
         finally:
-            app.state.services.close()
+            watch.stop()
+            services.close()
 
     app = FastAPI(
         title="Tenant registry",

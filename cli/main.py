@@ -49,6 +49,7 @@ def serve(args: argparse.Namespace) -> None:
         workers=args.workers,
         log_level=settings.log_level,
         access_log=args.access_log,
+        timeout_graceful_shutdown=settings.shutdown_grace,
     )
 
 

@@ -178,6 +178,7 @@ class OrganizationLookupView(TrackingRecorder, ABC):
                 # writer's commit: "database is locked", with no wait).
                 self._insert_tracking(cursor, tracking)  # type: ignore[attr-defined]
                 apply(cursor)
+                self._announce(cursor, tracking.notification_id)
         except IntegrityError:
             if self.position() < tracking.notification_id:
                 raise
@@ -204,7 +205,15 @@ class OrganizationLookupView(TrackingRecorder, ABC):
                 self._batch = None
             if last.notification_id != first.notification_id:
                 self._insert_tracking(c, last)  # type: ignore[attr-defined]
+            self._announce(c, last.notification_id)
         self.position_signal.advanced(last.notification_id)
+
+    def _announce(self, cursor: Any, position: int) -> None:
+        """Tell other processes, once this transaction commits, that the read model reached
+        ``position`` (a store that can: PostgreSQL's NOTIFY)."""
+
+    channel: str | None = None
+    """Where ``_announce`` tells it, if anywhere."""
 
     def _batch_started(self) -> None:
         """A batch begins: a store may gather its writes from here on."""

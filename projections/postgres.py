@@ -99,6 +99,8 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
         self.check_identifier_length(self.keys_table + "_organization")
         self.check_identifier_length(self.history_table + "_version")
         self.position_signal, self.cache = PositionSignal(), ReadCache()
+        self.channel = f"{self.datastore.schema or 'public'}.{self.table}"[-63:]
+        self.check_identifier_length(self.channel)
         schema, table = Identifier(self.datastore.schema), Identifier(self.table)
         keys, history = Identifier(self.keys_table), Identifier(self.history_table)
 
@@ -427,6 +429,9 @@ class PostgresOrganizationLookupView(PostgresTrackingRecorder, OrganizationLooku
             return
         values = (entry.version, entry.occurred_at, entry.organization_id)
         curs.execute(self.move_to_version, values, prepare=True)
+
+    def _announce(self, cursor: Any, position: int) -> None:
+        cursor.execute("SELECT pg_notify(%s, %s)", (self.channel, str(position)), prepare=True)
 
     def _batch_started(self) -> None:
         self._rows, self._history_rows = {}, []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +12,14 @@ from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import AdminDep, ReachableOrganizationDep
-from api.deps import AcknowledgementDep, ExpectedVersionDep, OrganizationIdDep, RegistryDep, ViewDep
+from api.deps import (
+    AcknowledgementDep,
+    ExpectedVersionDep,
+    OrganizationIdDep,
+    RegistryDep,
+    ViewDep,
+    WatchDep,
+)
 from api.queries import check_event_types, feed_page, history_page
 from api.routes.organizations import ERRORS, PREFIX
 from api.schemas import FeedPage, HistoryPage, OrganizationEnvelope, RevertRequest, StoredTime
@@ -22,7 +28,6 @@ from projections.interface import OrganizationLookupView
 router = APIRouter(prefix=PREFIX, tags=["history"], responses=ERRORS)  # type: ignore[arg-type]
 feed = APIRouter(prefix="/api/v1", tags=["history"], dependencies=[AdminDep], responses=ERRORS)  # type: ignore[arg-type]
 
-FEED_POLL_SECONDS = 0.02
 MAX_POSITION = 2**63 - 1
 """The highest position a store can hold (a signed 64-bit integer)."""
 
@@ -88,6 +93,7 @@ def revert_organization(
 @feed.get("/events", summary="Every organization's events in commit order (change feed)")
 async def change_feed(
     view: ViewDep,
+    watch: WatchDep,
     after: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     event_type: Annotated[list[str] | None, Query(alias="type", max_length=40)] = None,
@@ -100,17 +106,8 @@ async def change_feed(
         # than that. A request that does not wait needs only the page.
         seen = await run_in_threadpool(view.position) if wait else 0
         page = await run_in_threadpool(feed_page, view, after, limit, types)
-        if page.events or time.monotonic() >= deadline:
+        remaining = deadline - time.monotonic()
+        if page.events or remaining <= 0 or watch.stopping:
             return page
-        await _until_beyond(view, seen, deadline)
-
-
-async def _until_beyond(view: OrganizationLookupView, position: int, deadline: float) -> None:
-    """Sleep until the read model passes ``position`` or ``deadline`` comes, without
-    holding a worker thread: a long poll costs nothing while it waits."""
-    signal = view.position_signal
-    while time.monotonic() < deadline:
-        current = signal.position if signal.local else await run_in_threadpool(view.position)
-        if current > position:
-            return
-        await asyncio.sleep(FEED_POLL_SECONDS if signal.local else 5 * FEED_POLL_SECONDS)
+        # No thread, no query of its own while it waits (see api.position_watch).
+        await watch.wait_beyond(seen, remaining)

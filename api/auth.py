@@ -8,6 +8,7 @@ endpoints answer 403. Whoever calls is recorded as the actor of the events that 
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from domain.keys import hash_secret, is_expired, looks_like_secret
 from domain.organization import ARCHIVED, SUSPENDED
 
 if TYPE_CHECKING:
+    from api.rate_limit import FailureLimiter
     from projections.interface import OrganizationLookupView
 
 
@@ -72,18 +74,34 @@ async def authenticate(
     """
     if authorization is None:
         return None
+    limiter: FailureLimiter = request.app.state.auth_failures
+    keys = (
+        f"address:{request.client.host if request.client else ''}",
+        f"credential:{hashlib.sha256(authorization.encode()).hexdigest()}",
+    )
+    limiter.acquire(*keys)
+    try:
+        caller = await _caller(request, view, authorization)
+    except UnauthorizedError:
+        raise
+    except BaseException:  # Not a failed authentication (the database may be down).
+        limiter.succeeded(*keys)
+        raise
+    limiter.succeeded(*keys)
+    actor_cvar.set(caller.actor)
+    return caller
+
+
+async def _caller(request: Request, view: OrganizationLookupView, authorization: str) -> Caller:
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise UnauthorizedError
     if hmac.compare_digest(token.encode(), request.app.state.admin_token):
-        caller = ADMIN
-    elif looks_like_secret(token):
-        caller = await run_in_threadpool(key_caller, view, token)
-    else:
-        raise UnauthorizedError
-    actor_cvar.set(caller.actor)
-    return caller
+        return ADMIN
+    if looks_like_secret(token):
+        return await run_in_threadpool(key_caller, view, token)
+    raise UnauthorizedError
 
 
 async def any_status_caller(caller: Annotated[Caller | None, Depends(authenticate)]) -> Caller:

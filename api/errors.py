@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from api.rate_limit import RateLimitedError
 from api.schemas import camel_path
 from api.store_health import StoreUnavailableError
 from domain.errors import (
@@ -129,6 +130,18 @@ def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+def _rate_limited(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RateLimitedError)
+    response = error_response(
+        429,
+        "RATE_LIMITED",
+        "Too many failed authentications; retry later",
+        {"retryAfter": exc.retry_after},
+    )
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
 
 
@@ -161,6 +174,7 @@ def install_error_handlers(app: FastAPI) -> None:
             409, "CONFLICT", "The organization kept changing concurrently; retry"
         ),
         HTTPException: _http,
+        RateLimitedError: _rate_limited,
         StoreUnavailableError: _store_unavailable,
         OperationalError: _store_unavailable,
         InterfaceError: _store_unavailable,

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     log_level: str = "info"
     store_timeout: float = Field(default=2.0, gt=0, le=60)
     """How long a request waits for the database before it answers 503 (PostgreSQL)."""
+    auth_failures_per_minute: int = Field(default=120, ge=0)
+    """Failed authentications per minute allowed per client address and per credential."""
     shutdown_grace: int = Field(default=5, ge=0, le=300)
     """Seconds open requests get to finish after SIGTERM (long polls end at once)."""
 

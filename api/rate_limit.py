@@ -1,0 +1,75 @@
+"""Failed authentication is rate limited, per client address and per credential.
+
+Each key (an address, or the SHA-256 of a refused credential) has a bucket of
+``per_minute`` failures that refills continuously. A request whose address or credential
+has an empty bucket answers 429 ``RATE_LIMITED`` with ``Retry-After`` before its
+credential is even looked at, so a flood of wrong tokens costs no database read. Counts
+are kept per process: with ``serve --workers N`` a client may fail N times as often.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+MAX_KEYS = 100_000
+"""Beyond this many keys with failures, the oldest are forgotten (memory stays bounded)."""
+
+
+class RateLimitedError(Exception):
+    """Too many failed authentications from this address or with this credential."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class FailureLimiter:
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        """``per_minute``: failures each key may have in a minute (0: no limit)."""
+        self._capacity = float(per_minute)
+        self._rate = per_minute / 60.0
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}
+        """Key -> (tokens left, when they were counted)."""
+        self._lock = threading.Lock()
+
+    def acquire(self, *keys: str) -> None:
+        """Take one possible failure from each of ``keys`` before an attempt (so that
+        concurrent attempts cannot all pass); ``RateLimitedError`` if any has none left.
+        An attempt that succeeds gives them back (``succeeded``)."""
+        if not self._capacity:
+            return
+        with self._lock:
+            wait = max((self._wait(key) for key in keys), default=0.0)
+            if wait > 0:
+                raise RateLimitedError(max(1, math.ceil(wait)))
+            for key in keys:
+                self._set(key, self._tokens(key) - 1.0)
+
+    def succeeded(self, *keys: str) -> None:
+        if not self._capacity:
+            return
+        with self._lock:
+            for key in keys:
+                self._set(key, self._tokens(key) + 1.0)
+
+    def _set(self, key: str, tokens: float) -> None:
+        self._buckets.pop(key, None)  # Re-inserted last: the dict is oldest-first.
+        if tokens < self._capacity:
+            self._buckets[key] = (tokens, self._clock())
+        while len(self._buckets) > MAX_KEYS:
+            del self._buckets[next(iter(self._buckets))]
+
+    def _tokens(self, key: str) -> float:
+        tokens, counted = self._buckets.get(key, (self._capacity, self._clock()))
+        return min(self._capacity, tokens + (self._clock() - counted) * self._rate)
+
+    def _wait(self, key: str) -> float:
+        """Seconds until ``key`` has a whole failure left."""
+        return max(0.0, (1.0 - self._tokens(key)) / self._rate)

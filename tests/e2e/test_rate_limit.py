@@ -1,0 +1,55 @@
+"""Failed authentication is rate limited per client address and per credential, on each
+store, over a real server."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.helpers import ADMIN, Server
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+ORGS = "/api/v1/organizations"
+LIMIT = 20
+
+
+@pytest.fixture
+def limited(database_url: str) -> Iterator[Server]:
+    server = Server(database_url, env={"REGISTRY_AUTH_FAILURES_PER_MINUTE": str(LIMIT)})
+    yield server
+    server.stop()
+
+
+def test_a_flood_of_wrong_tokens_gets_429_with_retry_after(limited: Server) -> None:
+    def attempt(i: int) -> int:
+        headers = {"Authorization": f"Bearer sk_wrong{i}"}
+        return limited.client.get(f"{ORGS}/current", headers=headers).status_code
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(attempt, range(200)))
+    refilled = (time.monotonic() - started) * LIMIT / 60  # Failures that came back meanwhile.
+    assert LIMIT <= statuses.count(401) <= LIMIT + refilled + 1
+    assert statuses.count(401) + statuses.count(429) == 200
+    refused = limited.client.get(f"{ORGS}/current", headers={"Authorization": "Bearer x"})
+    body = refused.json()
+    assert (refused.status_code, body["code"]) == (429, "RATE_LIMITED")
+    assert int(refused.headers["retry-after"]) == body["details"]["retryAfter"] >= 1
+
+
+def test_one_credential_failing_again_and_again_is_limited_by_itself(limited: Server) -> None:
+    headers = {"Authorization": "Bearer sk_revoked_or_mistyped", "X-Forwarded-For": "10.0.0.9"}
+    statuses = [
+        limited.client.get(f"{ORGS}/current", headers=headers).status_code for _ in range(LIMIT + 1)
+    ]
+    assert statuses == [401] * LIMIT + [429]
+
+
+def test_valid_credentials_are_not_counted(limited: Server) -> None:
+    statuses = {limited.client.get(ORGS, headers=ADMIN).status_code for _ in range(LIMIT * 2)}
+    assert statuses == {200}

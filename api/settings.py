@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     """How long a request waits for the database before it answers 503 (PostgreSQL)."""
     auth_failures_per_minute: int = Field(default=120, ge=0)
     """Failed authentications per minute allowed per client address and per credential."""
+    header_timeout: float = Field(default=10.0, gt=0, le=300)
+    """Seconds a request's headers may take to arrive."""
+    body_timeout: float = Field(default=30.0, gt=0, le=3600)
+    """Seconds a request's body may take to arrive after its headers."""
+    max_connections: int = Field(default=1000, ge=1)
+    """Open connections one server process holds; one more is answered 503."""
     shutdown_grace: int = Field(default=5, ge=0, le=300)
     """Seconds open requests get to finish after SIGTERM (long polls end at once)."""
 

@@ -50,6 +50,7 @@ def serve(args: argparse.Namespace) -> None:
         log_level=settings.log_level,
         access_log=args.access_log,
         timeout_graceful_shutdown=settings.shutdown_grace,
+        http="api.http_protocol:GuardedHttpToolsProtocol",
     )
 
 

@@ -11,8 +11,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from api.rate_limit import RateLimitedError
+from api.responses import recorded_outcome
 from api.schemas import camel_path
 from api.store_health import StoreUnavailableError
+from domain.command_records import CommandAlreadyRecordedError
 from domain.errors import (
     ApiKeyNotFoundError,
     ConcurrentUpdateError,
@@ -130,6 +132,15 @@ def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+def _recorded(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CommandAlreadyRecordedError)
+    if not exc.same_request:
+        return error_response(
+            409, "IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used for another request"
+        )
+    return recorded_outcome(request, exc.record)
+
+
 def _rate_limited(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RateLimitedError)
     response = error_response(
@@ -175,6 +186,7 @@ def install_error_handlers(app: FastAPI) -> None:
         ),
         HTTPException: _http,
         RateLimitedError: _rate_limited,
+        CommandAlreadyRecordedError: _recorded,
         StoreUnavailableError: _store_unavailable,
         OperationalError: _store_unavailable,
         InterfaceError: _store_unavailable,

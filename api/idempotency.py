@@ -23,17 +23,22 @@ from typing import TYPE_CHECKING, Any
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import STORE_ERRORS, store_unavailable
-from api.idempotency_store import IdempotencyStore, Stored
+from api.idempotency_store import CLAIMED, IdempotencyStore, Stored
 from api.middleware import read_body, replaying, send_json
 from api.sealing import seal, unseal
+from domain.command_records import CommandKey, keyed
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+    from domain.registry import OrganizationRegistry
 
 METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 KEY_MAX_LENGTH = 255
 WAIT_POLL_SECONDS = 0.02
 WAIT_SECONDS = 60.0
+RECORD_CHECK_SECONDS = 0.5
+"""While waiting for another request with the same key: how often to look for its record."""
 PURGE_EVERY_SECONDS = 600.0
 
 
@@ -72,9 +77,11 @@ class IdempotencyMiddleware:
         ).hexdigest()
         secret = (authorization, key.strip())
         name = hashlib.sha256(key.strip()).hexdigest()
+        command_key = CommandKey(credential, name, fingerprint)
+        registry: OrganizationRegistry = scope["app"].state.services.registry
         try:
             await self._purge_now_and_then(store)
-            outcome = await self._claim_or_wait(store, credential, name, fingerprint)
+            outcome = await self._claim_or_wait(store, command_key, registry)
         except STORE_ERRORS:
             scope["app"].state.services.health.suspect()
             await send_json(send, 503, store_unavailable(scope["method"]), retry_after=1)
@@ -82,12 +89,18 @@ class IdempotencyMiddleware:
         if isinstance(outcome, Stored):
             await self._answer_from(outcome, fingerprint, send, secret)
             return
-        await self._run_and_keep(store, credential, name, scope, replay_receive, send, secret)
+        with keyed(command_key):  # The command records its outcome with its events.
+            await self._run_and_keep(store, credential, name, scope, replay_receive, send, secret)
 
     async def _claim_or_wait(
-        self, store: IdempotencyStore, credential: str, key: str, fingerprint: str
+        self, store: IdempotencyStore, command_key: CommandKey, registry: OrganizationRegistry
     ) -> str | Stored:
+        """Claim the key, or wait for the request that holds it. A holder that recorded
+        its command but died before answering is taken over at once: running the
+        request again answers the recorded outcome (``domain.command_records``)."""
+        credential, key, fingerprint = command_key.scope, command_key.key, command_key.fingerprint
         deadline = time.monotonic() + WAIT_SECONDS
+        checked = time.monotonic()
         while True:
             outcome = await run_in_threadpool(
                 store.claim, credential, key, fingerprint, time.time()
@@ -96,6 +109,10 @@ class IdempotencyMiddleware:
                 return outcome
             if outcome.fingerprint != fingerprint or time.monotonic() > deadline:
                 return outcome
+            if time.monotonic() - checked > RECORD_CHECK_SECONDS:
+                checked = time.monotonic()
+                if await run_in_threadpool(registry.is_recorded, command_key):
+                    return CLAIMED
             await asyncio.sleep(WAIT_POLL_SECONDS)
 
     async def _answer_from(

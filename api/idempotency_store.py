@@ -18,8 +18,10 @@ if TYPE_CHECKING:
 
 TTL_SECONDS = 24 * 3600
 """How long a response is replayed."""
-ABANDONED_SECONDS = 120
-"""A request still pending after this long died with its process; its key may be reused."""
+ABANDONED_SECONDS = 30
+"""A request still pending after this long died with its process; its key may be claimed
+again. That is safe even if it is only slow: a command records its outcome atomically with
+its events (``domain.command_records``), so of two runs of one key only one records."""
 CLAIMED = "claimed"
 LEGACY_TABLE = "idempotency_keys"
 """The table earlier versions kept, with keys and responses in clear: dropped on start-up

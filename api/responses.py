@@ -3,18 +3,52 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from fastapi.responses import JSONResponse
 
 from api.schemas import OrganizationEnvelope, ReadYourWrites
 
 if TYPE_CHECKING:
-    from fastapi import Response
+    from fastapi import Request, Response
 
+    from domain.command_records import CommandRecord
     from domain.commands import Written
     from projections.interface import OrganizationLookupView
 
 log = logging.getLogger("tenant_registry.api")
+
+
+RECORD_POLL_SECONDS = 0.01
+
+
+def recorded_outcome(request: Request, record: CommandRecord) -> JSONResponse:
+    """What a keyed command answered when it ran (its status, the organization as it left
+    it), for a retry that found it recorded (``domain.command_records``); once reads see it,
+    as for any command."""
+    services = request.app.state.services
+    details = services.registry.get_details(record.organization_id, record.version)
+    deadline = time.monotonic() + request.app.state.settings.consistency_timeout
+    while not _reads_see(services.view, record) and time.monotonic() < deadline:
+        time.sleep(RECORD_POLL_SECONDS)
+    outcome: ReadYourWrites = "ok" if _reads_see(services.view, record) else "timeout"
+    body = OrganizationEnvelope.of(details, outcome).model_dump(mode="json", by_alias=True)
+    created = record.kind == "created"
+    response = JSONResponse(body, status_code=201 if created else 200)
+    response.headers["ETag"] = f'"{record.version}"'
+    response.headers["Idempotent-Replayed"] = "true"
+    if created:
+        response.headers["Location"] = f"/api/v1/organizations/{record.organization_id}"
+    if outcome == "timeout":
+        response.headers["X-Read-Your-Writes"] = "timeout"
+    return response
+
+
+def _reads_see(view: OrganizationLookupView, record: CommandRecord) -> bool:
+    found = view.get_organization(record.organization_id)
+    return found is not None and found["version"] >= record.version
 
 
 def organization_response(

@@ -13,6 +13,12 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from domain.access import ensure_may_change
+from domain.command_records import (
+    CommandAlreadyRecordedError,
+    CommandKey,
+    CommandRecord,
+    command_key_cvar,
+)
 from domain.commands import IssuedApiKey, NewApiKey, NewOrganization, OrganizationChanges, Written
 from domain.context import because, current_actor
 from domain.errors import (
@@ -45,6 +51,7 @@ if TYPE_CHECKING:
     from eventsourcing.utils import EnvType
 
 MAX_ATTEMPTS = 12
+_KEY_EVENTS = (Organization.ApiKeyIssued, Organization.ApiKeyRevoked)
 BACKOFF_SECONDS, BACKOFF_MAX_SECONDS = 0.002, 0.1
 """Clashing writers retry after a random pause of up to BACKOFF_SECONDS, doubling per
 attempt up to BACKOFF_MAX_SECONDS: in all, a writer gives up after about a second."""
@@ -87,6 +94,7 @@ class OrganizationRegistry(Application[UUID]):
         super().close()
 
     def create(self, new: NewOrganization) -> Written:
+        self._ensure_not_recorded()
         values = validate_new(new, self.reserved_slugs)
         for attempt in range(MAX_ATTEMPTS):
             org = Organization(**values)
@@ -106,6 +114,7 @@ class OrganizationRegistry(Application[UUID]):
         self, org_id: UUID, changes: OrganizationChanges, expected_version: int | None = None
     ) -> Written:
         ensure_may_change(current_actor(), changes)
+        self._ensure_not_recorded()
 
         def apply(org: Organization) -> list[UniqueKey]:
             return self._apply(org, validate_changes(changes, org, self.reserved_slugs))
@@ -234,13 +243,56 @@ class OrganizationRegistry(Application[UUID]):
         raise ConcurrentUpdateError
 
     def _save(self, org: Organization, keys: list[UniqueKey]) -> Written:
+        record = self._command_record(org)  # Before collecting takes the pending events.
         events: ProcessingEvent[UUID] = ProcessingEvent()
-        events.collect_events(org, *keys)
-        recordings = self._group_commit.save(events)
+        events.collect_events(org, *keys, *([] if record is None else [record]))
+        try:
+            recordings = self._group_commit.save(events)
+        except IntegrityError:
+            self._ensure_not_recorded()  # Another run of this keyed command was first.
+            raise
         positions = [
             r.notification.id for r in recordings if r.domain_event.originator_id == org.id
         ]
         return Written(org.details(), max(positions) if positions else None)
+
+    def _command_record(self, org: Organization) -> CommandRecord | None:
+        """The record of this keyed command's outcome (``domain.command_records``), to be
+        saved with its events; ``None`` for a command sent without a key."""
+        command_key = command_key_cvar.get()
+        if command_key is None or not org.pending_events:
+            return None
+        if isinstance(org.pending_events[0], _KEY_EVENTS):
+            # A key's secret cannot be given again from a record: a keyed issuance is
+            # replayed from its sealed response (api.idempotency); revoking is idempotent.
+            return None
+        created = isinstance(org.pending_events[0], Organization.Created)
+        return CommandRecord(
+            id=command_key.record_id,
+            fingerprint=command_key.fingerprint,
+            kind="created" if created else "changed",
+            organization_id=org.id,
+            version=org.version,
+        )
+
+    def is_recorded(self, command_key: CommandKey) -> bool:
+        """Whether a command keyed by ``command_key`` was recorded."""
+        try:
+            self.repository.get(command_key.record_id)
+        except AggregateNotFoundError:
+            return False
+        return True
+
+    def _ensure_not_recorded(self) -> None:
+        """Raise ``CommandAlreadyRecordedError`` if this keyed command ran before."""
+        command_key = command_key_cvar.get()
+        if command_key is None:
+            return
+        try:
+            record: CommandRecord = self.repository.get(command_key.record_id)
+        except AggregateNotFoundError:
+            return
+        raise CommandAlreadyRecordedError(record, record.fingerprint == command_key.fingerprint)
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         for listener in self.on_recorded:

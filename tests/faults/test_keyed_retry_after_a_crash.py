@@ -40,14 +40,16 @@ def killed_while_answering(
             errors.append(error)
 
     thread = threading.Thread(target=call)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not committed():
-        assert time.monotonic() < deadline, "the command was not committed"
-        time.sleep(0.05)
-    server.process.send_signal(signal.SIGKILL)
-    thread.join(10)
-    server.stop()
+    try:
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not committed():
+            assert time.monotonic() < deadline, "the command was not committed"
+            time.sleep(0.05)
+    finally:
+        server.process.send_signal(signal.SIGKILL)
+        thread.join(10)
+        server.stop()
     assert errors, "the first request must not have been answered"
 
 

@@ -79,15 +79,12 @@ async def authenticate(
         f"address:{request.client.host if request.client else ''}",
         f"credential:{hashlib.sha256(authorization.encode()).hexdigest()}",
     )
-    limiter.acquire(*keys)
+    limiter.check(*keys)
     try:
         caller = await _caller(request, view, authorization)
     except UnauthorizedError:
+        limiter.failed(*keys)
         raise
-    except BaseException:  # Not a failed authentication (the database may be down).
-        limiter.succeeded(*keys)
-        raise
-    limiter.succeeded(*keys)
     actor_cvar.set(caller.actor)
     return caller
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
@@ -13,7 +12,6 @@ from starlette.exceptions import HTTPException
 from api.rate_limit import RateLimitedError
 from api.responses import recorded_outcome
 from api.schemas import camel_path
-from api.store_health import StoreUnavailableError
 from domain.command_records import CommandAlreadyRecordedError
 from domain.errors import (
     ApiKeyNotFoundError,
@@ -26,6 +24,7 @@ from domain.errors import (
     ValidationError,
     VersionConflictError,
 )
+from projections.store_errors import STORE_ERRORS
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request
@@ -109,7 +108,6 @@ def _version_conflict(_: Request, exc: Exception) -> JSONResponse:
 
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-STORE_ERRORS = (StoreUnavailableError, OperationalError, InterfaceError)
 
 
 def store_unavailable(method: str) -> dict[str, Any]:
@@ -138,7 +136,10 @@ def _recorded(request: Request, exc: Exception) -> JSONResponse:
         return error_response(
             409, "IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used for another request"
         )
-    return recorded_outcome(request, exc.record)
+    try:
+        return recorded_outcome(request, exc.record)
+    except STORE_ERRORS as error:
+        return _store_unavailable(request, error)
 
 
 def _rate_limited(_: Request, exc: Exception) -> JSONResponse:
@@ -187,9 +188,7 @@ def install_error_handlers(app: FastAPI) -> None:
         HTTPException: _http,
         RateLimitedError: _rate_limited,
         CommandAlreadyRecordedError: _recorded,
-        StoreUnavailableError: _store_unavailable,
-        OperationalError: _store_unavailable,
-        InterfaceError: _store_unavailable,
+        **dict.fromkeys(STORE_ERRORS, _store_unavailable),
     }
     for exc_class, handler in handlers.items():
         app.add_exception_handler(exc_class, handler)

@@ -1,11 +1,13 @@
 """Idempotency keys: a retried write gets its first response again and records nothing.
 
 A POST, PUT, PATCH or DELETE sent with ``Idempotency-Key: <1-255 characters>`` runs once
-per credential and key for 24 hours. A retry with the same method, path, credentials and
-body gets the first response again (with ``Idempotent-Replayed: true``); the same key with
-another request is 409 ``IDEMPOTENCY_KEY_REUSED``. A request that arrives while the first
-one runs waits for it and gets its response. Responses with status 500 and above are not
-kept, so such a request can be retried for real.
+per credential and key: a retry with the same method, path, credentials and body gets the
+first response again for 24 hours (with ``Idempotent-Replayed: true``), and a command that
+changed an organization is never run twice, however late the retry
+(``domain.command_records``); the same key with another request is 409
+``IDEMPOTENCY_KEY_REUSED``. A request that arrives while the first one runs waits for it and
+gets its response. Responses of status 500 and above, and those that invite a retry (401,
+409 ``CONFLICT``, 429), are not kept, so such a request can be retried for real.
 
 Neither the credential nor the key is stored, only their SHA-256; a response marked
 ``Cache-Control: no-store`` (one that carries a secret) is kept sealed under a key only
@@ -16,17 +18,19 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 import time
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
 
-from api.errors import STORE_ERRORS, store_unavailable
+from api.errors import store_unavailable
 from api.idempotency_store import CLAIMED, IdempotencyStore, Stored
 from api.middleware import read_body, replaying, send_json
 from api.sealing import seal, unseal
 from domain.command_records import CommandKey, keyed
+from projections.store_errors import STORE_ERRORS
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,6 +41,9 @@ METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 KEY_MAX_LENGTH = 255
 WAIT_POLL_SECONDS = 0.02
 WAIT_SECONDS = 60.0
+RETRY_INVITED = frozenset({401, 409, 429})
+"""Answers that ask the client to try again (credentials, a concurrent clash, a rate
+limit): not kept, so the retry they invite, with the same key, runs for real."""
 RECORD_CHECK_SECONDS = 0.5
 """While waiting for another request with the same key: how often to look for its record."""
 PURGE_EVERY_SECONDS = 600.0
@@ -44,6 +51,12 @@ PURGE_EVERY_SECONDS = 600.0
 
 def _error(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"message": message, "code": code, "details": details or {}}
+
+
+def _is_admin(scope: Scope, authorization: bytes) -> bool:
+    scheme, _, token = authorization.partition(b" ")
+    admin: bytes = scope["app"].state.admin_token
+    return scheme.lower() == b"bearer" and hmac.compare_digest(token.strip(), admin)
 
 
 class IdempotencyMiddleware:
@@ -87,6 +100,12 @@ class IdempotencyMiddleware:
             await send_json(send, 503, store_unavailable(scope["method"]), retry_after=1)
             return
         if isinstance(outcome, Stored):
+            if outcome.sealed and not _is_admin(scope, authorization):
+                # A sealed response holds a key's secret, and only the admin issues keys:
+                # a credential that is no longer the admin's gets nothing from it.
+                body = _error("UNAUTHORIZED", "Missing or invalid credentials")
+                await send_json(send, 401, body)
+                return
             await self._answer_from(outcome, fingerprint, send, secret)
             return
         with keyed(command_key):  # The command records its outcome with its events.
@@ -161,7 +180,7 @@ class IdempotencyMiddleware:
             await run_in_threadpool(store.release, credential, key)
             raise
         status = started.get("status", 500)
-        if status >= 500:
+        if status >= 500 or status in RETRY_INVITED:
             await run_in_threadpool(store.release, credential, key)
             return
         headers = [

@@ -20,8 +20,10 @@ TTL_SECONDS = 24 * 3600
 """How long a response is replayed."""
 ABANDONED_SECONDS = 30
 """A request still pending after this long died with its process; its key may be claimed
-again. That is safe even if it is only slow: a command records its outcome atomically with
-its events (``domain.command_records``), so of two runs of one key only one records."""
+again. For commands that change an organization that is safe even if it is only slow: a
+command records its outcome atomically with its events (``domain.command_records``), so of
+two runs of one key only one records. A key issuance may then run twice (two keys; the
+first one's secret reaches nobody)."""
 CLAIMED = "claimed"
 LEGACY_TABLE = "idempotency_keys"
 """The table earlier versions kept, with keys and responses in clear: dropped on start-up

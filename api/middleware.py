@@ -109,7 +109,10 @@ class BodyLimitMiddleware:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(send)
             return
-        body = await read_body(receive, self.max_bytes)
+        try:
+            body = await read_body(receive, self.max_bytes)
+        except ClientDisconnectedError:
+            return  # Nobody to answer; nothing runs.
         if body is None:
             await self._refuse(send)
             return
@@ -149,13 +152,19 @@ async def send_json(
     await send({"type": "http.response.body", "body": raw})
 
 
+class ClientDisconnectedError(Exception):
+    """The client went away (or was cut off) before its whole body arrived."""
+
+
 async def read_body(receive: Receive, max_bytes: int | None = None) -> bytes | None:
-    """The whole request body; ``None`` once it grows past ``max_bytes``."""
+    """The whole request body; ``None`` once it grows past ``max_bytes``;
+    ``ClientDisconnectedError`` if the client goes before sending all of it (a partial body
+    must never run as if it were whole)."""
     chunks, size, more = [], 0, True
     while more:
         message = await receive()
         if message["type"] != "http.request":
-            break
+            raise ClientDisconnectedError
         chunk = message.get("body", b"")
         size += len(chunk)
         if max_bytes is not None and size > max_bytes:

@@ -111,8 +111,9 @@ class PositionWatch:
                     self._listening = True
                     while not self._stop_listening.is_set():
                         for notify in conn.notifies(timeout=LISTEN_TIMEOUT_SECONDS):
-                            loop.call_soon_threadsafe(self._advance, int(notify.payload))
-            except (psycopg.Error, RuntimeError) as error:  # Polling covers the gap.
+                            if notify.payload.isdigit():
+                                loop.call_soon_threadsafe(self._advance, int(notify.payload))
+            except Exception as error:  # Polling covers the gap.
                 self._listening = False
                 log.debug("feed listen: %s", error)
                 self._stop_listening.wait(LISTEN_TIMEOUT_SECONDS)

@@ -39,25 +39,24 @@ class FailureLimiter:
         """Key -> (tokens left, when they were counted)."""
         self._lock = threading.Lock()
 
-    def acquire(self, *keys: str) -> None:
-        """Take one possible failure from each of ``keys`` before an attempt (so that
-        concurrent attempts cannot all pass); ``RateLimitedError`` if any has none left.
-        An attempt that succeeds gives them back (``succeeded``)."""
+    def check(self, *keys: str) -> None:
+        """``RateLimitedError`` if any of ``keys`` has no failure left. (Attempts that
+        are checked at the same moment may all pass: a concurrent flood goes past the
+        limit by at most its concurrency, while valid credentials never wait on it.)"""
         if not self._capacity:
             return
         with self._lock:
             wait = max((self._wait(key) for key in keys), default=0.0)
-            if wait > 0:
-                raise RateLimitedError(max(1, math.ceil(wait)))
-            for key in keys:
-                self._set(key, self._tokens(key) - 1.0)
+        if wait > 0:
+            raise RateLimitedError(max(1, math.ceil(wait)))
 
-    def succeeded(self, *keys: str) -> None:
+    def failed(self, *keys: str) -> None:
+        """Count one failure against each of ``keys``."""
         if not self._capacity:
             return
         with self._lock:
             for key in keys:
-                self._set(key, self._tokens(key) + 1.0)
+                self._set(key, max(self._tokens(key) - 1.0, 0.0))
 
     def _set(self, key: str, tokens: float) -> None:
         self._buckets.pop(key, None)  # Re-inserted last: the dict is oldest-first.

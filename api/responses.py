@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("tenant_registry.api")
 
 
-RECORD_POLL_SECONDS = 0.01
+RECORD_POLL_SECONDS = 0.05
 
 
 def recorded_outcome(request: Request, record: CommandRecord) -> JSONResponse:

@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     ready_max_lag: int = 100
     read_cache_size: int = Field(default=10_000, ge=0)
     log_level: str = "info"
-    store_timeout: float = Field(default=2.0, gt=0, le=60)
+    store_timeout: float = Field(default=5.0, gt=0, le=60)
     """How long a request waits for the database before it answers 503 (PostgreSQL)."""
     auth_failures_per_minute: int = Field(default=120, ge=0)
     """Failed authentications per minute allowed per client address and per credential."""

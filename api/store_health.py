@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 
+from projections.store_errors import StoreUnavailableError
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -25,11 +27,8 @@ log = logging.getLogger("tenant_registry.api")
 
 PROBE_SECONDS = 0.5
 RETRY_SECONDS = 0.2
+TOO_MANY_CONNECTIONS = "53300"
 """While the database is down, it is asked again this often."""
-
-
-class StoreUnavailableError(Exception):
-    """The database does not answer; nothing was sent to it."""
 
 
 class StoreHealth:
@@ -80,12 +79,14 @@ class StoreHealth:
         while not self._stopping.is_set():
             try:
                 conn = self._probe(conn)
-            except psycopg.Error:
+            except Exception:
                 try:  # A lost connection is not a lost database: ask on a new one.
                     conn = self._probe(None)
-                except psycopg.Error as error:
+                except Exception as error:
                     conn = None
-                    self._set(available=False, error=error)
+                    # A server refusing more connections answers: the pool's still work.
+                    answers = getattr(error, "sqlstate", None) == TOO_MANY_CONNECTIONS
+                    self._set(available=answers, error=error)
             if conn is not None:
                 self._set(available=True)
             self._wake.wait(PROBE_SECONDS if self.available else RETRY_SECONDS)
@@ -98,13 +99,21 @@ class StoreHealth:
         connection that failed is closed."""
         try:
             if conn is None:
+                wait_ms = int(self._timeout * 1000)
                 conn = psycopg.connect(
                     **self._conninfo,  # type: ignore[arg-type]
                     autocommit=True,
                     connect_timeout=max(1, round(self._timeout)),
+                    # A silent network (no reset) must fail the probe too, not hang it.
+                    keepalives=1,
+                    keepalives_idle=1,
+                    keepalives_interval=1,
+                    keepalives_count=max(1, round(self._timeout)),
+                    tcp_user_timeout=wait_ms,
+                    options=f"-c statement_timeout={wait_ms}",
                 )
             conn.execute("SELECT 1")
-        except psycopg.Error:
+        except Exception:
             if conn is not None:
                 with contextlib.suppress(psycopg.Error):
                     conn.close()

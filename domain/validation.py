@@ -150,6 +150,7 @@ def validate_reason(reason: str | None, field: str = "reason") -> str | None:
 
 def validate_new_api_key(new: NewApiKey, now: datetime) -> tuple[str | None, datetime | None]:
     """A new key's name and expiry time, or a ``ValidationError``."""
+    ensure_storable({"name": new.name})
     problems = Problems()
     name = problems.check("name", check_key_name, new.name)
     expires_at = problems.check("expires_at", check_expires_at, new.expires_at, now)

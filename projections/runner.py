@@ -21,6 +21,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
 from projections.leadership import postgres_conninfo
+from projections.store_errors import STORE_ERRORS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -136,7 +137,8 @@ class ProjectionSupervisor:
                     backoff,
                 )
                 self._stopping.wait(backoff)
-                backoff = min(backoff * 2, BACKOFF_MAX)
+                if not isinstance(error, STORE_ERRORS):  # The database recovers by itself.
+                    backoff = min(backoff * 2, BACKOFF_MAX)
             finally:
                 cache.deactivate()
                 signal.local = False
@@ -189,6 +191,8 @@ class ProjectionSupervisor:
                     view.cache.clear()  # Rows this projector did not write.
                     position = ahead
                     continue
+                except STORE_ERRORS:
+                    raise  # The database is at fault, not an event: try again later.
                 except Exception:
                     # Find the event that fails: apply the batch's events one by one, so
                     # those before it are projected and the failure names it.
@@ -217,6 +221,8 @@ class ProjectionSupervisor:
             try:
                 with view.batch(tracking, tracking, touched={notification.originator_id}):  # type: ignore[arg-type]
                     self.projection.process_notifications([notification], mapper, name)
+            except STORE_ERRORS:
+                raise
             except Exception as error:
                 event_type = notification.topic.rpartition(".")[2]
                 raise ProjectionFailure(notification.id, event_type, error) from error

@@ -43,7 +43,9 @@ def readyz(request: Request) -> Health | JSONResponse:
             503,
             "NOT_READY",
             "The read model's projection is failing",
-            {"position": position, "lag": lag, "error": failure, "stoppedAt": stopped_at(failure)},
+            # Where it stopped, not why: the error may quote event data, and this
+            # endpoint answers anyone. `projections status` and the logs say why.
+            {"position": position, "lag": lag, "stoppedAt": stopped_at(failure)},
         )
     if lag > request.app.state.settings.ready_max_lag:
         return error_response(

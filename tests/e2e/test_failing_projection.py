@@ -73,7 +73,7 @@ def test_readyz_is_503_and_names_the_event_while_the_projection_fails(
         "position": feed_position(server) + 1,
         "type": "Renamed",
     }
-    assert "no row for organization" in body["details"]["error"]
+    assert "error" not in body["details"]  # Anyone may ask /readyz: no event data.
 
 
 def test_status_stays_failed_across_restarts_and_names_the_event(

@@ -198,3 +198,8 @@ def test_a_body_no_json_parser_reads_is_malformed_json(
     )
     assert fields_of(response) == ["body"]
     assert version_of(server, org["id"]) == org["version"]
+
+
+def test_a_key_name_with_a_lone_surrogate_is_refused(server: Server, org: dict[str, Any]) -> None:
+    raw = '{"name": "a\\ud800b"}'
+    assert fields_of(send(server, "POST", f"{ORGS}/{org['id']}/api-keys", raw)) == ["name"]

@@ -51,7 +51,7 @@ def test_sigterm_ends_an_open_long_poll_at_once_with_an_empty_page(database_url:
     server = Server(database_url)
     after = head(server)
     thread, result = in_background(lambda: long_poll(server, after))
-    time.sleep(1)  # The poll is waiting.
+    time.sleep(2)  # The poll is waiting.
     server.process.send_signal(signal.SIGTERM)
     thread.join(30)
     server.process.wait(15)  # Ended (uvicorn raises the signal again once it is done).

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 ORGS = "/api/v1/organizations"
 LIMIT = 20
+THREADS = 8
 
 
 @pytest.fixture
@@ -31,10 +32,11 @@ def test_a_flood_of_wrong_tokens_gets_429_with_retry_after(limited: Server) -> N
         return limited.client.get(f"{ORGS}/current", headers=headers).status_code
 
     started = time.monotonic()
-    with ThreadPoolExecutor(8) as pool:
+    with ThreadPoolExecutor(THREADS) as pool:
         statuses = list(pool.map(attempt, range(200)))
     refilled = (time.monotonic() - started) * LIMIT / 60  # Failures that came back meanwhile.
-    assert LIMIT <= statuses.count(401) <= LIMIT + refilled + 1
+    # Attempts checked at the same moment may all pass: at most one per thread more.
+    assert LIMIT <= statuses.count(401) <= LIMIT + THREADS + refilled + 1
     assert statuses.count(401) + statuses.count(429) == 200
     refused = limited.client.get(f"{ORGS}/current", headers={"Authorization": "Bearer x"})
     body = refused.json()
@@ -43,9 +45,13 @@ def test_a_flood_of_wrong_tokens_gets_429_with_retry_after(limited: Server) -> N
 
 
 def test_one_credential_failing_again_and_again_is_limited_by_itself(limited: Server) -> None:
-    headers = {"Authorization": "Bearer sk_revoked_or_mistyped", "X-Forwarded-For": "10.0.0.9"}
     statuses = [
-        limited.client.get(f"{ORGS}/current", headers=headers).status_code for _ in range(LIMIT + 1)
+        limited.client.get(
+            f"{ORGS}/current",
+            # Each attempt from another address: only the credential's own count can stop it.
+            headers={"Authorization": "Bearer sk_mistyped", "X-Forwarded-For": f"10.0.0.{i}"},
+        ).status_code
+        for i in range(LIMIT + 1)
     ]
     assert statuses == [401] * LIMIT + [429]
 

@@ -3,13 +3,14 @@ holds a bounded number of connections; normal clients are served meanwhile."""
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.helpers import ADMIN, Server
+from tests.helpers import ADMIN, Server, create_body
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -87,3 +88,22 @@ def test_connections_beyond_the_cap_are_answered_503_and_closed(guarded: Server)
     finally:
         for sock in held:
             sock.close()
+
+
+def test_a_keyed_request_cut_off_mid_body_runs_nothing_and_leaves_its_key_free(
+    guarded: Server,
+) -> None:
+    body = json.dumps(create_body()).encode()
+    headers = {**ADMIN, "Content-Type": "application/json", "Idempotency-Key": "cut-off"}
+    sock = connect(guarded)
+    sock.send(
+        b"POST /api/v1/organizations HTTP/1.1\r\nHost: x\r\n"
+        + b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items())
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body[: len(body) // 2]
+    )
+    assert closed_within(sock, 5) is not None
+    sock.close()
+    whole = guarded.client.post("/api/v1/organizations", content=body, headers=headers)
+    assert whole.status_code == 201, whole.text
+    assert "idempotent-replayed" not in whole.headers

@@ -51,7 +51,8 @@ class WriteStream:
         self.acknowledged = Acknowledged()
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._client, daemon=True) for _ in range(clients)]
+        self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(clients)]
+        self._failures: list[BaseException] = []
 
     def __enter__(self) -> WriteStream:
         for thread in self._threads:
@@ -62,6 +63,14 @@ class WriteStream:
         self._stop.set()
         for thread in self._threads:
             thread.join(120)
+        if self._failures:  # A client's failed check fails the test, not just the thread.
+            raise self._failures[0]
+
+    def _run(self) -> None:
+        try:
+            self._client()
+        except BaseException as failure:
+            self._failures.append(failure)
 
     def _send(self, method: str, path: str, body: dict[str, Any]) -> httpx.Response | None:
         """Send until answered below 500 (same key every time); ``None`` if stopped first."""

@@ -18,9 +18,10 @@ class Clock:
 def test_a_key_is_refused_once_its_failures_in_a_minute_are_spent() -> None:
     limiter = FailureLimiter(3, Clock())
     for _ in range(3):
-        limiter.acquire("1.2.3.4")
+        limiter.check("1.2.3.4")
+        limiter.failed("1.2.3.4")
     with pytest.raises(RateLimitedError) as refused:
-        limiter.acquire("1.2.3.4")
+        limiter.check("1.2.3.4")
     assert refused.value.retry_after == 20  # One failure comes back every 20 s.
 
 
@@ -28,39 +29,29 @@ def test_a_refused_key_is_let_through_once_the_bucket_refills() -> None:
     clock = Clock()
     limiter = FailureLimiter(3, clock)
     for _ in range(3):
-        limiter.acquire("k")
+        limiter.failed("k")
     clock.now += 20
-    limiter.acquire("k")
+    limiter.check("k")
 
 
 def test_other_keys_are_not_refused_for_one_keys_failures() -> None:
     limiter = FailureLimiter(1, Clock())
-    limiter.acquire("address", "credential")
-    limiter.acquire("other address", "other credential")
+    limiter.failed("address", "credential")
+    limiter.check("other address", "other credential")
     with pytest.raises(RateLimitedError):
-        limiter.acquire("another address", "credential")
+        limiter.check("another address", "credential")
 
 
 def test_a_limit_of_zero_refuses_nothing() -> None:
     limiter = FailureLimiter(0, Clock())
     for _ in range(100):
-        limiter.acquire("k")
+        limiter.failed("k")
+    limiter.check("k")
 
 
 def test_memory_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("api.rate_limit.MAX_KEYS", 10)
     limiter = FailureLimiter(5, Clock())
     for i in range(100):
-        limiter.acquire(f"k{i}")
+        limiter.failed(f"k{i}")
     assert len(limiter._buckets) == 10
-
-
-def test_a_successful_attempt_gives_its_failure_back() -> None:
-    limiter = FailureLimiter(2, Clock())
-    for _ in range(10):
-        limiter.acquire("k")
-        limiter.succeeded("k")
-    limiter.acquire("k")
-    limiter.acquire("k")
-    with pytest.raises(RateLimitedError):
-        limiter.acquire("k")

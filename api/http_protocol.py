@@ -33,6 +33,8 @@ BUSY = (
 
 @cache
 def _limits() -> tuple[float, float, int]:
+    # Uvicorn builds this protocol itself, per connection, in each worker process (spawned
+    # by `serve --workers N`), so it reads the same environment `serve` and `create_app` do.
     settings = Settings()
     return settings.header_timeout, settings.body_timeout, settings.max_connections
 

@@ -8,7 +8,6 @@ endpoints answer 403. Whoever calls is recorded as the actor of the events that 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import ViewDep, organization_id
 from api.errors import InvalidQueryError, UnauthorizedError
+from api.rate_limit import failure_keys
 from domain.context import actor_cvar, admin_actor, api_key_actor
 from domain.errors import ForbiddenError, OrganizationNotFoundError, OrganizationSuspendedError
 from domain.keys import hash_secret, is_expired, looks_like_secret
@@ -75,10 +75,8 @@ async def authenticate(
     if authorization is None:
         return None
     limiter: FailureLimiter = request.app.state.auth_failures
-    keys = (
-        f"address:{request.client.host if request.client else ''}",
-        f"credential:{hashlib.sha256(authorization.encode()).hexdigest()}",
-    )
+    address = request.client.host if request.client else ""
+    keys = failure_keys(address, authorization.encode("latin-1"))
     limiter.check(*keys)
     try:
         caller = await _caller(request, view, authorization)

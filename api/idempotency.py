@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from api.errors import store_unavailable
 from api.idempotency_store import CLAIMED, IdempotencyStore, Stored
 from api.middleware import read_body, replaying, send_json
+from api.rate_limit import FailureLimiter, RateLimitedError, failure_keys
 from api.sealing import seal, unseal
 from domain.command_records import CommandKey, keyed
 from projections.store_errors import STORE_ERRORS
@@ -74,6 +75,18 @@ class IdempotencyMiddleware:
             field = {"field": "Idempotency-Key", "message": "must be 1-255 characters"}
             body = _error("VALIDATION_ERROR", "Validation failed", {"fields": [field]})
             await send_json(send, 400, body)
+            return
+        try:  # A limited client costs no database write either.
+            client = scope.get("client") or ("", 0)
+            limiter: FailureLimiter = scope["app"].state.auth_failures
+            limiter.check(*failure_keys(client[0], headers.get(b"authorization", b"")))
+        except RateLimitedError as limited:
+            body = _error(
+                "RATE_LIMITED",
+                "Too many failed authentications; retry later",
+                {"retryAfter": limited.retry_after},
+            )
+            await send_json(send, 429, body, retry_after=limited.retry_after)
             return
         store: IdempotencyStore = scope["app"].state.services.idempotency
         request_body = await read_body(receive) or b""

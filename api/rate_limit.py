@@ -9,6 +9,7 @@ are kept per process: with ``serve --workers N`` a client may fail N times as of
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 import time
@@ -19,6 +20,11 @@ if TYPE_CHECKING:
 
 MAX_KEYS = 100_000
 """Beyond this many keys with failures, the oldest are forgotten (memory stays bounded)."""
+
+
+def failure_keys(address: str, authorization: bytes) -> tuple[str, str]:
+    """The keys one attempt's failures count against: its address, its credential."""
+    return f"address:{address}", f"credential:{hashlib.sha256(authorization).hexdigest()}"
 
 
 class RateLimitedError(Exception):

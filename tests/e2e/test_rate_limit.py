@@ -59,3 +59,17 @@ def test_one_credential_failing_again_and_again_is_limited_by_itself(limited: Se
 def test_valid_credentials_are_not_counted(limited: Server) -> None:
     statuses = {limited.client.get(ORGS, headers=ADMIN).status_code for _ in range(LIMIT * 2)}
     assert statuses == {200}
+
+
+def test_keyed_writes_with_a_wrong_token_are_limited_before_their_key_is_claimed(
+    limited: Server,
+) -> None:
+    statuses = [
+        limited.client.post(
+            ORGS,
+            json={"name": "x", "slug": f"limited-{i}"},
+            headers={"Authorization": "Bearer wrong", "Idempotency-Key": f"k{i}"},
+        ).status_code
+        for i in range(LIMIT + 1)
+    ]
+    assert statuses == [401] * LIMIT + [429]

@@ -93,6 +93,12 @@ def _simple(status: int, code: str, message: str) -> Any:
     return handler
 
 
+def _unauthorized(_: Request, exc: Exception) -> JSONResponse:
+    response = error_response(401, "UNAUTHORIZED", "Missing or invalid credentials")
+    response.headers["WWW-Authenticate"] = 'Bearer realm="tenant-registry"'
+    return response
+
+
 def _forbidden(_: Request, exc: Exception) -> JSONResponse:
     return error_response(403, "FORBIDDEN", f"Forbidden: {exc}")
 
@@ -175,7 +181,7 @@ def install_error_handlers(app: FastAPI) -> None:
         ExternalIdTakenError: _simple(
             400, "DUPLICATE_ORGANIZATION", "An organization with this externalId already exists"
         ),
-        UnauthorizedError: _simple(401, "UNAUTHORIZED", "Missing or invalid credentials"),
+        UnauthorizedError: _unauthorized,
         ForbiddenError: _forbidden,
         OrganizationSuspendedError: _simple(
             403, "ORGANIZATION_SUSPENDED", "The organization of this API key is suspended"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import logging
 import os
@@ -16,15 +17,24 @@ from uuid import UUID
 
 from pydantic import ValidationError as SettingsError
 
-from api.settings import Settings
+from api.settings import Settings, store_env
 from cli import projections, transfer
 
 
-def _settings() -> Settings:
+def _settings(*, existing: bool = False) -> Settings:
+    """The configuration; with ``existing``, for commands that read a store: a SQLite file
+    that does not exist is an error (not a new, empty store)."""
     try:
-        return Settings()
+        settings = Settings()
     except SettingsError as e:
         raise SystemExit(f"tenant-registry: invalid configuration:\n{e}") from None
+    path = store_env(settings.database_url).get("SQLITE_DBNAME")
+    if existing and path is not None and not os.path.exists(path):
+        raise SystemExit(
+            f"tenant-registry: no database at {os.path.abspath(path)}: run this where the "
+            "registry's database is, or set REGISTRY_DATABASE_URL"
+        )
+    return settings
 
 
 def serve(args: argparse.Namespace) -> None:
@@ -120,7 +130,7 @@ def history(args: argparse.Namespace) -> None:
     from api.bootstrap import bootstrap
     from domain.errors import OrganizationNotFoundError
 
-    services = bootstrap(_settings(), run_projections=False)
+    services = bootstrap(_settings(existing=True), run_projections=False)
     registry = services.registry
     try:
         try:
@@ -142,12 +152,20 @@ def history(args: argparse.Namespace) -> None:
         services.close()
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version("tenant-registry")
+    except importlib.metadata.PackageNotFoundError:  # Run from a checkout, not installed.
+        return "unknown"
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tenant-registry",
         description="Event-sourced tenant registry. Configure with REGISTRY_* environment "
         "variables (REGISTRY_DATABASE_URL, REGISTRY_ADMIN_TOKEN, ...; see README).",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("serve", help="serve the REST API (with the projections, by default)")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

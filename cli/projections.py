@@ -20,11 +20,13 @@ NAME = "organization_lookup"
 REBUILD_LOCK = LOCK_NAME
 
 
-def _services() -> Services:
+def _services(*, existing: bool = True) -> Services:
+    """The store's services, without projections; unless ``existing`` is ``False``, a
+    SQLite file that does not exist is an error, not a new store."""
     from api.bootstrap import bootstrap
     from cli.main import _settings
 
-    return bootstrap(_settings(), run_projections=False)
+    return bootstrap(_settings(existing=existing), run_projections=False)
 
 
 def _held_elsewhere(services: Services, name: str) -> bool:

@@ -84,7 +84,7 @@ def import_(args: argparse.Namespace) -> None:
     from cli.projections import REBUILD_LOCK, _services
     from projections.rebuild import rebuild
 
-    services = _services()
+    services = _services(existing=False)  # Into a new store, most often.
     try:
         recorder = services.registry.recorder
         if recorder.max_notification_id() and not args.into_non_empty:

@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING
 
 import httpx
+import pytest
 
 from tests.helpers import ADMIN, Server, create_body, free_port
 
@@ -109,3 +110,26 @@ def test_history_prints_the_state_at_a_version_or_a_time(database_url: str) -> N
     )
     assert before.returncode == 1
     assert "no organization" in before.stderr
+
+
+def test_version_prints_the_installed_version() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cli.main", "--version"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0
+    assert result.stdout.startswith("tenant-registry ")
+    assert result.stdout.strip() != "tenant-registry unknown"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("history", "acme"), ("projections", "status"), ("projections", "verify"), ("export",)],
+)
+def test_a_command_that_reads_a_store_refuses_a_sqlite_file_that_does_not_exist(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    missing = tmp_path / "elsewhere.db"
+    result = run_cli(*command, database_url=f"sqlite:///{missing}")
+    assert result.returncode == 1
+    assert f"no database at {missing}" in result.stderr
+    assert not missing.exists()

@@ -162,3 +162,9 @@ def test_access_matrix(server: Server, world: World, endpoint: Endpoint, credent
     status, code = endpoint.expect(credential)
     assert response.status_code == status, response.text
     assert response.json().get("code") == code
+
+
+def test_a_401_says_how_to_authenticate(server: Server) -> None:
+    refused = server.client.get(f"{ORGS}/current", headers=bearer("sk_not_a_key"))
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"] == 'Bearer realm="tenant-registry"'

@@ -64,7 +64,8 @@ async def organization_id(org_id: str) -> UUID:
         raise OrganizationNotFoundError(org_id) from None
 
 
-_IF_MATCH = re.compile(r'\s*(?:W/)?"?(\d{1,18})"?\s*')
+_IF_MATCH = re.compile(r'\s*(?:W/)?"(\d{1,18})"\s*')
+"""An entity tag as RFC 9110 writes it: quoted (an unquoted version is refused)."""
 
 
 async def expected_version(if_match: Annotated[str | None, Header()] = None) -> int | None:

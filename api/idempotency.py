@@ -54,6 +54,17 @@ def _error(code: str, message: str, details: dict[str, Any] | None = None) -> di
     return {"message": message, "code": code, "details": details or {}}
 
 
+def _canonical(body: bytes) -> bytes:
+    """The same JSON however it is spaced or its keys ordered, so that a retry that
+    serializes its body anew is the same request; any other body as it is."""
+    try:
+        return json.dumps(
+            json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=True
+        ).encode()
+    except (ValueError, RecursionError):
+        return body
+
+
 def _is_admin(scope: Scope, authorization: bytes) -> bool:
     scheme, _, token = authorization.partition(b" ")
     admin: bytes = scope["app"].state.admin_token
@@ -99,7 +110,7 @@ class IdempotencyMiddleware:
                 [scope["method"], scope["path"], scope["query_string"].decode("latin-1")]
             ).encode()
             + b"\n"
-            + request_body
+            + _canonical(request_body)
         ).hexdigest()
         secret = (authorization, key.strip())
         name = hashlib.sha256(key.strip()).hexdigest()

@@ -19,10 +19,10 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     admin_token: SecretStr | None = None
     reserved_slugs: str | None = None
-    max_body_bytes: int = 64 * 1024
-    consistency_timeout: float = 10.0
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    consistency_timeout: float = Field(default=10.0, gt=0, le=300)
     run_projections: bool = True
-    ready_max_lag: int = 100
+    ready_max_lag: int = Field(default=100, ge=0)
     read_cache_size: int = Field(default=10_000, ge=0)
     log_level: str = "info"
     store_timeout: float = Field(default=5.0, gt=0, le=60)

@@ -27,7 +27,16 @@ def _settings(*, existing: bool = False) -> Settings:
     try:
         settings = Settings()
     except SettingsError as e:
-        raise SystemExit(f"tenant-registry: invalid configuration:\n{e}") from None
+        # Name each variable and what is wrong, never the value given (it may be a secret).
+        problems = [
+            f"  REGISTRY_{'_'.join(str(p) for p in error['loc']).upper()}: {error['msg']}"
+            for error in e.errors()
+        ]
+        raise SystemExit(
+            "tenant-registry: invalid configuration:\n"
+            + "\n".join(problems)
+            + "\nfix these environment variables (see README, Configuration) and run again"
+        ) from None
     path = store_env(settings.database_url).get("SQLITE_DBNAME")
     if existing and path is not None and not os.path.exists(path):
         raise SystemExit(

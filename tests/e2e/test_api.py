@@ -235,3 +235,11 @@ def test_readiness_reports_caught_up_projections(server: Server) -> None:
     create(server)
     ready = server.client.get("/readyz")
     assert (ready.status_code, ready.json()["lag"]) == (200, 0)
+
+
+def test_an_unquoted_if_match_is_refused(server: Server) -> None:
+    org = create(server)
+    response = server.client.patch(
+        f"{ORGS}/{org['id']}", json={"name": "X"}, headers={**ADMIN, "If-Match": "1"}
+    )
+    assert error(response) == (400, "VALIDATION_ERROR")

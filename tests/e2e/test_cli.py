@@ -133,3 +133,36 @@ def test_a_command_that_reads_a_store_refuses_a_sqlite_file_that_does_not_exist(
     assert result.returncode == 1
     assert f"no database at {missing}" in result.stderr
     assert not missing.exists()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "problem"),
+    [
+        ("REGISTRY_DATABASE_URL", "mysql://registry:SuperSecret99@db/registry", "unsupported"),
+        ("REGISTRY_ADMIN_TOKEN", "short-Secret", "at least 16 characters"),
+        ("REGISTRY_READY_MAX_LAG", "-1", "greater than or equal to 0"),
+        ("REGISTRY_MAX_BODY_BYTES", "0", "greater than or equal to 1024"),
+        ("REGISTRY_CONSISTENCY_TIMEOUT", "-5", "greater than 0"),
+    ],
+)
+def test_a_bad_setting_is_named_with_its_variable_and_never_echoed(
+    tmp_path: Path, variable: str, value: str, problem: str
+) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "REGISTRY_DATABASE_URL": f"sqlite:///{tmp_path}/r.db",
+        "REGISTRY_ADMIN_TOKEN": "test-admin-token-0123456789abcdef",
+        variable: value,
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "cli.main", "projections", "status"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert f"{variable}:" in result.stderr
+    assert problem in result.stderr
+    assert "input_value" not in result.stderr
+    assert "Secret" not in result.stderr  # The secret-bearing values are never echoed.

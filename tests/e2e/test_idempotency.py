@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -147,3 +148,16 @@ def test_a_keyed_key_issuance_replays_its_secret_which_is_kept_only_sealed(
         assert secret not in text
         assert secret[len(first.json()["apiKey"]["prefix"]) :] not in text
         assert key not in text
+
+
+def test_a_retry_with_the_same_json_spaced_and_ordered_otherwise_is_the_same_request(
+    server: Server,
+) -> None:
+    body = create_body()
+    headers = {**keyed(f"spacing-{body['slug']}"), "Content-Type": "application/json"}
+    first = server.client.post(ORGS, content=json.dumps(body), headers=headers)
+    respaced = json.dumps(dict(reversed(body.items())), indent=2)
+    retry = server.client.post(ORGS, content=respaced, headers=headers)
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert retry.json() == first.json()

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from api.bootstrap import bootstrap
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
+from api.metrics import Metrics, MetricsMiddleware
 from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from api.position_watch import PositionWatch
 from api.rate_limit import FailureLimiter
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _configure_logging(settings.log_level)
         app.state.services = services = bootstrap(settings)
+        metrics.services = services
         env = settings.registry_env()
         app.state.watch = watch = PositionWatch(
             services.view, postgres_conninfo(env) if is_postgres(env) else None
@@ -100,6 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
+    app.state.metrics = metrics = Metrics()
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(health.router)
     app.include_router(current.router)  # Before "/{org_id}", which would take "current".
     app.include_router(organizations.admin)

@@ -54,11 +54,16 @@ class ReadCache:
             self._active = False
             self._forget_all()
 
+    hits = 0
+    misses = 0
+    """Reads answered from the cache, and not (while it is active), for ``/metrics``."""
+
     def get(self, org_id: UUID) -> dict[str, Any] | None:
         with self._lock:
             row = self._rows.get(org_id)
             if row is not None:
                 self._rows.move_to_end(org_id)
+            self._count(row is not None)
             return row
 
     def get_by_slug(self, slug: str) -> dict[str, Any] | None:
@@ -66,9 +71,19 @@ class ReadCache:
             org_id = self._slugs.get(slug)
             row = None if org_id is None else self._rows.get(org_id)
             if row is None or row["slug"] != slug:
+                self._count(False)
                 return None
             self._rows.move_to_end(row["id"])
+            self._count(True)
             return row
+
+    def _count(self, hit: bool) -> None:
+        if not self._active:
+            return
+        if hit:
+            self.hits += 1
+        else:
+            self.misses += 1
 
     def put(self, row: dict[str, Any], generation: int) -> None:
         """Keep ``row``, read from the read model by a read that began at ``generation``,

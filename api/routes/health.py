@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import PlainTextResponse
 
 from api.errors import error_response
 from api.schemas import ErrorBody, Health
@@ -16,6 +17,17 @@ if TYPE_CHECKING:
     from api.bootstrap import Services
 
 router = APIRouter(tags=["health"])
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics of this process",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}}},
+)
+def metrics(request: Request) -> Response:
+    response: Response = request.app.state.metrics.response()
+    return response
 
 
 @router.get("/healthz", summary="The process is alive")

@@ -1,0 +1,133 @@
+"""``GET /metrics``: Prometheus metrics of this server process.
+
+Requests by route template, method and status, with their latency; the read model's
+position, lag and projector state; read-cache hits and misses; idempotent replays, rate
+limiting and answers given while the database was down. Each process has its own: with
+``serve --workers N``, a scrape reaches one of them (label targets per process, or run one
+worker per container).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.responses import Response
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+STATES = ("standby", "starting", "running", "failed", "stopped")
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "registry_http_requests",
+            "HTTP requests answered, by route template, method and status.",
+            ("route", "method", "status"),
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "registry_http_request_duration_seconds",
+            "Time from a request's arrival to its answer's end, by route template and method.",
+            ("route", "method"),
+            registry=self.registry,
+        )
+        self.replays = Counter(
+            "registry_idempotent_replays",
+            "Requests answered from an earlier one with the same Idempotency-Key.",
+            registry=self.registry,
+        )
+        self.services: Any = None
+        self.registry.register(_ServiceCollector(self))
+
+    def response(self) -> Response:
+        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class _ServiceCollector:
+    """Read at each scrape: the read model, its projector and its cache."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterator[Any]:
+        services = self._metrics.services
+        if services is None:
+            return
+        try:
+            position, lag = services.lag()
+        except Exception:  # The database does not answer: no position to report.
+            position = lag = None
+        if position is not None:
+            yield GaugeMetricFamily(
+                "registry_projection_position", "Last event the read model includes.", position
+            )
+            yield GaugeMetricFamily(
+                "registry_projection_lag_events", "Events the read model is behind.", lag
+            )
+        supervisor = services.supervisor
+        state = GaugeMetricFamily(
+            "registry_projection_state",
+            "This process's projector state (1 for the current one).",
+            labels=("state",),
+        )
+        for name in STATES:
+            current = supervisor is not None and supervisor.state == name
+            state.add_metric((name,), 1.0 if current else 0.0)
+        yield state
+        if supervisor is not None:
+            yield CounterMetricFamily(
+                "registry_projection_restarts",
+                "Projector restarts after errors.",
+                supervisor.restarts,
+            )
+        cache = services.view.cache
+        yield CounterMetricFamily(
+            "registry_read_cache_hits", "Reads answered from memory.", cache.hits
+        )
+        yield CounterMetricFamily(
+            "registry_read_cache_misses", "Reads the cache could not answer.", cache.misses
+        )
+        yield GaugeMetricFamily(
+            "registry_store_available",
+            "Whether the database answers (1) or not (0).",
+            1.0 if services.health.available else 0.0,
+        )
+
+
+class MetricsMiddleware:
+    """Count and time every HTTP request by the route template it matched."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), 500
+
+        async def send_counted(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                if any(k == b"idempotent-replayed" for k, _ in message.get("headers", [])):
+                    self.metrics.replays.inc()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_counted)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            self.metrics.requests.labels(route, method, str(status)).inc()
+            self.metrics.latency.labels(route, method).observe(time.perf_counter() - started)

@@ -16,7 +16,7 @@ from api.bootstrap import bootstrap
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
 from api.metrics import Metrics, MetricsMiddleware
-from api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from api.middleware import BodyLimitMiddleware, ConditionalGetMiddleware, RequestIdMiddleware
 from api.position_watch import PositionWatch
 from api.rate_limit import FailureLimiter
 from api.routes import api_keys, current, health, history, organizations
@@ -99,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.admin_token = settings.admin_token.get_secret_value().encode()
     app.state.auth_failures = FailureLimiter(settings.auth_failures_per_minute)
     install_error_handlers(app)
+    app.add_middleware(ConditionalGetMiddleware)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)

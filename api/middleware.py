@@ -82,6 +82,49 @@ class RequestIdMiddleware:
             request_id_cvar.reset(token)
 
 
+class ConditionalGetMiddleware:
+    """``If-None-Match`` on reads: a 200 whose ``ETag`` (the organization's version) is one
+    the client names becomes 304 Not Modified, with no body (RFC 9110 section 13.1.2)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        given = dict(scope.get("headers", [])).get(b"if-none-match")
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or given is None:
+            await self.app(scope, receive, send)
+            return
+        wanted = {_opaque(tag) for tag in given.split(b",")}
+        not_modified = False
+
+        async def send_conditional(message: Message) -> None:
+            nonlocal not_modified
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                headers = message.get("headers", [])
+                etag = next((v for k, v in headers if k.lower() == b"etag"), None)
+                if etag is not None and (_opaque(etag) in wanted or b"*" in wanted):
+                    not_modified = True
+                    kept = [(k, v) for k, v in headers if k.lower() in _KEPT_ON_304]
+                    await send({"type": "http.response.start", "status": 304, "headers": kept})
+                    return
+            if not_modified and message["type"] == "http.response.body":
+                if not message.get("more_body", False):
+                    await send({"type": "http.response.body", "body": b""})
+                return
+            await send(message)
+
+        await self.app(scope, receive, send_conditional)
+
+
+_KEPT_ON_304 = frozenset({b"etag", b"cache-control", b"x-request-id", b"vary"})
+
+
+def _opaque(tag: bytes) -> bytes:
+    """An entity tag compared weakly: without ``W/`` and surrounding spaces."""
+    tag = tag.strip()
+    return tag[2:] if tag.startswith(b"W/") else tag
+
+
 def _unstorable_query(query_string: bytes) -> list[dict[str, str]]:
     """The query parameters holding text no store can compare against (NUL), named; they
     are refused before any route sees them, as every field of a body is."""

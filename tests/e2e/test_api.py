@@ -243,3 +243,15 @@ def test_an_unquoted_if_match_is_refused(server: Server) -> None:
         f"{ORGS}/{org['id']}", json={"name": "X"}, headers={**ADMIN, "If-Match": "1"}
     )
     assert error(response) == (400, "VALIDATION_ERROR")
+
+
+@pytest.mark.parametrize("path", ["/{id}", "/lookup?slug={slug}"])
+def test_a_read_naming_the_current_etag_is_304_without_a_body(server: Server, path: str) -> None:
+    org = create(server)
+    url = ORGS + path.format(id=org["id"], slug=org["slug"])
+    fresh = server.client.get(url, headers={**ADMIN, "If-None-Match": '"1"'})
+    assert (fresh.status_code, fresh.content, fresh.headers["etag"]) == (304, b"", '"1"')
+    server.client.patch(f"{ORGS}/{org['id']}", json={"name": "Changed"}, headers=ADMIN)
+    stale = server.client.get(url, headers={**ADMIN, "If-None-Match": 'W/"1"'})
+    assert (stale.status_code, stale.headers["etag"]) == (200, '"2"')
+    assert stale.json()["organization"]["name"] == "Changed"

@@ -17,6 +17,7 @@ from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
 from api.metrics import Metrics, MetricsMiddleware
 from api.middleware import BodyLimitMiddleware, ConditionalGetMiddleware, RequestIdMiddleware
+from api.openapi import openapi
 from api.position_watch import PositionWatch
 from api.rate_limit import FailureLimiter
 from api.routes import api_keys, current, health, history, organizations
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
     )
+    app.openapi = lambda: openapi(app)  # type: ignore[method-assign]
     app.state.settings = settings
     app.state.admin_token = settings.admin_token.get_secret_value().encode()
     app.state.auth_failures = FailureLimiter(settings.auth_failures_per_minute)

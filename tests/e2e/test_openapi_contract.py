@@ -1,0 +1,48 @@
+"""The OpenAPI description is a valid contract of what the server does."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from openapi_spec_validator import validate
+
+if TYPE_CHECKING:
+    from tests.helpers import Server
+
+
+def spec_of(server: Server) -> dict[str, Any]:
+    spec: dict[str, Any] = server.client.get("/openapi.json").json()
+    return spec
+
+
+def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(p, m, op) for p, item in spec["paths"].items() for m, op in item.items()]
+
+
+def test_the_description_is_valid_openapi_with_a_bearer_scheme(server: Server) -> None:
+    spec = spec_of(server)
+    validate(spec)  # type: ignore[arg-type]
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    secured = {f"{m} {p}": op.get("security") for p, m, op in operations(spec)}
+    assert secured["post /api/v1/organizations"] == [{"bearerAuth": []}]
+    assert secured["get /api/v1/organizations/slug/availability"] == [{}, {"bearerAuth": []}]
+    assert secured["get /readyz"] is None
+
+
+def test_no_operation_lists_a_422_the_api_never_answers(server: Server) -> None:
+    assert '"422"' not in json.dumps(spec_of(server))
+
+
+def test_writes_declare_the_headers_the_service_reads(server: Server) -> None:
+    for path, method, operation in operations(spec_of(server)):
+        names = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+        assert "X-Request-Id" in names, (method, path)
+        assert "authorization" not in {n.lower() for n in names}, (method, path)
+        if method in ("post", "put", "patch", "delete"):
+            assert {"Idempotency-Key", "X-Change-Reason"} <= names, (method, path)
+
+
+def test_organization_reads_declare_their_etag(server: Server) -> None:
+    operation = spec_of(server)["paths"]["/api/v1/organizations/{org_id}"]["get"]
+    assert "ETag" in operation["responses"]["200"]["headers"]

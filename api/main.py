@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import logging.config
 import signal
 import threading
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ from fastapi import FastAPI
 from api.bootstrap import bootstrap
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
+from api.logs import logging_config
 from api.metrics import Metrics, MetricsMiddleware
 from api.middleware import BodyLimitMiddleware, ConditionalGetMiddleware, RequestIdMiddleware
 from api.openapi import openapi
@@ -37,13 +39,9 @@ def _operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
-def _configure_logging(level: str) -> None:
-    logger = logging.getLogger("tenant_registry")
-    logger.setLevel(level.upper())
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logger.addHandler(handler)
+def _configure_logging(settings: Settings) -> None:
+    if not logging.getLogger("tenant_registry").handlers:  # `serve` configured it already.
+        logging.config.dictConfig(logging_config(settings.log_level, settings.log_format))
 
 
 def _on_shutdown_signal(callback: Callable[[], None]) -> None:
@@ -71,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        _configure_logging(settings.log_level)
+        _configure_logging(settings)
         app.state.services = services = bootstrap(settings)
         metrics.services = services
         env = settings.registry_env()

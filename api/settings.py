@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import Field, SecretStr, field_validator
@@ -24,7 +25,8 @@ class Settings(BaseSettings):
     run_projections: bool = True
     ready_max_lag: int = Field(default=100, ge=0)
     read_cache_size: int = Field(default=10_000, ge=0)
-    log_level: str = "info"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "text"] = "json"
     store_timeout: float = Field(default=5.0, gt=0, le=60)
     """How long a request waits for the database before it answers 503 (PostgreSQL)."""
     auth_failures_per_minute: int = Field(default=120, ge=0)
@@ -43,6 +45,11 @@ class Settings(BaseSettings):
     def _known_scheme(cls, url: str) -> str:
         store_env(url)  # Raises ValueError for an unusable URL.
         return url
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lowercase(cls, level: object) -> object:
+        return level.lower() if isinstance(level, str) else level
 
     @field_validator("admin_token")
     @classmethod

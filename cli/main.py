@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import json
-import logging
+import logging.config
 import os
 import secrets
 import signal
@@ -17,6 +17,7 @@ from uuid import UUID
 
 from pydantic import ValidationError as SettingsError
 
+from api.logs import logging_config
 from api.settings import Settings, store_env
 from cli import projections, transfer
 
@@ -67,6 +68,7 @@ def serve(args: argparse.Namespace) -> None:
         port=args.port,
         workers=args.workers,
         log_level=settings.log_level,
+        log_config=logging_config(settings.log_level, settings.log_format),
         access_log=args.access_log,
         timeout_graceful_shutdown=settings.shutdown_grace,
         http="api.http_protocol:GuardedHttpToolsProtocol",
@@ -77,9 +79,7 @@ def project(_: argparse.Namespace) -> None:
     from api.bootstrap import bootstrap
 
     settings = _settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.config.dictConfig(logging_config(settings.log_level, settings.log_format))
     services = bootstrap(settings, run_projections=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

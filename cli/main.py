@@ -16,10 +16,12 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import ValidationError as SettingsError
+from pydantic.alias_generators import to_camel
 
 from api.logs import logging_config
 from api.settings import Settings, store_env
 from cli import projections, transfer
+from cli.commands import command
 
 
 def _settings(*, existing: bool = False) -> Settings:
@@ -90,7 +92,8 @@ def project(_: argparse.Namespace) -> None:
 
 
 def _change_text(changes: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={json.dumps(v, sort_keys=True)}" for k, v in changes.items())
+    """What changed, with the API's field names (camelCase)."""
+    return ", ".join(f"{to_camel(k)}={json.dumps(v, sort_keys=True)}" for k, v in changes.items())
 
 
 def _event_row(e: Any) -> dict[str, Any]:
@@ -176,7 +179,13 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("serve", help="serve the REST API (with the projections, by default)")
+    s = command(
+        sub,
+        "serve",
+        "serve the REST API (with the projections, by default)",
+        "tenant-registry serve --port 8000",
+        "tenant-registry serve --host 0.0.0.0 --workers 2 --no-projections --access-log",
+    )
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     s.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
@@ -187,11 +196,19 @@ def parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--access-log", action="store_true", help="log every request")
     s.set_defaults(func=serve)
-    pr = sub.add_parser("project", help="run the projections alone, until stopped")
+    pr = command(
+        sub,
+        "project",
+        "run the projections alone, until stopped (beside `serve --no-projections`)",
+        "tenant-registry project",
+    )
     pr.set_defaults(func=project)
-    h = sub.add_parser(
+    h = command(
+        sub,
         "history",
-        help="print an organization's events, oldest first, or its state at a time or version",
+        "print an organization's events, oldest first, or its state at a time or version",
+        "tenant-registry history acme-financial",
+        "tenant-registry history acme-financial --as-of 2026-05-11T12:00:00Z --json",
     )
     h.add_argument("org", metavar="ORG", help="organization id or slug")
     when = h.add_mutually_exclusive_group()

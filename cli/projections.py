@@ -9,6 +9,7 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from cli.commands import command
 from projections.builder import BATCH_SIZE
 from projections.rebuild import LOCK_NAME
 from projections.runner import stopped_at
@@ -199,19 +200,31 @@ def verify(args: argparse.Namespace) -> None:
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("projections", help="see, rebuild and verify the read models")
+    p = command(
+        sub,
+        "projections",
+        "see, rebuild and verify the read models",
+        "tenant-registry projections status",
+        "tenant-registry projections rebuild --workers 2",
+    )
     commands = p.add_subparsers(dest="projections_command", required=True)
-    s = commands.add_parser(
-        "status", help="position, lag and state of each read model; exit 1 if behind"
+    s = command(
+        commands,
+        "status",
+        "position, lag and state of each read model; exit 1 if behind",
+        "tenant-registry projections status --json --max-lag 100",
     )
     s.add_argument("--json", action="store_true", help="a JSON list of objects")
     s.add_argument(
         "--max-lag", type=int, default=0, metavar="N", help="exit 1 when more than N events behind"
     )
     s.set_defaults(func=status)
-    r = commands.add_parser(
+    r = command(
+        commands,
         "rebuild",
-        help="rebuild from the event store beside the live copy, then switch readers to it",
+        "rebuild from the event store beside the live copy, then switch readers to it",
+        "tenant-registry projections rebuild",
+        "tenant-registry projections rebuild --keep-old --batch-size 2000 --workers 2",
     )
     r.add_argument("names", nargs="*", metavar="NAME", help=f"read models (default: all; {NAME})")
     r.add_argument("--keep-old", action="store_true", help="keep the old copy under __old")
@@ -231,8 +244,11 @@ def add_parser(sub: Any) -> None:
         "otherwise 1)",
     )
     r.set_defaults(func=rebuild)
-    v = commands.add_parser(
-        "verify", help="compare the live read model with a copy built from the events"
+    v = command(
+        commands,
+        "verify",
+        "compare the live read model with a copy built from the events",
+        "tenant-registry projections verify",
     )
     v.add_argument("names", nargs="*", metavar="NAME", help=f"read models (default: all; {NAME})")
     v.set_defaults(func=verify)

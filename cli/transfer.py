@@ -16,6 +16,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
+from cli.commands import command
+
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Iterator
@@ -111,11 +113,19 @@ def import_(args: argparse.Namespace) -> None:
 
 
 def add_parsers(sub: Any) -> None:
-    e = sub.add_parser("export", help="write the whole event log as JSON Lines")
+    e = command(
+        sub,
+        "export",
+        "write the whole event log as JSON Lines",
+        "tenant-registry export --output registry-2026-12-03.jsonl",
+    )
     e.add_argument("--output", metavar="FILE", help="write here instead of standard output")
     e.set_defaults(func=export)
-    i = sub.add_parser(
-        "import", help="write exported events into an empty store, then rebuild the read models"
+    i = command(
+        sub,
+        "import",
+        "write exported events into an empty store, then rebuild the read models",
+        "REGISTRY_DATABASE_URL=sqlite:///restored.db tenant-registry import registry.jsonl",
     )
     i.add_argument("file", metavar="FILE", help="a file written by export")
     i.add_argument(

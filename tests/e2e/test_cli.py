@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from api.bootstrap import bootstrap
+from tests.conftest import make_settings
 from tests.helpers import ADMIN, Server, create_body, free_port
 
 if TYPE_CHECKING:
@@ -47,8 +49,9 @@ def test_history_prints_events_oldest_first_by_slug(database_url: str) -> None:
     assert rows[1]["changes"] == {"name": "Renamed Co"}
 
 
-def test_history_of_unknown_organization_fails_clearly(tmp_path: Path) -> None:
-    result = run_cli("history", "no-such-org", database_url=f"sqlite:///{tmp_path}/r.db")
+def test_history_of_unknown_organization_fails_clearly(database_url: str) -> None:
+    bootstrap(make_settings(database_url), run_projections=False).close()  # An empty store.
+    result = run_cli("history", "no-such-org", database_url=database_url)
     assert result.returncode != 0
     assert "no organization 'no-such-org'" in result.stderr
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
+import os
+from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./tenant-registry.db"
+SECRET_FILE_FIELDS = ("admin_token", "database_url")
 
 
 class Settings(BaseSettings):
@@ -45,6 +47,25 @@ class Settings(BaseSettings):
     def _known_scheme(cls, url: str) -> str:
         store_env(url)  # Raises ValueError for an unusable URL.
         return url
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, values: Any) -> Any:
+        """``REGISTRY_ADMIN_TOKEN_FILE`` and ``REGISTRY_DATABASE_URL_FILE`` name files
+        holding the value (container secrets), when the variable itself is not set."""
+        if not isinstance(values, dict):
+            return values
+        for field in SECRET_FILE_FIELDS:
+            path = os.environ.get(f"REGISTRY_{field.upper()}_FILE")
+            if path and not values.get(field):
+                try:
+                    with open(path) as file:
+                        values[field] = file.read().strip()
+                except OSError as error:
+                    variable = f"REGISTRY_{field.upper()}_FILE"
+                    msg = f"{variable}: cannot read {path}: {error.strerror}"
+                    raise ValueError(msg) from None
+        return values
 
     @field_validator("log_level", mode="before")
     @classmethod

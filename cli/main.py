@@ -33,6 +33,8 @@ def _settings(*, existing: bool = False) -> Settings:
         # Name each variable and what is wrong, never the value given (it may be a secret).
         problems = [
             f"  REGISTRY_{'_'.join(str(p) for p in error['loc']).upper()}: {error['msg']}"
+            if error["loc"]
+            else f"  {error['msg'].removeprefix('Value error, ')}"
             for error in e.errors()
         ]
         raise SystemExit(

@@ -1,0 +1,45 @@
+"""Settings from the environment: secrets from files, ranges checked."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from pydantic import ValidationError
+
+from api.settings import Settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def test_the_admin_token_and_database_url_are_read_from_the_files_their_file_variables_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "token").write_text("from-a-file-0123456789abcdef\n")
+    (tmp_path / "url").write_text(f"sqlite:///{tmp_path}/r.db\n")
+    monkeypatch.setenv("REGISTRY_ADMIN_TOKEN_FILE", str(tmp_path / "token"))
+    monkeypatch.setenv("REGISTRY_DATABASE_URL_FILE", str(tmp_path / "url"))
+    settings = Settings()
+    assert settings.admin_token is not None
+    assert settings.admin_token.get_secret_value() == "from-a-file-0123456789abcdef"
+    assert settings.database_url == f"sqlite:///{tmp_path}/r.db"
+
+
+def test_a_variable_set_itself_wins_over_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "token").write_text("from-a-file-0123456789abcdef")
+    monkeypatch.setenv("REGISTRY_ADMIN_TOKEN_FILE", str(tmp_path / "token"))
+    monkeypatch.setenv("REGISTRY_ADMIN_TOKEN", "from-the-variable-0123456789")
+    settings = Settings()
+    assert settings.admin_token is not None
+    assert settings.admin_token.get_secret_value() == "from-the-variable-0123456789"
+
+
+def test_a_file_that_cannot_be_read_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REGISTRY_ADMIN_TOKEN_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ValidationError, match="REGISTRY_ADMIN_TOKEN_FILE: cannot read"):
+        Settings()

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     read_cache_size: int = Field(default=10_000, ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "text"] = "json"
+    pool_size: int = Field(default=5, ge=1, le=100)
+    """Connections each of the process's two PostgreSQL pools (events, read models) keeps."""
+    pool_max_overflow: int = Field(default=10, ge=0, le=100)
+    """Connections each pool may open beyond ``pool_size`` under load."""
     store_timeout: float = Field(default=5.0, gt=0, le=60)
     """How long a request waits for the database before it answers 503 (PostgreSQL)."""
     auth_failures_per_minute: int = Field(default=120, ge=0)
@@ -90,6 +94,8 @@ class Settings(BaseSettings):
         if self.is_postgres:
             # The library takes whole seconds: how long to wait for a pooled connection.
             env["POSTGRES_CONNECT_TIMEOUT"] = str(max(1, math.ceil(self.store_timeout)))
+            env["POSTGRES_POOL_SIZE"] = str(self.pool_size)
+            env["POSTGRES_MAX_OVERFLOW"] = str(self.pool_max_overflow)
         if self.reserved_slugs is not None:
             env["RESERVED_SLUGS"] = self.reserved_slugs
         return env

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from api.bootstrap import Services
 
 POSTGRES_URL = os.environ.get("REGISTRY_TEST_POSTGRES_URL", "")
+# Small connection pools in this process and in every server it starts, so the whole suite
+# fits within PostgreSQL's default of 100 connections, beside anything else on the server.
+os.environ.setdefault("REGISTRY_POOL_SIZE", "2")
+os.environ.setdefault("REGISTRY_POOL_MAX_OVERFLOW", "4")
 REQUIRE_POSTGRES = os.environ.get("REGISTRY_REQUIRE_POSTGRES", "") == "1"
 
 
@@ -36,7 +40,10 @@ def _postgres_schema_url() -> Iterator[str]:
     if not POSTGRES_URL:
         if REQUIRE_POSTGRES:
             pytest.fail("REGISTRY_REQUIRE_POSTGRES=1 but REGISTRY_TEST_POSTGRES_URL is not set")
-        pytest.skip("REGISTRY_TEST_POSTGRES_URL is not set")
+        pytest.skip(
+            "PostgreSQL tests: set REGISTRY_TEST_POSTGRES_URL=postgresql://user:password@host/db, "
+            "or install PostgreSQL's server (postgresql-15) and run scripts/test"
+        )
     schema = f"test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(**postgres_conninfo(), autocommit=True) as conn:
         conn.execute(SQL("CREATE SCHEMA {}").format(Identifier(schema)))

@@ -14,7 +14,7 @@ from tests.helpers import ADMIN, Server, create_body
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from tests.faults.conftest import Cluster
+    from tests.pg_cluster import Cluster
 
 ORGS = "/api/v1/organizations"
 

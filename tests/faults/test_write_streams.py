@@ -14,7 +14,7 @@ from tests.faults.streams import WriteStream, check_after_fault
 from tests.helpers import ADMIN_TOKEN, Server
 
 if TYPE_CHECKING:
-    from tests.faults.conftest import Cluster
+    from tests.pg_cluster import Cluster
 
 STREAM_SECONDS = 2.0
 

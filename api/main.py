@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI
 
 from api.bootstrap import bootstrap
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
 from api.logs import logging_config
@@ -93,6 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        docs_url=None,  # Served from packaged assets: api.docs.
+        redoc_url=None,
     )
     app.openapi = lambda: openapi(app)  # type: ignore[method-assign]
     app.state.settings = settings
@@ -105,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     app.state.metrics = metrics = Metrics()
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    install_docs(app)
     app.include_router(health.router)
     app.include_router(current.router)  # Before "/{org_id}", which would take "current".
     app.include_router(organizations.admin)

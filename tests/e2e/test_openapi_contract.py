@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from openapi_spec_validator import validate
@@ -46,3 +47,15 @@ def test_writes_declare_the_headers_the_service_reads(server: Server) -> None:
 def test_organization_reads_declare_their_etag(server: Server) -> None:
     operation = spec_of(server)["paths"]["/api/v1/organizations/{org_id}"]["get"]
     assert "ETag" in operation["responses"]["200"]["headers"]
+
+
+def test_docs_render_from_assets_the_server_itself_serves(server: Server) -> None:
+    page = server.client.get("/docs")
+    assert page.status_code == 200
+    assert not re.findall(r"https?://", page.text)  # Nothing fetched from elsewhere.
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert any(a.endswith(".js") for a in assets)
+    assert any(a.endswith(".css") for a in assets)
+    for asset in assets:
+        assert server.client.get(asset).status_code == 200, asset
+    assert "'/openapi.json'" in page.text or '"/openapi.json"' in page.text

@@ -15,6 +15,11 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
+import email_validator
+import idna
+import phonenumbers
+from babel import Locale, UnknownLocaleError
+
 from domain.codes import COUNTRY_CODES, CURRENCY_CODES
 from domain.errors import (
     FieldProblem,
@@ -33,7 +38,6 @@ METADATA_MAX_PAIRS = 50
 
 _SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
-_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}")
 _E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 _COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
 _FISCAL = re.compile(r"([0-9]{2})-([0-9]{2})")
@@ -98,10 +102,16 @@ def check_country_code(value: str) -> str:
 
 
 def check_hostname(value: str) -> str:
+    """A hostname, internationalized ones included (checked in their ASCII form, IDNA 2008
+    with UTS 46); kept lowercase as given."""
     host = value.lower()
-    labels = host.split(".")
+    try:
+        ascii_host = idna.encode(host, uts46=True).decode() if not host.isascii() else host
+    except idna.IDNAError:
+        raise InvalidValueError("must be a hostname, such as example.com") from None
+    labels = ascii_host.split(".")
     if (
-        len(host) > 253
+        len(ascii_host) > 253
         or len(labels) < 2
         or not all(_LABEL.fullmatch(label) for label in labels)
         or labels[-1].isdigit()
@@ -111,20 +121,28 @@ def check_hostname(value: str) -> str:
 
 
 def check_email(value: str) -> str:
-    local, at, domain = value.rpartition("@")
-    if not at or len(value) > 254 or not _EMAIL_LOCAL.fullmatch(local):
-        raise InvalidValueError("must be an email address, such as help@example.com")
-    if local.startswith(".") or local.endswith(".") or ".." in local:
-        raise InvalidValueError("must be an email address, such as help@example.com")
+    """An address by email-validator's rules (international ones included), normalized."""
     try:
-        return f"{local}@{check_hostname(domain)}"
-    except InvalidValueError:
+        checked = email_validator.validate_email(
+            value, check_deliverability=False, allow_smtputf8=True
+        )
+    except email_validator.EmailNotValidError:
         raise InvalidValueError("must be an email address, such as help@example.com") from None
+    local, _, domain = checked.normalized.rpartition("@")
+    return f"{local}@{domain.lower()}"
 
 
 def check_phone(value: str) -> str:
+    """An E.164 number that phonenumbers' metadata knows as a possible, valid number."""
+    problem = InvalidValueError("must be an E.164 number, such as +14155550123")
     if not _E164.fullmatch(value):
-        raise InvalidValueError("must be an E.164 number, such as +14155550123")
+        raise problem
+    try:
+        number = phonenumbers.parse(value)
+    except phonenumbers.NumberParseException:
+        raise problem from None
+    if not phonenumbers.is_valid_number(number):
+        raise problem
     return value
 
 
@@ -132,6 +150,8 @@ def check_https_url(value: str) -> str:
     parts = urlsplit(value)
     if len(value) > 2048 or parts.scheme != "https" or not parts.hostname:
         raise InvalidValueError("must be an https URL")
+    if parts.username is not None or parts.password is not None:
+        raise InvalidValueError("must not hold credentials (user:password@)")
     check_hostname(parts.hostname)
     return value
 
@@ -196,8 +216,18 @@ def _check_fiscal_year_start(value: Any) -> None:
 
 
 def _check_locale(value: Any) -> None:
+    """A BCP 47 tag whose language (script, region) CLDR knows, through babel."""
+    problem = InvalidValueError("must be a BCP 47 language tag, such as en-US", "locale")
     if not isinstance(value, str) or not _BCP47.fullmatch(value):
-        raise InvalidValueError("must be a BCP 47 language tag, such as en-US", "locale")
+        raise problem
+    known = "-".join(value.split("-")[:3])  # Language, script or region: what CLDR names.
+    for tag in (known, "-".join(known.split("-")[:2]), known.split("-")[0]):
+        try:
+            Locale.parse(tag, sep="-")
+        except (ValueError, UnknownLocaleError):
+            continue
+        return
+    raise problem
 
 
 KNOWN_SETTINGS = {

@@ -51,6 +51,9 @@ REJECTED = [
     (check_phone, "4155550123"),
     (check_phone, "+0123"),
     (check_phone, "+1 415 555 0123"),
+    (check_phone, "+10000000000"),  # E.164 in shape, but no such number (phonenumbers).
+    (check_https_url, "https://user:pass@example.com/logo.png"),
+    (check_hostname, "xn--.example.com"),
     (check_https_url, "http://example.com/logo.png"),
     (check_https_url, "https:///logo.png"),
     (check_https_url, "ftp://example.com"),
@@ -76,6 +79,9 @@ ACCEPTED = [
     (check_hostname, "Shop.Example.com", "shop.example.com"),
     (check_email, "help@example.com", "help@example.com"),
     (check_phone, "+14155550123", "+14155550123"),
+    (check_email, "info@bücher.de", "info@bücher.de"),
+    (check_hostname, "Bücher.de", "bücher.de"),
+    (check_country_code, "SS", "SS"),
     (check_https_url, "https://cdn.example.com/logo.png", "https://cdn.example.com/logo.png"),
     (check_color, "#00ff7f", "#00FF7F"),
 ]
@@ -114,6 +120,7 @@ def test_malformed_slug_is_invalid_not_reserved() -> None:
         ({"fiscalYearStart": "02-30"}, "settings.fiscalYearStart"),
         ({"fiscalYearStart": "2-1"}, "settings.fiscalYearStart"),
         ({"locale": "english please"}, "settings.locale"),
+        ({"locale": "zz-ZZ"}, "settings.locale"),  # The shape of a tag; no such language.
         ({"blob": "x" * (16 * 1024)}, "settings"),
         ({"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": 1}}}}}}}}}, "settings"),
     ],

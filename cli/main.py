@@ -9,12 +9,15 @@ import logging.config
 import os
 import secrets
 import signal
+import sqlite3
 import sys
 import threading
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import psycopg
+from eventsourcing.persistence import PersistenceError
 from pydantic import ValidationError as SettingsError
 from pydantic.alias_generators import to_camel
 
@@ -22,6 +25,7 @@ from api.logs import logging_config
 from api.settings import Settings, store_env
 from cli import projections, transfer
 from cli.commands import command
+from projections.leadership import postgres_conninfo
 
 
 def _settings(*, existing: bool = False) -> Settings:
@@ -55,6 +59,7 @@ def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     settings = _settings()
+    _check_store(settings)
     if settings.admin_token is None:
         token = secrets.token_urlsafe(32)
         os.environ["REGISTRY_ADMIN_TOKEN"] = token  # Shared with every worker process.
@@ -83,6 +88,7 @@ def project(_: argparse.Namespace) -> None:
     from api.bootstrap import bootstrap
 
     settings = _settings()
+    _check_store(settings)
     logging.config.dictConfig(logging_config(settings.log_level, settings.log_format))
     services = bootstrap(settings, run_projections=True)
     stop = threading.Event()
@@ -232,7 +238,37 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
-    args.func(args)
+    try:
+        args.func(args)
+    except (PersistenceError, psycopg.Error, sqlite3.Error) as error:
+        raise SystemExit(_unreachable(error)) from None
+
+
+def _unreachable(error: Exception) -> str:
+    """One line instead of a traceback: what failed, and what to check."""
+    first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return (
+        f"tenant-registry: the database failed: {first}\n"
+        "check that it runs and that REGISTRY_DATABASE_URL names it (and, for SQLite, that "
+        "its folder exists and is writable)"
+    )
+
+
+def _check_store(settings: Settings) -> None:
+    """Before serving: the database answers (one line if not, not a traceback per worker)."""
+    env = settings.registry_env()
+    path = env.get("SQLITE_DBNAME")
+    if path is not None:
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.access(folder, os.W_OK):
+            raise SystemExit(
+                f"tenant-registry: cannot write the SQLite database in {folder}: set "
+                "REGISTRY_DATABASE_URL to a writable place"
+            )
+        return
+    conninfo = {**postgres_conninfo(env), "connect_timeout": 5}
+    with psycopg.connect(**conninfo) as conn:
+        conn.execute("SELECT 1")
 
 
 if __name__ == "__main__":

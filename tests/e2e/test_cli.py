@@ -169,3 +169,26 @@ def test_a_bad_setting_is_named_with_its_variable_and_never_echoed(
     assert problem in result.stderr
     assert "input_value" not in result.stderr
     assert "Secret" not in result.stderr  # The secret-bearing values are never echoed.
+
+
+@pytest.mark.parametrize(
+    "command", [("serve", "--port", "0"), ("project",), ("projections", "status")]
+)
+def test_an_unreachable_database_is_one_line_not_a_traceback(command: tuple[str, ...]) -> None:
+    url = f"postgresql://registry:Secret-Password@127.0.0.1:{free_port()}/registry"
+    result = run_cli(*command, database_url=url)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2
+    assert "Connection refused" in result.stderr
+    assert "Secret-Password" not in result.stderr
+
+
+def test_a_sqlite_folder_that_does_not_exist_is_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "missing"
+    result = run_cli("serve", "--port", "0", database_url=f"sqlite:///{folder}/r.db")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"tenant-registry: cannot write the SQLite database in {folder}: set "
+        "REGISTRY_DATABASE_URL to a writable place"
+    )

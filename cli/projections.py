@@ -9,6 +9,8 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from tqdm import tqdm
+
 from cli.commands import command
 from projections.builder import BATCH_SIZE
 from projections.rebuild import LOCK_NAME
@@ -105,29 +107,26 @@ def status(args: argparse.Namespace) -> None:
 
 
 class ProgressBar:
-    """Events done, events per second and time left, on one line of a terminal."""
+    """Progress on standard error (tqdm): done of total, rate and time left. Shown on a
+    terminal only, unless ``shown`` says otherwise."""
 
-    def __init__(self) -> None:
-        self.shown = sys.stderr.isatty()
-
-    def __call__(self, done: int, total: int, seconds: float) -> None:
-        if not self.shown:
-            return
-        rate = done / seconds if seconds else 0.0
-        eta = (total - done) / rate if rate else 0.0
-        width = 30
-        filled = int(width * done / total) if total else width
-        bar = "#" * filled + "-" * (width - filled)
-        print(
-            f"\r[{bar}] {done}/{total} events  {rate:,.0f}/s  ETA {eta:,.0f}s ",
-            end="",
+    def __init__(self, unit: str = "event", shown: bool | None = None) -> None:
+        self._bar = tqdm(
+            total=0,
+            unit=unit,
+            unit_scale=True,
             file=sys.stderr,
-            flush=True,
+            disable=not (sys.stderr.isatty() if shown is None else shown),
+            dynamic_ncols=True,
         )
 
+    def __call__(self, done: int, total: int, _seconds: float = 0.0) -> None:
+        self._bar.total = total
+        self._bar.n = done
+        self._bar.refresh()
+
     def close(self) -> None:
-        if self.shown:
-            print(file=sys.stderr)
+        self._bar.close()
 
 
 def _positive(text: str) -> int:

@@ -46,18 +46,22 @@ def _line(n: Notification) -> str:
 
 
 def export(args: argparse.Namespace) -> None:
-    from cli.projections import _services
+    from cli.projections import ProgressBar, _services
 
     services = _services()
     out: TextIO = open(args.output, "w") if args.output else sys.stdout  # noqa: SIM115
+    bar = ProgressBar(unit="position")
     try:
         position, count = 0, 0
+        head = services.registry.recorder.max_notification_id() or 0
         while batch := services.registry.recorder.select_notifications(
             start=position + 1, limit=BATCH
         ):
             out.writelines(_line(n) + "\n" for n in batch)
             position, count = batch[-1].id, count + len(batch)
+            bar(position, max(head, position))
     finally:
+        bar.close()
         if out is not sys.stdout:
             out.close()
         services.close()
@@ -83,10 +87,15 @@ def _stored_events(lines: Iterator[str]) -> Iterator[StoredEvent]:
 
 def import_(args: argparse.Namespace) -> None:
     from api.bootstrap import leader_lock
-    from cli.projections import REBUILD_LOCK, _services
+    from cli.projections import REBUILD_LOCK, ProgressBar, _services
     from projections.rebuild import rebuild
 
+    # First the whole file is read and checked, so that a bad line anywhere stops the
+    # import before anything is written.
+    with open(args.file) as lines:
+        total = sum(1 for _ in _stored_events(lines))
     services = _services(existing=False)  # Into a new store, most often.
+    bar = ProgressBar()
     try:
         recorder = services.registry.recorder
         if recorder.max_notification_id() and not args.into_non_empty:
@@ -101,9 +110,12 @@ def import_(args: argparse.Namespace) -> None:
                 if len(batch) == BATCH:
                     recorder.insert_events(batch)
                     count, batch = count + len(batch), []
+                    bar(count, total)
         if batch:
             recorder.insert_events(batch)
             count += len(batch)
+        bar(count, total)
+        bar.close()
         print(f"imported {count} events; rebuilding the read models", file=sys.stderr)
         lock = leader_lock(services.registry.env, REBUILD_LOCK)
         report = rebuild(services.registry, services.view, lock)

@@ -124,8 +124,11 @@ class Builder:
         until: int | None = None,
     ) -> int:
         """Project batches until the store has no more events (or ``until`` is reached);
-        in ``cursor``'s transaction if given. Returns the number of events projected."""
+        in ``cursor``'s transaction if given. Returns the number of events projected.
+        ``progress`` is told the store positions covered so far out of those to cover (the
+        events of other aggregates, slug claims among them, count too: it ends at 100%)."""
         done, total, started = 0, self.remaining(), time.monotonic()
+        start = self.position
         mapper = self.registry.mapper
         for notifications in self._batches(until):
             first = Tracking(self.tracking_name, notifications[0].id)
@@ -135,5 +138,6 @@ class Builder:
                 self.projection.process_notifications(mine, mapper, self.tracking_name)
             self.position, done = last.notification_id, done + len(mine)
             if progress is not None:
-                progress(done, max(total, done), time.monotonic() - started)
+                covered = self.position - start
+                progress(covered, max(total, covered), time.monotonic() - started)
         return done

@@ -110,8 +110,8 @@ def fill_in_partitions(
         while any(p.exitcode is None for p in processes):
             _raise_failure(processes, errors)
             if progress is not None:
-                total = sum(done)
-                progress(total, max(until - start, total), time.monotonic() - started)
+                covered = min(done)  # Positions covered by the slowest partition.
+                progress(covered, max(until - start, covered), time.monotonic() - started)
             time.sleep(POLL_SECONDS)
         _raise_failure(processes, errors)
     finally:
@@ -156,8 +156,8 @@ def _fill_partition(
         copy = copy_of(construct_view(env), suffix, create=False)
         builder = Builder(registry, copy, batch_size, partition)
 
-        def report(events: int, _total: int, _seconds: float) -> None:
-            done[partition.index] = events
+        def report(covered: int, _total: int, _seconds: float) -> None:
+            done[partition.index] = covered
             if os.getppid() != parent:  # Where the parent's death sends no signal.
                 os._exit(1)
 

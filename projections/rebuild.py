@@ -106,6 +106,7 @@ def rebuild(
         copy = new_copy(live)
         done = 0
         head = registry.recorder.max_notification_id() or 0
+        begun = copy.position()
         partitions = begun_partitions(copy) or workers
         if partitions != workers:
             log.info("resuming %s with the %d partitions it was begun with", copy.table, partitions)
@@ -114,10 +115,11 @@ def rebuild(
             done = fill_in_partitions(env, copy, partitions, head, batch_size, progress)
             log.info("%s: %d events projected by %d processes", copy.table, done, partitions)
         builder = Builder(registry, copy, batch_size)
+        filled = builder.position - begun  # Positions the partitions covered, if any.
 
-        def more(events: int, total: int, seconds: float) -> None:
+        def more(covered: int, total: int, seconds: float) -> None:
             if progress is not None:
-                progress(done + events, done + total, time.monotonic() - started)
+                progress(filled + covered, filled + total, time.monotonic() - started)
 
         done += builder.catch_up(progress=more)
         log.info("%s: %d events projected; building its indexes", copy.table, done)

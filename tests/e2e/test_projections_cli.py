@@ -20,6 +20,8 @@ from tests.e2e.test_cli import run_cli
 from tests.helpers import ADMIN, Server, create_body, random_slug
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from api.bootstrap import Services
 
 ORGS = "/api/v1/organizations"
@@ -285,3 +287,19 @@ def test_status_shows_a_failed_projection_with_its_error_until_a_rebuild_mends_i
         server.stop()
     stopped = run_cli("projections", "status", "--json", database_url=database_url)
     assert json.loads(stopped.stdout)[0]["state"] == "stopped"
+
+
+def test_an_import_with_a_bad_line_anywhere_writes_nothing(
+    database_url: str, tmp_path: Path
+) -> None:
+    populate(database_url, 3)
+    exported = tmp_path / "registry.jsonl"
+    assert run_cli("export", "--output", str(exported), database_url=database_url).returncode == 0
+    lines = exported.read_text().splitlines()
+    lines.insert(len(lines) - 1, "{not an exported event")  # Near the end.
+    exported.write_text("\n".join(lines) + "\n")
+    target = tmp_path / "restored.db"
+    result = run_cli("import", str(exported), database_url=f"sqlite:///{target}")
+    assert result.returncode == 1
+    assert f"line {len(lines) - 1} is not an exported event" in result.stderr
+    assert not target.exists()  # Refused before anything was written.

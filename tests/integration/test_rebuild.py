@@ -288,3 +288,20 @@ def test_an_outdated_read_model_is_rebuilt_in_the_background_on_start(
         assert snapshot(restarted) == expected
     finally:
         restarted.close()
+
+
+def test_a_rebuilds_progress_ends_at_its_total_though_slug_claims_are_not_projected(
+    services: Services,
+) -> None:
+    populate(services, organizations=10)
+    reports: list[tuple[int, int]] = []
+    rebuild(
+        services.registry,
+        services.view,
+        lock(services),
+        progress=lambda done, total, _: reports.append((done, total)),
+        batch_size=7,
+    )
+    assert len(reports) > 1
+    assert reports[-1][0] == reports[-1][1] > 0
+    assert [done for done, _ in reports] == sorted(done for done, _ in reports)

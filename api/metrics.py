@@ -89,6 +89,15 @@ class _ServiceCollector:
                 "Projector restarts after errors.",
                 supervisor.restarts,
             )
+        transactions, commands = services.registry.commit_counts()
+        yield CounterMetricFamily(
+            "registry_group_commit_transactions",
+            "Transactions that recorded commands (several commands may share one).",
+            transactions,
+        )
+        yield CounterMetricFamily(
+            "registry_group_commit_commands", "Commands those transactions recorded.", commands
+        )
         cache = services.view.cache
         yield CounterMetricFamily(
             "registry_read_cache_hits", "Reads answered from memory.", cache.hits

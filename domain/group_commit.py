@@ -59,6 +59,9 @@ class GroupCommit:
         self._thread = threading.Thread(target=self._run, name=f"{name}-commit", daemon=True)
         self._state = threading.Lock()
         self._started = self._closed = False
+        self.transactions = 0
+        self.commands = 0
+        """Transactions committed and the commands they held (their ratio: the batch size)."""
 
     def save(self, events: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         """Record ``events`` (in a transaction shared with concurrent commands, or alone)
@@ -138,6 +141,8 @@ class GroupCommit:
         recordings: list[Recording[UUID]],
     ) -> None:
         """The events are recorded: the commands have succeeded, whatever ``after`` does."""
+        self.transactions += 1  # Only the committing thread counts.
+        self.commands += len(batch)
         try:
             self._after(events, recordings)
         except Exception:

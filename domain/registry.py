@@ -85,6 +85,10 @@ class OrganizationRegistry(Application[UUID]):
         finally:
             self._notify(recordings)
 
+    def commit_counts(self) -> tuple[int, int]:
+        """Transactions this process committed for commands, and the commands they held."""
+        return self._group_commit.transactions, self._group_commit.commands
+
     def stop_commands(self) -> None:
         """Record the commands already queued, and refuse new ones (``ClosedError``)."""
         self._group_commit.close()

@@ -69,3 +69,14 @@ def test_idempotent_replays_are_counted(server: Server) -> None:
     before = value(scrape(server), "registry_idempotent_replays_total")
     server.client.post(ORGS, json=body, headers=headers)
     assert value(scrape(server), "registry_idempotent_replays_total") == before + 1
+
+
+def test_group_commit_transactions_and_the_commands_they_held_are_counted(server: Server) -> None:
+    before = scrape(server)
+    for _ in range(3):
+        server.client.post(ORGS, json=create_body(), headers=ADMIN)
+    after = scrape(server)
+    commands = "registry_group_commit_commands_total"
+    transactions = "registry_group_commit_transactions_total"
+    assert value(after, commands) - value(before, commands) == 3
+    assert 1 <= value(after, transactions) - value(before, transactions) <= 3

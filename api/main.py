@@ -25,6 +25,7 @@ from api.position_watch import PositionWatch
 from api.rate_limit import FailureLimiter
 from api.routes import api_keys, current, health, history, organizations
 from api.settings import Settings
+from api.tracing import instrument
 from projections.leadership import is_postgres, postgres_conninfo
 
 if TYPE_CHECKING:
@@ -102,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.admin_token = settings.admin_token.get_secret_value().encode()
     app.state.auth_failures = FailureLimiter(settings.auth_failures_per_minute)
     install_error_handlers(app)
+    if settings.tracing != "off":  # Its middleware runs inside those added below.
+        instrument(app, settings.tracing)
     app.add_middleware(ConditionalGetMiddleware)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     read_cache_size: int = Field(default=10_000, ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "text"] = "json"
+    tracing: Literal["off", "otlp", "console"] = "off"
+    """OpenTelemetry tracing (the ``tracing`` extra): see ``api.tracing``."""
     pool_size: int = Field(default=5, ge=1, le=100)
     """Connections each of the process's two PostgreSQL pools (events, read models) keeps."""
     pool_max_overflow: int = Field(default=10, ge=0, le=100)

@@ -49,6 +49,92 @@ _ETAG = {
 }
 
 
+CODES = {
+    "VALIDATION_ERROR": (400, "invalid input (body, query, headers), naming each field"),
+    "DUPLICATE_SLUG": (400, "the slug is held by another organization"),
+    "DUPLICATE_ORGANIZATION": (400, "the externalId is held by another organization"),
+    "UNAUTHORIZED": (401, "missing or wrong credentials"),
+    "FORBIDDEN": (403, "an organization's key on an admin-only operation or field"),
+    "ORGANIZATION_SUSPENDED": (403, "the key's organization is suspended"),
+    "ORGANIZATION_NOT_FOUND": (404, "no such organization (or not the key's)"),
+    "API_KEY_NOT_FOUND": (404, "the organization has no key with this id"),
+    "CONFLICT": (409, "concurrent writers kept clashing; retry"),
+    "IDEMPOTENCY_KEY_REUSED": (409, "the Idempotency-Key was used for another request"),
+    "VERSION_CONFLICT": (412, "If-Match names another version"),
+    "PAYLOAD_TOO_LARGE": (413, "the body is over REGISTRY_MAX_BODY_BYTES"),
+    "RATE_LIMITED": (429, "too many failed authentications; see Retry-After"),
+    "INTERNAL_ERROR": (500, "unexpected; quote X-Request-Id"),
+    "STORE_UNAVAILABLE": (503, "the database does not answer; see Retry-After"),
+    "NOT_READY": (503, "not ready: the database, the projection or the lag"),
+}
+_ANY = ("VALIDATION_ERROR", "RATE_LIMITED", "INTERNAL_ERROR", "STORE_UNAVAILABLE")
+_KEY = (*_ANY, "UNAUTHORIZED", "ORGANIZATION_SUSPENDED")
+_ADMIN = (*_KEY, "FORBIDDEN")
+_WRITE = ("PAYLOAD_TOO_LARGE", "IDEMPOTENCY_KEY_REUSED", "CONFLICT")
+_CHANGE = (
+    *_KEY,
+    *_WRITE,
+    "FORBIDDEN",
+    "ORGANIZATION_NOT_FOUND",
+    "VERSION_CONFLICT",
+    "DUPLICATE_SLUG",
+    "DUPLICATE_ORGANIZATION",
+)
+ERRORS = {
+    "organizations-create_organization": (
+        *_ADMIN,
+        *_WRITE,
+        "DUPLICATE_SLUG",
+        "DUPLICATE_ORGANIZATION",
+    ),
+    "organizations-list_organizations": _ADMIN,
+    "organizations-lookup_organization": (*_KEY, "ORGANIZATION_NOT_FOUND"),
+    "organizations-check_slug_availability": _KEY,
+    "organizations-get_organization": (*_KEY, "ORGANIZATION_NOT_FOUND"),
+    "organizations-replace_organization_fields": _CHANGE,
+    "organizations-patch_organization": _CHANGE,
+    "organizations-archive_organization": (
+        *_ADMIN,
+        *_WRITE,
+        "ORGANIZATION_NOT_FOUND",
+        "VERSION_CONFLICT",
+    ),
+    "current organization-get_current_organization": (*_KEY, "ORGANIZATION_NOT_FOUND"),
+    "current organization-patch_current_organization": _CHANGE,
+    "current organization-replace_current_organization_fields": _CHANGE,
+    "current organization-replace_caller_organization_fields": _CHANGE,
+    "current organization-current_organization_history": (*_KEY, "ORGANIZATION_NOT_FOUND"),
+    "api-keys-issue_api_key": (*_ADMIN, *_WRITE, "ORGANIZATION_NOT_FOUND"),
+    "api-keys-list_api_keys": (*_ADMIN, "ORGANIZATION_NOT_FOUND"),
+    "api-keys-revoke_api_key": (*_ADMIN, *_WRITE, "ORGANIZATION_NOT_FOUND", "API_KEY_NOT_FOUND"),
+    "history-organization_history": (*_KEY, "ORGANIZATION_NOT_FOUND"),
+    "history-revert_organization": (
+        *_ADMIN,
+        *_WRITE,
+        "ORGANIZATION_NOT_FOUND",
+        "VERSION_CONFLICT",
+        "DUPLICATE_SLUG",
+        "DUPLICATE_ORGANIZATION",
+    ),
+    "history-change_feed": _ADMIN,
+    "health-readyz": ("NOT_READY",),
+}
+"""The error codes each operation may answer (README, Errors), by operation id."""
+
+
+def _error_responses(codes: tuple[str, ...]) -> dict[str, Any]:
+    by_status: dict[int, list[str]] = {}
+    for code in dict.fromkeys(codes):
+        by_status.setdefault(CODES[code][0], []).append(code)
+    return {
+        str(status): {
+            "description": "; ".join(f"`{c}`: {CODES[c][1]}" for c in names),
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+        }
+        for status, names in sorted(by_status.items())
+    }
+
+
 def openapi(app: FastAPI) -> dict[str, Any]:
     """The app's OpenAPI document, made once."""
     if app.openapi_schema is None:
@@ -95,6 +181,11 @@ def _complete_operation(method: str, operation: dict[str, Any]) -> None:
     operation["parameters"] = [*parameters, _REQUEST_ID]
     responses = operation.get("responses", {})
     responses.pop("422", None)
+    codes = ERRORS.get(operation.get("operationId", ""))
+    if codes is not None:
+        for status in [s for s in responses if s >= "400"]:
+            del responses[status]
+        responses.update(_error_responses(codes))
     for status, response in responses.items():
         headers = response.setdefault("headers", {})
         headers.update(_RESPONSE_HEADERS)

@@ -59,3 +59,24 @@ def test_docs_render_from_assets_the_server_itself_serves(server: Server) -> Non
     for asset in assets:
         assert server.client.get(asset).status_code == 200, asset
     assert "'/openapi.json'" in page.text or '"/openapi.json"' in page.text
+
+
+def test_each_operation_documents_the_error_codes_it_answers(server: Server) -> None:
+    spec = spec_of(server)
+    create = spec["paths"]["/api/v1/organizations"]["post"]["responses"]
+    assert "DUPLICATE_SLUG" in create["400"]["description"]
+    assert "IDEMPOTENCY_KEY_REUSED" in create["409"]["description"]
+    assert {"401", "403", "413", "429", "503"} <= set(create)
+    read = spec["paths"]["/api/v1/organizations/{org_id}"]["get"]["responses"]
+    assert "ORGANIZATION_NOT_FOUND" in read["404"]["description"]
+    assert not {"409", "412", "413"} & set(read)  # A read answers none of these.
+
+
+def test_every_operation_answering_errors_has_them_listed(server: Server) -> None:
+    undocumented = [
+        f"{method} {path}"
+        for path, method, operation in operations(spec_of(server))
+        if path not in ("/healthz", "/metrics")
+        and not any(status >= "400" for status in operation["responses"])
+    ]
+    assert undocumented == []

@@ -6,6 +6,7 @@ schema); with REGISTRY_REQUIRE_POSTGRES=1 (as in CI) its absence is a failure.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ import pytest
 from psycopg.sql import SQL, Identifier
 
 from api.bootstrap import bootstrap
+from api.logs import LOGGERS
 from api.settings import Settings, store_env
 from projections.leadership import postgres_conninfo as bootstrap_conninfo
 from tests.helpers import ADMIN_TOKEN, Server
@@ -92,6 +94,19 @@ def postgres_url() -> Iterator[str]:
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
     return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def app_logging() -> Iterator[None]:
+    """For an app run in this process (its lifespan configures the service's loggers onto
+    this test's stderr): configured anew, and unconfigured after, so that later tests do
+    not log into this test's closed capture."""
+    loggers = [logging.getLogger(name) for name in LOGGERS]
+    for logger in loggers:
+        logger.handlers.clear()
+    yield
+    for logger in loggers:
+        logger.handlers.clear()
 
 
 @pytest.fixture

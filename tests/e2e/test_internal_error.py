@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import json
-import logging
-from typing import TYPE_CHECKING
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
 from tests.conftest import make_settings
 
-if TYPE_CHECKING:
-    import pytest
 
-
+@pytest.mark.usefixtures("app_logging")
 def test_unexpected_error_is_internal_error_with_request_id_logged(
     tmp_path: object, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    logging.getLogger("tenant_registry").handlers.clear()  # Configured anew, onto stderr.
     app = create_app(make_settings(f"sqlite:///{tmp_path}/r.db"))
 
     @app.get("/boom")

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
 from tests.conftest import make_settings
 from tests.helpers import ADMIN
 
-if TYPE_CHECKING:
-    import pytest
 
-
+@pytest.mark.usefixtures("app_logging")
 def test_requests_become_spans_with_their_route_status_and_request_id(
     database_url: str, capfd: pytest.CaptureFixture[str]
 ) -> None:

@@ -100,8 +100,7 @@ def project(_: argparse.Namespace) -> None:
 
 
 def _change_text(changes: dict[str, Any]) -> str:
-    """What changed, with the API's field names (camelCase)."""
-    return ", ".join(f"{to_camel(k)}={json.dumps(v, sort_keys=True)}" for k, v in changes.items())
+    return ", ".join(f"{k}={json.dumps(v, sort_keys=True)}" for k, v in changes.items())
 
 
 def _event_row(e: Any) -> dict[str, Any]:
@@ -112,7 +111,7 @@ def _event_row(e: Any) -> dict[str, Any]:
         "actor": e.actor,
         "requestId": e.request_id,
         "reason": e.why(),
-        "changes": e.summary(),
+        "changes": {to_camel(k): v for k, v in e.summary().items()},  # The API's names.
     }
 
 

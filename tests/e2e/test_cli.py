@@ -192,3 +192,44 @@ def test_a_sqlite_folder_that_does_not_exist_is_one_line(tmp_path: Path) -> None
         f"tenant-registry: cannot write the SQLite database in {folder}: set "
         "REGISTRY_DATABASE_URL to a writable place"
     )
+
+
+def test_history_names_fields_as_the_api_does(database_url: str) -> None:
+    server = Server(database_url)
+    org = server.client.post("/api/v1/organizations", json=create_body(), headers=ADMIN).json()
+    changes = {"status": "suspended", "statusReason": "audit", "externalId": "idp-9"}
+    server.client.patch(
+        f"/api/v1/organizations/{org['organizationId']}", json=changes, headers=ADMIN
+    )
+    server.stop()
+    as_json = run_cli("history", org["organizationId"], "--json", database_url=database_url)
+    rows = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert {"statusReason", "externalId"} <= {k for row in rows for k in row["changes"]}
+    as_text = run_cli("history", org["organizationId"], database_url=database_url).stdout
+    assert 'statusReason="audit"' in as_text
+    assert "status_reason" not in as_text
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("serve",),
+        ("project",),
+        ("history",),
+        ("projections", "status"),
+        ("projections", "rebuild"),
+        ("projections", "verify"),
+        ("export",),
+        ("import",),
+    ],
+)
+def test_every_command_describes_itself_with_an_example(command: tuple[str, ...]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cli.main", *command, "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert "examples:" in result.stdout
+    assert f"tenant-registry {' '.join(command)}" in result.stdout

@@ -92,13 +92,14 @@ def fill_in_partitions(
     ``until`` as its position. Returns the number of events projected."""
     start, started = copy.position(), time.monotonic()
     context = get_context("spawn")  # Not fork: the parent may hold threads and connections.
-    done = context.Array("q", partitions, lock=False)
+    done = context.Array("q", partitions, lock=False)  # Events each projected.
+    covered = context.Array("q", partitions, lock=False)  # Positions each went past.
     errors: Queue[tuple[int, str]] = context.Queue()
     processes = [
         context.Process(
             target=_fill_partition,
             args=(env, copy.suffix, Partition(k, partitions), until, batch_size),
-            kwargs={"done": done, "errors": errors, "parent": os.getpid()},
+            kwargs={"done": done, "covered": covered, "errors": errors, "parent": os.getpid()},
             name=f"rebuild-partition-{k}",
             daemon=True,
         )
@@ -110,8 +111,8 @@ def fill_in_partitions(
         while any(p.exitcode is None for p in processes):
             _raise_failure(processes, errors)
             if progress is not None:
-                covered = min(done)  # Positions covered by the slowest partition.
-                progress(covered, max(until - start, covered), time.monotonic() - started)
+                slowest = min(covered)
+                progress(slowest, max(until - start, slowest), time.monotonic() - started)
             time.sleep(POLL_SECONDS)
         _raise_failure(processes, errors)
     finally:
@@ -141,10 +142,12 @@ def _fill_partition(
     batch_size: int,
     *,
     done: SynchronizedArray[int],
+    covered: SynchronizedArray[int],
     errors: Queue[tuple[int, str]],
     parent: int,
 ) -> None:
-    """A worker process: fill one partition of the copy up to ``until``."""
+    """A worker process: fill one partition of the copy up to ``until``; it writes the
+    positions it went past into ``covered`` as it goes, its events into ``done`` at the end."""
     _die_with(parent)
     from domain.registry import OrganizationRegistry
     from projections.rebuild import copy_of
@@ -156,12 +159,12 @@ def _fill_partition(
         copy = copy_of(construct_view(env), suffix, create=False)
         builder = Builder(registry, copy, batch_size, partition)
 
-        def report(covered: int, _total: int, _seconds: float) -> None:
-            done[partition.index] = covered
+        def report(positions: int, _total: int, _seconds: float) -> None:
+            covered[partition.index] = positions
             if os.getppid() != parent:  # Where the parent's death sends no signal.
                 os._exit(1)
 
-        builder.catch_up(until=until, progress=report)
+        done[partition.index] = builder.catch_up(until=until, progress=report)
     except Exception as e:
         errors.put((partition.index, f"{type(e).__name__}: {e}"))
         traceback.print_exc()

@@ -22,6 +22,16 @@ StoredTime = Annotated[
 """A time in a query: within the range every store compares (``domain.storable``)."""
 
 
+def doc(description: str, default: Any = None, **schema: Any) -> Any:
+    """A field's description and documented limits (JSON Schema keywords). The domain
+    checks them, with its own messages (README, Field rules); the schema only says them."""
+    return Field(default=default, description=description, json_schema_extra=schema or None)
+
+
+URL_LIMITS = {"format": "uri", "pattern": "^https://", "maxLength": 2048}
+COLOR_LIMITS = {"pattern": "^#[0-9A-Fa-f]{6}$", "examples": ["#1A2B3C"]}
+
+
 class _Request(BaseModel):
     model_config = ConfigDict(
         extra="forbid", alias_generator=to_camel, populate_by_name=False, strict=True
@@ -29,20 +39,38 @@ class _Request(BaseModel):
 
 
 class _OrganizationFields(_Request):
-    external_id: str | None = None
-    stytch_org_id: str | None = Field(default=None, description="Alias of externalId (seed 003).")
-    country_code: str | None = None
-    settings: dict[str, Any] | None = None
-    domain: str | None = None
-    support_email: str | None = None
-    support_phone: str | None = None
-    logo_url: str | None = None
-    favicon_url: str | None = None
-    primary_color: str | None = None
-    contrast_color: str | None = None
-    reference: str | None = None
-    reference_origin: str | None = None
-    metadata: dict[str, str] | None = None
+    external_id: str | None = doc(
+        "The organization's id at your identity provider: printable, unique.",
+        minLength=1,
+        maxLength=255,
+        examples=["organization-test-6f0cd115"],
+    )
+    stytch_org_id: str | None = doc("Alias of externalId (seed 003).", maxLength=255)
+    country_code: str | None = doc("ISO 3166-1 alpha-2.", pattern="^[A-Z]{2}$", examples=["US"])
+    settings: dict[str, Any] | None = doc(
+        "A JSON object of at most 16 KiB and 8 levels. Known keys are checked: timezone "
+        "(IANA), defaultCurrency (ISO 4217), fiscalYearStart (MM-DD), locale (BCP 47). PUT "
+        "replaces it, PATCH merges it (RFC 7396: null removes a key); null clears it.",
+        examples=[{"timezone": "America/Los_Angeles", "defaultCurrency": "USD"}],
+    )
+    domain: str | None = doc("A hostname (IDN too).", maxLength=253, examples=["acme.com"])
+    support_email: str | None = doc(
+        "An email address (international ones too).", format="email", maxLength=254
+    )
+    support_phone: str | None = doc(
+        "An E.164 number.", pattern=r"^\+[1-9][0-9]{1,14}$", examples=["+14155550123"]
+    )
+    logo_url: str | None = doc("An https URL, without credentials.", **URL_LIMITS)
+    favicon_url: str | None = doc("An https URL, without credentials.", **URL_LIMITS)
+    primary_color: str | None = doc("A colour #RRGGBB (kept uppercase).", **COLOR_LIMITS)
+    contrast_color: str | None = doc("A colour #RRGGBB (kept uppercase).", **COLOR_LIMITS)
+    reference: str | None = doc("Your own reference.", maxLength=255)
+    reference_origin: str | None = doc("Where the reference comes from.", maxLength=255)
+    metadata: dict[str, str] | None = doc(
+        "Up to 50 pairs of text keys (1-40 characters) and values (up to 500).",
+        maxProperties=50,
+        examples=[{"plan": "enterprise"}],
+    )
 
     @model_validator(mode="after")
     def _one_external_id(self) -> _OrganizationFields:
@@ -66,8 +94,21 @@ class _OrganizationFields(_Request):
 
 
 class OrganizationCreate(_OrganizationFields):
-    name: str
-    slug: str
+    name: str = doc(
+        "1-256 characters after trimming, no control characters.",
+        default=...,
+        minLength=1,
+        maxLength=256,
+        examples=["Acme Financial Group"],
+    )
+    slug: str = doc(
+        "3-50 letters, digits and hyphens, starting and ending with a letter or digit, no "
+        "`--`, not reserved; case-insensitive (kept lowercase); unique.",
+        default=...,
+        minLength=3,
+        maxLength=50,
+        examples=["acme-financial"],
+    )
 
     def to_command(self) -> NewOrganization:
         return NewOrganization(
@@ -83,10 +124,10 @@ class OrganizationCreate(_OrganizationFields):
 class OrganizationUpdate(_OrganizationFields):
     """Every field optional: only those present in the body change."""
 
-    name: str | None = None
-    slug: str | None = None
-    status: Status | None = None
-    status_reason: str | None = None
+    name: str | None = doc("As on create.", minLength=1, maxLength=256)
+    slug: str | None = doc("As on create; the old slug is released.", minLength=3, maxLength=50)
+    status: Status | None = doc("Admin only.")
+    status_reason: str | None = doc("Why the status changed (admin only).", maxLength=1000)
 
     def to_changes(self, *, merge: bool) -> OrganizationChanges:
         given = self._given()

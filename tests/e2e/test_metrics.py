@@ -80,3 +80,25 @@ def test_group_commit_transactions_and_the_commands_they_held_are_counted(server
     transactions = "registry_group_commit_transactions_total"
     assert value(after, commands) - value(before, commands) == 3
     assert 1 <= value(after, transactions) - value(before, transactions) <= 3
+
+
+def test_a_rebuild_under_way_reports_how_far_it_got(
+    server: Server, module_database_url: str
+) -> None:
+    from api.bootstrap import bootstrap
+    from projections.builder import Builder
+    from projections.interface import NEXT_SUFFIX
+    from projections.rebuild import empty_copy
+    from tests.conftest import make_settings
+
+    for _ in range(3):
+        server.client.post(ORGS, json=create_body(), headers=ADMIN)
+    assert value(scrape(server), "registry_rebuild_position") == 0  # None under way.
+    services = bootstrap(make_settings(module_database_url), run_projections=False)
+    copy = empty_copy(services.view, NEXT_SUFFIX)  # A rebuild's copy, filled part way.
+    try:
+        Builder(services.registry, copy, 2).catch_up(until=4)
+        assert value(scrape(server), "registry_rebuild_position") == copy.position() > 0
+    finally:
+        copy.drop()
+        services.close()

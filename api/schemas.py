@@ -163,28 +163,30 @@ class _Response(BaseModel):
 
 
 class OrganizationPublic(_Response):
-    id: UUID
-    name: str
-    slug: str
-    external_id: str | None
-    stytch_org_id: str | None
-    country_code: str | None
-    status: Status
-    status_reason: str | None
-    settings: dict[str, Any]
-    domain: str | None
-    support_email: str | None
-    support_phone: str | None
-    logo_url: str | None
-    favicon_url: str | None
-    primary_color: str | None
-    contrast_color: str | None
-    reference: str | None
-    reference_origin: str | None
-    metadata: dict[str, str]
-    version: int
-    created_at: datetime
-    updated_at: datetime
+    """An organization now (or as it was, with ``version`` or ``asOf``)."""
+
+    id: UUID = Field(description="Its id, given at creation; never changes.")
+    name: str = Field(description="Its display name.", examples=["Acme Financial Group"])
+    slug: str = Field(description="Its unique slug, lowercase.", examples=["acme-financial"])
+    external_id: str | None = Field(description="Its id at your identity provider.")
+    stytch_org_id: str | None = Field(description="The same as externalId (seed 003).")
+    country_code: str | None = Field(description="ISO 3166-1 alpha-2.")
+    status: Status = Field(description="active, suspended (its keys get 403) or archived.")
+    status_reason: str | None = Field(description="Why its status was last set.")
+    settings: dict[str, Any] = Field(description="Its settings (a JSON object).")
+    domain: str | None = Field(description="Its hostname.")
+    support_email: str | None = Field(description="Its support email address.")
+    support_phone: str | None = Field(description="Its support phone number (E.164).")
+    logo_url: str | None = Field(description="Its logo (https).")
+    favicon_url: str | None = Field(description="Its favicon (https).")
+    primary_color: str | None = Field(description="Its primary colour, #RRGGBB.")
+    contrast_color: str | None = Field(description="Its contrast colour, #RRGGBB.")
+    reference: str | None = Field(description="Your own reference.")
+    reference_origin: str | None = Field(description="Where the reference comes from.")
+    metadata: dict[str, str] = Field(description="Its text key-value pairs.")
+    version: int = Field(description="How many events it has; its ETag.", examples=[3])
+    created_at: datetime = Field(description="When it was created.")
+    updated_at: datetime = Field(description="When it last changed.")
 
     @classmethod
     def of(cls, details: dict[str, Any]) -> OrganizationPublic:
@@ -217,16 +219,16 @@ class OrganizationEnvelope(_Response):
 
 
 class ApiKeyPublic(_Response):
-    id: UUID
-    name: str | None
+    id: UUID = Field(description="The key's id (revoke it by this id).")
+    name: str | None = Field(description="What the key is for.")
     prefix: str = Field(description="The secret's first characters, to tell keys apart.")
-    created_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
+    created_at: datetime = Field(description="When it was issued.")
+    expires_at: datetime | None = Field(description="When it stops working; null: never.")
+    revoked_at: datetime | None = Field(description="When it was revoked; null: it was not.")
 
 
 class ApiKeyEnvelope(_Response):
-    organization_id: UUID
+    organization_id: UUID = Field(description="The key's organization.")
     api_key: ApiKeyPublic
     read_your_writes: ReadYourWrites | None = READ_YOUR_WRITES
 
@@ -236,35 +238,44 @@ class ApiKeyIssued(ApiKeyEnvelope):
 
 
 class ApiKeysPage(_Response):
-    organization_id: UUID
-    api_keys: list[ApiKeyPublic]
+    organization_id: UUID = Field(description="The keys' organization.")
+    api_keys: list[ApiKeyPublic] = Field(description="Oldest first, revoked ones included.")
 
 
 class OrganizationsPage(_Response):
-    organizations: list[OrganizationPublic]
-    next_cursor: str | None
+    organizations: list[OrganizationPublic] = Field(description="Newest first.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: none.")
 
 
 class SlugAvailability(_Response):
     organization_id: UUID | None = Field(
         default=None, description="The caller's organization, when called with its key."
     )
-    slug: str
-    available: bool
-    reason: Literal["taken", "reserved", "invalid"] | None
-    message: str
+    slug: str = Field(description="The slug as it would be kept (trimmed, lowercase).")
+    available: bool = Field(description="Whether it can be claimed now.")
+    reason: Literal["taken", "reserved", "invalid"] | None = Field(
+        description="Why not, when it cannot."
+    )
+    message: str = Field(description="The answer, for people.")
 
 
 class ErrorBody(_Response):
-    message: str
-    code: str
-    details: dict[str, Any]
+    """Every error: what went wrong, a stable code (README, Errors) and details."""
+
+    message: str = Field(description="For people.", examples=["Validation failed"])
+    code: str = Field(description="For programs: stable.", examples=["VALIDATION_ERROR"])
+    details: dict[str, Any] = Field(
+        description="More, by code: `fields` [{field, message}] for VALIDATION_ERROR, "
+        "`currentVersion` for VERSION_CONFLICT, `retryAfter` for RATE_LIMITED, "
+        "`mayHaveCommitted` for STORE_UNAVAILABLE.",
+        examples=[{"fields": [{"field": "slug", "message": "must be 3-50 characters"}]}],
+    )
 
 
 class Health(_Response):
-    status: str
-    position: int | None = None
-    lag: int | None = None
+    status: str = Field(description="`ok` (alive) or `ready`.")
+    position: int | None = Field(default=None, description="The read model's position.")
+    lag: int | None = Field(default=None, description="Events it is behind the store.")
 
 
 def camel_path(path: str) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,8 @@ import uuid
 from pathlib import Path
 
 import psycopg
+
+from tests.helpers import free_port
 
 BIN_DIRS = [Path(f"/usr/lib/postgresql/{v}/bin") for v in (15, 16, 17)]
 
@@ -33,19 +34,12 @@ def server_binary(name: str) -> str | None:
     return shutil.which(name)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 class Cluster:
     def __init__(self, prefix: str = "registry-pg-", max_connections: int = 100) -> None:
         """Initialize and start a cluster (PostgreSQL's default of 100 connections)."""
         self.root = Path(tempfile.mkdtemp(prefix=prefix))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.max_connections = max_connections
         self._as_postgres = os.geteuid() == 0
         if self._as_postgres:

@@ -87,10 +87,22 @@ async def authenticate(
     return caller
 
 
-async def _caller(request: Request, view: OrganizationLookupView, authorization: str) -> Caller:
+def bearer_token(authorization: str) -> str | None:
+    """The token of ``Bearer <token>``, or ``None`` for anything else."""
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def is_admin_token(authorization: str, admin_token: bytes) -> bool:
+    """Whether ``authorization`` carries the admin token (compared in constant time)."""
+    token = bearer_token(authorization)
+    return token is not None and hmac.compare_digest(token.encode(), admin_token)
+
+
+async def _caller(request: Request, view: OrganizationLookupView, authorization: str) -> Caller:
+    token = bearer_token(authorization)
+    if token is None:
         raise UnauthorizedError
     if hmac.compare_digest(token.encode(), request.app.state.admin_token):
         return ADMIN

@@ -24,6 +24,7 @@ from projections.leadership import (
     is_postgres,
     postgres_conninfo,
     schema_setup,
+    store_conninfo,
 )
 from projections.projection import OrganizationLookupProjection
 from projections.rebuild import LOCK_NAME as REBUILD_LOCK_NAME
@@ -116,9 +117,7 @@ def bootstrap(settings: Settings, *, run_projections: bool | None = None) -> Ser
         view = construct_view(env)
         idempotency = construct_idempotency_store(view)
     view.cache = ReadCache(settings.read_cache_size)
-    health = StoreHealth(
-        postgres_conninfo(env) if is_postgres(env) else None, settings.store_timeout
-    )
+    health = StoreHealth(store_conninfo(env), settings.store_timeout)
     for datastore in {id(d): d for d in (registry.recorder.datastore, view.datastore)}.values():  # type: ignore[attr-defined]
         health.guard(datastore)
     health.start()

@@ -50,15 +50,35 @@ class ErrorResponse(JSONResponse):
         return json.dumps(content, separators=(",", ":")).encode()
 
 
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The one shape of every error (also for middleware, which answers without a route)."""
+    return {"message": message, "code": code, "details": details or {}}
+
+
+def validation_body(fields: list[dict[str, str]]) -> dict[str, Any]:
+    return error_body("VALIDATION_ERROR", "Validation failed", {"fields": fields})
+
+
+UNAUTHORIZED_MESSAGE = "Missing or invalid credentials"
+WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="tenant-registry"'}
+
+
+def rate_limited_body(retry_after: int) -> dict[str, Any]:
+    return error_body(
+        "RATE_LIMITED",
+        "Too many failed authentications; retry later",
+        {"retryAfter": retry_after},
+    )
+
+
 def error_response(
     status: int, code: str, message: str, details: dict[str, Any] | None = None
 ) -> JSONResponse:
-    body = {"message": message, "code": code, "details": details or {}}
-    return ErrorResponse(body, status_code=status)
+    return ErrorResponse(error_body(code, message, details), status_code=status)
 
 
 def validation_response(fields: list[dict[str, str]]) -> JSONResponse:
-    return error_response(400, "VALIDATION_ERROR", "Validation failed", {"fields": fields})
+    return ErrorResponse(validation_body(fields), status_code=400)
 
 
 def _request_validation(_: Request, exc: Exception) -> JSONResponse:
@@ -94,8 +114,8 @@ def _simple(status: int, code: str, message: str) -> Any:
 
 
 def _unauthorized(_: Request, exc: Exception) -> JSONResponse:
-    response = error_response(401, "UNAUTHORIZED", "Missing or invalid credentials")
-    response.headers["WWW-Authenticate"] = 'Bearer realm="tenant-registry"'
+    response = error_response(401, "UNAUTHORIZED", UNAUTHORIZED_MESSAGE)
+    response.headers.update(WWW_AUTHENTICATE)
     return response
 
 
@@ -122,11 +142,7 @@ def store_unavailable(method: str) -> dict[str, Any]:
     message = "The database does not answer; retry"
     if written:
         message += " (the change may have been recorded: retry with the same Idempotency-Key)"
-    return {
-        "message": message,
-        "code": "STORE_UNAVAILABLE",
-        "details": {"mayHaveCommitted": written},
-    }
+    return error_body("STORE_UNAVAILABLE", message, {"mayHaveCommitted": written})
 
 
 def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -150,12 +166,7 @@ def _recorded(request: Request, exc: Exception) -> JSONResponse:
 
 def _rate_limited(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RateLimitedError)
-    response = error_response(
-        429,
-        "RATE_LIMITED",
-        "Too many failed authentications; retry later",
-        {"retryAfter": exc.retry_after},
-    )
+    response = ErrorResponse(rate_limited_body(exc.retry_after), status_code=429)
     response.headers["Retry-After"] = str(exc.retry_after)
     return response
 

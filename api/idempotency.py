@@ -18,14 +18,21 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 import json
 import time
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
 
-from api.errors import store_unavailable
+from api.auth import is_admin_token
+from api.errors import (
+    UNAUTHORIZED_MESSAGE,
+    WWW_AUTHENTICATE,
+    error_body,
+    rate_limited_body,
+    store_unavailable,
+    validation_body,
+)
 from api.idempotency_store import CLAIMED, IdempotencyStore, Stored
 from api.middleware import read_body, replaying, send_json
 from api.rate_limit import FailureLimiter, RateLimitedError, failure_keys
@@ -50,10 +57,6 @@ RECORD_CHECK_SECONDS = 0.5
 PURGE_EVERY_SECONDS = 600.0
 
 
-def _error(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"message": message, "code": code, "details": details or {}}
-
-
 def _canonical(body: bytes) -> bytes:
     """The same JSON however it is spaced or its keys ordered, so that a retry that
     serializes its body anew is the same request; any other body as it is."""
@@ -63,12 +66,6 @@ def _canonical(body: bytes) -> bytes:
         ).encode()
     except (ValueError, RecursionError):
         return body
-
-
-def _is_admin(scope: Scope, authorization: bytes) -> bool:
-    scheme, _, token = authorization.partition(b" ")
-    admin: bytes = scope["app"].state.admin_token
-    return scheme.lower() == b"bearer" and hmac.compare_digest(token.strip(), admin)
 
 
 class IdempotencyMiddleware:
@@ -84,26 +81,21 @@ class IdempotencyMiddleware:
             return
         if not 1 <= len(key.strip()) <= KEY_MAX_LENGTH:
             field = {"field": "Idempotency-Key", "message": "must be 1-255 characters"}
-            body = _error("VALIDATION_ERROR", "Validation failed", {"fields": [field]})
-            await send_json(send, 400, body)
+            await send_json(send, 400, validation_body([field]))
             return
+        authorization = headers.get(b"authorization", b"")
         try:  # A limited client costs no database write either.
             client = scope.get("client") or ("", 0)
             limiter: FailureLimiter = scope["app"].state.auth_failures
-            limiter.check(*failure_keys(client[0], headers.get(b"authorization", b"")))
+            limiter.check(*failure_keys(client[0], authorization))
         except RateLimitedError as limited:
-            body = _error(
-                "RATE_LIMITED",
-                "Too many failed authentications; retry later",
-                {"retryAfter": limited.retry_after},
-            )
-            await send_json(send, 429, body, retry_after=limited.retry_after)
+            retry_after = {"Retry-After": str(limited.retry_after)}
+            await send_json(send, 429, rate_limited_body(limited.retry_after), headers=retry_after)
             return
         store: IdempotencyStore = scope["app"].state.services.idempotency
         request_body = await read_body(receive) or b""
         replay_receive = replaying(request_body, receive)
         # Scoped per credential: the credential itself is never stored, only its hash.
-        authorization = headers.get(b"authorization", b"")
         credential = hashlib.sha256(authorization).hexdigest()
         fingerprint = hashlib.sha256(
             json.dumps(
@@ -121,14 +113,16 @@ class IdempotencyMiddleware:
             outcome = await self._claim_or_wait(store, command_key, registry)
         except STORE_ERRORS:
             scope["app"].state.services.health.suspect()
-            await send_json(send, 503, store_unavailable(scope["method"]), retry_after=1)
+            body = store_unavailable(scope["method"])
+            await send_json(send, 503, body, headers={"Retry-After": "1"})
             return
         if isinstance(outcome, Stored):
-            if outcome.sealed and not _is_admin(scope, authorization):
+            admin: bytes = scope["app"].state.admin_token
+            if outcome.sealed and not is_admin_token(authorization.decode("latin-1"), admin):
                 # A sealed response holds a key's secret, and only the admin issues keys:
                 # a credential that is no longer the admin's gets nothing from it.
-                body = _error("UNAUTHORIZED", "Missing or invalid credentials")
-                await send_json(send, 401, body)
+                body = error_body("UNAUTHORIZED", UNAUTHORIZED_MESSAGE)
+                await send_json(send, 401, body, headers=WWW_AUTHENTICATE)
                 return
             await self._answer_from(outcome, fingerprint, send, secret)
             return
@@ -162,14 +156,14 @@ class IdempotencyMiddleware:
         self, stored: Stored, fingerprint: str, send: Send, secret: tuple[bytes, bytes]
     ) -> None:
         if stored.fingerprint != fingerprint:
-            body = _error(
+            body = error_body(
                 "IDEMPOTENCY_KEY_REUSED",
                 "This Idempotency-Key was used for another request",
             )
             await send_json(send, 409, body)
             return
         if not stored.done:
-            body = _error("CONFLICT", "A request with this Idempotency-Key is still running")
+            body = error_body("CONFLICT", "A request with this Idempotency-Key is still running")
             await send_json(send, 409, body)
             return
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in stored.headers]

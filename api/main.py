@@ -26,7 +26,7 @@ from api.rate_limit import FailureLimiter
 from api.routes import api_keys, current, health, history, organizations
 from api.settings import Settings
 from api.tracing import instrument
-from projections.leadership import is_postgres, postgres_conninfo
+from projections.leadership import store_conninfo
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -74,9 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         _configure_logging(settings)
         app.state.services = services = bootstrap(settings)
         metrics.services = services
-        env = settings.registry_env()
         app.state.watch = watch = PositionWatch(
-            services.view, postgres_conninfo(env) if is_postgres(env) else None
+            services.view, store_conninfo(settings.registry_env())
         )
         watch.start()
         _on_shutdown_signal(watch.stop)

@@ -17,6 +17,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.responses import Response
 
+from projections.rebuild import rebuild_checkpoint
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -89,7 +91,7 @@ class _ServiceCollector:
                 "Projector restarts after errors.",
                 supervisor.restarts,
             )
-        checkpoint = _rebuild_checkpoint(services.view)
+        checkpoint = rebuild_checkpoint(services.view)
         if checkpoint is not None:
             yield GaugeMetricFamily(
                 "registry_rebuild_position",
@@ -117,18 +119,6 @@ class _ServiceCollector:
             "Whether the database answers (1) or not (0).",
             1.0 if services.health.available else 0.0,
         )
-
-
-def _rebuild_checkpoint(view: Any) -> int | None:
-    """The position a rebuild's new copy has reached, if a rebuild is under way."""
-    from projections.interface import NEXT_SUFFIX
-    from projections.partitions import filled_up_to
-    from projections.rebuild import copy_of
-
-    try:
-        return filled_up_to(copy_of(view, NEXT_SUFFIX, create=False)) or None
-    except Exception:  # No such tables: no rebuild under way.
-        return None
 
 
 class MetricsMiddleware:

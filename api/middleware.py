@@ -9,6 +9,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from api.errors import error_body, validation_body
 from domain.context import reason_cvar, request_id_cvar
 from domain.errors import InvalidValueError
 from domain.storable import text_problem
@@ -62,8 +63,7 @@ class RequestIdMiddleware:
         except InvalidValueError as e:
             fields.append({"field": "X-Change-Reason", "message": str(e)})
         if fields:
-            body = {"message": "Validation failed", "code": "VALIDATION_ERROR"}
-            await send_json(send_with_id, 400, {**body, "details": {"fields": fields}})
+            await send_json(send_with_id, 400, validation_body(fields))
             return
         token = request_id_cvar.set(request_id)
         reason_token = reason_cvar.set(reason or None)
@@ -162,19 +162,15 @@ class BodyLimitMiddleware:
         await self.app(scope, replaying(body, receive), send)
 
     async def _refuse(self, send: Send) -> None:
-        error = {
-            "message": f"Request body is over {self.max_bytes} bytes",
-            "code": "PAYLOAD_TOO_LARGE",
-            "details": {"maxBytes": self.max_bytes},
-        }
+        error = error_body(
+            "PAYLOAD_TOO_LARGE",
+            f"Request body is over {self.max_bytes} bytes",
+            {"maxBytes": self.max_bytes},
+        )
         await send_json(send, 413, error, close=True)
 
 
-_INTERNAL_ERROR = {
-    "message": "Internal error; quote the X-Request-Id header",
-    "code": "INTERNAL_ERROR",
-    "details": {},
-}
+_INTERNAL_ERROR = error_body("INTERNAL_ERROR", "Internal error; quote the X-Request-Id header")
 
 
 async def send_json(
@@ -183,15 +179,14 @@ async def send_json(
     body: Mapping[str, Any],
     *,
     close: bool = False,
-    retry_after: int | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> None:
     raw = json.dumps(body).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
+    sent = [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
     if close:
-        headers.append((b"connection", b"close"))
-    if retry_after is not None:
-        headers.append((b"retry-after", str(retry_after).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+        sent.append((b"connection", b"close"))
+    sent += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": sent})
     await send({"type": "http.response.body", "body": raw})
 
 

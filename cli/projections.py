@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from cli.commands import command
 from projections.builder import BATCH_SIZE
-from projections.rebuild import LOCK_NAME
+from projections.rebuild import LOCK_NAME, rebuild_checkpoint
 from projections.runner import stopped_at
 
 if TYPE_CHECKING:
@@ -43,7 +43,6 @@ def _held_elsewhere(services: Services, name: str) -> bool:
 
 
 def status_row(services: Services) -> dict[str, Any]:
-    from projections.interface import NEXT_SUFFIX
     from projections.projection import READ_MODEL_VERSION
 
     view, registry = services.view, services.registry
@@ -69,19 +68,8 @@ def status_row(services: Services) -> dict[str, Any]:
         "state": state,
         "lastError": last_error,
         "stoppedAt": stopped_at(last_error) if state == "failed" else None,
-        "rebuildCheckpoint": _checkpoint(services, NEXT_SUFFIX),
+        "rebuildCheckpoint": rebuild_checkpoint(services.view),
     }
-
-
-def _checkpoint(services: Services, suffix: str) -> int | None:
-    """How far an unfinished rebuild's new copy got, if one exists."""
-    from projections.partitions import filled_up_to
-    from projections.rebuild import copy_of
-
-    try:
-        return filled_up_to(copy_of(services.view, suffix, create=False)) or None
-    except Exception:  # No such tables: no rebuild under way.
-        return None
 
 
 def status(args: argparse.Namespace) -> None:

@@ -281,22 +281,23 @@ class OrganizationRegistry(Application[UUID]):
 
     def is_recorded(self, command_key: CommandKey) -> bool:
         """Whether a command keyed by ``command_key`` was recorded."""
-        try:
-            self.repository.get(command_key.record_id)
-        except AggregateNotFoundError:
-            return False
-        return True
+        return self._record_of(command_key) is not None
 
     def _ensure_not_recorded(self) -> None:
         """Raise ``CommandAlreadyRecordedError`` if this keyed command ran before."""
         command_key = command_key_cvar.get()
         if command_key is None:
             return
+        record = self._record_of(command_key)
+        if record is not None:
+            raise CommandAlreadyRecordedError(record, record.fingerprint == command_key.fingerprint)
+
+    def _record_of(self, command_key: CommandKey) -> CommandRecord | None:
         try:
             record: CommandRecord = self.repository.get(command_key.record_id)
         except AggregateNotFoundError:
-            return
-        raise CommandAlreadyRecordedError(record, record.fingerprint == command_key.fingerprint)
+            return None
+        return record
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         for listener in self.on_recorded:

@@ -94,6 +94,12 @@ def is_postgres(env: dict[str, str]) -> bool:
     return env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
 
 
+def store_conninfo(env: dict[str, str]) -> dict[str, Any] | None:
+    """PostgreSQL's connection parameters, for connections of a process's own (probes,
+    LISTEN); ``None`` for SQLite."""
+    return postgres_conninfo(env) if is_postgres(env) else None
+
+
 def postgres_conninfo(env: dict[str, str]) -> dict[str, Any]:
     return {
         "dbname": env["POSTGRES_DBNAME"],

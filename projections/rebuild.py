@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from projections.builder import BATCH_SIZE, Builder
 from projections.interface import NEXT_SUFFIX, SCRATCH_SUFFIX
-from projections.partitions import begun_partitions, fill_in_partitions
+from projections.partitions import begun_partitions, fill_in_partitions, filled_up_to
 from projections.projection import READ_MODEL_VERSION
 
 if TYPE_CHECKING:
@@ -61,6 +61,14 @@ def copy_of(
     if create:
         copy.create_table(indexes=indexes)
     return copy
+
+
+def rebuild_checkpoint(live: OrganizationLookupView, suffix: str = NEXT_SUFFIX) -> int | None:
+    """How far an unfinished rebuild's new copy got, if one exists (by any process)."""
+    try:
+        return filled_up_to(copy_of(live, suffix, create=False)) or None
+    except Exception:  # No such tables: no rebuild under way.
+        return None
 
 
 def empty_copy(view: OrganizationLookupView, suffix: str) -> OrganizationLookupView:

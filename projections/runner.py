@@ -51,8 +51,6 @@ class ProjectionFailure(Exception):
 
     def __init__(self, position: int, event_type: str, error: Exception) -> None:
         super().__init__(f"event {position} ({event_type}): {type(error).__name__}: {error}")
-        self.position = position
-        self.event_type = event_type
 
 
 def stopped_at(last_error: str | None) -> dict[str, Any] | None:

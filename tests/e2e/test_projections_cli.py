@@ -12,9 +12,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from api.bootstrap import bootstrap
-from cli.projections import _checkpoint
 from domain.commands import NewOrganization, OrganizationChanges
 from projections.interface import NEXT_SUFFIX
+from projections.rebuild import rebuild_checkpoint
 from tests.conftest import make_settings
 from tests.e2e.test_cli import run_cli
 from tests.helpers import ADMIN, Server, create_body, random_slug
@@ -52,7 +52,7 @@ def rebuild_process(database_url: str, *args: str) -> subprocess.Popen[str]:
 
 
 def checkpoint(services: Services) -> int:
-    return _checkpoint(services, NEXT_SUFFIX) or 0
+    return rebuild_checkpoint(services.view, NEXT_SUFFIX) or 0
 
 
 def test_status_reports_position_lag_and_exit_code(database_url: str) -> None:

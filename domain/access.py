@@ -11,8 +11,16 @@ if TYPE_CHECKING:
     from domain.commands import OrganizationChanges
 
 API_KEY = "apiKey"
-ADMIN_ONLY_FIELDS = ("status", "status_reason", "external_id")
-"""Fields only an admin may change: a tenant cannot reinstate itself or re-link its identity."""
+ADMIN_ONLY_FIELDS = (
+    "status",
+    "status_reason",
+    "external_id",
+    "verified",
+    "managed_by",
+    "max_allowed_memberships",
+)
+"""Fields only an admin may change: a tenant cannot reinstate itself, re-link its identity,
+verify itself, or raise its own membership cap."""
 
 
 def is_api_key(actor: dict[str, Any]) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-PER_KEY_FIELDS = ("settings", "metadata")
+PER_KEY_FIELDS = ("settings", "metadata", "roles")
 
 
 def _leaves(value: dict[str, Any], path: str, into: dict[str, Any]) -> dict[str, Any]:

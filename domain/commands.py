@@ -42,6 +42,11 @@ class OrganizationChanges:
     profile: dict[str, Any] = field(default_factory=dict)
     status: Any = UNSET
     status_reason: Any = UNSET
+    verified: Any = UNSET
+    managed_by: Any = UNSET
+    max_allowed_memberships: Any = UNSET
+    owner: Any = UNSET
+    """The userId of an active member with the owner role."""
     merge: bool = False
 
 
@@ -69,4 +74,51 @@ class IssuedApiKey:
 
     api_key: dict[str, Any]
     secret: str
+    written: Written
+
+
+@dataclass(frozen=True)
+class NewMember:
+    """A person added as an active member (provisioned from an identity provider)."""
+
+    user_id: Any
+    email: Any
+    roles: Any = None
+    """Role keys; ``["member"]`` if not given."""
+    metadata: Any = None
+
+
+@dataclass(frozen=True)
+class NewInvitation:
+    email: Any
+    roles: Any = None
+    expires_in_days: Any = None
+    """1-30; 7 if not given."""
+    metadata: Any = None
+
+
+@dataclass(frozen=True)
+class MemberChanges:
+    """Only the fields given change."""
+
+    roles: Any = UNSET
+    status: Any = UNSET
+    """``active`` or ``inactive``."""
+    metadata: Any = UNSET
+
+
+@dataclass(frozen=True)
+class MemberWritten:
+    """A membership after a command, and the command's result for its organization."""
+
+    member: dict[str, Any]
+    written: Written
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    """A new invitation token: shown once, never stored (only its hash is)."""
+
+    member: dict[str, Any]
+    token: str
     written: Written

@@ -73,3 +73,32 @@ class OrganizationSuspendedError(RegistryError):
 
 class ApiKeyNotFoundError(RegistryError):
     """The organization has no API key with this id."""
+
+
+class MemberNotFoundError(RegistryError):
+    """The organization has no such member or invitation (or the invitation's token is
+    not its own)."""
+
+
+class DuplicateMemberError(RegistryError):
+    """The organization already has a member with this email or user id."""
+
+
+class InvitationExpiredError(RegistryError):
+    """The invitation expired before it was accepted: resend it."""
+
+
+class LastOwnerError(RegistryError):
+    """The change would leave the organization without an active owner."""
+
+
+class MembershipLimitReachedError(RegistryError):
+    """The organization holds as many memberships (active and invited) as it may."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the organization may hold at most {limit} memberships")
+        self.limit = limit
+
+
+class RoleNotFoundError(RegistryError):
+    """The organization has no role with this key."""

@@ -8,12 +8,22 @@ from eventsourcing.domain import Aggregate, event
 
 SLUGS = "slugs"
 EXTERNAL_IDS = "external-ids"
+MEMBER_EMAILS = "member-emails"
+MEMBER_USERS = "member-users"
+"""Per organization: which membership holds an email, or a user id."""
+
+
+def member_key(org_id: UUID, kind: str, value: str) -> str:
+    """The unique key of a member's email (compared case-insensitively) or user id."""
+    return f"{org_id}/{value.casefold() if kind == MEMBER_EMAILS else value}"
 
 
 class UniqueKey(Aggregate):
-    """Which organization holds one unique value right now (``None`` once released).
+    """Which aggregate holds one unique value right now (``None`` once released).
 
-    ``kind`` names the value's namespace: ``slugs`` or ``external-ids``.
+    ``kind`` names the value's namespace: ``slugs`` or ``external-ids`` (held by an
+    organization), ``member-emails`` or ``member-users`` (held by a membership; the
+    attribute keeps its first name, ``organization_id``, as recorded events have it).
     """
 
     def __init__(self, kind: str, key: str, organization_id: UUID) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
@@ -9,6 +10,8 @@ from eventsourcing.domain import Aggregate
 
 from domain.context import current_actor, current_reason, current_request_id
 from domain.errors import ApiKeyNotFoundError
+from domain.membership import ACTIVE as MEMBER_ACTIVE
+from domain.membership import INVITED
 from domain.rules import PROFILE_FIELDS
 
 if TYPE_CHECKING:
@@ -17,6 +20,25 @@ if TYPE_CHECKING:
 
 ACTIVE, SUSPENDED, ARCHIVED = "active", "suspended", "archived"
 STATUSES = (ACTIVE, SUSPENDED, ARCHIVED)
+
+ACCOUNT_FIELDS = ("verified", "managed_by", "max_allowed_memberships")
+"""Fields only an admin sets: whether the organization is verified, which systems manage
+it, and how many memberships (active and invited) it may hold (0 or ``None``: no cap)."""
+MEMBERSHIP_DEFAULTS: dict[str, Any] = {
+    "owner": None,
+    "active_member_count": 0,
+    "pending_member_count": 0,
+    "verified": False,
+    "managed_by": [],
+    "max_allowed_memberships": None,
+    "roles": {},
+}
+"""Fields an organization has from its creation on, with the values they start with."""
+
+
+def membership_defaults() -> dict[str, Any]:
+    """A fresh copy of ``MEMBERSHIP_DEFAULTS`` (its lists and dicts are not shared)."""
+    return copy.deepcopy(MEMBERSHIP_DEFAULTS)
 
 
 class Organization(Aggregate):
@@ -29,6 +51,25 @@ class Organization(Aggregate):
     status_reason: str | None
     settings: dict[str, Any]
     metadata: dict[str, str]
+    owner: str | None
+    active_member_count: int
+    pending_member_count: int
+    verified: bool
+    managed_by: list[dict[str, str]]
+    max_allowed_memberships: int | None
+    roles: dict[str, Any]
+
+    class_version = 2
+    """Version 2 added memberships, roles and the account fields."""
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Snapshots taken before memberships existed."""
+        for name, value in membership_defaults().items():
+            state.setdefault(name, value)
+        state.setdefault("avatar_url", None)
+        state.setdefault("owners", [])
+        state.setdefault("pending", {})
 
     class Event(Aggregate.Event):
         actor: dict[str, Any] = field(default_factory=current_actor, init=False)
@@ -79,6 +120,7 @@ class Organization(Aggregate):
                 "settings": self.settings,
                 **profile,
                 "metadata": self.metadata,
+                **membership_defaults(),
             }
 
     class Renamed(Event):
@@ -165,6 +207,60 @@ class Organization(Aggregate):
         def summary(self) -> dict[str, Any]:
             return {"apiKey": str(self.key_id), "prefix": self.prefix}
 
+    class AccountUpdated(Event):
+        """Admin-only fields changed (``ACCOUNT_FIELDS``, and ``owner``)."""
+
+        account: dict[str, Any]
+
+        def changes(self) -> dict[str, Any]:
+            return dict(self.account)
+
+    class RolesChanged(Event):
+        """The organization's own roles, whole, after one was defined, changed or deleted."""
+
+        roles: dict[str, Any]
+
+        def changes(self) -> dict[str, Any]:
+            return {"roles": self.roles}
+
+    class MembershipChanged(Event):
+        """A membership changed (recorded with the membership's own event).
+
+        ``member`` is the membership after the change and ``previous`` before it
+        (``None`` for a new one), as ``Membership.summary`` gives them; the counts and
+        the owner are the organization's after the change."""
+
+        member_id: UUID
+        action: str
+        member: dict[str, Any]
+        previous: dict[str, Any] | None
+        owner: str | None
+        active_member_count: int
+        pending_member_count: int
+
+        def changes(self) -> dict[str, Any]:
+            return {
+                "owner": self.owner,
+                "active_member_count": self.active_member_count,
+                "pending_member_count": self.pending_member_count,
+            }
+
+        def summary(self) -> dict[str, Any]:
+            return {"member": str(self.member_id), "action": self.action, **self.member}
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            key, user_id = str(self.member_id), self.member["user_id"]
+            status, roles = self.member["status"], self.member["roles"]
+            if status == INVITED:
+                aggregate.pending[key] = self.member["invitation_expires_at"]
+            else:
+                aggregate.pending.pop(key, None)
+            owners = [o for o in aggregate.owners if o != user_id]
+            if status == MEMBER_ACTIVE and "owner" in roles and user_id is not None:
+                owners.append(user_id)
+            aggregate.owners = owners
+
     def __init__(
         self,
         name: str,
@@ -177,6 +273,10 @@ class Organization(Aggregate):
         """State is set by ``Created.apply``, like every later change."""
         self.api_keys: dict[str, dict[str, Any]] = {}
         """Keyed by the key id as text, so snapshots can store them as JSON."""
+        self.owners: list[str] = []
+        """The user ids of the active members holding the owner role, first one first."""
+        self.pending: dict[str, str | None] = {}
+        """Pending invitations: their expiry time (ISO 8601) by membership id."""
 
     def rename(self, name: str) -> None:
         if name != self.name:
@@ -236,6 +336,36 @@ class Organization(Aggregate):
                 secret_hash=key["secret_hash"],
             )
 
+    def update_account(self, account: dict[str, Any]) -> None:
+        changed = {f: v for f, v in account.items() if getattr(self, f) != v}
+        if changed:
+            self.trigger_event(self.AccountUpdated, account=changed)
+
+    def replace_roles(self, roles: dict[str, Any]) -> None:
+        if roles != self.roles:
+            self.trigger_event(self.RolesChanged, roles=roles)
+
+    def record_membership_change(
+        self,
+        member_id: UUID,
+        action: str,
+        member: dict[str, Any],
+        previous: dict[str, Any] | None,
+        owner: str | None,
+        active_member_count: int,
+        pending_member_count: int,
+    ) -> None:
+        self.trigger_event(
+            self.MembershipChanged,
+            member_id=member_id,
+            action=action,
+            member=member,
+            previous=previous,
+            owner=owner,
+            active_member_count=active_member_count,
+            pending_member_count=pending_member_count,
+        )
+
     def api_key_details(self, key_id: UUID) -> dict[str, Any]:
         """One key as the API shows it: everything but the hash."""
         return {k: v for k, v in self.api_keys[str(key_id)].items() if k != "secret_hash"}
@@ -256,6 +386,7 @@ STATE_FIELDS = (
     "settings",
     *PROFILE_FIELDS,
     "metadata",
+    *MEMBERSHIP_DEFAULTS,
 )
 
 

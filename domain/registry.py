@@ -23,6 +23,7 @@ from domain.commands import IssuedApiKey, NewApiKey, NewOrganization, Organizati
 from domain.context import because, current_actor
 from domain.errors import (
     ConcurrentUpdateError,
+    DuplicateMemberError,
     ExternalIdTakenError,
     FieldProblem,
     OrganizationNotFoundError,
@@ -31,8 +32,9 @@ from domain.errors import (
     VersionConflictError,
 )
 from domain.group_commit import GroupCommit
-from domain.indexes import EXTERNAL_IDS, SLUGS, UniqueKey
+from domain.indexes import EXTERNAL_IDS, MEMBER_EMAILS, MEMBER_USERS, SLUGS, UniqueKey
 from domain.keys import new_secret
+from domain.membership_commands import MembershipCommands
 from domain.organization import ARCHIVED, Organization
 from domain.rules import DEFAULT_RESERVED_SLUGS, PROFILE_FIELDS, normalize_slug
 from domain.transcoder import OrjsonTranscoder
@@ -51,13 +53,25 @@ if TYPE_CHECKING:
     from eventsourcing.utils import EnvType
 
 MAX_ATTEMPTS = 12
-_KEY_EVENTS = (Organization.ApiKeyIssued, Organization.ApiKeyRevoked)
+_UNRECORDED_EVENTS = (
+    Organization.ApiKeyIssued,
+    Organization.ApiKeyRevoked,
+    Organization.MembershipChanged,
+    Organization.RolesChanged,
+)
+TAKEN_ERRORS: dict[str, type[Exception]] = {
+    SLUGS: SlugTakenError,
+    EXTERNAL_IDS: ExternalIdTakenError,
+    MEMBER_EMAILS: DuplicateMemberError,
+    MEMBER_USERS: DuplicateMemberError,
+}
+"""What a claim of a value another aggregate holds raises, by kind of value."""
 BACKOFF_SECONDS, BACKOFF_MAX_SECONDS = 0.002, 0.1
 """Clashing writers retry after a random pause of up to BACKOFF_SECONDS, doubling per
 attempt up to BACKOFF_MAX_SECONDS: in all, a writer gives up after about a second."""
 
 
-class OrganizationRegistry(Application[UUID]):
+class OrganizationRegistry(MembershipCommands, Application[UUID]):
     """Records every change to every organization; the source of truth for the read models."""
 
     env: ClassVar[dict[str, str]] = {
@@ -117,11 +131,23 @@ class OrganizationRegistry(Application[UUID]):
     def update(
         self, org_id: UUID, changes: OrganizationChanges, expected_version: int | None = None
     ) -> Written:
+        return self._update(org_id, changes, expected_version)
+
+    def _update(
+        self,
+        org_id: UUID,
+        changes: OrganizationChanges,
+        expected_version: int | None,
+        roles: dict[str, Any] | None = None,
+    ) -> Written:
         ensure_may_change(current_actor(), changes)
         self._ensure_not_recorded()
 
         def apply(org: Organization) -> list[UniqueKey]:
-            return self._apply(org, validate_changes(changes, org, self.reserved_slugs))
+            values = validate_changes(changes, org, self.reserved_slugs)
+            if roles is not None:
+                values["roles"] = roles
+            return self._apply(org, values)
 
         return self._change(org_id, apply, expected_version)[1]
 
@@ -170,7 +196,8 @@ class OrganizationRegistry(Application[UUID]):
         expected_version: int | None = None,
     ) -> Written:
         """Record the changes that bring the organization back to its state at
-        ``to_version``. Keys are not reverted: a revoked key stays revoked."""
+        ``to_version``, its own roles included. Keys and memberships are not reverted: a
+        revoked key stays revoked, and nobody regains access by a revert."""
         reason = validate_reason(reason)
         current = self._get(org_id).version
         if not 1 <= to_version <= current:
@@ -186,9 +213,12 @@ class OrganizationRegistry(Application[UUID]):
             profile={f: getattr(past, f) for f in PROFILE_FIELDS},
             status=past.status,
             status_reason=past.status_reason,
+            verified=past.verified,
+            managed_by=past.managed_by,
+            max_allowed_memberships=past.max_allowed_memberships,
         )
         with because(reason):
-            return self.update(org_id, changes, expected_version)
+            return self._update(org_id, changes, expected_version, roles=past.roles)
 
     def find_by_slug(self, slug: str) -> UUID:
         holder = self._holder(SLUGS, normalize_slug(slug))
@@ -223,6 +253,10 @@ class OrganizationRegistry(Application[UUID]):
             org.replace_metadata(values["metadata"])
         if "status" in values:
             org.change_status(values["status"], values["status_reason"])
+        if values.get("account"):
+            org.update_account(values["account"])
+        if "roles" in values:
+            org.replace_roles(values["roles"])
         return keys
 
     def _change(
@@ -232,24 +266,35 @@ class OrganizationRegistry(Application[UUID]):
         expected_version: int | None = None,
     ) -> tuple[Organization, Written]:
         """Load, act, save; on a clash with another writer, reload and act again."""
-        for attempt in range(MAX_ATTEMPTS):
+
+        def attempt() -> tuple[Organization, Written]:
             org = self._get(org_id)
             if expected_version is not None and org.version != expected_version:
                 raise VersionConflictError(org.version)
             keys = act(org)
+            return org, self._save(org, keys)
+
+        result: tuple[Organization, Written] = self._retrying(attempt)
+        return result
+
+    def _retrying(self, attempt: Callable[[], Any]) -> Any:
+        """Run ``attempt`` (which loads, acts and saves) until the store takes its save."""
+        for number in range(MAX_ATTEMPTS):
             try:
-                return org, self._save(org, keys)
+                return attempt()
             except IntegrityError:
                 # Someone else wrote first: reload and apply to their result, after a random
                 # pause so that many clashing writers spread out instead of clashing again.
-                pause = min(BACKOFF_SECONDS * 2**attempt, BACKOFF_MAX_SECONDS)
+                pause = min(BACKOFF_SECONDS * 2**number, BACKOFF_MAX_SECONDS)
                 time.sleep(random.uniform(0, pause))  # noqa: S311
         raise ConcurrentUpdateError
 
-    def _save(self, org: Organization, keys: list[UniqueKey]) -> Written:
+    def _save(self, org: Organization, others: list[Any]) -> Written:
+        """Record the organization's new events with those of ``others`` (unique keys,
+        memberships), atomically."""
         record = self._command_record(org)  # Before collecting takes the pending events.
         events: ProcessingEvent[UUID] = ProcessingEvent()
-        events.collect_events(org, *keys, *([] if record is None else [record]))
+        events.collect_events(org, *others, *([] if record is None else [record]))
         try:
             recordings = self._group_commit.save(events)
         except IntegrityError:
@@ -266,9 +311,10 @@ class OrganizationRegistry(Application[UUID]):
         command_key = command_key_cvar.get()
         if command_key is None or not org.pending_events:
             return None
-        if isinstance(org.pending_events[0], _KEY_EVENTS):
-            # A key's secret cannot be given again from a record: a keyed issuance is
-            # replayed from its sealed response (api.idempotency); revoking is idempotent.
+        if isinstance(org.pending_events[0], _UNRECORDED_EVENTS):
+            # A key's or an invitation's secret cannot be given again from a record, and
+            # member and role commands answer with more than the organization: they are
+            # replayed from their stored responses (api.idempotency).
             return None
         created = isinstance(org.pending_events[0], Organization.Created)
         return CommandRecord(
@@ -330,7 +376,7 @@ class OrganizationRegistry(Application[UUID]):
         except AggregateNotFoundError:
             return UniqueKey(kind, key, org_id)
         if index.organization_id is not None and index.organization_id != org_id:
-            raise SlugTakenError(key) if kind == SLUGS else ExternalIdTakenError(key)
+            raise TAKEN_ERRORS[kind](key)
         if index.organization_id is None:
             index.claim(org_id)
         return index

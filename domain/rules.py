@@ -35,6 +35,7 @@ DEFAULT_RESERVED_SLUGS: frozenset[str] = frozenset(
 SETTINGS_MAX_BYTES = 16 * 1024
 SETTINGS_MAX_DEPTH = 8
 METADATA_MAX_PAIRS = 50
+MAX_MANAGERS = 10
 
 _SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
@@ -175,6 +176,7 @@ PROFILE_RULES = {
     "support_phone": check_phone,
     "logo_url": check_https_url,
     "favicon_url": check_https_url,
+    "avatar_url": check_https_url,
     "primary_color": check_color,
     "contrast_color": check_color,
     "reference": check_short_text,
@@ -290,6 +292,53 @@ def merge_patch(target: Any, patch: Any) -> Any:
         else:
             result[key] = merge_patch(result.get(key), value)
     return result
+
+
+def check_managed_by(value: Any) -> list[dict[str, str]]:
+    """The systems that manage an organization: up to 10 ``{"type", "id"}`` pairs."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > MAX_MANAGERS:
+        raise InvalidValueError(f"must be a list of at most {MAX_MANAGERS} managers")
+    managers = []
+    for i, item in enumerate(value):
+        if not isinstance(item, dict) or set(item) != {"type", "id"}:
+            raise InvalidValueError('must be an object {"type", "id"}', f"[{i}]")
+        for key in ("type", "id"):
+            if not isinstance(item[key], str):
+                raise InvalidValueError("must be a string", f"[{i}].{key}")
+            check_external_id(item[key])
+        managers.append({"type": item["type"], "id": item["id"]})
+    return managers
+
+
+def check_limit(value: Any) -> int | None:
+    """At most how many memberships: 0 to 1,000,000 (0 or null: no cap)."""
+    if value is None:
+        return None
+    if type(value) is not int or not 0 <= value <= 1_000_000:
+        raise InvalidValueError("must be a whole number from 0 to 1000000, or null")
+    return value
+
+
+def check_verified(value: Any) -> bool:
+    if type(value) is not bool:
+        raise InvalidValueError("must be true or false")
+    return value
+
+
+def check_owner(value: Any, owners: list[str]) -> str:
+    if value not in owners:
+        raise InvalidValueError("must be the userId of an active member with the owner role")
+    return str(value)
+
+
+ACCOUNT_RULES = {
+    "verified": check_verified,
+    "managed_by": check_managed_by,
+    "max_allowed_memberships": check_limit,
+}
+"""The admin-only fields of ``Organization.ACCOUNT_FIELDS``."""
 
 
 class Problems:

@@ -9,10 +9,12 @@ from domain.errors import InvalidValueError, ValidationError
 from domain.keys import check_expires_at, check_key_name
 from domain.organization import STATUSES
 from domain.rules import (
+    ACCOUNT_RULES,
     PROFILE_FIELDS,
     Problems,
     check_external_id,
     check_name,
+    check_owner,
     check_profile_value,
     check_slug,
     merge_patch,
@@ -100,7 +102,16 @@ def validate_new(new: NewOrganization, reserved: frozenset[str]) -> dict[str, An
     return values
 
 
-_UPDATABLE = ("name", "slug", "external_id", "settings", "metadata", "status_reason")
+_UPDATABLE = (
+    "name",
+    "slug",
+    "external_id",
+    "settings",
+    "metadata",
+    "status_reason",
+    *ACCOUNT_RULES,
+    "owner",
+)
 
 
 def validate_changes(
@@ -131,6 +142,12 @@ def validate_changes(
             values[name] = problems.check(name, _object, patch) or {}
             problems.extend(find_problems(values[name]))
     values["profile"] = _profile(problems, changes.profile)
+    account = {f: given[f] for f in ACCOUNT_RULES if f in given}
+    values["account"] = {f: problems.check(f, ACCOUNT_RULES[f], v) for f, v in account.items()}
+    if "owner" in given:
+        values["account"]["owner"] = problems.check(
+            "owner", check_owner, given["owner"], org.owners
+        )
     if changes.status is not UNSET or changes.status_reason is not UNSET:
         status = org.status if changes.status is UNSET else changes.status
         reason = None if changes.status_reason is UNSET else changes.status_reason

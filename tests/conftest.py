@@ -18,7 +18,9 @@ from psycopg.sql import SQL, Identifier
 from api.bootstrap import bootstrap
 from api.logs import LOGGERS
 from api.settings import Settings, store_env
+from domain.registry import OrganizationRegistry
 from projections.leadership import postgres_conninfo as bootstrap_conninfo
+from projections.leadership import schema_setup
 from tests.helpers import ADMIN_TOKEN, Server
 
 if TYPE_CHECKING:
@@ -107,6 +109,16 @@ def app_logging() -> Iterator[None]:
     yield
     for logger in loggers:
         logger.handlers.clear()
+
+
+@pytest.fixture
+def registry(database_url: str) -> Iterator[OrganizationRegistry]:
+    """The registry alone (its commands and the event store), without read models."""
+    env = make_settings(database_url).registry_env()
+    with schema_setup(env):
+        registry = OrganizationRegistry(env)
+    yield registry
+    registry.close()
 
 
 @pytest.fixture

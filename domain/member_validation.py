@@ -1,0 +1,141 @@
+"""Turns the raw input of membership, invitation, role and account commands into
+validated values, naming every field that is wrong (as ``domain.validation`` does for an
+organization's own fields)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from domain.commands import UNSET
+from domain.errors import InvalidValueError
+from domain.membership import (
+    ACTIVE,
+    INACTIVE,
+    INVITATION_DAYS_DEFAULT,
+    INVITATION_DAYS_MAX,
+    INVITATION_DAYS_MIN,
+)
+from domain.roles import MEMBER, check_permissions, check_role_name, check_roles
+from domain.rules import Problems, check_email, check_external_id, metadata_problems
+from domain.validation import ensure_storable
+
+if TYPE_CHECKING:
+    from domain.commands import MemberChanges, NewInvitation, NewMember
+
+
+def check_user_id(value: Any) -> str:
+    """The identity provider's id of a person: 1-255 printable characters."""
+    if not isinstance(value, str):
+        raise InvalidValueError("must be a string")
+    return check_external_id(value)
+
+
+def _email(value: Any) -> str:
+    if not isinstance(value, str):
+        raise InvalidValueError("must be a string")
+    return check_email(value)
+
+
+def _metadata(problems: Problems, value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.check("metadata", _fail, "must be an object")
+        return {}
+    problems.extend(metadata_problems(value))
+    return dict(value)
+
+
+def _fail(message: str) -> None:
+    raise InvalidValueError(message)
+
+
+def _days(value: Any) -> int:
+    if value is None:
+        return INVITATION_DAYS_DEFAULT
+    if type(value) is not int or not INVITATION_DAYS_MIN <= value <= INVITATION_DAYS_MAX:
+        raise InvalidValueError(
+            f"must be a whole number of days from {INVITATION_DAYS_MIN} to {INVITATION_DAYS_MAX}"
+        )
+    return value
+
+
+def _roles(problems: Problems, value: Any, custom_roles: dict[str, Any]) -> list[str]:
+    return problems.check("roles", check_roles, [MEMBER] if value is None else value, custom_roles)  # type: ignore[no-any-return]
+
+
+def validate_new_member(new: NewMember, custom_roles: dict[str, Any]) -> dict[str, Any]:
+    ensure_storable({"user_id": new.user_id, "email": new.email, "metadata": new.metadata})
+    problems = Problems()
+    values = {
+        "user_id": problems.check("user_id", check_user_id, new.user_id),
+        "email": problems.check("email", _email, new.email),
+        "roles": _roles(problems, new.roles, custom_roles),
+        "metadata": _metadata(problems, new.metadata),
+    }
+    problems.raise_if_any()
+    return values
+
+
+def validate_new_invitation(new: NewInvitation, custom_roles: dict[str, Any]) -> dict[str, Any]:
+    ensure_storable({"email": new.email, "metadata": new.metadata})
+    problems = Problems()
+    values = {
+        "email": problems.check("email", _email, new.email),
+        "roles": _roles(problems, new.roles, custom_roles),
+        "days": problems.check("expires_in_days", _days, new.expires_in_days),
+        "metadata": _metadata(problems, new.metadata),
+    }
+    problems.raise_if_any()
+    return values
+
+
+def validate_days(value: Any) -> int:
+    problems = Problems()
+    days = problems.check("expires_in_days", _days, value)
+    problems.raise_if_any()
+    return days  # type: ignore[no-any-return]
+
+
+def validate_user_id(value: Any) -> str:
+    ensure_storable({"user_id": value})
+    problems = Problems()
+    user_id = problems.check("user_id", check_user_id, value)
+    problems.raise_if_any()
+    return user_id  # type: ignore[no-any-return]
+
+
+def _member_status(value: Any) -> str:
+    if value not in (ACTIVE, INACTIVE):
+        raise InvalidValueError(f"must be {ACTIVE} or {INACTIVE}")
+    return str(value)
+
+
+def validate_member_changes(changes: MemberChanges, custom_roles: dict[str, Any]) -> dict[str, Any]:
+    given = {
+        f: getattr(changes, f)
+        for f in ("roles", "status", "metadata")
+        if getattr(changes, f) is not UNSET
+    }
+    ensure_storable(given)
+    problems = Problems()
+    values: dict[str, Any] = {}
+    if "roles" in given:
+        values["roles"] = problems.check("roles", check_roles, given["roles"], custom_roles)
+    if "status" in given:
+        values["status"] = problems.check("status", _member_status, given["status"])
+    if "metadata" in given:
+        values["metadata"] = _metadata(problems, given["metadata"])
+    problems.raise_if_any()
+    return values
+
+
+def validate_role(name: Any, permissions: Any) -> dict[str, Any]:
+    ensure_storable({"name": name, "permissions": permissions})
+    problems = Problems()
+    values = {
+        "name": problems.check("name", check_role_name, name),
+        "permissions": problems.check("permissions", check_permissions, permissions),
+    }
+    problems.raise_if_any()
+    return values

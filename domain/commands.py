@@ -116,6 +116,14 @@ class MemberWritten:
 
 
 @dataclass(frozen=True)
+class BulkWritten:
+    """Memberships added together, and the command's result for their organization."""
+
+    members: list[dict[str, Any]]
+    written: Written
+
+
+@dataclass(frozen=True)
 class IssuedInvitation:
     """A new invitation token: shown once, never stored (only its hash is)."""
 

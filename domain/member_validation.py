@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from domain.commands import UNSET
-from domain.errors import InvalidValueError
+from domain.errors import FieldProblem, InvalidValueError, ValidationError
 from domain.membership import (
     ACTIVE,
     INACTIVE,
@@ -73,6 +73,32 @@ def validate_new_member(new: NewMember, custom_roles: dict[str, Any]) -> dict[st
         "roles": _roles(problems, new.roles, custom_roles),
         "metadata": _metadata(problems, new.metadata),
     }
+    problems.raise_if_any()
+    return values
+
+
+def validate_new_members(
+    news: list[NewMember], custom_roles: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Every member of a bulk add, or one ``ValidationError`` naming each wrong field
+    (``members[3].email``), duplicates within the list included."""
+    problems, values, seen = Problems(), [], set()
+    for i, new in enumerate(news):
+        try:
+            value = validate_new_member(new, custom_roles)
+        except ValidationError as error:
+            problems.extend(
+                [FieldProblem(f"members[{i}].{p.field}", p.message) for p in error.problems]
+            )
+            continue
+        for field in ("email", "user_id"):
+            key = value[field].casefold() if field == "email" else value[field]
+            if (field, key) in seen:
+                problems.extend(
+                    [FieldProblem(f"members[{i}].{field}", "appears twice in the list")]
+                )
+            seen.add((field, key))
+        values.append(value)
     problems.raise_if_any()
     return values
 

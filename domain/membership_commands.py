@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.application import AggregateNotFoundError
 
-from domain.commands import IssuedInvitation, MemberWritten
+from domain.commands import BulkWritten, IssuedInvitation, MemberWritten
 from domain.errors import (
     FieldProblem,
     InvitationExpiredError,
@@ -35,6 +35,7 @@ from domain.member_validation import (
     validate_member_changes,
     validate_new_invitation,
     validate_new_member,
+    validate_new_members,
     validate_role,
     validate_user_id,
 )
@@ -63,8 +64,8 @@ if TYPE_CHECKING:
     the membership before (``None``: new), and the unique keys claimed or released."""
 
 
-COUNTED = (INVITED, ACTIVE)
-"""Statuses that hold a membership's seat under the organization's cap."""
+MAX_BULK = 1000
+"""The most members one bulk add takes."""
 
 
 def next_membership_state(
@@ -134,6 +135,39 @@ class MembershipCommands:
             return member, "added", None, keys
 
         return self._member_change(org_id, act)
+
+    def add_members(self, org_id: UUID, news: list[NewMember]) -> BulkWritten:
+        """Add up to ``MAX_BULK`` people as active members, all or none, in one transaction
+        (provisioning many at once, as a directory sync does)."""
+        if not 1 <= len(news) <= MAX_BULK:
+            message = f"must hold 1 to {MAX_BULK} members"
+            raise ValidationError([FieldProblem("members", message)])
+        attempts = 0
+
+        def act(org: Organization) -> BulkWritten:
+            nonlocal attempts
+            attempts += 1
+            values = validate_new_members(news, org.roles)
+            # First as if no value were claimed (no reads); after a refusal, read the
+            # claims, to name the one that is taken.
+            claim = self._member_claim_unread if attempts == 1 else self._member_claim
+            added = []
+            for value in values:
+                self._ensure_room(org)
+                member = Membership(
+                    org.id, value["email"], value["user_id"], ACTIVE, value["roles"],
+                    value["metadata"], None, None,
+                )  # fmt: skip
+                keys = [
+                    claim(MEMBER_EMAILS, org.id, member.email, member.id),
+                    claim(MEMBER_USERS, org.id, value["user_id"], member.id),
+                ]
+                self._record_member(org, member, "added", None)
+                added.append((member, keys))
+            written = self._save(org, [a for member, keys in added for a in (member, *keys)])
+            return BulkWritten([member.details() for member, _ in added], written)
+
+        return self._on_organization(org_id, act)  # type: ignore[no-any-return]
 
     def update_member(self, org_id: UUID, user_id: str, changes: MemberChanges) -> MemberWritten:
         """Change a member's roles, status (active or inactive) or metadata."""
@@ -320,6 +354,10 @@ class MembershipCommands:
     def _member_claim(self, kind: str, org_id: UUID, value: str, member_id: UUID) -> UniqueKey:
         return self._claim(kind, member_key(org_id, kind, value), member_id)
 
+    @staticmethod
+    def _member_claim_unread(kind: str, org_id: UUID, value: str, member_id: UUID) -> UniqueKey:
+        return UniqueKey(kind, member_key(org_id, kind, value), member_id)
+
     def _member_release(self, kind: str, org_id: UUID, value: str) -> UniqueKey:
         return self._release(kind, member_key(org_id, kind, value))
 
@@ -347,23 +385,31 @@ class MembershipCommands:
     def _member_change(self, org_id: UUID, act: MemberAct) -> MemberWritten:
         def attempt(org: Organization) -> MemberWritten:
             member, action, previous, keys = act(org)
-            summary = member.summary()
-            after = next_membership_state(org, member.id, previous, summary)
-            if org.owners and not after["owners"]:
-                raise LastOwnerError(org_id)
-            org.record_membership_change(
-                member.id,
-                action,
-                summary,
-                previous,
-                after["owner"],
-                after["active_member_count"],
-                after["pending_member_count"],
-            )
+            self._record_member(org, member, action, previous)
             written = self._save(org, [member, *keys])
             return MemberWritten(member.details(), written)
 
         return self._on_organization(org_id, attempt)  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _record_member(
+        org: Organization, member: Membership, action: str, previous: dict[str, Any] | None
+    ) -> None:
+        """Record on the organization what happened to one of its memberships, refusing
+        a change that leaves it without an active owner."""
+        summary = member.summary()
+        after = next_membership_state(org, member.id, previous, summary)
+        if org.owners and not after["owners"]:
+            raise LastOwnerError(org.id)
+        org.record_membership_change(
+            member.id,
+            action,
+            summary,
+            previous,
+            after["owner"],
+            after["active_member_count"],
+            after["pending_member_count"],
+        )
 
     def _on_organization(self, org_id: UUID, act: Callable[[Organization], Any]) -> Any:
         """Load the organization and act on it; on a clash with another writer, again."""

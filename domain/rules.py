@@ -322,6 +322,9 @@ def check_limit(value: Any) -> int | None:
 
 
 def check_verified(value: Any) -> bool:
+    """``true`` or ``false`` (``null``: not verified)."""
+    if value is None:
+        return False
     if type(value) is not bool:
         raise InvalidValueError("must be true or false")
     return value

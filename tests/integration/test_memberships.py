@@ -278,3 +278,38 @@ def test_revert_restores_roles_but_not_members(registry: OrganizationRegistry) -
     org = registry.get_details(org_id)
     assert set(org["roles"]) == {"billing"}
     assert org["active_member_count"] == 1
+
+
+def test_bulk_add_records_all_members_in_one_transaction(registry: OrganizationRegistry) -> None:
+    org_id = new_org(registry)
+    news = [NewMember(user_id=f"b{i}", email=f"b{i}@example.com") for i in range(50)]
+    written = registry.add_members(org_id, news)
+    assert len(written.members) == 50
+    assert registry.get_details(org_id)["active_member_count"] == 50
+    with pytest.raises(DuplicateMemberError):
+        registry.add_members(org_id, [NewMember(user_id="new", email="B7@example.com")])
+
+
+def test_bulk_add_refuses_the_whole_list_for_one_bad_member(
+    registry: OrganizationRegistry,
+) -> None:
+    org_id = new_org(registry)
+    before = registry.recorder.max_notification_id()
+    news = [
+        NewMember(user_id="a", email="a@example.com"),
+        NewMember(user_id="b", email="not an email"),
+        NewMember(user_id="a", email="c@example.com"),
+    ]
+    with pytest.raises(ValidationError) as refused:
+        registry.add_members(org_id, news)
+    fields = {p.field for p in refused.value.problems}
+    assert fields == {"members[1].email", "members[2].user_id"}
+    assert registry.recorder.max_notification_id() == before
+
+
+def test_bulk_add_reclaims_the_email_of_a_removed_member(registry: OrganizationRegistry) -> None:
+    org_id = new_org(registry)
+    add(registry, org_id, "u1")
+    registry.remove_member(org_id, "u1")
+    written = registry.add_members(org_id, [NewMember(user_id="u1", email="u1@example.com")])
+    assert written.members[0]["status"] == "active"

@@ -16,10 +16,16 @@ from domain.command_records import CommandAlreadyRecordedError
 from domain.errors import (
     ApiKeyNotFoundError,
     ConcurrentUpdateError,
+    DuplicateMemberError,
     ExternalIdTakenError,
     ForbiddenError,
+    InvitationExpiredError,
+    LastOwnerError,
+    MemberNotFoundError,
+    MembershipLimitReachedError,
     OrganizationNotFoundError,
     OrganizationSuspendedError,
+    RoleNotFoundError,
     SlugTakenError,
     ValidationError,
     VersionConflictError,
@@ -164,6 +170,16 @@ def _recorded(request: Request, exc: Exception) -> JSONResponse:
         return _store_unavailable(request, error)
 
 
+def _membership_limit(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, MembershipLimitReachedError)
+    return error_response(
+        409,
+        "MEMBERSHIP_LIMIT_REACHED",
+        f"The organization may hold at most {exc.limit} memberships (active and invited)",
+        {"maxAllowedMemberships": exc.limit},
+    )
+
+
 def _rate_limited(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RateLimitedError)
     response = ErrorResponse(rate_limited_body(exc.retry_after), status_code=429)
@@ -202,6 +218,20 @@ def install_error_handlers(app: FastAPI) -> None:
         ConcurrentUpdateError: _simple(
             409, "CONFLICT", "The organization kept changing concurrently; retry"
         ),
+        MemberNotFoundError: _simple(404, "MEMBER_NOT_FOUND", "Member or invitation not found"),
+        DuplicateMemberError: _simple(
+            409,
+            "DUPLICATE_MEMBER",
+            "The organization already has a member with this email or userId",
+        ),
+        InvitationExpiredError: _simple(
+            410, "INVITATION_EXPIRED", "The invitation has expired; resend it"
+        ),
+        LastOwnerError: _simple(
+            409, "LAST_OWNER", "The organization must keep at least one active owner"
+        ),
+        MembershipLimitReachedError: _membership_limit,
+        RoleNotFoundError: _simple(404, "ROLE_NOT_FOUND", "The organization has no such role"),
         HTTPException: _http,
         RateLimitedError: _rate_limited,
         CommandAlreadyRecordedError: _recorded,

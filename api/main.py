@@ -23,7 +23,7 @@ from api.middleware import BodyLimitMiddleware, ConditionalGetMiddleware, Reques
 from api.openapi import openapi
 from api.position_watch import PositionWatch
 from api.rate_limit import FailureLimiter
-from api.routes import api_keys, current, health, history, organizations
+from api.routes import api_keys, current, health, history, members, organizations
 from api.settings import Settings
 from api.tracing import instrument
 from projections.leadership import store_conninfo
@@ -118,4 +118,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_keys.router)
     app.include_router(history.router)
     app.include_router(history.feed)
+    app.include_router(members.router)
+    app.include_router(members.users)
     return app

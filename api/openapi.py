@@ -58,6 +58,12 @@ CODES = {
     "ORGANIZATION_SUSPENDED": (403, "the key's organization is suspended"),
     "ORGANIZATION_NOT_FOUND": (404, "no such organization (or not the key's)"),
     "API_KEY_NOT_FOUND": (404, "the organization has no key with this id"),
+    "MEMBER_NOT_FOUND": (404, "no such member or invitation (or not this invitation's token)"),
+    "ROLE_NOT_FOUND": (404, "the organization has no role with this key"),
+    "DUPLICATE_MEMBER": (409, "a member with this email or userId exists"),
+    "LAST_OWNER": (409, "the organization would be left without an active owner"),
+    "MEMBERSHIP_LIMIT_REACHED": (409, "the organization holds maxAllowedMemberships"),
+    "INVITATION_EXPIRED": (410, "the invitation expired: resend it"),
     "CONFLICT": (409, "concurrent writers kept clashing; retry"),
     "IDEMPOTENCY_KEY_REUSED": (409, "the Idempotency-Key was used for another request"),
     "VERSION_CONFLICT": (412, "If-Match names another version"),
@@ -80,6 +86,7 @@ _CHANGE = (
     "DUPLICATE_SLUG",
     "DUPLICATE_ORGANIZATION",
 )
+_MEMBER_WRITE = (*_KEY, *_WRITE, "ORGANIZATION_NOT_FOUND")
 ERRORS = {
     "organizations-create_organization": (
         *_ADMIN,
@@ -117,6 +124,32 @@ ERRORS = {
         "DUPLICATE_ORGANIZATION",
     ),
     "history-change_feed": _ADMIN,
+    "members-list_members": (*_KEY, "ORGANIZATION_NOT_FOUND"),
+    "members-add_member": (*_MEMBER_WRITE, "DUPLICATE_MEMBER", "MEMBERSHIP_LIMIT_REACHED"),
+    "members-add_members": (*_MEMBER_WRITE, "DUPLICATE_MEMBER", "MEMBERSHIP_LIMIT_REACHED"),
+    "members-get_member": (*_KEY, "ORGANIZATION_NOT_FOUND", "MEMBER_NOT_FOUND"),
+    "members-update_member": (
+        *_MEMBER_WRITE,
+        "MEMBER_NOT_FOUND",
+        "LAST_OWNER",
+        "MEMBERSHIP_LIMIT_REACHED",
+    ),
+    "members-remove_member": (*_MEMBER_WRITE, "MEMBER_NOT_FOUND", "LAST_OWNER"),
+    "members-get_member_permissions": (*_KEY, "ORGANIZATION_NOT_FOUND", "MEMBER_NOT_FOUND"),
+    "members-check_member_permission": (*_KEY, "ORGANIZATION_NOT_FOUND"),
+    "members-invite_member": (*_MEMBER_WRITE, "DUPLICATE_MEMBER", "MEMBERSHIP_LIMIT_REACHED"),
+    "members-resend_invitation": (*_MEMBER_WRITE, "MEMBER_NOT_FOUND"),
+    "members-accept_invitation": (
+        *_MEMBER_WRITE,
+        "MEMBER_NOT_FOUND",
+        "DUPLICATE_MEMBER",
+        "INVITATION_EXPIRED",
+    ),
+    "members-revoke_invitation": (*_MEMBER_WRITE, "MEMBER_NOT_FOUND"),
+    "members-list_roles": (*_KEY, "ORGANIZATION_NOT_FOUND"),
+    "members-define_role": _MEMBER_WRITE,
+    "members-delete_role": (*_MEMBER_WRITE, "ROLE_NOT_FOUND"),
+    "members-user_organizations": _ADMIN,
     "health-readyz": ("NOT_READY",),
 }
 """The error codes each operation may answer (README, Errors), by operation id."""

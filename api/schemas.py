@@ -32,13 +32,15 @@ URL_LIMITS = {"format": "uri", "pattern": "^https://", "maxLength": 2048}
 COLOR_LIMITS = {"pattern": "^#[0-9A-Fa-f]{6}$", "examples": ["#1A2B3C"]}
 
 
-class _Request(BaseModel):
+class RequestBody(BaseModel):
+    """A request's JSON body: camelCase, unknown fields refused, values as typed."""
+
     model_config = ConfigDict(
         extra="forbid", alias_generator=to_camel, populate_by_name=False, strict=True
     )
 
 
-class _OrganizationFields(_Request):
+class _OrganizationFields(RequestBody):
     external_id: str | None = doc(
         "The organization's id at your identity provider: printable, unique.",
         minLength=1,
@@ -62,6 +64,9 @@ class _OrganizationFields(_Request):
     )
     logo_url: str | None = doc("An https URL, without credentials.", **URL_LIMITS)
     favicon_url: str | None = doc("An https URL, without credentials.", **URL_LIMITS)
+    avatar_url: str | None = doc(
+        "The avatar shown next to the organization: an https URL.", **URL_LIMITS
+    )
     primary_color: str | None = doc("A colour #RRGGBB (kept uppercase).", **COLOR_LIMITS)
     contrast_color: str | None = doc("A colour #RRGGBB (kept uppercase).", **COLOR_LIMITS)
     reference: str | None = doc("Your own reference.", maxLength=255)
@@ -128,6 +133,16 @@ class OrganizationUpdate(_OrganizationFields):
     slug: str | None = doc("As on create; the old slug is released.", minLength=3, maxLength=50)
     status: Status | None = doc("Admin only.")
     status_reason: str | None = doc("Why the status changed (admin only).", maxLength=1000)
+    verified: bool | None = doc("Admin only.")
+    managed_by: list[Manager] | None = doc("Admin only: up to 10 managing systems.", maxItems=10)
+    max_allowed_memberships: int | None = doc(
+        "Admin only: the cap on memberships, active and invited (0 or null: none).",
+        minimum=0,
+        maximum=1_000_000,
+    )
+    owner: str | None = doc(
+        "The userId of an active member with the owner role.", minLength=1, maxLength=255
+    )
 
     def to_changes(self, *, merge: bool) -> OrganizationChanges:
         given = self._given()
@@ -144,11 +159,18 @@ class OrganizationUpdate(_OrganizationFields):
             profile=self._profile(),
             status=value("status", self.status),
             status_reason=value("status_reason", self.status_reason),
+            verified=value("verified", self.verified),
+            managed_by=value(
+                "managed_by",
+                None if self.managed_by is None else [m.model_dump() for m in self.managed_by],
+            ),
+            max_allowed_memberships=value("max_allowed_memberships", self.max_allowed_memberships),
+            owner=value("owner", self.owner),
             merge=merge,
         )
 
 
-class ApiKeyCreate(_Request):
+class ApiKeyCreate(RequestBody):
     name: str | None = Field(default=None, description="What the key is for (1-100 characters).")
     expires_at: Annotated[datetime | None, Field(strict=False)] = Field(
         default=None, description="ISO 8601 time with a zone; the key never expires without it."
@@ -158,11 +180,21 @@ class ApiKeyCreate(_Request):
         return NewApiKey(name=self.name, expires_at=self.expires_at)
 
 
-class _Response(BaseModel):
+class ResponseBody(BaseModel):
+    """A response's JSON body: camelCase."""
+
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
-class OrganizationPublic(_Response):
+class Manager(BaseModel):
+    """A system that manages an organization (seed 002's managedBy)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    type: str = Field(min_length=1, max_length=255, examples=["scim"])
+    id: str = Field(min_length=1, max_length=255, examples=["okta-0oa1b2c3"])
+
+
+class OrganizationPublic(ResponseBody):
     """An organization now (or as it was, with ``version`` or ``asOf``)."""
 
     id: UUID = Field(description="Its id, given at creation; never changes.")
@@ -184,6 +216,19 @@ class OrganizationPublic(_Response):
     reference: str | None = Field(description="Your own reference.")
     reference_origin: str | None = Field(description="Where the reference comes from.")
     metadata: dict[str, str] = Field(description="Its text key-value pairs.")
+    avatar_url: str | None = Field(description="The avatar shown next to it (https).")
+    owner: str | None = Field(
+        description="The userId of its owner: the first active member with the owner role, "
+        "unless set to another one."
+    )
+    active_member_count: int = Field(description="Its active members.")
+    pending_member_count: int = Field(description="Its invitations not yet accepted.")
+    max_allowed_memberships: int | None = Field(
+        description="At most how many memberships (active and invited) it may hold; "
+        "0 or null: no cap."
+    )
+    verified: bool = Field(description="Whether an admin verified it.")
+    managed_by: list[Manager] = Field(description="The systems that manage it.")
     version: int = Field(description="How many events it has; its ETag.", examples=[3])
     created_at: datetime = Field(description="When it was created.")
     updated_at: datetime = Field(description="When it last changed.")
@@ -202,7 +247,7 @@ READ_YOUR_WRITES = Field(
 )
 
 
-class OrganizationEnvelope(_Response):
+class OrganizationEnvelope(ResponseBody):
     organization_id: UUID
     organization: OrganizationPublic
     read_your_writes: ReadYourWrites | None = READ_YOUR_WRITES
@@ -218,7 +263,7 @@ class OrganizationEnvelope(_Response):
         )
 
 
-class ApiKeyPublic(_Response):
+class ApiKeyPublic(ResponseBody):
     id: UUID = Field(description="The key's id (revoke it by this id).")
     name: str | None = Field(description="What the key is for.")
     prefix: str = Field(description="The secret's first characters, to tell keys apart.")
@@ -227,7 +272,7 @@ class ApiKeyPublic(_Response):
     revoked_at: datetime | None = Field(description="When it was revoked; null: it was not.")
 
 
-class ApiKeyEnvelope(_Response):
+class ApiKeyEnvelope(ResponseBody):
     organization_id: UUID = Field(description="The key's organization.")
     api_key: ApiKeyPublic
     read_your_writes: ReadYourWrites | None = READ_YOUR_WRITES
@@ -237,17 +282,17 @@ class ApiKeyIssued(ApiKeyEnvelope):
     secret: str = Field(description="The key's secret: shown in this response only.")
 
 
-class ApiKeysPage(_Response):
+class ApiKeysPage(ResponseBody):
     organization_id: UUID = Field(description="The keys' organization.")
     api_keys: list[ApiKeyPublic] = Field(description="Oldest first, revoked ones included.")
 
 
-class OrganizationsPage(_Response):
+class OrganizationsPage(ResponseBody):
     organizations: list[OrganizationPublic] = Field(description="Newest first.")
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: none.")
 
 
-class SlugAvailability(_Response):
+class SlugAvailability(ResponseBody):
     organization_id: UUID | None = Field(
         default=None, description="The caller's organization, when called with its key."
     )
@@ -259,7 +304,7 @@ class SlugAvailability(_Response):
     message: str = Field(description="The answer, for people.")
 
 
-class ErrorBody(_Response):
+class ErrorBody(ResponseBody):
     """Every error: what went wrong, a stable code (README, Errors) and details."""
 
     message: str = Field(description="For people.", examples=["Validation failed"])
@@ -272,7 +317,7 @@ class ErrorBody(_Response):
     )
 
 
-class Health(_Response):
+class Health(ResponseBody):
     status: str = Field(description="`ok` (alive) or `ready`.")
     position: int | None = Field(default=None, description="The read model's position.")
     lag: int | None = Field(default=None, description="Events it is behind the store.")
@@ -284,12 +329,12 @@ def camel_path(path: str) -> str:
     return to_camel(head) + (f".{rest}" if rest else "")
 
 
-class RevertRequest(_Request):
+class RevertRequest(RequestBody):
     to_version: int = Field(ge=1, description="The version whose state to bring back.")
     reason: str | None = Field(default=None, max_length=1000)
 
 
-class HistoryEvent(_Response):
+class HistoryEvent(ResponseBody):
     version: int
     type: str
     occurred_at: datetime
@@ -314,7 +359,7 @@ class HistoryEvent(_Response):
         }
 
 
-class HistoryPage(_Response):
+class HistoryPage(ResponseBody):
     organization_id: UUID
     events: list[HistoryEvent]
     next_cursor: str | None
@@ -325,6 +370,6 @@ class FeedEvent(HistoryEvent):
     organization_id: UUID
 
 
-class FeedPage(_Response):
+class FeedPage(ResponseBody):
     events: list[FeedEvent]
     next: int = Field(description="Pass as `after` to read on; equals `after` on an empty page.")

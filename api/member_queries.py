@@ -1,0 +1,151 @@
+"""Read-side answers about members, assembled from the membership read model."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.concurrency import run_in_threadpool
+
+from api.errors import InvalidQueryError
+from api.member_schemas import (
+    MemberPermissions,
+    MemberPublic,
+    MembersPage,
+    PermissionCheck,
+    UserMembership,
+    UserOrganizationsPage,
+)
+from api.queries import organization_now
+from domain.errors import MemberNotFoundError, OrganizationNotFoundError
+from domain.membership import ACTIVE
+from domain.roles import grants, role_permissions
+from projections.records import MemberQuery, UserMembershipQuery
+from projections.rows import decode_cursor, encode_cursor
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from uuid import UUID
+
+    from domain.registry import OrganizationRegistry
+    from projections.read_model import ReadModel
+
+
+def _after(cursor: str | None) -> Any:
+    try:
+        return None if cursor is None else decode_cursor(cursor)
+    except ValueError:
+        raise InvalidQueryError("cursor", "is not a cursor this service issued") from None
+
+
+def members_page(
+    view: ReadModel,
+    org_id: UUID,
+    limit: int,
+    cursor: str | None,
+    status: str | None,
+    role: str | None,
+    email: str | None,
+) -> MembersPage:
+    organization_now(view, org_id)  # Not found: 404, not an empty list.
+    query = MemberQuery(org_id, limit + 1, status, role, email, _after(cursor))
+    rows = view.list_members(query)
+    last = rows[limit - 1] if len(rows) > limit else None
+    return MembersPage(
+        organization_id=org_id,
+        members=[MemberPublic(**row) for row in rows[:limit]],
+        next_cursor=None if last is None else encode_cursor(last["created_at"], last["id"]),
+    )
+
+
+def user_organizations_page(
+    view: ReadModel, user_id: str, limit: int, cursor: str | None, status: str | None
+) -> UserOrganizationsPage:
+    query = UserMembershipQuery(user_id, limit + 1, status, _after(cursor))
+    rows = view.user_memberships(query)
+    last = rows[limit - 1] if len(rows) > limit else None
+    return UserOrganizationsPage(
+        user_id=user_id,
+        memberships=[
+            UserMembership(
+                organization_id=org["id"],
+                organization_name=org["name"],
+                organization_slug=org["slug"],
+                organization_status=org["status"],
+                member=MemberPublic(**member),
+            )
+            for member, org in rows[:limit]
+        ],
+        next_cursor=None if last is None else encode_cursor(last[0]["created_at"], last[0]["id"]),
+    )
+
+
+def member_now(view: ReadModel, org_id: UUID, user_id: str) -> dict[str, Any]:
+    """An active or inactive member of the organization, from the read model."""
+    organization_now(view, org_id)
+    member = view.get_member(org_id, user_id)
+    if member is None:
+        raise MemberNotFoundError(user_id)
+    return member
+
+
+def member_permissions(
+    view: ReadModel,
+    registry: OrganizationRegistry,
+    org_id: UUID,
+    user_id: str,
+    as_of: datetime | None,
+) -> MemberPermissions:
+    """Now from the read model; at a past moment from the events (the organization's
+    version then found through its history's time index)."""
+    if as_of is None:
+        org, member = organization_now(view, org_id), member_now(view, org_id, user_id)
+        active = member["status"] == ACTIVE
+        granted = role_permissions(member["roles"], org["roles"]) if active else []
+    else:
+        version = view.version_at(org_id, as_of)
+        if version is None:
+            raise OrganizationNotFoundError(org_id)
+        answer = registry.member_permissions(org_id, user_id, as_of, version)
+        member, granted = answer["member"], answer["permissions"]
+    return MemberPermissions(
+        organization_id=org_id,
+        user_id=user_id,
+        status=member["status"],
+        roles=member["roles"],
+        permissions=granted,
+        as_of=as_of,
+    )
+
+
+def is_allowed(view: ReadModel, org_id: UUID, user_id: str, permission: str) -> bool | None:
+    """Whether the user is an active member with ``permission``; ``None`` when the answer
+    needs the database (this process's cache does not hold both rows)."""
+    org = view.cache.get(org_id)
+    member = view.cache.get_member(org_id, user_id)
+    if org is None or member is None:
+        return None
+    return _allows(org, member, permission)
+
+
+def _allows(org: dict[str, Any], member: dict[str, Any] | None, permission: str) -> bool:
+    if member is None or member["status"] != ACTIVE:
+        return False
+    return grants(role_permissions(member["roles"], org["roles"]), permission)
+
+
+def check_permission(view: ReadModel, org_id: UUID, user_id: str, permission: str) -> bool:
+    org = organization_now(view, org_id)
+    return _allows(org, view.get_member(org_id, user_id), permission)
+
+
+async def permission_check(
+    view: ReadModel, org_id: UUID, user_id: str, permission: str
+) -> PermissionCheck:
+    """The hot path: from the in-process cache when it holds the organization and the
+    member (no database read, no worker thread), else in a worker thread."""
+    allowed = is_allowed(view, org_id, user_id, permission)
+    if allowed is None:
+        allowed = await run_in_threadpool(check_permission, view, org_id, user_id, permission)
+    return PermissionCheck(
+        organization_id=org_id, user_id=user_id, permission=permission, allowed=allowed
+    )

@@ -1,0 +1,286 @@
+"""Members, invitations, roles and permission checks of an organization: the admin
+reaches every organization's, an organization's own key only its own (404 elsewhere)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from api.auth import AdminDep, ReachableOrganizationDep
+from api.deps import AcknowledgementDep, RegistryDep, ViewDep
+from api.member_queries import (
+    member_now,
+    member_permissions,
+    members_page,
+    permission_check,
+    user_organizations_page,
+)
+from api.member_schemas import (
+    InvitationAccept,
+    InvitationCreate,
+    InvitationIssued,
+    InvitationResend,
+    MemberCreate,
+    MemberEnvelope,
+    MemberPermissions,
+    MemberPublic,
+    MembersAdded,
+    MembersBulkCreate,
+    MembersPage,
+    MemberStatus,
+    MemberUpdate,
+    PermissionCheck,
+    RoleDefinition,
+    RolesPage,
+    UserOrganizationsPage,
+)
+from api.queries import organization_now
+from api.routes.organizations import ERRORS, PREFIX
+from api.schemas import StoredTime
+from domain.errors import MemberNotFoundError
+from domain.roles import BUILT_IN_ROLES
+
+if TYPE_CHECKING:
+    from domain.commands import IssuedInvitation, MemberWritten
+
+router = APIRouter(prefix=PREFIX + "/{org_id}", tags=["members"], responses=ERRORS)  # type: ignore[arg-type]
+users = APIRouter(
+    prefix="/api/v1/users", tags=["members"], dependencies=[AdminDep], responses=ERRORS
+)  # type: ignore[arg-type]
+
+UserIdPath = Annotated[str, Path(min_length=1, max_length=255)]
+Permission = Annotated[str, Path(min_length=1, max_length=200)]
+
+
+async def invitation_id(invitation_id: str) -> UUID:
+    """A malformed invitation id is an invitation that does not exist (404, not 400)."""
+    try:
+        return UUID(invitation_id)
+    except ValueError:
+        raise MemberNotFoundError(invitation_id) from None
+
+
+InvitationIdDep = Annotated[UUID, Depends(invitation_id)]
+
+
+def _envelope(ack: AcknowledgementDep, org_id: UUID, written: MemberWritten) -> MemberEnvelope:
+    outcome = ack.wait(written.written)
+    return MemberEnvelope(
+        organization_id=org_id, member=MemberPublic(**written.member), read_your_writes=outcome
+    )
+
+
+# Members
+
+
+@router.get("/members", summary="List members, oldest first (filter by status, role, email)")
+def list_members(
+    org_id: ReachableOrganizationDep,
+    view: ViewDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    status: MemberStatus | None = None,
+    role: Annotated[str | None, Query(max_length=40)] = None,
+    email: Annotated[
+        str | None, Query(max_length=254, description="A prefix of the email.")
+    ] = None,
+) -> MembersPage:
+    return members_page(view, org_id, limit, cursor, status, role, email)
+
+
+@router.post("/members", status_code=201, summary="Add an active member")
+def add_member(
+    org_id: ReachableOrganizationDep,
+    body: MemberCreate,
+    registry: RegistryDep,
+    ack: AcknowledgementDep,
+) -> MemberEnvelope:
+    written = registry.add_member(org_id, body.to_command())
+    ack.response.headers["Location"] = f"{PREFIX}/{org_id}/members/{body.user_id}"
+    return _envelope(ack, org_id, written)
+
+
+@router.post(
+    "/members/bulk", status_code=201, summary="Add up to 1,000 active members, all or none"
+)
+def add_members(
+    org_id: ReachableOrganizationDep,
+    body: MembersBulkCreate,
+    registry: RegistryDep,
+    ack: AcknowledgementDep,
+) -> MembersAdded:
+    written = registry.add_members(org_id, body.to_commands())
+    return MembersAdded(
+        organization_id=org_id,
+        members=[MemberPublic(**m) for m in written.members],
+        read_your_writes=ack.wait(written.written),
+    )
+
+
+@router.get("/members/{user_id}", summary="Get an active or inactive member")
+def get_member(
+    org_id: ReachableOrganizationDep, user_id: UserIdPath, view: ViewDep
+) -> MemberPublic:
+    return MemberPublic(**member_now(view, org_id, user_id))
+
+
+@router.patch("/members/{user_id}", summary="Change a member's roles, status or metadata")
+def update_member(
+    org_id: ReachableOrganizationDep,
+    user_id: UserIdPath,
+    body: MemberUpdate,
+    registry: RegistryDep,
+    ack: AcknowledgementDep,
+) -> MemberEnvelope:
+    return _envelope(ack, org_id, registry.update_member(org_id, user_id, body.to_changes()))
+
+
+@router.delete("/members/{user_id}", summary="Remove a member (the history keeps them)")
+def remove_member(
+    org_id: ReachableOrganizationDep,
+    user_id: UserIdPath,
+    registry: RegistryDep,
+    ack: AcknowledgementDep,
+) -> MemberEnvelope:
+    return _envelope(ack, org_id, registry.remove_member(org_id, user_id))
+
+
+@router.get(
+    "/members/{user_id}/permissions",
+    summary="A member's effective permissions, now or as they were (asOf)",
+)
+def get_member_permissions(
+    org_id: ReachableOrganizationDep,
+    user_id: UserIdPath,
+    view: ViewDep,
+    registry: RegistryDep,
+    as_of: Annotated[StoredTime | None, Query(alias="asOf")] = None,
+) -> MemberPermissions:
+    return member_permissions(view, registry, org_id, user_id, as_of)
+
+
+@router.get(
+    "/members/{user_id}/permissions/{permission}",
+    summary="Whether the user is an active member with this permission (the hot path)",
+)
+async def check_member_permission(
+    org_id: ReachableOrganizationDep, user_id: UserIdPath, permission: Permission, view: ViewDep
+) -> PermissionCheck:
+    return await permission_check(view, org_id, user_id, permission)
+
+
+# Invitations
+
+
+@router.post(
+    "/invitations",
+    status_code=201,
+    summary="Invite a person by email (the token is shown only here)",
+)
+def invite_member(
+    org_id: ReachableOrganizationDep,
+    body: InvitationCreate,
+    registry: RegistryDep,
+    ack: AcknowledgementDep,
+) -> InvitationIssued:
+    return _issued(ack, org_id, registry.invite_member(org_id, body.to_command()))
+
+
+@router.post(
+    "/invitations/{invitation_id}/resend",
+    summary="A new token and expiry for a pending invitation (the old token stops working)",
+)
+def resend_invitation(
+    org_id: ReachableOrganizationDep,
+    invitation: InvitationIdDep,
+    registry: RegistryDep,
+    ack: AcknowledgementDep,
+    body: InvitationResend | None = None,
+) -> InvitationIssued:
+    days = None if body is None else body.expires_in_days
+    return _issued(ack, org_id, registry.resend_invitation(org_id, invitation, days))
+
+
+def _issued(ack: AcknowledgementDep, org_id: UUID, issued: IssuedInvitation) -> InvitationIssued:
+    outcome = ack.wait(issued.written)
+    ack.response.headers["Cache-Control"] = "no-store"  # Kept only encrypted (idempotency).
+    return InvitationIssued(
+        organization_id=org_id,
+        member=MemberPublic(**issued.member),
+        token=issued.token,
+        read_your_writes=outcome,
+    )
+
+
+@router.post(
+    "/invitations/{invitation_id}/accept",
+    summary="Accept an invitation: the person's userId is bound and they become active",
+)
+def accept_invitation(
+    org_id: ReachableOrganizationDep,
+    invitation: InvitationIdDep,
+    body: InvitationAccept,
+    registry: RegistryDep,
+    ack: AcknowledgementDep,
+) -> MemberEnvelope:
+    written = registry.accept_invitation(org_id, invitation, body.token, body.user_id)
+    return _envelope(ack, org_id, written)
+
+
+@router.delete("/invitations/{invitation_id}", summary="Revoke a pending invitation")
+def revoke_invitation(
+    org_id: ReachableOrganizationDep,
+    invitation: InvitationIdDep,
+    registry: RegistryDep,
+    ack: AcknowledgementDep,
+) -> MemberEnvelope:
+    return _envelope(ack, org_id, registry.revoke_invitation(org_id, invitation))
+
+
+# Roles
+
+
+@router.get("/roles", summary="The built-in roles and the organization's own")
+def list_roles(org_id: ReachableOrganizationDep, view: ViewDep) -> RolesPage:
+    return RolesPage.of(org_id, organization_now(view, org_id)["roles"], BUILT_IN_ROLES)
+
+
+@router.put("/roles/{key}", summary="Create or replace one of the organization's own roles")
+def define_role(
+    org_id: ReachableOrganizationDep,
+    key: Annotated[str, Path(max_length=40)],
+    body: RoleDefinition,
+    registry: RegistryDep,
+    ack: AcknowledgementDep,
+) -> RolesPage:
+    written = registry.define_role(org_id, key, body.name, body.permissions)
+    roles = written.organization["roles"]
+    return RolesPage.of(org_id, roles, BUILT_IN_ROLES, ack.wait(written))
+
+
+@router.delete("/roles/{key}", summary="Delete one of the organization's own roles")
+def delete_role(
+    org_id: ReachableOrganizationDep,
+    key: Annotated[str, Path(max_length=40)],
+    registry: RegistryDep,
+    ack: AcknowledgementDep,
+) -> RolesPage:
+    written = registry.delete_role(org_id, key)
+    roles = written.organization["roles"]
+    return RolesPage.of(org_id, roles, BUILT_IN_ROLES, ack.wait(written))
+
+
+# A person's organizations
+
+
+@users.get("/{user_id}/organizations", summary="The organizations a userId belongs to")
+def user_organizations(
+    user_id: UserIdPath,
+    view: ViewDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    status: MemberStatus | None = None,
+) -> UserOrganizationsPage:
+    return user_organizations_page(view, user_id, limit, cursor, status)

@@ -68,15 +68,22 @@ class OrganizationQueries(ABC):
                 self.cache.put(found, generation)
         return found
 
-    @abstractmethod
     def select_organization(self, org_id: UUID) -> dict[str, Any] | None:
         """The organization with this id, from the store (never the cache)."""
+        return self.select_one("id", org_id)
 
-    @abstractmethod
     def select_organization_by(
         self, *, slug: str | None = None, external_id: str | None = None
     ) -> dict[str, Any] | None:
         """The organization holding this slug or external id, from the store."""
+        if slug is not None:
+            return self.select_one("slug", slug)
+        return self.select_one("external_id", external_id)
+
+    @abstractmethod
+    def select_one(self, column: str, value: Any) -> dict[str, Any] | None:
+        """The organization whose ``column`` (``id``, ``slug`` or ``external_id``: each
+        one indexed) holds ``value``, from the store."""
 
     @abstractmethod
     def list_organizations(self, query: ListQuery) -> list[dict[str, Any]]:

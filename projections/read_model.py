@@ -20,22 +20,12 @@ class ReadModel:
     writer: RowWriter
     queries: OrganizationQueries
     admin: ReadModelAdmin
-
-    @property
-    def tables(self) -> Tables:
-        return self.writer.tables
-
-    @property
-    def datastore(self) -> Any:
-        return self.writer.datastore
-
-    @property
-    def cache(self) -> ReadCache:
-        return self.writer.cache
-
-    @property
-    def position_signal(self) -> PositionSignal:
-        return self.writer.position_signal
+    tables: Tables
+    datastore: Any
+    cache: ReadCache
+    """This process's cache of the copy's organizations (see ``projections.cache``)."""
+    position_signal: PositionSignal
+    """Wakes requests waiting for the copy to reach a position."""
 
     def position(self) -> int:
         """The position of the last event this copy includes."""

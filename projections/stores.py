@@ -33,10 +33,17 @@ STORES: dict[type[RowWriter], tuple[type[OrganizationQueries], type[ReadModelAdm
 def assemble(writer: RowWriter) -> ReadModel:
     """A copy's queries and administration around its writer (sharing its cache)."""
     queries_class, admin_class = STORES[type(writer)]
-    queries = queries_class(
-        writer.datastore, writer.tables, writer.cache, writer.position_signal, writer.position
+    shared = (writer.datastore, writer.tables, writer.cache, writer.position_signal)
+    queries = queries_class(*shared, writer.position)
+    return ReadModel(
+        writer,
+        queries,
+        admin_class(writer),
+        writer.tables,
+        writer.datastore,
+        writer.cache,
+        writer.position_signal,
     )
-    return ReadModel(writer, queries, admin_class(writer))
 
 
 def construct_read_model(env: dict[str, str], cache_size: int = 0) -> ReadModel:

@@ -89,16 +89,6 @@ class PostgresOrganizationQueries(OrganizationQueries):
             row["status"],
         )
 
-    def select_organization(self, org_id: UUID) -> dict[str, Any] | None:
-        return self._one("id", org_id)
-
-    def select_organization_by(
-        self, *, slug: str | None = None, external_id: str | None = None
-    ) -> dict[str, Any] | None:
-        if slug is not None:
-            return self._one("slug", slug)
-        return self._one("external_id", external_id)
-
     def list_organizations(self, query: ListQuery) -> list[dict[str, Any]]:
         condition, params = list_filter(query, "%s", query.after)
         statement = self.select_list + condition + " ORDER BY created_at DESC, id DESC LIMIT %s"
@@ -106,7 +96,7 @@ class PostgresOrganizationQueries(OrganizationQueries):
             curs.execute(statement, (*params, query.limit))
             return [self._details(row) for row in curs.fetchall()]
 
-    def _one(self, column: str, value: Any) -> dict[str, Any] | None:
+    def select_one(self, column: str, value: Any) -> dict[str, Any] | None:
         with self._read() as curs:
             curs.execute(self.select_by[column], (value,), prepare=True)
             row = curs.fetchone()

@@ -104,16 +104,6 @@ class SQLiteOrganizationQueries(OrganizationQueries):
             "revoked_at": parse_time(row["revoked_at"]),
         }
 
-    def select_organization(self, org_id: UUID) -> dict[str, Any] | None:
-        return self._one("id = ?", str(org_id))
-
-    def select_organization_by(
-        self, *, slug: str | None = None, external_id: str | None = None
-    ) -> dict[str, Any] | None:
-        if slug is not None:
-            return self._one("slug = ?", slug)
-        return self._one("external_id = ?", external_id)
-
     def list_organizations(self, query: ListQuery) -> list[dict[str, Any]]:
         after = query.after and (as_text(query.after[0]), str(query.after[1]))
         condition, params = list_filter(query, "?", after)
@@ -125,12 +115,12 @@ class SQLiteOrganizationQueries(OrganizationQueries):
             )
             return [self._details(row) for row in c.fetchall()]
 
-    def _one(self, condition: str, value: Any) -> dict[str, Any] | None:
+    def select_one(self, column: str, value: Any) -> dict[str, Any] | None:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
                 f"SELECT {ORGANIZATION_COLUMNS} FROM {self.tables.organizations} "
-                f"WHERE {condition} LIMIT 1",
-                (value,),
+                f"WHERE {column} = ? LIMIT 1",
+                (str(value) if isinstance(value, UUID) else value,),
             )
             row = c.fetchone()
         return None if row is None else self._details(row)

@@ -8,6 +8,7 @@ RUN pip install --no-cache-dir -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY domain ./domain
 COPY projections ./projections
+COPY service ./service
 COPY api ./api
 COPY cli ./cli
 RUN pip install --no-cache-dir --no-deps . \

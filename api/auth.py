@@ -17,7 +17,7 @@ from uuid import UUID
 from fastapi import Depends, Header, Request
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ViewDep, organization_id
+from api.deps import QueriesDep, organization_id
 from api.errors import InvalidQueryError, UnauthorizedError
 from api.rate_limit import failure_keys
 from domain.context import actor_cvar, admin_actor, api_key_actor
@@ -27,7 +27,7 @@ from domain.organization import ARCHIVED, SUSPENDED
 
 if TYPE_CHECKING:
     from api.rate_limit import FailureLimiter
-    from projections.interface import OrganizationLookupView
+    from projections.queries import OrganizationQueries
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class Caller:
 ADMIN = Caller(admin_actor())
 
 
-def key_caller(view: OrganizationLookupView, secret: str) -> Caller:
+def key_caller(view: OrganizationQueries, secret: str) -> Caller:
     """The caller a secret key stands for: one indexed read of the key read model."""
     secret_hash = hash_secret(secret)
     found = view.find_api_key(secret_hash)
@@ -65,7 +65,7 @@ def key_caller(view: OrganizationLookupView, secret: str) -> Caller:
 
 
 async def authenticate(
-    request: Request, view: ViewDep, authorization: Annotated[str | None, Header()] = None
+    request: Request, view: QueriesDep, authorization: Annotated[str | None, Header()] = None
 ) -> Caller | None:
     """``None`` without credentials; 401 for credentials this service does not accept.
 
@@ -100,7 +100,7 @@ def is_admin_token(authorization: str, admin_token: bytes) -> bool:
     return token is not None and hmac.compare_digest(token.encode(), admin_token)
 
 
-async def _caller(request: Request, view: OrganizationLookupView, authorization: str) -> Caller:
+async def _caller(request: Request, view: OrganizationQueries, authorization: str) -> Caller:
     token = bearer_token(authorization)
     if token is None:
         raise UnauthorizedError
@@ -155,7 +155,7 @@ async def reachable_organization(
 
 async def _current_organization(
     caller: Caller,
-    view: OrganizationLookupView,
+    view: OrganizationQueries,
     by_id: str | None,
     by_external_id: str | None,
 ) -> UUID:
@@ -188,7 +188,7 @@ XStytchOrganizationId = Annotated[str | None, Header(alias="x-stytch-organizatio
 
 async def current_organization(
     caller: Annotated[Caller, Depends(active_caller)],
-    view: ViewDep,
+    view: QueriesDep,
     x_organization_id: XOrganizationId = None,
     x_stytch_organization_id: XStytchOrganizationId = None,
 ) -> UUID:
@@ -197,7 +197,7 @@ async def current_organization(
 
 async def current_organization_any_status(
     caller: Annotated[Caller, Depends(any_status_caller)],
-    view: ViewDep,
+    view: QueriesDep,
     x_organization_id: XOrganizationId = None,
     x_stytch_organization_id: XStytchOrganizationId = None,
 ) -> UUID:

@@ -15,10 +15,10 @@ from fastapi import Depends, Header, Request, Response
 from api.errors import InvalidQueryError
 from api.position_watch import PositionWatch
 from api.responses import Acknowledgement
-from api.settings import Settings
 from domain.errors import OrganizationNotFoundError
 from domain.registry import OrganizationRegistry
-from projections.interface import OrganizationLookupView
+from projections.queries import OrganizationQueries
+from service.settings import Settings
 
 
 async def get_registry(request: Request) -> OrganizationRegistry:
@@ -26,9 +26,9 @@ async def get_registry(request: Request) -> OrganizationRegistry:
     return registry
 
 
-async def get_view(request: Request) -> OrganizationLookupView:
-    view: OrganizationLookupView = request.app.state.services.view
-    return view
+async def get_queries(request: Request) -> OrganizationQueries:
+    queries: OrganizationQueries = request.app.state.services.read_model.queries
+    return queries
 
 
 async def get_watch(request: Request) -> PositionWatch:
@@ -42,13 +42,13 @@ async def get_settings(request: Request) -> Settings:
 
 
 RegistryDep = Annotated[OrganizationRegistry, Depends(get_registry)]
-ViewDep = Annotated[OrganizationLookupView, Depends(get_view)]
+QueriesDep = Annotated[OrganizationQueries, Depends(get_queries)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 WatchDep = Annotated[PositionWatch, Depends(get_watch)]
 
 
 async def acknowledgement(
-    view: ViewDep, settings: SettingsDep, response: Response
+    view: QueriesDep, settings: SettingsDep, response: Response
 ) -> Acknowledgement:
     return Acknowledgement(view, settings.consistency_timeout, response)
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from api.settings import Settings
+from service.settings import Settings
 
 if TYPE_CHECKING:
     import asyncio

@@ -92,7 +92,7 @@ class IdempotencyMiddleware:
             retry_after = {"Retry-After": str(limited.retry_after)}
             await send_json(send, 429, rate_limited_body(limited.retry_after), headers=retry_after)
             return
-        store: IdempotencyStore = scope["app"].state.services.idempotency
+        store: IdempotencyStore = scope["app"].state.idempotency
         request_body = await read_body(receive) or b""
         replay_receive = replaying(request_body, receive)
         # Scoped per credential: the credential itself is never stored, only its hash.

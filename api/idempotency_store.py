@@ -184,3 +184,16 @@ class PostgresIdempotencyStore(IdempotencyStore):
                 f'CREATE INDEX IF NOT EXISTS "{self.table}_created" '
                 f"ON {self.qualified_table} (created_at)"
             )
+
+
+def construct_idempotency_store(datastore: Any) -> IdempotencyStore:
+    """Kept in the read model's database, through the same connections; its table created."""
+    from eventsourcing.postgres import PostgresDatastore
+
+    store: IdempotencyStore = (
+        PostgresIdempotencyStore(datastore)
+        if isinstance(datastore, PostgresDatastore)
+        else SQLiteIdempotencyStore(datastore)
+    )
+    store.create_table()
+    return store

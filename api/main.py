@@ -13,20 +13,21 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
-from api.bootstrap import bootstrap
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
-from api.logs import logging_config
+from api.idempotency_store import construct_idempotency_store
 from api.metrics import Metrics, MetricsMiddleware
 from api.middleware import BodyLimitMiddleware, ConditionalGetMiddleware, RequestIdMiddleware
 from api.openapi import openapi
 from api.position_watch import PositionWatch
 from api.rate_limit import FailureLimiter
 from api.routes import api_keys, current, health, history, members, organizations
-from api.settings import Settings
 from api.tracing import instrument
-from projections.leadership import store_conninfo
+from projections.leadership import schema_setup, store_conninfo
+from service.composition import bootstrap
+from service.logs import logging_config
+from service.settings import Settings
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -73,10 +74,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _configure_logging(settings)
         app.state.services = services = bootstrap(settings)
+        env = settings.registry_env()
+        with schema_setup(env):
+            app.state.idempotency = construct_idempotency_store(services.read_model.datastore)
         metrics.services = services
-        app.state.watch = watch = PositionWatch(
-            services.view, store_conninfo(settings.registry_env())
-        )
+        app.state.watch = watch = PositionWatch(services.read_model, store_conninfo(env))
         watch.start()
         _on_shutdown_signal(watch.stop)
         # What start-up built lives as long as the process: the collector need not scan

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from uuid import UUID
 
     from domain.registry import OrganizationRegistry
-    from projections.read_model import ReadModel
+    from projections.queries import OrganizationQueries
 
 
 def _after(cursor: str | None) -> Any:
@@ -38,7 +38,7 @@ def _after(cursor: str | None) -> Any:
 
 
 def members_page(
-    view: ReadModel,
+    view: OrganizationQueries,
     org_id: UUID,
     limit: int,
     cursor: str | None,
@@ -58,7 +58,7 @@ def members_page(
 
 
 def user_organizations_page(
-    view: ReadModel, user_id: str, limit: int, cursor: str | None, status: str | None
+    view: OrganizationQueries, user_id: str, limit: int, cursor: str | None, status: str | None
 ) -> UserOrganizationsPage:
     query = UserMembershipQuery(user_id, limit + 1, status, _after(cursor))
     rows = view.user_memberships(query)
@@ -79,7 +79,7 @@ def user_organizations_page(
     )
 
 
-def member_now(view: ReadModel, org_id: UUID, user_id: str) -> dict[str, Any]:
+def member_now(view: OrganizationQueries, org_id: UUID, user_id: str) -> dict[str, Any]:
     """An active or inactive member of the organization, from the read model."""
     organization_now(view, org_id)
     member = view.get_member(org_id, user_id)
@@ -89,7 +89,7 @@ def member_now(view: ReadModel, org_id: UUID, user_id: str) -> dict[str, Any]:
 
 
 def member_permissions(
-    view: ReadModel,
+    view: OrganizationQueries,
     registry: OrganizationRegistry,
     org_id: UUID,
     user_id: str,
@@ -117,7 +117,9 @@ def member_permissions(
     )
 
 
-def is_allowed(view: ReadModel, org_id: UUID, user_id: str, permission: str) -> bool | None:
+def is_allowed(
+    view: OrganizationQueries, org_id: UUID, user_id: str, permission: str
+) -> bool | None:
     """Whether the user is an active member with ``permission``; ``None`` when the answer
     needs the database (this process's cache does not hold both rows)."""
     org = view.cache.get(org_id)
@@ -133,13 +135,15 @@ def _allows(org: dict[str, Any], member: dict[str, Any] | None, permission: str)
     return grants(role_permissions(member["roles"], org["roles"]), permission)
 
 
-def check_permission(view: ReadModel, org_id: UUID, user_id: str, permission: str) -> bool:
+def check_permission(
+    view: OrganizationQueries, org_id: UUID, user_id: str, permission: str
+) -> bool:
     org = organization_now(view, org_id)
     return _allows(org, view.get_member(org_id, user_id), permission)
 
 
 async def permission_check(
-    view: ReadModel, org_id: UUID, user_id: str, permission: str
+    view: OrganizationQueries, org_id: UUID, user_id: str, permission: str
 ) -> PermissionCheck:
     """The hot path: from the in-process cache when it holds the organization and the
     member (no database read, no worker thread), else in a worker thread."""

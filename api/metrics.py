@@ -91,7 +91,7 @@ class _ServiceCollector:
                 "Projector restarts after errors.",
                 supervisor.restarts,
             )
-        checkpoint = rebuild_checkpoint(services.view)
+        checkpoint = rebuild_checkpoint(services.read_model)
         if checkpoint is not None:
             yield GaugeMetricFamily(
                 "registry_rebuild_position",
@@ -107,7 +107,7 @@ class _ServiceCollector:
         yield CounterMetricFamily(
             "registry_group_commit_commands", "Commands those transactions recorded.", commands
         )
-        cache = services.view.cache
+        cache = services.read_model.cache
         yield CounterMetricFamily(
             "registry_read_cache_hits", "Reads answered from memory.", cache.hits
         )

@@ -3,7 +3,7 @@
 A request that waits for the read model to pass a position (``/events?wait=``) costs no
 thread and no query of its own. Where the projection runs in this process, the watcher
 reads its position in memory. Elsewhere, on PostgreSQL, one connection LISTENs to the
-projector's announcements (``OrganizationLookupView._announce``), with one query a second
+projector's announcements (``RowWriter.announce``), with one query a second
 as a safety net; on SQLite one query per ``POLL_SECONDS`` serves every waiter. Shutting down
 wakes every waiter at once.
 """
@@ -21,7 +21,7 @@ from psycopg.sql import SQL, Identifier
 from starlette.concurrency import run_in_threadpool
 
 if TYPE_CHECKING:
-    from projections.interface import OrganizationLookupView
+    from projections.read_model import ReadModel
 
 log = logging.getLogger("tenant_registry.api")
 
@@ -32,10 +32,11 @@ LISTEN_TIMEOUT_SECONDS = 1.0
 
 
 class PositionWatch:
-    def __init__(self, view: OrganizationLookupView, conninfo: dict[str, Any] | None) -> None:
+    def __init__(self, read_model: ReadModel, conninfo: dict[str, Any] | None) -> None:
         """``conninfo``: PostgreSQL's connection parameters, to LISTEN (``None``: poll)."""
-        self._view = view
-        self._conninfo = conninfo if view.channel else None
+        self._read_model = read_model
+        self._channel = read_model.writer.channel
+        self._conninfo = conninfo if self._channel else None
         self.position = 0
         self.stopping = False
         self._advanced = asyncio.Event()
@@ -88,7 +89,7 @@ class PositionWatch:
             self._advanced = asyncio.Event()
 
     async def _watch(self) -> None:
-        signal = self._view.position_signal
+        signal = self._read_model.position_signal
         while not self.stopping:
             await self._someone_waits.wait()
             try:
@@ -96,18 +97,18 @@ class PositionWatch:
                     self._advance(signal.position)
                     await asyncio.sleep(LOCAL_POLL_SECONDS)
                     continue
-                self._advance(await run_in_threadpool(self._view.position))
+                self._advance(await run_in_threadpool(self._read_model.position))
             except Exception as error:  # The database may be down: waiters time out.
                 log.debug("feed watch: %s", error)
             await asyncio.sleep(LISTENING_POLL_SECONDS if self._listening else POLL_SECONDS)
 
     def _listen(self, loop: asyncio.AbstractEventLoop) -> None:
         assert self._conninfo is not None
-        assert self._view.channel is not None
+        assert self._channel is not None
         while not self._stop_listening.is_set():
             try:
                 with psycopg.connect(**self._conninfo, autocommit=True, connect_timeout=2) as conn:
-                    conn.execute(SQL("LISTEN {}").format(Identifier(self._view.channel)))
+                    conn.execute(SQL("LISTEN {}").format(Identifier(self._channel)))
                     self._listening = True
                     while not self._stop_listening.is_set():
                         for notify in conn.notifies(timeout=LISTEN_TIMEOUT_SECONDS):

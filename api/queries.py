@@ -19,8 +19,8 @@ from api.schemas import (
 )
 from domain.errors import InvalidValueError, OrganizationNotFoundError, ReservedSlugError
 from domain.rules import check_slug, normalize_slug
-from projections.interface import HistoryQuery, ListQuery
 from projections.projection import ORGANIZATION_EVENTS
+from projections.records import HistoryQuery, ListQuery
 from projections.rows import decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
@@ -28,14 +28,14 @@ if TYPE_CHECKING:
     from uuid import UUID
 
     from domain.registry import OrganizationRegistry
-    from projections.interface import OrganizationLookupView
+    from projections.queries import OrganizationQueries
 
 _VERSION_CURSOR = re.compile(r"[0-9]{1,18}")
 EVENT_TYPES = tuple(cls.__name__ for cls in ORGANIZATION_EVENTS)
 
 
 def list_page(
-    view: OrganizationLookupView,
+    view: OrganizationQueries,
     limit: int,
     cursor: str | None,
     status: str | None,
@@ -56,7 +56,7 @@ def list_page(
 
 
 def find_organization(
-    view: OrganizationLookupView, slug: str | None, external_id: str | None
+    view: OrganizationQueries, slug: str | None, external_id: str | None
 ) -> dict[str, Any]:
     if (slug is None) == (external_id is None):
         raise InvalidQueryError("slug", "give exactly one of slug, externalId or stytchOrgId")
@@ -70,7 +70,7 @@ def find_organization(
 
 
 def slug_availability(
-    view: OrganizationLookupView, reserved: frozenset[str], slug: str, own: UUID | None = None
+    view: OrganizationQueries, reserved: frozenset[str], slug: str, own: UUID | None = None
 ) -> SlugAvailability:
     """Whether ``slug`` can be claimed; the slug of ``own`` (the caller's organization) can."""
     answer = _slug_availability(view, reserved, slug, own)
@@ -78,7 +78,7 @@ def slug_availability(
 
 
 def _slug_availability(
-    view: OrganizationLookupView, reserved: frozenset[str], slug: str, own: UUID | None
+    view: OrganizationQueries, reserved: frozenset[str], slug: str, own: UUID | None
 ) -> SlugAvailability:
     try:
         normal = check_slug(slug, reserved)
@@ -97,7 +97,7 @@ def _slug_availability(
 
 
 def organization_at(
-    view: OrganizationLookupView,
+    view: OrganizationQueries,
     registry: OrganizationRegistry,
     org_id: UUID,
     version: int | None,
@@ -117,7 +117,7 @@ def organization_at(
 
 
 async def organization_read(
-    view: OrganizationLookupView,
+    view: OrganizationQueries,
     registry: OrganizationRegistry,
     org_id: UUID,
     version: int | None,
@@ -132,7 +132,7 @@ async def organization_read(
 
 
 async def lookup_read(
-    view: OrganizationLookupView, slug: str | None, external_id: str | None
+    view: OrganizationQueries, slug: str | None, external_id: str | None
 ) -> dict[str, Any]:
     """``find_organization`` for an ``async`` route, from the cache when it can."""
     if slug is not None and external_id is None:
@@ -142,7 +142,7 @@ async def lookup_read(
     return await run_in_threadpool(find_organization, view, slug, external_id)
 
 
-def organization_now(view: OrganizationLookupView, org_id: UUID) -> dict[str, Any]:
+def organization_now(view: OrganizationQueries, org_id: UUID) -> dict[str, Any]:
     details = view.get_organization(org_id)
     if details is None:
         raise OrganizationNotFoundError(org_id)
@@ -157,7 +157,7 @@ def check_event_types(types: list[str]) -> tuple[str, ...]:
 
 
 def history_page(
-    view: OrganizationLookupView,
+    view: OrganizationQueries,
     org_id: UUID,
     limit: int,
     cursor: str | None,
@@ -189,7 +189,7 @@ def history_page(
 
 
 def feed_page(
-    view: OrganizationLookupView, after: int, limit: int, types: tuple[str, ...]
+    view: OrganizationQueries, after: int, limit: int, types: tuple[str, ...]
 ) -> FeedPage:
     entries = view.events_after(after, limit, types)
     events = [

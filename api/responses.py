@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from domain.command_records import CommandRecord
     from domain.commands import Written
-    from projections.interface import OrganizationLookupView
+    from projections.queries import OrganizationQueries
 
 log = logging.getLogger("tenant_registry.api")
 
@@ -31,9 +31,9 @@ def recorded_outcome(request: Request, record: CommandRecord) -> JSONResponse:
     services = request.app.state.services
     details = services.registry.get_details(record.organization_id, record.version)
     deadline = time.monotonic() + request.app.state.settings.consistency_timeout
-    while not _reads_see(services.view, record) and time.monotonic() < deadline:
+    while not _reads_see(services.read_model.queries, record) and time.monotonic() < deadline:
         time.sleep(RECORD_POLL_SECONDS)
-    outcome: ReadYourWrites = "ok" if _reads_see(services.view, record) else "timeout"
+    outcome: ReadYourWrites = "ok" if _reads_see(services.read_model.queries, record) else "timeout"
     body = OrganizationEnvelope.of(details, outcome).model_dump(mode="json", by_alias=True)
     created = record.kind == "created"
     response = JSONResponse(body, status_code=201 if created else 200)
@@ -46,7 +46,7 @@ def recorded_outcome(request: Request, record: CommandRecord) -> JSONResponse:
     return response
 
 
-def _reads_see(view: OrganizationLookupView, record: CommandRecord) -> bool:
+def _reads_see(view: OrganizationQueries, record: CommandRecord) -> bool:
     found = view.get_organization(record.organization_id)
     return found is not None and found["version"] >= record.version
 
@@ -63,7 +63,7 @@ class Acknowledgement:
     """How a command's route answers: only once the read models include its write
     (read-your-writes), so that a read right after the response sees the change."""
 
-    view: OrganizationLookupView
+    view: OrganizationQueries
     timeout: float
     response: Response
 

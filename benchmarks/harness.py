@@ -40,11 +40,11 @@ import httpx
 import psycopg
 from psycopg.sql import SQL, Identifier
 
-from api.bootstrap import bootstrap, leader_lock
-from api.settings import Settings, store_env
 from benchmarks.stores import fill, new_schema, slug_of
-from projections.leadership import postgres_conninfo
+from projections.leadership import leader_lock, postgres_conninfo
 from projections.rebuild import LOCK_NAME, rebuild
+from service.composition import bootstrap
+from service.settings import Settings, store_env
 from tests.helpers import ADMIN_TOKEN, free_port
 
 if TYPE_CHECKING:
@@ -219,7 +219,7 @@ def seed_registry(url: str, organizations: int) -> list[str]:
 
         ids = fill(services.registry, organizations, progress=progress)
         lock = leader_lock(services.registry.env, LOCK_NAME)
-        report = rebuild(services.registry, services.view, lock)
+        report = rebuild(services.registry, services.read_model, lock)
         say(f"  read model built: {report.events:,} events at {report.rate:,.0f} events/s")
         return [str(i) for i in ids[:SEEDED]]
     finally:

@@ -21,18 +21,18 @@ from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api.bootstrap import bootstrap
-from api.settings import Settings
 from benchmarks.stores import on_each_store
 from domain.commands import NewOrganization, OrganizationChanges
-from projections.interface import HistoryQuery
+from projections.records import HistoryQuery
+from service.composition import bootstrap
+from service.settings import Settings
 from tests.helpers import ADMIN_TOKEN, random_slug
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from uuid import UUID
 
-    from api.bootstrap import Services
+    from service.composition import Services
 
 
 def timed(call: Callable[[], object], repeat: int) -> dict[str, float]:
@@ -58,7 +58,7 @@ def organization_with(services: Services, events: int) -> UUID:
 
 
 def measure_one(services: Services, org_id: UUID, events: int, repeat: int) -> dict[str, Any]:
-    view, registry = services.view, services.registry
+    view, registry = services.read_model.queries, services.registry
     entries = view.organization_history(HistoryQuery(org_id, limit=events))
     result: dict[str, Any] = {}
     for where, version in (("start", 0), ("middle", events // 2), ("end", events - 20)):
@@ -79,7 +79,9 @@ def measure(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
             organization_with(services, args.events),
             organization_with(services, 10),
         )
-        services.view.wait_for_position(services.registry.recorder.max_notification_id(), 600)
+        services.read_model.queries.wait_for_position(
+            services.registry.recorder.max_notification_id(), 600
+        )
         return {
             f"{args.events}_events": measure_one(services, long_id, args.events, args.pages),
             "10_events": measure_one(services, short_id, 10, args.pages),

@@ -27,11 +27,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.auth import key_caller
-from api.bootstrap import bootstrap
-from api.settings import Settings
 from benchmarks.harness import wrk
 from benchmarks.stores import on_each_store
 from domain.commands import NewApiKey, NewOrganization
+from service.composition import bootstrap
+from service.settings import Settings
 from tests.helpers import ADMIN_TOKEN, Server
 
 
@@ -45,7 +45,7 @@ def fill(database_url: str, keys: int) -> list[tuple[str, str]]:
             issued = services.registry.issue_api_key(org.organization["id"], NewApiKey())
             made.append((str(org.organization["id"]), issued.secret))
             last = issued.written.position or 0
-        services.view.wait_for_position(last, 120)
+        services.read_model.queries.wait_for_position(last, 120)
         return made
     finally:
         services.close()
@@ -58,12 +58,12 @@ def in_process(database_url: str, secrets: list[str], checks: int) -> dict[str, 
     )
     try:
         for secret in secrets[:200]:  # Warm the connection pool and prepared statements.
-            key_caller(services.view, secret)
+            key_caller(services.read_model.queries, secret)
         timings = []
         for _ in range(checks):
             secret = random.choice(secrets)
             started = time.perf_counter_ns()
-            key_caller(services.view, secret)
+            key_caller(services.read_model.queries, secret)
             timings.append((time.perf_counter_ns() - started) / 1000)
     finally:
         services.close()

@@ -38,13 +38,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg
 from psycopg.sql import SQL, Identifier
 
-from api.bootstrap import bootstrap, leader_lock
-from api.settings import Settings, store_env
 from benchmarks.stores import fill, new_schema
 from projections.builder import BATCH_SIZE
-from projections.leadership import postgres_conninfo
+from projections.leadership import leader_lock, postgres_conninfo
 from projections.projection import OrganizationLookupProjection
 from projections.rebuild import LOCK_NAME, rebuild
+from service.composition import bootstrap
+from service.settings import Settings, store_env
 from tests.helpers import ADMIN_TOKEN
 
 if TYPE_CHECKING:
@@ -187,7 +187,7 @@ def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
         for workers in sorted({1, args.workers}):
             started = time.perf_counter()
             with workers_peak.watching():
-                report = rebuild(services.registry, services.view, lock, workers=workers)
+                report = rebuild(services.registry, services.read_model, lock, workers=workers)
             seconds = time.perf_counter() - started
             rebuilds[workers] = {
                 "events": report.events,

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from psycopg.sql import SQL, Identifier
 
-from api.settings import store_env
 from domain.indexes import SLUGS, UniqueKey
 from domain.organization import Organization
 from projections.leadership import postgres_conninfo
+from service.settings import store_env
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

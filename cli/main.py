@@ -13,52 +13,27 @@ import sqlite3
 import sys
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import PersistenceError
-from pydantic import ValidationError as SettingsError
 from pydantic.alias_generators import to_camel
 
-from api.logs import logging_config
-from api.settings import Settings, store_env
 from cli import projections, transfer
 from cli.commands import command
+from cli.context import load_settings, open_services
 from projections.leadership import postgres_conninfo
+from service.logs import logging_config
 
-
-def _settings(*, existing: bool = False) -> Settings:
-    """The configuration; with ``existing``, for commands that read a store: a SQLite file
-    that does not exist is an error (not a new, empty store)."""
-    try:
-        settings = Settings()
-    except SettingsError as e:
-        # Name each variable and what is wrong, never the value given (it may be a secret).
-        problems = [
-            f"  REGISTRY_{'_'.join(str(p) for p in error['loc']).upper()}: {error['msg']}"
-            if error["loc"]
-            else f"  {error['msg'].removeprefix('Value error, ')}"
-            for error in e.errors()
-        ]
-        raise SystemExit(
-            "tenant-registry: invalid configuration:\n"
-            + "\n".join(problems)
-            + "\nfix these environment variables (see README, Configuration) and run again"
-        ) from None
-    path = store_env(settings.database_url).get("SQLITE_DBNAME")
-    if existing and path is not None and not os.path.exists(path):
-        raise SystemExit(
-            f"tenant-registry: no database at {os.path.abspath(path)}: run this where the "
-            "registry's database is, or set REGISTRY_DATABASE_URL"
-        )
-    return settings
+if TYPE_CHECKING:
+    from service.settings import Settings
 
 
 def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    settings = _settings()
+    settings = load_settings()
     _check_store(settings)
     if settings.admin_token is None:
         token = secrets.token_urlsafe(32)
@@ -85,9 +60,9 @@ def serve(args: argparse.Namespace) -> None:
 
 
 def project(_: argparse.Namespace) -> None:
-    from api.bootstrap import bootstrap
+    from service.composition import bootstrap
 
-    settings = _settings()
+    settings = load_settings()
     _check_store(settings)
     logging.config.dictConfig(logging_config(settings.log_level, settings.log_format))
     services = bootstrap(settings, run_projections=True)
@@ -146,10 +121,9 @@ def _moment(text: str) -> datetime:
 
 
 def history(args: argparse.Namespace) -> None:
-    from api.bootstrap import bootstrap
     from domain.errors import OrganizationNotFoundError
 
-    services = bootstrap(_settings(existing=True), run_projections=False)
+    services = open_services()
     registry = services.registry
     try:
         try:
@@ -158,7 +132,7 @@ def history(args: argparse.Namespace) -> None:
             org_id = registry.find_by_slug(args.org)
         version = args.version
         if args.as_of is not None:
-            version = services.view.version_at(org_id, args.as_of)
+            version = services.read_model.queries.version_at(org_id, args.as_of)
             if version is None:
                 raise OrganizationNotFoundError(org_id)
         if version is not None:

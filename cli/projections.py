@@ -12,29 +12,20 @@ from typing import TYPE_CHECKING, Any
 from tqdm import tqdm
 
 from cli.commands import command
+from cli.context import open_services
 from projections.builder import BATCH_SIZE
+from projections.leadership import leader_lock
 from projections.rebuild import LOCK_NAME, rebuild_checkpoint
 from projections.runner import stopped_at
 
 if TYPE_CHECKING:
-    from api.bootstrap import Services
+    from service.composition import Services
 
 NAME = "organization_lookup"
 REBUILD_LOCK = LOCK_NAME
 
 
-def _services(*, existing: bool = True) -> Services:
-    """The store's services, without projections; unless ``existing`` is ``False``, a
-    SQLite file that does not exist is an error, not a new store."""
-    from api.bootstrap import bootstrap
-    from cli.main import _settings
-
-    return bootstrap(_settings(existing=existing), run_projections=False)
-
-
 def _held_elsewhere(services: Services, name: str) -> bool:
-    from api.bootstrap import leader_lock
-
     lock = leader_lock(services.registry.env, name)
     if lock.acquire():
         lock.release()
@@ -45,13 +36,13 @@ def _held_elsewhere(services: Services, name: str) -> bool:
 def status_row(services: Services) -> dict[str, Any]:
     from projections.projection import READ_MODEL_VERSION
 
-    view, registry = services.view, services.registry
+    admin, registry = services.read_model.admin, services.registry
     position, behind = services.behind(100_000)
     lag_seconds = 0.0
     if behind:
         oldest: Any = registry.mapper.to_domain_event(behind[0])
         lag_seconds = (datetime.now(UTC) - oldest.timestamp).total_seconds()
-    recorded, last_error = view.recorded_status()
+    recorded, last_error = admin.recorded_status()
     if _held_elsewhere(services, REBUILD_LOCK):
         state = "rebuilding"
     elif recorded == "failed":  # Its projector is backing off before it tries again.
@@ -68,12 +59,12 @@ def status_row(services: Services) -> dict[str, Any]:
         "state": state,
         "lastError": last_error,
         "stoppedAt": stopped_at(last_error) if state == "failed" else None,
-        "rebuildCheckpoint": rebuild_checkpoint(services.view),
+        "rebuildCheckpoint": rebuild_checkpoint(services.read_model),
     }
 
 
 def status(args: argparse.Namespace) -> None:
-    services = _services()
+    services = open_services()
     try:
         row = status_row(services)
     finally:
@@ -131,13 +122,12 @@ def _check_names(names: list[str]) -> None:
 
 
 def rebuild(args: argparse.Namespace) -> None:
-    from api.bootstrap import leader_lock
     from projections.partitions import PartitionFailedError, default_workers
     from projections.rebuild import RebuildRunningError
     from projections.rebuild import rebuild as run_rebuild
 
     _check_names(args.names)
-    services = _services()
+    services = open_services()
     bar = ProgressBar()
     try:
         env = services.registry.env
@@ -146,7 +136,7 @@ def rebuild(args: argparse.Namespace) -> None:
         lock = leader_lock(env, REBUILD_LOCK)
         report = run_rebuild(
             services.registry,
-            services.view,
+            services.read_model,
             lock,
             keep_old=args.keep_old,
             progress=bar,
@@ -172,10 +162,10 @@ def verify(args: argparse.Namespace) -> None:
     from projections.rebuild import verify as run_verify
 
     _check_names(args.names)
-    services = _services()
+    services = open_services()
     started = time.monotonic()
     try:
-        differences = run_verify(services.registry, services.view)
+        differences = run_verify(services.registry, services.read_model)
     finally:
         services.close()
     for d in differences:

@@ -46,9 +46,10 @@ def _line(n: Notification) -> str:
 
 
 def export(args: argparse.Namespace) -> None:
-    from cli.projections import ProgressBar, _services
+    from cli.context import open_services
+    from cli.projections import ProgressBar
 
-    services = _services()
+    services = open_services()
     out: TextIO = open(args.output, "w") if args.output else sys.stdout  # noqa: SIM115
     bar = ProgressBar(unit="position")
     try:
@@ -86,15 +87,16 @@ def _stored_events(lines: Iterator[str]) -> Iterator[StoredEvent]:
 
 
 def import_(args: argparse.Namespace) -> None:
-    from api.bootstrap import leader_lock
-    from cli.projections import REBUILD_LOCK, ProgressBar, _services
+    from cli.context import open_services
+    from cli.projections import REBUILD_LOCK, ProgressBar
+    from projections.leadership import leader_lock
     from projections.rebuild import rebuild
 
     # First the whole file is read and checked, so that a bad line anywhere stops the
     # import before anything is written.
     with open(args.file) as lines:
         total = sum(1 for _ in _stored_events(lines))
-    services = _services(existing=False)  # Into a new store, most often.
+    services = open_services(existing=False)  # Into a new store, most often.
     bar = ProgressBar()
     try:
         recorder = services.registry.recorder
@@ -118,7 +120,7 @@ def import_(args: argparse.Namespace) -> None:
         bar.close()
         print(f"imported {count} events; rebuilding the read models", file=sys.stderr)
         lock = leader_lock(services.registry.env, REBUILD_LOCK)
-        report = rebuild(services.registry, services.view, lock)
+        report = rebuild(services.registry, services.read_model, lock)
         print(f"rebuilt the read models from {report.events} organization events", file=sys.stderr)
     finally:
         services.close()

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import Tracking
 
-from projections.interface import APPLICATION_NAME
 from projections.projection import OrganizationLookupProjection
+from projections.records import APPLICATION_NAME
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import Notification
 
     from domain.registry import OrganizationRegistry
-    from projections.interface import OrganizationLookupView
+    from projections.read_model import ReadModel
 
 BATCH_SIZE = 5000
 """Events per transaction: larger batches spread each transaction's fixed costs (tracking,
@@ -72,17 +72,17 @@ class Builder:
     def __init__(
         self,
         registry: OrganizationRegistry,
-        copy: OrganizationLookupView,
+        copy: ReadModel,
         batch_size: int = BATCH_SIZE,
         partition: Partition | None = None,
     ) -> None:
         self.registry = registry
         self.batch_size = batch_size
         self.copy = copy
-        self.projection = OrganizationLookupProjection(copy)
+        self.projection = OrganizationLookupProjection(copy.writer)
         self.partition = partition
         self.tracking_name = APPLICATION_NAME if partition is None else partition.tracking_name
-        self.position = copy.max_tracking_id(self.tracking_name) or copy.position()
+        self.position = copy.writer.max_tracking_id(self.tracking_name) or copy.position()
         # A rebuild allocates millions of short-lived objects: keep the collector from
         # scanning everything the process already holds on each full collection.
         gc.freeze()
@@ -134,7 +134,7 @@ class Builder:
             first = Tracking(self.tracking_name, notifications[0].id)
             last = Tracking(self.tracking_name, notifications[-1].id)
             mine = self._mine(notifications)
-            with collection_paused(), self.copy.batch(first, last, cursor):
+            with collection_paused(), self.copy.writer.batch(first, last, cursor):
                 self.projection.process_notifications(mine, mapper, self.tracking_name)
             self.position, done = last.notification_id, done + len(mine)
             if progress is not None:

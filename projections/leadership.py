@@ -90,6 +90,14 @@ class FileLeaderLock:
             self._file = None
 
 
+def leader_lock(env: dict[str, str], name: str) -> LeaderLock:
+    """The lock named ``name`` in the store ``env`` names."""
+    if is_postgres(env):
+        key = f"tenant-registry/{env.get('POSTGRES_SCHEMA') or 'public'}/{name}"
+        return PostgresLeaderLock(postgres_conninfo(env), key)
+    return FileLeaderLock(f"{env['SQLITE_DBNAME']}.{name}.lock")
+
+
 def is_postgres(env: dict[str, str]) -> bool:
     return env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
 

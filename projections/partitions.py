@@ -26,15 +26,15 @@ from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any
 
 from projections.builder import Builder, Partition
-from projections.interface import APPLICATION_NAME
 from projections.leadership import is_postgres
+from projections.records import APPLICATION_NAME
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from multiprocessing.queues import Queue
     from multiprocessing.sharedctypes import SynchronizedArray
 
-    from projections.interface import OrganizationLookupView
+    from projections.read_model import ReadModel
 
 POLL_SECONDS = 0.2
 PARTITIONED_FROM = 100_000
@@ -63,16 +63,16 @@ def _partition_positions(tracked: dict[str, int]) -> dict[Partition, int]:
     return {p: position for name, position in tracked.items() if (p := Partition.named(name))}
 
 
-def begun_partitions(copy: OrganizationLookupView) -> int:
+def begun_partitions(copy: ReadModel) -> int:
     """How many partitions filling ``copy`` began with (0 if none did)."""
-    return max((p.of for p in _partition_positions(copy.tracked())), default=0)
+    return max((p.of for p in _partition_positions(copy.admin.tracked())), default=0)
 
 
-def filled_up_to(copy: OrganizationLookupView) -> int:
+def filled_up_to(copy: ReadModel) -> int:
     """The position up to which ``copy`` has every event: its own position, or while
     processes fill it (and each has recorded some progress), the lowest of its partitions'
     positions."""
-    tracked = copy.tracked()
+    tracked = copy.admin.tracked()
     positions, own = _partition_positions(tracked), tracked.get(APPLICATION_NAME, 0)
     if positions and len(positions) == next(iter(positions)).of:
         return max(own, min(positions.values()))
@@ -81,7 +81,7 @@ def filled_up_to(copy: OrganizationLookupView) -> int:
 
 def fill_in_partitions(
     env: dict[str, str],
-    copy: OrganizationLookupView,
+    copy: ReadModel,
     partitions: int,
     until: int,
     batch_size: int,
@@ -98,7 +98,7 @@ def fill_in_partitions(
     processes = [
         context.Process(
             target=_fill_partition,
-            args=(env, copy.suffix, Partition(k, partitions), until, batch_size),
+            args=(env, copy.tables.suffix, Partition(k, partitions), until, batch_size),
             kwargs={"done": done, "covered": covered, "errors": errors, "parent": os.getpid()},
             name=f"rebuild-partition-{k}",
             daemon=True,
@@ -120,7 +120,9 @@ def fill_in_partitions(
             if process.is_alive():
                 process.terminate()
             process.join()
-    copy.merge_tracking([Partition(k, partitions).tracking_name for k in range(partitions)], until)
+    copy.admin.merge_tracking(
+        [Partition(k, partitions).tracking_name for k in range(partitions)], until
+    )
     return sum(done)
 
 
@@ -150,13 +152,12 @@ def _fill_partition(
     positions it went past into ``covered`` as it goes, its events into ``done`` at the end."""
     _die_with(parent)
     from domain.registry import OrganizationRegistry
-    from projections.rebuild import copy_of
-    from projections.views import construct_view
+    from projections.stores import construct_read_model, copy_of
 
     env = {**env, "CREATE_TABLE": "no"}  # The rebuild created every table.
     registry = OrganizationRegistry(env)
     try:
-        copy = copy_of(construct_view(env), suffix, create=False)
+        copy = copy_of(construct_read_model(env), suffix, create=False)
         builder = Builder(registry, copy, batch_size, partition)
 
         def report(positions: int, _total: int, _seconds: float) -> None:

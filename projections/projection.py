@@ -1,4 +1,9 @@
-"""OrganizationLookupProjection: folds organization events into the read model."""
+"""OrganizationLookupProjection: turns organization events into the read model's row changes.
+
+Events are projected inside a batch of the read model's writer (``RowWriter.batch``; one
+event alone is a batch of one): each handler adds what its event changes to the batch's
+``RowChanges``, which the writer writes with the batch's tracking.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +16,15 @@ from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
 from domain.organization import Organization
-from projections.interface import HistoryEntry, OrganizationLookupView
+from projections.records import HistoryEntry
+from projections.writer import RowWriter
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from eventsourcing.persistence import Mapper, Notification
+
+    from projections.changes import RowChanges
 
 READ_MODEL_VERSION = 3
 """Bumped whenever the projection's code changes what it writes."""
@@ -51,11 +59,11 @@ def history_entry(
     )
 
 
-class OrganizationLookupProjection(Projection[OrganizationLookupView]):
+class OrganizationLookupProjection(Projection[RowWriter]):
     name = "organization_lookup"
     topics = tuple(get_topic(cls) for cls in ORGANIZATION_EVENTS)
 
-    def __init__(self, view: OrganizationLookupView) -> None:
+    def __init__(self, view: RowWriter) -> None:
         super().__init__(view)
         self._handlers: dict[type, Callable[[Any, Tracking], None]] = {}
 
@@ -79,26 +87,35 @@ class OrganizationLookupProjection(Projection[OrganizationLookupView]):
         self._handlers[event_class] = handler
         return handler
 
+    @property
+    def changes(self) -> RowChanges:
+        """The open batch's row changes."""
+        changes = self.view.changes
+        if changes is None:
+            msg = "events are projected inside a batch of the writer (RowWriter.batch)"
+            raise RuntimeError(msg)
+        return changes
+
     @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.track(tracking)
+        """An event that changes no row: the batch records its position."""
 
     @process_event.register(Organization.Created)
     def organization_created(self, event: Organization.Created, tracking: Tracking) -> None:
-        self.view.insert_organization(event.changes(), history_entry(event, tracking), tracking)
+        self.changes.organization_created(event.changes(), history_entry(event, tracking))
 
     @process_event.register(Organization.Event)
     def organization_changed(self, event: Organization.Event, tracking: Tracking) -> None:
-        self.view.update_organization(event.changes(), history_entry(event, tracking), tracking)
+        self.changes.organization_changed(event.changes(), history_entry(event, tracking))
 
     @process_event.register(Organization.ApiKeyIssued)
     def api_key_issued(self, event: Organization.ApiKeyIssued, tracking: Tracking) -> None:
         expires_at = event.expires_at and event.expires_at.isoformat()
         shown = {"name": event.name, "prefix": event.prefix, "expiresAt": expires_at}
         changes = {f"api_keys.{event.key_id}": {"from": None, "to": shown}}
-        self.view.add_api_key(event.key(), history_entry(event, tracking, changes), tracking)
+        self.changes.api_key_issued(event.key(), history_entry(event, tracking, changes))
 
     @process_event.register(Organization.ApiKeyRevoked)
     def api_key_revoked(self, event: Organization.ApiKeyRevoked, tracking: Tracking) -> None:
         changes = {f"api_keys.{event.key_id}.revoked": {"from": False, "to": True}}
-        self.view.revoke_api_key(event.key_id, history_entry(event, tracking, changes), tracking)
+        self.changes.api_key_revoked(event.key_id, history_entry(event, tracking, changes))

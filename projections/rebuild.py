@@ -21,16 +21,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from projections.builder import BATCH_SIZE, Builder
-from projections.interface import NEXT_SUFFIX, SCRATCH_SUFFIX
 from projections.partitions import begun_partitions, fill_in_partitions, filled_up_to
 from projections.projection import READ_MODEL_VERSION
+from projections.stores import copy_of
+from projections.tables import NEXT_SUFFIX, SCRATCH_SUFFIX
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from domain.registry import OrganizationRegistry
-    from projections.interface import OrganizationLookupView
     from projections.leadership import LeaderLock
+    from projections.read_model import ReadModel
 
 LOCK_NAME = "organization_lookup-rebuild"
 """The leader lock a rebuild holds: one rebuild of the read model at a time."""
@@ -52,18 +53,7 @@ class Report:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-def copy_of(
-    view: OrganizationLookupView, suffix: str, indexes: bool = True, create: bool = True
-) -> OrganizationLookupView:
-    """Another copy of the read model in the same database, with its tables created
-    (without their secondary indexes, if ``indexes`` is false and the store allows)."""
-    copy: OrganizationLookupView = type(view)(view.datastore, suffix=suffix)  # type: ignore[call-arg]
-    if create:
-        copy.create_table(indexes=indexes)
-    return copy
-
-
-def rebuild_checkpoint(live: OrganizationLookupView, suffix: str = NEXT_SUFFIX) -> int | None:
+def rebuild_checkpoint(live: ReadModel, suffix: str = NEXT_SUFFIX) -> int | None:
     """How far an unfinished rebuild's new copy got, if one exists (by any process)."""
     try:
         return filled_up_to(copy_of(live, suffix, create=False)) or None
@@ -71,30 +61,32 @@ def rebuild_checkpoint(live: OrganizationLookupView, suffix: str = NEXT_SUFFIX) 
         return None
 
 
-def empty_copy(view: OrganizationLookupView, suffix: str) -> OrganizationLookupView:
+def empty_copy(model: ReadModel, suffix: str) -> ReadModel:
     """A copy of the read model whose tables are new and empty (without their secondary
     indexes). Tables left under that name are dropped first, through another object: the
     library's recorder remembers the tracking table it created, and creating that table
     again through the same object would leave out the row that marks its format, so the
     next process to open it would take it for an old one and migrate it."""
-    copy_of(view, suffix, create=False).drop()
-    return copy_of(view, suffix, indexes=False)
+    copy_of(model, suffix, create=False).admin.drop()
+    return copy_of(model, suffix, indexes=False)
 
 
-def new_copy(live: OrganizationLookupView) -> OrganizationLookupView:
+def new_copy(live: ReadModel) -> ReadModel:
     """The copy a rebuild fills: the one an earlier rebuild left, to resume it, unless
     another version of the projection's code began it; then a new one."""
     copy = copy_of(live, NEXT_SUFFIX, indexes=False)
-    if copy.position() > 0 and copy.stored_version() != READ_MODEL_VERSION:
-        log.info("dropping %s: begun by another version of the projection", copy.table)
+    if copy.position() > 0 and copy.admin.stored_version() != READ_MODEL_VERSION:
+        log.info(
+            "dropping %s: begun by another version of the projection", copy.tables.organizations
+        )
         copy = empty_copy(live, NEXT_SUFFIX)
-    copy.record_version(READ_MODEL_VERSION)
+    copy.admin.record_version(READ_MODEL_VERSION)
     return copy
 
 
 def rebuild(
     registry: OrganizationRegistry,
-    live: OrganizationLookupView,
+    live: ReadModel,
     lock: LeaderLock,
     *,
     keep_old: bool = False,
@@ -117,11 +109,20 @@ def rebuild(
         begun = copy.position()
         partitions = begun_partitions(copy) or workers
         if partitions != workers:
-            log.info("resuming %s with the %d partitions it was begun with", copy.table, partitions)
+            log.info(
+                "resuming %s with the %d partitions it was begun with",
+                copy.tables.organizations,
+                partitions,
+            )
         if partitions > 1 and head > copy.position():
             env = dict(registry.env)
             done = fill_in_partitions(env, copy, partitions, head, batch_size, progress)
-            log.info("%s: %d events projected by %d processes", copy.table, done, partitions)
+            log.info(
+                "%s: %d events projected by %d processes",
+                copy.tables.organizations,
+                done,
+                partitions,
+            )
         builder = Builder(registry, copy, batch_size)
         filled = builder.position - begun  # Positions the partitions covered, if any.
 
@@ -130,15 +131,15 @@ def rebuild(
                 progress(filled + covered, filled + total, time.monotonic() - started)
 
         done += builder.catch_up(progress=more)
-        log.info("%s: %d events projected; building its indexes", copy.table, done)
-        copy.create_indexes()
-        log.info("%s: indexes built; switching readers to it", copy.table)
+        log.info("%s: %d events projected; building its indexes", copy.tables.organizations, done)
+        copy.admin.create_indexes()
+        log.info("%s: indexes built; switching readers to it", copy.tables.organizations)
         with live.cache.changing(None):
-            live.replace_with(
-                copy, lambda cursor: builder.catch_up(cursor=cursor), keep_old=keep_old
+            live.admin.replace_with(
+                copy.admin, lambda cursor: builder.catch_up(cursor=cursor), keep_old=keep_old
             )
-        live.record_switch()  # Other processes' caches forget the old tables' rows.
-        live.record_version(READ_MODEL_VERSION)
+        live.admin.record_switch()  # Other processes' caches forget the old tables' rows.
+        live.admin.record_version(READ_MODEL_VERSION)
         return Report(done, time.monotonic() - started)
     finally:
         lock.release()
@@ -152,12 +153,10 @@ class Difference:
     rebuilt: dict[str, Any] | None
 
 
-COMPARED = (("table", "id"), ("keys_table", "id"), ("history_table", "position"))
+COMPARED = (("organizations", "id"), ("keys", "id"), ("history", "position"))
 
 
-def verify(
-    registry: OrganizationRegistry, live: OrganizationLookupView, attempts: int = 3
-) -> list[Difference]:
+def verify(registry: OrganizationRegistry, live: ReadModel, attempts: int = 3) -> list[Difference]:
     """Build a scratch copy from the events up to the live copy's position and compare
     them row by row. The live copy may move on meanwhile; then the comparison is run
     again at its new position (up to ``attempts`` times)."""
@@ -173,54 +172,60 @@ def verify(
                 break
         return differences
     finally:
-        scratch.drop()
+        scratch.admin.drop()
 
 
-def _compare(live: OrganizationLookupView, scratch: OrganizationLookupView) -> list[Difference]:
+def _compare(live: ReadModel, scratch: ReadModel) -> list[Difference]:
     differences = []
     for attribute, key in COMPARED:
-        live_rows = {str(r[key]): r for r in live.rows(getattr(live, attribute), key)}
-        scratch_rows = {str(r[key]): r for r in scratch.rows(getattr(scratch, attribute), key)}
+        name = getattr(live.tables, attribute)
+        live_rows = {str(r[key]): r for r in live.admin.rows(name, key)}
+        scratch_table = getattr(scratch.tables, attribute)
+        scratch_rows = {str(r[key]): r for r in scratch.admin.rows(scratch_table, key)}
         for k in sorted(live_rows.keys() | scratch_rows.keys()):
             if live_rows.get(k) != scratch_rows.get(k):
-                name = getattr(live, attribute)
                 differences.append(Difference(name, k, live_rows.get(k), scratch_rows.get(k)))
     return differences
 
 
-def is_outdated(live: OrganizationLookupView) -> bool:
+def is_outdated(live: ReadModel) -> bool:
     """Whether the live tables were built by another version of the projection's code.
     An empty read model is simply marked current."""
-    stored = live.stored_version()
+    stored = live.admin.stored_version()
     if stored is None and live.position() == 0:
-        live.record_version(READ_MODEL_VERSION)
+        live.admin.record_version(READ_MODEL_VERSION)
         return False
     return stored != READ_MODEL_VERSION
 
 
 def rebuild_in_background(
-    registry: OrganizationRegistry, live: OrganizationLookupView, lock: LeaderLock
+    registry: OrganizationRegistry, live: ReadModel, lock: LeaderLock
 ) -> threading.Thread:
     """Rebuild an outdated read model while the old one keeps serving (one process does
     it; the others find the rebuild lock held and leave it be)."""
 
     def run() -> None:
-        log.info("read model %s is outdated: rebuilding it in the background", live.table)
+        log.info(
+            "read model %s is outdated: rebuilding it in the background", live.tables.organizations
+        )
         try:
             report = rebuild(registry, live, lock)
         except RebuildRunningError:
-            log.info("another process is rebuilding read model %s", live.table)
+            log.info("another process is rebuilding read model %s", live.tables.organizations)
             return
         except Exception:
-            log.exception("rebuilding read model %s failed; the next start tries again", live.table)
+            log.exception(
+                "rebuilding read model %s failed; the next start tries again",
+                live.tables.organizations,
+            )
             return
         log.info(
             "rebuilt read model %s: %d events at %.0f events/s; readers switched to it",
-            live.table,
+            live.tables.organizations,
             report.events,
             report.rate,
         )
 
-    thread = threading.Thread(target=run, name=f"rebuild-{live.table}", daemon=True)
+    thread = threading.Thread(target=run, name=f"rebuild-{live.tables.organizations}", daemon=True)
     thread.start()
     return thread

@@ -12,7 +12,7 @@ from domain.organization import STATE_FIELDS, organization_details
 from domain.storable import check_time
 
 if TYPE_CHECKING:
-    from projections.interface import HistoryQuery, ListQuery
+    from projections.records import HistoryQuery, ListQuery
 
 
 def doc_of(state: dict[str, Any]) -> dict[str, Any]:
@@ -79,6 +79,10 @@ def list_filter(
     return " AND ".join(where), params
 
 
+ORGANIZATION_COLUMNS = (
+    "id, slug, external_id, name_folded, status, version, created_at, updated_at, doc"
+)
+KEY_COLUMNS = "id, organization_id, secret_hash, name, prefix, created_at, expires_at, revoked_at"
 HISTORY_COLUMNS = (
     "position, organization_id, version, type, occurred_at, actor, request_id, reason, changes"
 )

@@ -21,6 +21,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
 from projections.leadership import postgres_conninfo
+from projections.projection import OrganizationLookupProjection
 from projections.store_errors import STORE_ERRORS
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
     from domain.registry import OrganizationRegistry
     from projections.leadership import LeaderLock
-    from projections.projection import OrganizationLookupProjection
+    from projections.read_model import ReadModel
 
 log = logging.getLogger("tenant_registry.projections")
 
@@ -60,16 +61,18 @@ def stopped_at(last_error: str | None) -> dict[str, Any] | None:
 
 
 class ProjectionSupervisor:
-    """Runs one projection in a background thread whenever this process holds its lock."""
+    """Runs the read model's projection in a background thread whenever this process holds
+    its lock."""
 
     def __init__(
         self,
-        projection: OrganizationLookupProjection,
+        read_model: ReadModel,
         registry: OrganizationRegistry,
         lock: LeaderLock,
         env: dict[str, str],
     ) -> None:
-        self.projection = projection
+        self.read_model = read_model
+        self.projection = projection = OrganizationLookupProjection(read_model.writer)
         self.registry = registry
         self.lock = lock
         self.env = env
@@ -95,7 +98,7 @@ class ProjectionSupervisor:
         """Record the state where `projections status` in any process can read it."""
         self.state = state
         try:
-            self.projection.view.record_status(state, self.last_error)
+            self.read_model.admin.record_status(state, self.last_error)
         except Exception as error:  # The database may be the very thing that failed.
             name = self.projection.name
             log.warning("projection %s: could not record state %s: %s", name, state, error)
@@ -111,7 +114,7 @@ class ProjectionSupervisor:
                 self.state = STANDBY
                 self._stopping.wait(LEADER_RETRY_SECONDS)
                 continue
-            signal, cache = self.projection.view.position_signal, self.projection.view.cache
+            signal, cache = self.read_model.position_signal, self.read_model.cache
             try:
                 signal.local = True
                 cache.activate()
@@ -164,8 +167,12 @@ class ProjectionSupervisor:
 
     def _follow_in_batches(self) -> None:
         recorder, mapper, name = self.registry.recorder, self.registry.mapper, self.registry.name
-        view, topics = self.projection.view, self.projection.topics
-        position, checked, switches = view.position(), time.monotonic(), view.switches()
+        writer, admin, topics = (
+            self.read_model.writer,
+            self.read_model.admin,
+            self.projection.topics,
+        )
+        position, checked, switches = writer.position(), time.monotonic(), admin.switches()
         while not self._stopping.is_set():
             notifications = recorder.select_notifications(
                 start=position + 1, limit=BATCH, topics=topics
@@ -176,17 +183,17 @@ class ProjectionSupervisor:
                 # The registry's events are identified by UUIDs.
                 touched = cast("set[UUID]", {n.originator_id for n in notifications})
                 try:
-                    with view.batch(first, last, touched=touched):
+                    with writer.batch(first, last, touched=touched):
                         self.projection.process_notifications(notifications, mapper, name)
                 except IntegrityError:
                     # Another writer is ahead of this position: a leader elsewhere (this
                     # process lost its lock), or a rebuilt copy switched in meanwhile.
                     if not self.lock.held():
                         raise RuntimeError("lost the leader lock") from None
-                    ahead = view.position()
+                    ahead = writer.position()
                     if ahead <= position:
                         raise
-                    view.cache.clear()  # Rows this projector did not write.
+                    writer.cache.clear()  # Rows this projector did not write.
                     position = ahead
                     continue
                 except STORE_ERRORS:
@@ -204,20 +211,20 @@ class ProjectionSupervisor:
             if time.monotonic() - checked > HEALTH_CHECK_SECONDS:
                 if not self.lock.held():
                     raise RuntimeError("lost the leader lock")
-                current = view.switches()
+                current = admin.switches()
                 if current != switches:  # A rebuild elsewhere replaced the tables.
-                    view.cache.clear()
+                    writer.cache.clear()
                     switches = current
                 checked = time.monotonic()
 
     def _one_by_one(self, notifications: Sequence[Notification]) -> None:
         """Project each event in its own transaction; raise ``ProjectionFailure`` naming
         the first that fails."""
-        view, mapper, name = self.projection.view, self.registry.mapper, self.registry.name
+        writer, mapper, name = self.read_model.writer, self.registry.mapper, self.registry.name
         for notification in notifications:
             tracking = Tracking(name, notification.id)
             try:
-                with view.batch(tracking, tracking, touched={notification.originator_id}):  # type: ignore[arg-type]
+                with writer.batch(tracking, tracking, touched={notification.originator_id}):  # type: ignore[arg-type]
                     self.projection.process_notifications([notification], mapper, name)
             except STORE_ERRORS:
                 raise

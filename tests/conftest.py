@@ -15,18 +15,18 @@ import psycopg
 import pytest
 from psycopg.sql import SQL, Identifier
 
-from api.bootstrap import bootstrap
-from api.logs import LOGGERS
-from api.settings import Settings, store_env
 from domain.registry import OrganizationRegistry
 from projections.leadership import postgres_conninfo as bootstrap_conninfo
 from projections.leadership import schema_setup
+from service.composition import bootstrap
+from service.logs import LOGGERS
+from service.settings import Settings, store_env
 from tests.helpers import ADMIN_TOKEN, Server
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from api.bootstrap import Services
+    from service.composition import Services
 
 POSTGRES_URL = os.environ.get("REGISTRY_TEST_POSTGRES_URL", "")
 # Small connection pools in this process and in every server it starts, so the whole suite

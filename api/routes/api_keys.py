@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends
 
 from api.auth import AdminDep
-from api.deps import AcknowledgementDep, OrganizationIdDep, RegistryDep, ViewDep
+from api.deps import AcknowledgementDep, OrganizationIdDep, QueriesDep, RegistryDep
 from api.queries import organization_now
 from api.routes.organizations import ERRORS, PREFIX
 from api.schemas import ApiKeyCreate, ApiKeyEnvelope, ApiKeyIssued, ApiKeyPublic, ApiKeysPage
@@ -44,7 +44,7 @@ def issue_api_key(
 
 
 @router.get("", summary="List the organization's keys (never their secrets)")
-def list_api_keys(org_id: OrganizationIdDep, view: ViewDep) -> ApiKeysPage:
+def list_api_keys(org_id: OrganizationIdDep, view: QueriesDep) -> ApiKeysPage:
     organization_now(view, org_id)  # Not found: 404, not an empty list.
     keys = [ApiKeyPublic(**key) for key in view.list_api_keys(org_id)]
     return ApiKeysPage(organization_id=org_id, api_keys=keys)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api.auth import AnyStatusCurrentOrganizationDep, CurrentOrganizationDep
-from api.deps import AcknowledgementDep, ExpectedVersionDep, RegistryDep, ViewDep
+from api.deps import AcknowledgementDep, ExpectedVersionDep, QueriesDep, RegistryDep
 from api.queries import organization_now
 from api.responses import organization_response
 from api.routes.history import HistoryParamsDep
@@ -17,14 +17,14 @@ router = APIRouter(prefix=PREFIX, tags=["current organization"], responses=ERROR
 
 @router.get("/current", summary="Get the current organization (also for a suspended one)")
 def get_current_organization(
-    org_id: AnyStatusCurrentOrganizationDep, view: ViewDep, response: Response
+    org_id: AnyStatusCurrentOrganizationDep, view: QueriesDep, response: Response
 ) -> OrganizationEnvelope:
     return organization_response(organization_now(view, org_id), response)
 
 
 @router.get("/current/history", summary="The current organization's events")
 def current_organization_history(
-    org_id: CurrentOrganizationDep, params: HistoryParamsDep, view: ViewDep
+    org_id: CurrentOrganizationDep, params: HistoryParamsDep, view: QueriesDep
 ) -> HistoryPage:
     return params.page(view, org_id)
 

@@ -14,7 +14,7 @@ from projections.runner import stopped_at
 if TYPE_CHECKING:
     from fastapi.responses import JSONResponse
 
-    from api.bootstrap import Services
+    from service.composition import Services
 
 router = APIRouter(tags=["health"])
 

@@ -16,14 +16,14 @@ from api.deps import (
     AcknowledgementDep,
     ExpectedVersionDep,
     OrganizationIdDep,
+    QueriesDep,
     RegistryDep,
-    ViewDep,
     WatchDep,
 )
 from api.queries import check_event_types, feed_page, history_page
 from api.routes.organizations import ERRORS, PREFIX
 from api.schemas import FeedPage, HistoryPage, OrganizationEnvelope, RevertRequest, StoredTime
-from projections.interface import OrganizationLookupView
+from projections.queries import OrganizationQueries
 
 router = APIRouter(prefix=PREFIX, tags=["history"], responses=ERRORS)  # type: ignore[arg-type]
 feed = APIRouter(prefix="/api/v1", tags=["history"], dependencies=[AdminDep], responses=ERRORS)  # type: ignore[arg-type]
@@ -41,7 +41,7 @@ class HistoryParams:
     since: datetime | None
     until: datetime | None
 
-    def page(self, view: OrganizationLookupView, org_id: UUID) -> HistoryPage:
+    def page(self, view: OrganizationQueries, org_id: UUID) -> HistoryPage:
         return history_page(
             view,
             org_id,
@@ -70,7 +70,7 @@ HistoryParamsDep = Annotated[HistoryParams, Depends(history_params)]
 
 @router.get("/{org_id}/history", summary="The organization's events, with what each changed")
 def organization_history(
-    org_id: ReachableOrganizationDep, params: HistoryParamsDep, view: ViewDep
+    org_id: ReachableOrganizationDep, params: HistoryParamsDep, view: QueriesDep
 ) -> HistoryPage:
     return params.page(view, org_id)
 
@@ -92,7 +92,7 @@ def revert_organization(
 
 @feed.get("/events", summary="Every organization's events in commit order (change feed)")
 async def change_feed(
-    view: ViewDep,
+    view: QueriesDep,
     watch: WatchDep,
     after: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

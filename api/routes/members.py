@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Query
 
 from api.auth import AdminDep, ReachableOrganizationDep
-from api.deps import AcknowledgementDep, RegistryDep, ViewDep
+from api.deps import AcknowledgementDep, QueriesDep, RegistryDep
 from api.member_queries import (
     member_now,
     member_permissions,
@@ -78,7 +78,7 @@ def _envelope(ack: AcknowledgementDep, org_id: UUID, written: MemberWritten) -> 
 @router.get("/members", summary="List members, oldest first (filter by status, role, email)")
 def list_members(
     org_id: ReachableOrganizationDep,
-    view: ViewDep,
+    view: QueriesDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     status: MemberStatus | None = None,
@@ -121,7 +121,7 @@ def add_members(
 
 @router.get("/members/{user_id}", summary="Get an active or inactive member")
 def get_member(
-    org_id: ReachableOrganizationDep, user_id: UserIdPath, view: ViewDep
+    org_id: ReachableOrganizationDep, user_id: UserIdPath, view: QueriesDep
 ) -> MemberPublic:
     return MemberPublic(**member_now(view, org_id, user_id))
 
@@ -154,7 +154,7 @@ def remove_member(
 def get_member_permissions(
     org_id: ReachableOrganizationDep,
     user_id: UserIdPath,
-    view: ViewDep,
+    view: QueriesDep,
     registry: RegistryDep,
     as_of: Annotated[StoredTime | None, Query(alias="asOf")] = None,
 ) -> MemberPermissions:
@@ -166,7 +166,7 @@ def get_member_permissions(
     summary="Whether the user is an active member with this permission (the hot path)",
 )
 async def check_member_permission(
-    org_id: ReachableOrganizationDep, user_id: UserIdPath, permission: Permission, view: ViewDep
+    org_id: ReachableOrganizationDep, user_id: UserIdPath, permission: Permission, view: QueriesDep
 ) -> PermissionCheck:
     return await permission_check(view, org_id, user_id, permission)
 
@@ -243,7 +243,7 @@ def revoke_invitation(
 
 
 @router.get("/roles", summary="The built-in roles and the organization's own")
-def list_roles(org_id: ReachableOrganizationDep, view: ViewDep) -> RolesPage:
+def list_roles(org_id: ReachableOrganizationDep, view: QueriesDep) -> RolesPage:
     return RolesPage.of(org_id, organization_now(view, org_id)["roles"], BUILT_IN_ROLES)
 
 
@@ -278,7 +278,7 @@ def delete_role(
 @users.get("/{user_id}/organizations", summary="The organizations a userId belongs to")
 def user_organizations(
     user_id: UserIdPath,
-    view: ViewDep,
+    view: QueriesDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     status: MemberStatus | None = None,

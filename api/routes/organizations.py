@@ -13,7 +13,7 @@ from api.auth import (
     ReachableOrganizationDep,
     ensure_reachable,
 )
-from api.deps import AcknowledgementDep, ExpectedVersionDep, RegistryDep, ViewDep
+from api.deps import AcknowledgementDep, ExpectedVersionDep, QueriesDep, RegistryDep
 from api.queries import list_page, lookup_read, organization_read, slug_availability
 from api.responses import organization_response
 from api.schemas import (
@@ -45,7 +45,7 @@ def create_organization(
 
 @admin.get("", summary="List organizations, newest first")
 def list_organizations(
-    view: ViewDep,
+    view: QueriesDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     status: Status | None = None,
@@ -58,7 +58,7 @@ def list_organizations(
 @router.get("/lookup", summary="Find an organization by slug or external id")
 async def lookup_organization(
     caller: CallerDep,
-    view: ViewDep,
+    view: QueriesDep,
     response: Response,
     slug: Annotated[str | None, Query(max_length=256)] = None,
     external_id: Annotated[str | None, Query(alias="externalId", max_length=255)] = None,
@@ -76,7 +76,7 @@ async def lookup_organization(
 def check_slug_availability(
     caller: OptionalCallerDep,
     registry: RegistryDep,
-    view: ViewDep,
+    view: QueriesDep,
     slug: Annotated[str, Query(max_length=256)],
 ) -> SlugAvailability:
     own = None if caller is None else caller.organization_id
@@ -86,7 +86,7 @@ def check_slug_availability(
 @router.get("/{org_id}", summary="Get an organization, now or as it was (version, asOf)")
 async def get_organization(
     org_id: ReachableOrganizationDep,
-    view: ViewDep,
+    view: QueriesDep,
     registry: RegistryDep,
     response: Response,
     version: Annotated[int | None, Query(ge=0, le=2**62)] = None,

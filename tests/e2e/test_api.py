@@ -7,8 +7,8 @@ from uuid import UUID
 
 import pytest
 
-from api.settings import Settings
 from domain.registry import OrganizationRegistry
+from service.settings import Settings
 from tests.helpers import ADMIN, create_body, random_slug
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from api.bootstrap import bootstrap
+from service.composition import bootstrap
 from tests.conftest import make_settings
 from tests.helpers import ADMIN, Server, create_body, free_port
 

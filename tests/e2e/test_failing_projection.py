@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from api.bootstrap import bootstrap
+from service.composition import bootstrap
 from tests.conftest import make_settings
 from tests.e2e.test_cli import run_cli
 from tests.e2e.test_projections_cli import populate

@@ -182,9 +182,7 @@ def test_deactivated_member_is_not_allowed(server: Server) -> None:
     server.client.patch(
         f"{members(org['id'])}/u1", json={"status": "inactive"}, headers=ADMIN
     ).raise_for_status()
-    check = server.client.get(
-        f"{members(org['id'])}/u1/permissions/members:read", headers=ADMIN
-    )
+    check = server.client.get(f"{members(org['id'])}/u1/permissions/members:read", headers=ADMIN)
     assert check.json()["allowed"] is False
 
 
@@ -255,11 +253,17 @@ def test_organizations_of_a_user(server: Server) -> None:
 def test_an_organization_key_reaches_only_its_own_members(server: Server) -> None:
     own, other = new_org(server), new_org(server)
     key = bearer(issue_key(server, own["id"])["secret"])
-    assert server.client.post(
-        members(own["id"]), json={"userId": "k1", "email": "k1@example.com"}, headers=key
-    ).status_code == 201
+    assert (
+        server.client.post(
+            members(own["id"]), json={"userId": "k1", "email": "k1@example.com"}, headers=key
+        ).status_code
+        == 201
+    )
     assert server.client.get(members(other["id"]), headers=key).status_code == 404
-    assert server.client.post(
-        members(other["id"]), json={"userId": "k1", "email": "k1@example.com"}, headers=key
-    ).status_code == 404
+    assert (
+        server.client.post(
+            members(other["id"]), json={"userId": "k1", "email": "k1@example.com"}, headers=key
+        ).status_code
+        == 404
+    )
     assert server.client.get("/api/v1/users/k1/organizations", headers=key).status_code == 403

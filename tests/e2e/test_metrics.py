@@ -85,20 +85,20 @@ def test_group_commit_transactions_and_the_commands_they_held_are_counted(server
 def test_a_rebuild_under_way_reports_how_far_it_got(
     server: Server, module_database_url: str
 ) -> None:
-    from api.bootstrap import bootstrap
     from projections.builder import Builder
-    from projections.interface import NEXT_SUFFIX
     from projections.rebuild import empty_copy
+    from projections.tables import NEXT_SUFFIX
+    from service.composition import bootstrap
     from tests.conftest import make_settings
 
     for _ in range(3):
         server.client.post(ORGS, json=create_body(), headers=ADMIN)
     assert value(scrape(server), "registry_rebuild_position") == 0  # None under way.
     services = bootstrap(make_settings(module_database_url), run_projections=False)
-    copy = empty_copy(services.view, NEXT_SUFFIX)  # A rebuild's copy, filled part way.
+    copy = empty_copy(services.read_model, NEXT_SUFFIX)  # A rebuild's copy, filled part way.
     try:
         Builder(services.registry, copy, 2).catch_up(until=4)
         assert value(scrape(server), "registry_rebuild_position") == copy.position() > 0
     finally:
-        copy.drop()
+        copy.admin.drop()
         services.close()

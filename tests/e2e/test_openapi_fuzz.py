@@ -428,8 +428,8 @@ def _postgres_schema(database_url: str) -> tuple[str, str]:
     import psycopg
     from psycopg.sql import SQL, Identifier
 
-    from api.settings import store_env
     from projections.leadership import postgres_conninfo
+    from service.settings import store_env
 
     schema = f"fuzz_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(**postgres_conninfo(store_env(database_url)), autocommit=True) as conn:
@@ -442,8 +442,8 @@ def _drop_postgres_schema(database_url: str, schema: str) -> None:
     import psycopg
     from psycopg.sql import SQL, Identifier
 
-    from api.settings import store_env
     from projections.leadership import postgres_conninfo
+    from service.settings import store_env
 
     with psycopg.connect(**postgres_conninfo(store_env(database_url)), autocommit=True) as conn:
         conn.execute(SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(Identifier(schema)))

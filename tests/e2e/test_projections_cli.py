@@ -11,10 +11,10 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from api.bootstrap import bootstrap
 from domain.commands import NewOrganization, OrganizationChanges
-from projections.interface import NEXT_SUFFIX
 from projections.rebuild import rebuild_checkpoint
+from projections.tables import NEXT_SUFFIX
+from service.composition import bootstrap
 from tests.conftest import make_settings
 from tests.e2e.test_cli import run_cli
 from tests.helpers import ADMIN, Server, create_body, random_slug
@@ -22,7 +22,7 @@ from tests.helpers import ADMIN, Server, create_body, random_slug
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from api.bootstrap import Services
+    from service.composition import Services
 
 ORGS = "/api/v1/organizations"
 
@@ -37,7 +37,7 @@ def populate(database_url: str, organizations: int) -> list[dict[str, Any]]:
                 org.organization["id"], OrganizationChanges(name=f"Org {i}")
             )
             made.append(written.organization)
-        services.view.wait_for_position(written.position or 0, 60)
+        services.read_model.queries.wait_for_position(written.position or 0, 60)
         return made
     finally:
         services.close()
@@ -52,7 +52,7 @@ def rebuild_process(database_url: str, *args: str) -> subprocess.Popen[str]:
 
 
 def checkpoint(services: Services) -> int:
-    return rebuild_checkpoint(services.view, NEXT_SUFFIX) or 0
+    return rebuild_checkpoint(services.read_model, NEXT_SUFFIX) or 0
 
 
 def test_status_reports_position_lag_and_exit_code(database_url: str) -> None:
@@ -75,7 +75,10 @@ def test_verify_exits_1_on_drift_and_0_when_the_read_model_matches(database_url:
     try:
         from tests.integration.test_rebuild import tamper
 
-        tamper(services, services.view.rows(services.view.table, "id")[0]["id"])
+        tamper(
+            services,
+            services.read_model.admin.rows(services.read_model.tables.organizations, "id")[0]["id"],
+        )
     finally:
         services.close()
     drifted = run_cli("projections", "verify", database_url=database_url)
@@ -94,11 +97,11 @@ def test_killed_rebuild_leaves_the_live_read_model_serving_and_resumes(database_
         process.send_signal(signal.SIGKILL)
         process.wait()
         reached = checkpoint(services)
-        assert 0 < reached < services.view.position()  # Killed midway.
-        assert services.view.get_organization(orgs[-1]["id"]) == orgs[-1]
+        assert 0 < reached < services.read_model.position()  # Killed midway.
+        assert services.read_model.queries.get_organization(orgs[-1]["id"]) == orgs[-1]
         finished = run_cli("projections", "rebuild", database_url=database_url)
         assert finished.returncode == 0, finished.stderr
-        assert services.view.get_organization(orgs[-1]["id"]) == orgs[-1]
+        assert services.read_model.queries.get_organization(orgs[-1]["id"]) == orgs[-1]
         done = int(finished.stdout.split("rebuilt organization_lookup: ")[1].split()[0])
         assert done < 2 * len(orgs)  # Resumed from the checkpoint, not from the start.
         assert run_cli("projections", "verify", database_url=database_url).returncode == 0
@@ -150,13 +153,13 @@ def test_a_killed_rebuild_by_several_processes_takes_its_workers_along_and_resum
             time.sleep(0.01)
         assert not any(running(pid) for pid in workers)
         reached = checkpoint(services)
-        assert 0 < reached < services.view.position()  # Killed midway.
-        assert services.view.get_organization(orgs[-1]["id"]) == orgs[-1]
+        assert 0 < reached < services.read_model.position()  # Killed midway.
+        assert services.read_model.queries.get_organization(orgs[-1]["id"]) == orgs[-1]
         finished = run_cli("projections", "rebuild", "--workers", "3", database_url=database_url)
         assert finished.returncode == 0, finished.stderr
         done = int(finished.stdout.split("rebuilt organization_lookup: ")[1].split()[0])
         assert done < 2 * len(orgs)  # Resumed from the checkpoints, not from the start.
-        assert services.view.get_organization(orgs[-1]["id"]) == orgs[-1]
+        assert services.read_model.queries.get_organization(orgs[-1]["id"]) == orgs[-1]
         assert run_cli("projections", "verify", database_url=database_url).returncode == 0
     finally:
         services.close()

@@ -13,8 +13,8 @@ from uuid import UUID
 import httpx
 import pytest
 
-from api.bootstrap import bootstrap
 from domain.errors import OrganizationNotFoundError
+from service.composition import bootstrap
 from tests.conftest import make_settings
 from tests.helpers import ADMIN, Server, create_body
 

@@ -18,20 +18,20 @@ from tests.integration.test_slug_race import race
 if TYPE_CHECKING:
     from uuid import UUID
 
-    from api.bootstrap import Services
     from domain.commands import IssuedApiKey
+    from service.composition import Services
 
 
 def create(services: Services) -> UUID:
     written = services.registry.create(NewOrganization(name="Acme", slug=random_slug()))
-    assert services.view.wait_for_position(written.position or 0, 10)
+    assert services.read_model.queries.wait_for_position(written.position or 0, 10)
     org_id: UUID = written.organization["id"]
     return org_id
 
 
 def issue(services: Services, org_id: UUID, **fields: Any) -> IssuedApiKey:
     issued = services.registry.issue_api_key(org_id, NewApiKey(**fields))
-    assert services.view.wait_for_position(issued.written.position or 0, 10)
+    assert services.read_model.queries.wait_for_position(issued.written.position or 0, 10)
     return issued
 
 
@@ -54,22 +54,22 @@ def test_issued_key_records_its_hash_and_prefix_but_never_its_secret(services: S
 def test_read_model_finds_a_key_by_its_hash_with_its_organization(services: Services) -> None:
     org_id = create(services)
     issued = issue(services, org_id)
-    found = services.view.find_api_key(hash_secret(issued.secret))
+    found = services.read_model.queries.find_api_key(hash_secret(issued.secret))
     assert found is not None
     assert (found.key_id, found.organization_id, found.organization_status) == (
         issued.api_key["id"],
         org_id,
         "active",
     )
-    assert services.view.find_api_key(hash_secret(issued.secret + "x")) is None
+    assert services.read_model.queries.find_api_key(hash_secret(issued.secret + "x")) is None
 
 
 def test_key_events_move_the_read_model_to_the_aggregate_version(services: Services) -> None:
     org_id = create(services)
     issued = issue(services, org_id)
     _, written = services.registry.revoke_api_key(org_id, issued.api_key["id"])
-    assert services.view.wait_for_position(written.position or 0, 10)
-    assert services.view.get_organization(org_id) == written.organization
+    assert services.read_model.queries.wait_for_position(written.position or 0, 10)
+    assert services.read_model.queries.get_organization(org_id) == written.organization
     assert written.organization["version"] == 3
 
 
@@ -77,11 +77,11 @@ def test_revoked_key_is_listed_with_its_revocation_time(services: Services) -> N
     org_id = create(services)
     kept, revoked = issue(services, org_id, name="kept"), issue(services, org_id, name="gone")
     key, written = services.registry.revoke_api_key(org_id, revoked.api_key["id"])
-    assert services.view.wait_for_position(written.position or 0, 10)
-    listed = services.view.list_api_keys(org_id)
+    assert services.read_model.queries.wait_for_position(written.position or 0, 10)
+    listed = services.read_model.queries.list_api_keys(org_id)
     assert listed == [kept.api_key, key]
     assert key["revoked_at"] is not None
-    found = services.view.find_api_key(hash_secret(revoked.secret))
+    found = services.read_model.queries.find_api_key(hash_secret(revoked.secret))
     assert found is not None
     assert found.revoked_at == key["revoked_at"]
 
@@ -136,7 +136,9 @@ def test_concurrent_key_issues_on_one_organization_all_take_effect(
     outcomes = race(database_url, lambda r, i: r.issue_api_key(org_id, NewApiKey(name=f"k{i}")))
     assert all(not isinstance(o, Exception) for o in outcomes), outcomes
     final = services.registry.get_details(org_id)
-    assert services.view.wait_for_position(services.registry.recorder.max_notification_id(), 10)
-    listed = {key["name"] for key in services.view.list_api_keys(org_id)}
+    assert services.read_model.queries.wait_for_position(
+        services.registry.recorder.max_notification_id(), 10
+    )
+    listed = {key["name"] for key in services.read_model.queries.list_api_keys(org_id)}
     assert listed == {f"k{i}" for i in range(len(outcomes))}
     assert final["version"] == 1 + len(outcomes)

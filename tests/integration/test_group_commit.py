@@ -14,7 +14,7 @@ from tests.helpers import random_slug
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from api.bootstrap import Services
+    from service.composition import Services
 
 QUEUED = 12
 
@@ -78,9 +78,9 @@ def test_queued_commands_are_recorded_in_one_transaction(services: Services) -> 
     assert sizes == [2, 2 * QUEUED]
     positions = [o.position for o in outcomes]
     assert len(set(positions)) == QUEUED
-    assert services.view.wait_for_position(max(positions), 10)
+    assert services.read_model.queries.wait_for_position(max(positions), 10)
     for slug in slugs:
-        assert services.view.find_organization(slug=slug) is not None
+        assert services.read_model.queries.find_organization(slug=slug) is not None
 
 
 def test_a_losing_slug_claim_in_a_shared_transaction_fails_alone(services: Services) -> None:

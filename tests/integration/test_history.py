@@ -11,29 +11,29 @@ import pytest
 from domain.commands import NewApiKey, NewOrganization, OrganizationChanges
 from domain.context import because
 from domain.errors import ConcurrentUpdateError, SlugTakenError, ValidationError
-from projections.interface import HistoryQuery
 from projections.projection import OrganizationLookupProjection
+from projections.records import HistoryQuery
 from tests.helpers import random_slug
 from tests.integration.test_slug_race import race
 
 if TYPE_CHECKING:
     from uuid import UUID
 
-    from api.bootstrap import Services
-    from projections.interface import HistoryEntry
+    from projections.records import HistoryEntry
+    from service.composition import Services
 
 
 def create(services: Services, **fields: Any) -> UUID:
     new = NewOrganization(**{"name": "Acme", "slug": random_slug(), **fields})
     written = services.registry.create(new)
-    assert services.view.wait_for_position(written.position or 0, 10)
+    assert services.read_model.queries.wait_for_position(written.position or 0, 10)
     org_id: UUID = written.organization["id"]
     return org_id
 
 
 def update(services: Services, org_id: UUID, **changes: Any) -> dict[str, Any]:
     written = services.registry.update(org_id, OrganizationChanges(**changes))
-    assert services.view.wait_for_position(written.position or 0, 10)
+    assert services.read_model.queries.wait_for_position(written.position or 0, 10)
     return written.organization
 
 
@@ -46,7 +46,9 @@ def caught_up(services: Services) -> None:
 
 
 def history(services: Services, org_id: UUID, **query: Any) -> list[HistoryEntry]:
-    return services.view.organization_history(HistoryQuery(org_id, **{"limit": 100, **query}))
+    return services.read_model.queries.organization_history(
+        HistoryQuery(org_id, **{"limit": 100, **query})
+    )
 
 
 def test_history_shows_what_every_kind_of_event_changed(services: Services) -> None:
@@ -125,7 +127,7 @@ def test_state_as_of_every_version_equals_the_state_folded_by_hand(services: Ser
         expected[version] = state
     for entry in history(services, org_id):
         at_version = services.registry.get_details(org_id, entry.version)
-        assert services.view.version_at(org_id, entry.occurred_at) == entry.version
+        assert services.read_model.queries.version_at(org_id, entry.occurred_at) == entry.version
         assert {k: at_version[k] for k in expected[1]} == expected[entry.version]
         assert at_version["version"] == entry.version
 
@@ -135,7 +137,7 @@ def test_no_state_before_the_first_event_or_beyond_the_last(services: Services) 
 
     org_id = create(services)
     created_at = history(services, org_id)[0].occurred_at
-    assert services.view.version_at(org_id, created_at.replace(year=2000)) is None
+    assert services.read_model.queries.version_at(org_id, created_at.replace(year=2000)) is None
     for version in (0, 2):
         with pytest.raises(OrganizationNotFoundError):
             services.registry.get_details(org_id, version)
@@ -192,8 +194,8 @@ def test_feed_reader_sees_every_event_once_in_order_while_writers_commit(
 
     def read() -> None:
         after = 0
-        while not (done.is_set() and after >= services.view.position()):
-            page = services.view.events_after(after, 50)
+        while not (done.is_set() and after >= services.read_model.position()):
+            page = services.read_model.queries.events_after(after, 50)
             seen.extend(page)
             after = page[-1].position if page else after
 

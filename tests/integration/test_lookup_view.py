@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from domain.commands import NewOrganization, OrganizationChanges
-from projections.interface import ListQuery
+from projections.records import ListQuery
 from tests.helpers import random_slug
 
 if TYPE_CHECKING:
-    from api.bootstrap import Services
+    from service.composition import Services
 
 
 def create_seen(services: Services, **fields: object) -> dict[str, object]:
     new = NewOrganization(**{"name": "Acme", "slug": random_slug(), **fields})  # type: ignore[arg-type]
     written = services.registry.create(new)
-    assert services.view.wait_for_position(written.position or 0, 10)
+    assert services.read_model.queries.wait_for_position(written.position or 0, 10)
     return written.organization
 
 
@@ -34,23 +34,23 @@ def test_read_model_equals_the_aggregate_after_every_kind_of_change(services: Se
             status_reason="audit",
         ),
     )
-    assert services.view.wait_for_position(written.position or 0, 10)
-    assert services.view.get_organization(org["id"]) == written.organization  # type: ignore[arg-type]
+    assert services.read_model.queries.wait_for_position(written.position or 0, 10)
+    assert services.read_model.queries.get_organization(org["id"]) == written.organization  # type: ignore[arg-type]
     assert services.registry.get_details(org["id"]) == written.organization  # type: ignore[arg-type]
 
 
 def test_lookup_by_slug_and_external_id(services: Services) -> None:
     org = create_seen(services, external_id="idp-lookup")
-    assert services.view.find_organization(slug=org["slug"]) == org  # type: ignore[arg-type]
-    assert services.view.find_organization(external_id="idp-lookup") == org
-    assert services.view.find_organization(slug="no-such-slug") is None
+    assert services.read_model.queries.find_organization(slug=org["slug"]) == org  # type: ignore[arg-type]
+    assert services.read_model.queries.find_organization(external_id="idp-lookup") == org
+    assert services.read_model.queries.find_organization(slug="no-such-slug") is None
 
 
 def test_list_is_newest_first_and_pages_with_a_cursor(services: Services) -> None:
     ids = [create_seen(services)["id"] for _ in range(5)]
-    first = services.view.list_organizations(ListQuery(limit=3))
+    first = services.read_model.queries.list_organizations(ListQuery(limit=3))
     last = first[-1]
-    rest = services.view.list_organizations(
+    rest = services.read_model.queries.list_organizations(
         ListQuery(limit=3, after=(last["created_at"], last["id"]))
     )
     assert [o["id"] for o in first + rest] == ids[::-1]
@@ -59,9 +59,11 @@ def test_list_is_newest_first_and_pages_with_a_cursor(services: Services) -> Non
 def test_list_hides_archived_unless_asked_and_filters_by_status(services: Services) -> None:
     kept, archived = create_seen(services), create_seen(services)
     w = services.registry.archive(archived["id"])  # type: ignore[arg-type]
-    services.view.wait_for_position(w.position or 0, 10)
-    assert [o["id"] for o in services.view.list_organizations(ListQuery())] == [kept["id"]]
-    only = services.view.list_organizations(ListQuery(status="archived"))
+    services.read_model.queries.wait_for_position(w.position or 0, 10)
+    assert [o["id"] for o in services.read_model.queries.list_organizations(ListQuery())] == [
+        kept["id"]
+    ]
+    only = services.read_model.queries.list_organizations(ListQuery(status="archived"))
     assert [o["id"] for o in only] == [archived["id"]]
 
 
@@ -69,15 +71,15 @@ def test_list_q_is_a_case_insensitive_prefix_of_name_or_slug(services: Services)
     a = create_seen(services, name="Globex Corporation", slug=random_slug("zeta"))
     b = create_seen(services, name="Initech", slug=random_slug("globe"))
     create_seen(services, name="Acme globex", slug=random_slug("other"))
-    found = services.view.list_organizations(ListQuery(q="GLOBE"))
+    found = services.read_model.queries.list_organizations(ListQuery(q="GLOBE"))
     assert {o["id"] for o in found} == {a["id"], b["id"]}
-    assert services.view.list_organizations(ListQuery(q="%")) == []
+    assert services.read_model.queries.list_organizations(ListQuery(q="%")) == []
 
 
 def test_list_filters_by_external_id(services: Services) -> None:
     org = create_seen(services, external_id="idp-filter")
     create_seen(services)
-    found = services.view.list_organizations(ListQuery(external_id="idp-filter"))
+    found = services.read_model.queries.list_organizations(ListQuery(external_id="idp-filter"))
     assert [o["id"] for o in found] == [org["id"]]
 
 
@@ -87,6 +89,6 @@ def test_integers_beyond_64_bits_recorded_earlier_are_kept_exactly(services: Ser
 
     big = {"quota": 2**70, "ratio": 0.5, "nested": {"n": -(2**65)}}
     org_id = legacy(services, lambda org: org.replace_settings(big))
-    found = services.view.get_organization(org_id)
+    found = services.read_model.queries.get_organization(org_id)
     assert found is not None
     assert found["settings"] == big

@@ -8,18 +8,18 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
-from api.bootstrap import bootstrap
 from domain.commands import NewOrganization, OrganizationChanges
 from domain.registry import OrganizationRegistry
 from projections import runner
 from projections.runner import RUNNING, STANDBY
+from service.composition import bootstrap
 from tests.conftest import make_settings, postgres_conninfo
 from tests.helpers import random_slug
 
 if TYPE_CHECKING:
     import pytest
 
-    from api.bootstrap import Services
+    from service.composition import Services
 
 
 def eventually(condition: object, timeout: float = 20.0) -> bool:
@@ -45,13 +45,13 @@ def test_exactly_one_process_runs_the_projection_and_another_takes_over(database
 
     first.close()
     assert eventually(lambda: second.supervisor.state == RUNNING)  # type: ignore[union-attr]
-    assert second.view.wait_for_position(create(second), 10)
+    assert second.read_model.queries.wait_for_position(create(second), 10)
     second.close()
 
 
 def test_projection_recovers_after_its_database_connections_are_killed(postgres_url: str) -> None:
     services = bootstrap(make_settings(postgres_url))
-    assert services.view.wait_for_position(create(services), 10)
+    assert services.read_model.queries.wait_for_position(create(services), 10)
 
     with psycopg.connect(**postgres_conninfo(), autocommit=True) as admin:
         killed = admin.execute(
@@ -62,7 +62,7 @@ def test_projection_recovers_after_its_database_connections_are_killed(postgres_
     assert killed[0] > 0
 
     position = create(services)  # The registry's pool reconnects; the projector must too.
-    assert services.view.wait_for_position(position, 30)
+    assert services.read_model.queries.wait_for_position(position, 30)
     assert services.supervisor is not None
     assert services.supervisor.restarts >= 1
     services.close()
@@ -76,7 +76,7 @@ def test_projection_keeps_up_with_a_busy_writer_without_a_restart(
     for i in range(300):
         written = writer.update(org_id, OrganizationChanges(name=f"Name {i}"))
     writer.close()
-    assert services.view.wait_for_position(written.position or 0, 30)
+    assert services.read_model.queries.wait_for_position(written.position or 0, 30)
     assert services.supervisor is not None
     assert services.supervisor.restarts == 0, services.supervisor.last_error
 
@@ -94,7 +94,7 @@ def test_events_saved_by_another_process_wake_the_projection_at_once(
         time.sleep(0.5)  # The projector has gone back to waiting.
         for _ in range(3):
             position = create(writer)
-            assert projecting.view.wait_for_position(position, 5)
+            assert projecting.read_model.queries.wait_for_position(position, 5)
     finally:
         writer.close()
         projecting.close()

@@ -9,28 +9,29 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg.sql import SQL, Identifier
 
-from api.bootstrap import bootstrap, leader_lock
 from domain.commands import NewOrganization, OrganizationChanges
-from projections.postgres import PostgresOrganizationLookupView
+from projections.leadership import leader_lock
+from projections.postgres.writer import PostgresRowWriter
 from projections.rebuild import LOCK_NAME, rebuild
+from service.composition import bootstrap
 from tests.conftest import make_settings
 from tests.helpers import random_slug
 
 if TYPE_CHECKING:
     from uuid import UUID
 
-    from api.bootstrap import Services
+    from service.composition import Services
 
 
 def create(services: Services) -> dict[str, Any]:
     written = services.registry.create(NewOrganization(name="Acme", slug=random_slug()))
-    assert services.view.wait_for_position(written.position or 0, 10)
+    assert services.read_model.queries.wait_for_position(written.position or 0, 10)
     return written.organization
 
 
 def change(services: Services, org_id: UUID, **changes: Any) -> dict[str, Any]:
     written = services.registry.update(org_id, OrganizationChanges(**changes))
-    assert services.view.wait_for_position(written.position or 0, 10)
+    assert services.read_model.queries.wait_for_position(written.position or 0, 10)
     return written.organization
 
 
@@ -38,13 +39,13 @@ def test_a_cached_organization_is_replaced_once_its_change_is_projected(
     services: Services,
 ) -> None:
     org = create(services)
-    assert services.view.get_organization(org["id"]) == org
-    assert services.view.cache.get(org["id"]) == org  # It is served from the cache now.
+    assert services.read_model.queries.get_organization(org["id"]) == org
+    assert services.read_model.cache.get(org["id"]) == org  # It is served from the cache now.
     new_slug = random_slug("moved")
     changed = change(services, org["id"], name="Moved", slug=new_slug)
-    assert services.view.get_organization(org["id"]) == changed
-    assert services.view.find_organization(slug=org["slug"]) is None
-    assert services.view.find_organization(slug=new_slug) == changed
+    assert services.read_model.queries.get_organization(org["id"]) == changed
+    assert services.read_model.queries.find_organization(slug=org["slug"]) is None
+    assert services.read_model.queries.find_organization(slug=new_slug) == changed
 
 
 def test_reads_never_go_back_behind_a_write_while_readers_fill_the_cache(
@@ -56,7 +57,7 @@ def test_reads_never_go_back_behind_a_write_while_readers_fill_the_cache(
     def read() -> None:
         last = 0
         while not stop.is_set():
-            found = services.view.get_organization(org["id"])
+            found = services.read_model.queries.get_organization(org["id"])
             assert found is not None
             if found["version"] < last:
                 errors.append((last, found["version"]))
@@ -69,7 +70,7 @@ def test_reads_never_go_back_behind_a_write_while_readers_fill_the_cache(
     try:
         for i in range(40):
             written = change(services, org["id"], name=f"Name {i}")
-            found = services.view.get_organization(org["id"])
+            found = services.read_model.queries.get_organization(org["id"])
             assert found is not None
             assert found["version"] >= written["version"]
             assert found["name"] == written["name"] or found["version"] > written["version"]
@@ -87,26 +88,27 @@ def test_a_process_that_does_not_project_keeps_nothing(
     org = create(services)
     other = bootstrap(make_settings(database_url), run_projections=False)
     try:
-        assert other.view.get_organization(org["id"]) == org
-        assert len(other.view.cache) == 0
+        assert other.read_model.queries.get_organization(org["id"]) == org
+        assert len(other.read_model.cache) == 0
     finally:
         other.close()
 
 
 def rename_behind_the_projection(services: Services, org_id: UUID) -> None:
     """Drift: change the live row's document without an event."""
-    view = services.view
-    if isinstance(view, PostgresOrganizationLookupView):
-        table = SQL("{}.{}").format(Identifier(view.datastore.schema), Identifier(view.table))
+    model = services.read_model
+    table_name = model.tables.organizations
+    if isinstance(model.writer, PostgresRowWriter):
+        table = SQL("{}.{}").format(Identifier(model.datastore.schema), Identifier(table_name))
         statement: Any = SQL(
             "UPDATE {} SET doc = jsonb_set(doc::jsonb, '{{name}}', '\"Drifted\"') WHERE id = %s"
         ).format(table)
         key: Any = org_id
     else:
         change = "UPDATE {} SET doc = json_set(doc, '$.name', 'Drifted') WHERE id = ?"
-        statement = change.format(view.table)
+        statement = change.format(table_name)
         key = str(org_id)
-    with view.datastore.transaction(commit=True) as c:
+    with model.datastore.transaction(commit=True) as c:
         c.execute(statement, (key,))
 
 
@@ -115,16 +117,16 @@ def test_a_rebuild_by_another_process_empties_this_process_cache(
 ) -> None:
     org = create(services)
     rename_behind_the_projection(services, org["id"])
-    drifted = services.view.get_organization(org["id"])
+    drifted = services.read_model.queries.get_organization(org["id"])
     assert drifted is not None
     assert drifted["name"] == "Drifted"
-    assert services.view.cache.get(org["id"]) == drifted  # Cached, drift and all.
+    assert services.read_model.cache.get(org["id"]) == drifted  # Cached, drift and all.
     other = bootstrap(make_settings(database_url), run_projections=False)
     try:
-        rebuild(other.registry, other.view, leader_lock(other.registry.env, LOCK_NAME))
+        rebuild(other.registry, other.read_model, leader_lock(other.registry.env, LOCK_NAME))
     finally:
         other.close()
     deadline = time.monotonic() + 10
-    while (services.view.get_organization(org["id"]) or {}).get("name") != "Acme":
+    while (services.read_model.queries.get_organization(org["id"]) or {}).get("name") != "Acme":
         assert time.monotonic() < deadline, "the cache kept the replaced tables' row"
         time.sleep(0.05)

@@ -10,23 +10,18 @@ import pytest
 from eventsourcing.persistence import Tracking
 from psycopg.sql import SQL, Identifier
 
-from api.bootstrap import construct_view, leader_lock
 from domain.commands import NewApiKey, NewOrganization, OrganizationChanges
 from projections.builder import Builder, Partition
-from projections.interface import APPLICATION_NAME
-from projections.postgres import PostgresOrganizationLookupView
+from projections.leadership import leader_lock
+from projections.postgres.writer import PostgresRowWriter
 from projections.projection import OrganizationLookupProjection
-from projections.rebuild import (
-    RebuildRunningError,
-    copy_of,
-    new_copy,
-    rebuild,
-    verify,
-)
+from projections.rebuild import RebuildRunningError, new_copy, rebuild, verify
+from projections.records import APPLICATION_NAME
+from projections.stores import construct_read_model, copy_of
 from tests.helpers import random_slug
 
 if TYPE_CHECKING:
-    from api.bootstrap import Services
+    from service.composition import Services
 
 
 def populate(services: Services, organizations: int = 30) -> None:
@@ -51,28 +46,32 @@ def caught_up(services: Services) -> None:
 
 
 TABLES = (
-    ("lookup", "table", "id"),
-    ("keys", "keys_table", "id"),
-    ("history", "history_table", "position"),
+    ("lookup", "organizations", "id"),
+    ("keys", "keys", "id"),
+    ("history", "history", "position"),
 )
 
 
 def snapshot(services: Services) -> dict[str, Any]:
-    view = services.view
-    return {name: view.rows(getattr(view, attribute), key) for name, attribute, key in TABLES}
+    model = services.read_model
+    return {
+        name: model.admin.rows(getattr(model.tables, attribute), key)
+        for name, attribute, key in TABLES
+    }
 
 
-def tamper(services: Services, org_id: Any, *, delete: bool = False, view: Any = None) -> None:
-    """Change (or delete) one read-model row behind the projection's back (in ``view``,
+def tamper(services: Services, org_id: Any, *, delete: bool = False, model: Any = None) -> None:
+    """Change (or delete) one read-model row behind the projection's back (in ``model``,
     the live copy by default)."""
-    view = view or services.view
+    model = model or services.read_model
     change = "DELETE FROM {}" if delete else "UPDATE {} SET name_folded = 'tampered'"
-    if isinstance(view, PostgresOrganizationLookupView):
-        table = SQL("{}.{}").format(Identifier(view.datastore.schema), Identifier(view.table))
+    table_name = model.tables.organizations
+    if isinstance(model.writer, PostgresRowWriter):
+        table = SQL("{}.{}").format(Identifier(model.datastore.schema), Identifier(table_name))
         statement: Any = SQL(change + " WHERE id = %s").format(table)
     else:
-        statement, org_id = change.format(view.table) + " WHERE id = ?", str(org_id)
-    with view.datastore.transaction(commit=True) as c:
+        statement, org_id = change.format(table_name) + " WHERE id = ?", str(org_id)
+    with model.datastore.transaction(commit=True) as c:
         c.execute(statement, (org_id,))
 
 
@@ -83,26 +82,27 @@ def lock(services: Services) -> Any:
 def test_rebuild_equals_the_incrementally_built_read_model(services: Services) -> None:
     populate(services)
     before = snapshot(services)
-    report = rebuild(services.registry, services.view, lock(services))
+    report = rebuild(services.registry, services.read_model, lock(services))
     assert report.events == len(before["history"])
     assert snapshot(services) == before
-    assert verify(services.registry, services.view) == []
+    assert verify(services.registry, services.read_model) == []
 
 
 def indexes(services: Services) -> set[tuple[str, str]]:
     """The live tables' indexes: name and definition."""
-    view = services.view
-    with view.datastore.transaction(commit=False) as c:
-        if isinstance(view, PostgresOrganizationLookupView):
+    model = services.read_model
+    tables = model.tables.all
+    with model.datastore.transaction(commit=False) as c:
+        if isinstance(model.writer, PostgresRowWriter):
             c.execute(
                 "SELECT indexname, indexdef FROM pg_indexes "
                 "WHERE schemaname = %s AND tablename = ANY(%s)",
-                (view.datastore.schema, list(view.tables)),
+                (model.datastore.schema, list(tables)),
             )
             return {(row["indexname"], row["indexdef"]) for row in c.fetchall()}
-        marks = ", ".join("?" * len(view.tables))
+        marks = ", ".join("?" * len(tables))
         where = f"type = 'index' AND tbl_name IN ({marks})"
-        c.execute(f"SELECT name, sql FROM sqlite_master WHERE {where}", view.tables)  # noqa: S608
+        c.execute(f"SELECT name, sql FROM sqlite_master WHERE {where}", tables)  # noqa: S608
         return {(row[0], row[1]) for row in c.fetchall()}
 
 
@@ -110,46 +110,52 @@ def test_a_rebuilt_read_model_has_every_index_the_live_one_had(services: Service
     populate(services, organizations=3)
     before = indexes(services)
     assert any("slug" in name for name, _ in before)
-    rebuild(services.registry, services.view, lock(services))
+    rebuild(services.registry, services.read_model, lock(services))
     assert indexes(services) == before
 
 
 def test_projecting_event_by_event_builds_what_batches_build(services: Services) -> None:
     populate(services, organizations=6)
-    copy = copy_of(services.view, "__each")
-    projection = OrganizationLookupProjection(copy)
+    copy = copy_of(services.read_model, "__each")
+    projection = OrganizationLookupProjection(copy.writer)
     try:
         for notification in services.registry.recorder.select_notifications(
             start=1, limit=10_000, topics=projection.topics
         ):
             event = services.registry.mapper.to_domain_event(notification)
-            projection.process_event(event, Tracking(APPLICATION_NAME, notification.id))
+            tracking = Tracking(APPLICATION_NAME, notification.id)
+            copy.writer.apply_one(
+                tracking, lambda e=event, t=tracking: projection.process_event(e, t)
+            )
         live = snapshot(services)
         for name, attribute, key in TABLES:
-            assert copy.rows(getattr(copy, attribute), key) == live[name]
+            assert copy.admin.rows(getattr(copy.tables, attribute), key) == live[name]
     finally:
-        copy.drop()
+        copy.admin.drop()
 
 
 def test_verify_finds_a_row_changed_by_hand(services: Services) -> None:
     populate(services, organizations=3)
-    row = services.view.rows(services.view.table, "id")[0]
+    row = services.read_model.admin.rows(services.read_model.tables.organizations, "id")[0]
     tamper(services, row["id"])
-    [difference] = verify(services.registry, services.view)
-    assert (difference.table, difference.key) == (services.view.table, str(row["id"]))
+    [difference] = verify(services.registry, services.read_model)
+    assert (difference.table, difference.key) == (
+        services.read_model.tables.organizations,
+        str(row["id"]),
+    )
     assert difference.live is not None
     assert difference.live["name_folded"] == "tampered"
 
 
 def test_rebuild_resumes_from_the_new_copys_checkpoint(services: Services) -> None:
     populate(services, organizations=10)
-    partial = Builder(services.registry, new_copy(services.view))
-    halfway = services.view.position() // 2
+    partial = Builder(services.registry, new_copy(services.read_model))
+    halfway = services.read_model.position() // 2
     partial.catch_up(until=halfway)
-    report = rebuild(services.registry, services.view, lock(services))
-    history = services.view.rows(services.view.history_table, "position")
+    report = rebuild(services.registry, services.read_model, lock(services))
+    history = services.read_model.admin.rows(services.read_model.tables.history, "position")
     assert report.events == len([r for r in history if r["position"] > partial.position])
-    assert verify(services.registry, services.view) == []
+    assert verify(services.registry, services.read_model) == []
 
 
 def test_a_copy_begun_by_another_version_of_the_projection_is_built_again(
@@ -158,13 +164,16 @@ def test_a_copy_begun_by_another_version_of_the_projection_is_built_again(
     from projections.projection import READ_MODEL_VERSION
 
     populate(services, organizations=10)
-    partial = Builder(services.registry, new_copy(services.view))
-    partial.catch_up(until=services.view.position() // 2)
-    partial.copy.record_version(READ_MODEL_VERSION - 1)
-    tamper(services, partial.copy.rows(partial.copy.table, "id")[0]["id"], view=partial.copy)
-    report = rebuild(services.registry, services.view, lock(services))
-    assert report.events == len(services.view.rows(services.view.history_table, "position"))
-    assert verify(services.registry, services.view) == []
+    partial = Builder(services.registry, new_copy(services.read_model))
+    partial.catch_up(until=services.read_model.position() // 2)
+    partial.copy.admin.record_version(READ_MODEL_VERSION - 1)
+    copy = partial.copy
+    tamper(services, copy.admin.rows(copy.tables.organizations, "id")[0]["id"], model=copy)
+    report = rebuild(services.registry, services.read_model, lock(services))
+    assert report.events == len(
+        services.read_model.admin.rows(services.read_model.tables.history, "position")
+    )
+    assert verify(services.registry, services.read_model) == []
 
 
 def test_a_server_starts_after_rebuilds_that_replaced_copies_of_another_version(
@@ -177,17 +186,17 @@ def test_a_server_starts_after_rebuilds_that_replaced_copies_of_another_version(
 
     populate(services, organizations=4)
     for _ in range(2):
-        partial = Builder(services.registry, new_copy(services.view))
-        partial.catch_up(until=services.view.position() // 2)
-        partial.copy.record_version(READ_MODEL_VERSION - 1)
-        rebuild(services.registry, services.view, lock(services))
-        restarted = construct_view(services.registry.env)
-        assert restarted.position() == services.view.position()
+        partial = Builder(services.registry, new_copy(services.read_model))
+        partial.catch_up(until=services.read_model.position() // 2)
+        partial.copy.admin.record_version(READ_MODEL_VERSION - 1)
+        rebuild(services.registry, services.read_model, lock(services))
+        restarted = construct_read_model(services.registry.env)
+        assert restarted.position() == services.read_model.position()
         restarted.datastore.close()
 
 
-def partition_names(view: Any) -> list[str]:
-    return [name for name in view.tracked() if Partition.named(name) is not None]
+def partition_names(model: Any) -> list[str]:
+    return [name for name in model.admin.tracked() if Partition.named(name) is not None]
 
 
 def test_a_rebuild_by_several_processes_equals_the_incrementally_built_read_model(
@@ -195,11 +204,13 @@ def test_a_rebuild_by_several_processes_equals_the_incrementally_built_read_mode
 ) -> None:
     populate(services, organizations=30)
     before = snapshot(services)
-    report = rebuild(services.registry, services.view, lock(services), workers=3, batch_size=7)
+    report = rebuild(
+        services.registry, services.read_model, lock(services), workers=3, batch_size=7
+    )
     assert report.events == len(before["history"])
     assert snapshot(services) == before
-    assert partition_names(services.view) == []
-    assert verify(services.registry, services.view) == []
+    assert partition_names(services.read_model) == []
+    assert verify(services.registry, services.read_model) == []
 
 
 def test_a_partitioned_fill_stopped_midway_resumes_each_partition_where_it_stopped(
@@ -207,13 +218,13 @@ def test_a_partitioned_fill_stopped_midway_resumes_each_partition_where_it_stopp
 ) -> None:
     populate(services, organizations=20)
     before = snapshot(services)
-    copy, head = new_copy(services.view), services.view.position()
+    copy, head = new_copy(services.read_model), services.read_model.position()
     for partition, until in ((Partition(0, 2), head // 3), (Partition(1, 2), head // 2)):
         Builder(services.registry, copy, 5, partition).catch_up(until=until)
     # Resumed with the two partitions it was begun with, whatever the number of workers.
-    rebuild(services.registry, services.view, lock(services), workers=3)
+    rebuild(services.registry, services.read_model, lock(services), workers=3)
     assert snapshot(services) == before
-    assert partition_names(services.view) == []
+    assert partition_names(services.read_model) == []
 
 
 @pytest.mark.parametrize("options", [{"batch_size": 0}, {"workers": 0}])
@@ -223,7 +234,7 @@ def test_a_rebuild_with_no_batch_size_or_workers_is_refused_and_changes_nothing(
     populate(services, organizations=3)
     before = snapshot(services)
     with pytest.raises(ValueError, match="1 or more"):
-        rebuild(services.registry, services.view, lock(services), **options)
+        rebuild(services.registry, services.read_model, lock(services), **options)
     assert snapshot(services) == before
 
 
@@ -232,7 +243,7 @@ def test_a_second_rebuild_at_once_is_refused(services: Services) -> None:
     assert held.acquire()
     try:
         with pytest.raises(RebuildRunningError):
-            rebuild(services.registry, services.view, lock(services))
+            rebuild(services.registry, services.read_model, lock(services))
     finally:
         held.release()
 
@@ -254,35 +265,37 @@ def test_rebuild_under_concurrent_writes_loses_nothing(services: Services) -> No
     writer.start()
     try:
         for keep_old in (False, True):
-            rebuild(services.registry, services.view, lock(services), keep_old=keep_old)
+            rebuild(services.registry, services.read_model, lock(services), keep_old=keep_old)
     finally:
         stop.set()
         writer.join()
     caught_up(services)
-    assert verify(services.registry, services.view) == []
+    assert verify(services.registry, services.read_model) == []
     assert services.supervisor is not None
-    details = services.view.get_organization(org_id)
+    details = services.read_model.queries.get_organization(org_id)
     assert details == services.registry.get_details(org_id)
 
 
 def test_an_outdated_read_model_is_rebuilt_in_the_background_on_start(
     services: Services, database_url: str
 ) -> None:
-    from api.bootstrap import bootstrap
     from projections.projection import READ_MODEL_VERSION
+    from service.composition import bootstrap
     from tests.conftest import make_settings
 
     populate(services, organizations=5)
     expected = snapshot(services)
-    assert services.view.stored_version() == READ_MODEL_VERSION
-    services.view.record_version(READ_MODEL_VERSION - 1)  # As if built by older code ...
+    assert services.read_model.admin.stored_version() == READ_MODEL_VERSION
+    services.read_model.admin.record_version(
+        READ_MODEL_VERSION - 1
+    )  # As if built by older code ...
     tamper(services, expected["lookup"][0]["id"])  # ... that wrote something else.
     services.close()
 
     restarted = bootstrap(make_settings(database_url))
     try:
         deadline = time.monotonic() + 30
-        while restarted.view.stored_version() != READ_MODEL_VERSION:
+        while restarted.read_model.admin.stored_version() != READ_MODEL_VERSION:
             assert time.monotonic() < deadline
             time.sleep(0.05)
         assert snapshot(restarted) == expected
@@ -297,7 +310,7 @@ def test_a_rebuilds_progress_ends_at_its_total_though_slug_claims_are_not_projec
     reports: list[tuple[int, int]] = []
     rebuild(
         services.registry,
-        services.view,
+        services.read_model,
         lock(services),
         progress=lambda done, total, _: reports.append((done, total)),
         batch_size=7,

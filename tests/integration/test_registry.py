@@ -18,8 +18,8 @@ from domain.errors import (
 from tests.helpers import random_slug
 
 if TYPE_CHECKING:
-    from api.bootstrap import Services
     from domain.registry import OrganizationRegistry
+    from service.composition import Services
 
 
 def create(registry: OrganizationRegistry, **fields: object) -> dict[str, object]:

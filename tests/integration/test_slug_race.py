@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from api.settings import Settings
 from domain.commands import NewOrganization, OrganizationChanges
 from domain.errors import SlugTakenError
 from domain.registry import OrganizationRegistry
 from projections.leadership import schema_setup
+from service.settings import Settings
 from tests.conftest import make_settings
 from tests.helpers import random_slug
 

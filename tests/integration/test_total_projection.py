@@ -18,8 +18,8 @@ from tests.integration.test_rebuild import caught_up, lock
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from api.bootstrap import Services
     from domain.organization import Organization
+    from service.composition import Services
 
 
 def record_unchecked(services: Services, org: Organization) -> int:
@@ -33,12 +33,12 @@ def legacy(services: Services, act: Callable[[Organization], None]) -> Any:
     org_id = services.registry.create(NewOrganization(name="Legacy", slug=random_slug()))
     org = services.registry.repository.get(org_id.organization["id"])
     act(org)
-    assert services.view.wait_for_position(record_unchecked(services, org), 20)
+    assert services.read_model.queries.wait_for_position(record_unchecked(services, org), 20)
     return org.id
 
 
 def read_model_row(services: Services, org_id: Any) -> dict[str, Any] | None:
-    return services.view._select_organization(org_id)
+    return services.read_model.queries.select_organization(org_id)
 
 
 def test_non_finite_numbers_and_huge_integers_project_as_storable_values(
@@ -71,7 +71,7 @@ def test_nul_characters_everywhere_project_as_replacement_characters(services: S
     assert (row["name"], row["status_reason"]) == ("Acme\ufffdCorp", "reason\ufffd")
     assert row["metadata"] == {"key\ufffd": "value\ufffd"}
     assert row == services.registry.get_details(org_id)
-    last = services.view.events_after(0, 1000)[-1]
+    last = services.read_model.queries.events_after(0, 1000)[-1]
     assert (last.actor, last.request_id, last.reason) == (
         {"type": "admin\ufffd"},
         "request\ufffd",
@@ -82,7 +82,7 @@ def test_nul_characters_everywhere_project_as_replacement_characters(services: S
 def test_the_projection_goes_on_after_legacy_events(services: Services) -> None:
     org_id = legacy(services, lambda org: org.replace_settings({"nan": math.nan, "b": 2**64}))
     written = services.registry.update(org_id, OrganizationChanges(name="After", merge=True))
-    assert services.view.wait_for_position(written.position or 0, 20)
+    assert services.read_model.queries.wait_for_position(written.position or 0, 20)
     row = read_model_row(services, org_id)
     assert row is not None
     assert row["name"] == "After"
@@ -94,10 +94,10 @@ def test_a_store_holding_legacy_events_rebuilds_and_verifies(services: Services)
     legacy(services, lambda org: org.replace_settings({"inf": math.inf, "t": "\x00"}))
     legacy(services, lambda org: org.change_status("archived", "\x00"))
     caught_up(services)
-    before = services.view.rows(services.view.table, "id")
-    rebuild(services.registry, services.view, lock(services))
-    assert services.view.rows(services.view.table, "id") == before
-    assert verify(services.registry, services.view) == []
+    before = services.read_model.admin.rows(services.read_model.tables.organizations, "id")
+    rebuild(services.registry, services.read_model, lock(services))
+    assert services.read_model.admin.rows(services.read_model.tables.organizations, "id") == before
+    assert verify(services.registry, services.read_model) == []
 
 
 def test_a_new_command_on_an_organization_holding_legacy_values_is_not_refused_for_them(
@@ -107,7 +107,7 @@ def test_a_new_command_on_an_organization_holding_legacy_values_is_not_refused_f
     written = services.registry.update(
         org_id, OrganizationChanges(settings={"other": 1}, merge=True)
     )
-    assert services.view.wait_for_position(written.position or 0, 20)
+    assert services.read_model.queries.wait_for_position(written.position or 0, 20)
     assert written.organization["settings"] == {"big": 2**70, "other": 1}
     deadline = time.monotonic() + 5
     while read_model_row(services, org_id) != written.organization and time.monotonic() < deadline:

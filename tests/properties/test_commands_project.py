@@ -13,19 +13,19 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from api.bootstrap import bootstrap
 from domain.changes import diff
 from domain.commands import NewOrganization, OrganizationChanges
 from domain.errors import ValidationError
-from projections.interface import HistoryQuery
+from projections.records import HistoryQuery
 from projections.rows import doc_of
+from service.composition import bootstrap
 from tests.conftest import _store_url, make_settings
 from tests.helpers import random_slug
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from api.bootstrap import Services
+    from service.composition import Services
 
 EXAMPLES = 100
 
@@ -103,14 +103,14 @@ def run(services: Services, org_id: Any, step: OrganizationChanges | Unchecked) 
         event("step refused")
         return
     event("step recorded" if position else "step changed nothing")
-    assert position is None or services.view.wait_for_position(position, 20)
+    assert position is None or services.read_model.queries.wait_for_position(position, 20)
 
 
 def assert_read_model_is_the_fold(services: Services, org_id: Any) -> None:
-    registry, view = services.registry, services.view
+    registry, queries = services.registry, services.read_model.queries
     now = registry.get_details(org_id)
-    assert view._select_organization(org_id) == now
-    entries = view.organization_history(HistoryQuery(org_id, limit=1000))
+    assert queries.select_organization(org_id) == now
+    entries = queries.organization_history(HistoryQuery(org_id, limit=1000))
     events = registry.history(org_id)
     assert [(e.version, e.type) for e in entries] == [
         (e.originator_version, type(e).__name__) for e in events
@@ -145,7 +145,7 @@ def test_commands_are_refused_or_projected_as_the_fold_of_their_events(
         event("create refused")
         return
     org_id = written.organization["id"]
-    assert store.view.wait_for_position(written.position or 0, 20)
+    assert store.read_model.queries.wait_for_position(written.position or 0, 20)
     for step in steps:
         run(store, org_id, step)
     assert_read_model_is_the_fold(store, org_id)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 from pydantic import ValidationError
 
-from api.settings import Settings
+from service.settings import Settings
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -1,4 +1,5 @@
-"""The composition root: builds the registry, its read model and the projection supervisor."""
+"""The composition root: builds the registry, its read model and the projection supervisor,
+for the API, the command line and the benchmarks alike."""
 
 from __future__ import annotations
 
@@ -6,22 +7,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import psycopg
-from eventsourcing.postgres import PostgresDatastore
 from psycopg.sql import SQL, Identifier
 
-from api.idempotency_store import (
-    IdempotencyStore,
-    PostgresIdempotencyStore,
-    SQLiteIdempotencyStore,
-)
-from api.store_health import StoreHealth
 from domain.registry import OrganizationRegistry
-from projections.cache import ReadCache
 from projections.leadership import (
-    FileLeaderLock,
-    LeaderLock,
-    PostgresLeaderLock,
     is_postgres,
+    leader_lock,
     postgres_conninfo,
     schema_setup,
     store_conninfo,
@@ -30,29 +21,30 @@ from projections.projection import OrganizationLookupProjection
 from projections.rebuild import LOCK_NAME as REBUILD_LOCK_NAME
 from projections.rebuild import is_outdated, rebuild_in_background
 from projections.runner import FAILED, STANDBY, ProjectionSupervisor
-from projections.views import construct_view
+from projections.stores import construct_read_model
+from service.store_health import StoreHealth
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from eventsourcing.persistence import Notification
 
-    from api.settings import Settings
-    from projections.interface import OrganizationLookupView
+    from projections.read_model import ReadModel
+    from service.settings import Settings
 
 
 @dataclass
 class Services:
     registry: OrganizationRegistry
-    view: OrganizationLookupView
+    read_model: ReadModel
+    """The live read model: its queries, its writer and its administration."""
     supervisor: ProjectionSupervisor | None
-    idempotency: IdempotencyStore
     health: StoreHealth
 
     def behind(self, limit: int) -> tuple[int, Sequence[Notification]]:
         """The read model's position, and (up to ``limit`` of) its events the store has
         beyond it."""
-        position = self.view.position()
+        position = self.read_model.position()
         beyond = self.registry.recorder.select_notifications(
             start=position + 1, limit=limit, topics=OrganizationLookupProjection.topics
         )
@@ -69,7 +61,7 @@ class Services:
         supervisor = self.supervisor
         if supervisor is not None and supervisor.state != STANDBY:
             return supervisor.last_error if supervisor.state == FAILED else None
-        state, error = self.view.recorded_status()
+        state, error = self.read_model.admin.recorded_status()
         return (error or "failed") if state == FAILED else None
 
     def close(self) -> None:
@@ -77,7 +69,7 @@ class Services:
         if self.supervisor is not None:
             self.supervisor.stop()
         self.health.stop()
-        self.view.datastore.close()
+        self.read_model.datastore.close()
         self.registry.close()
 
 
@@ -90,45 +82,23 @@ def ensure_schema(env: dict[str, str]) -> None:
             )
 
 
-def leader_lock(env: dict[str, str], name: str) -> LeaderLock:
-    if is_postgres(env):
-        key = f"tenant-registry/{env.get('POSTGRES_SCHEMA') or 'public'}/{name}"
-        return PostgresLeaderLock(postgres_conninfo(env), key)
-    return FileLeaderLock(f"{env['SQLITE_DBNAME']}.{name}.lock")
-
-
-def construct_idempotency_store(view: OrganizationLookupView) -> IdempotencyStore:
-    """Kept in the read model's database, through the same connections."""
-    datastore = view.datastore
-    store: IdempotencyStore = (
-        PostgresIdempotencyStore(datastore)
-        if isinstance(datastore, PostgresDatastore)
-        else SQLiteIdempotencyStore(datastore)
-    )
-    store.create_table()
-    return store
-
-
 def bootstrap(settings: Settings, *, run_projections: bool | None = None) -> Services:
     env = settings.registry_env()
     ensure_schema(env)
     with schema_setup(env):
         registry = OrganizationRegistry(env)
-        view = construct_view(env)
-        idempotency = construct_idempotency_store(view)
-    view.cache = ReadCache(settings.read_cache_size)
+        read_model = construct_read_model(env, settings.read_cache_size)
     health = StoreHealth(store_conninfo(env), settings.store_timeout)
-    for datastore in {id(d): d for d in (registry.recorder.datastore, view.datastore)}.values():  # type: ignore[attr-defined]
+    datastores = (registry.recorder.datastore, read_model.datastore)  # type: ignore[attr-defined]
+    for datastore in {id(d): d for d in datastores}.values():
         health.guard(datastore)
     health.start()
     supervisor = None
     if settings.run_projections if run_projections is None else run_projections:
-        projection = OrganizationLookupProjection(view)
-        supervisor = ProjectionSupervisor(
-            projection, registry, leader_lock(env, projection.name), env
-        )
+        name = OrganizationLookupProjection.name
+        supervisor = ProjectionSupervisor(read_model, registry, leader_lock(env, name), env)
         registry.on_recorded.append(supervisor.wake)
         supervisor.start()
-        if is_outdated(view):
-            rebuild_in_background(registry, view, leader_lock(env, REBUILD_LOCK_NAME))
-    return Services(registry, view, supervisor, idempotency, health)
+        if is_outdated(read_model):
+            rebuild_in_background(registry, read_model, leader_lock(env, REBUILD_LOCK_NAME))
+    return Services(registry, read_model, supervisor, health)

@@ -1,0 +1,156 @@
+"""Administration of the read model's tables in PostgreSQL. A rebuild's new copy gets its
+secondary indexes once it is filled: building an index from sorted rows is much cheaper
+than keeping it up row by row."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from projections.admin import ReadModelAdmin
+from projections.postgres.sql import Statements
+from projections.tables import OLD_SUFFIX, STATUS_TABLE, VERSIONS_TABLE
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from psycopg import Cursor
+    from psycopg.rows import DictRow
+    from psycopg.sql import Composed
+
+    from projections.writer import RowWriter
+
+
+class PostgresReadModelAdmin(ReadModelAdmin):
+    mark = "%s"
+
+    def __init__(self, writer: RowWriter) -> None:
+        self.sql = Statements(writer.datastore.schema, writer.tables)
+        super().__init__(writer)
+        tables = self.tables
+        for name in (
+            tables.organizations + "_external_id",
+            tables.keys + "_organization",
+            tables.history + "_version",
+        ):
+            writer.check_identifier_length(name)  # type: ignore[attr-defined]
+        self.table_statements: list[Composed] = [
+            self.sql.compose(
+                "CREATE TABLE IF NOT EXISTS {schema}.{table} ("
+                "id uuid PRIMARY KEY, slug text NOT NULL, external_id text, "
+                "name_folded text NOT NULL, status text NOT NULL, version bigint NOT NULL, "
+                "created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL, "
+                "doc json NOT NULL)"
+            ),
+            self.sql.compose(
+                "CREATE TABLE IF NOT EXISTS {schema}.{keys} ("
+                "id uuid PRIMARY KEY, organization_id uuid NOT NULL, secret_hash text NOT NULL, "
+                "name text, prefix text NOT NULL, created_at timestamptz NOT NULL, "
+                "expires_at timestamptz, revoked_at timestamptz)"
+            ),
+            self.sql.compose(
+                "CREATE TABLE IF NOT EXISTS {schema}.{history} ("
+                "position bigint PRIMARY KEY, organization_id uuid NOT NULL, "
+                "version bigint NOT NULL, type text NOT NULL, occurred_at timestamptz NOT NULL, "
+                "actor json NOT NULL, request_id text, reason text, changes json NOT NULL)"
+            ),
+            self.sql.compose(
+                "CREATE TABLE IF NOT EXISTS {schema}.{v} "
+                "(name text PRIMARY KEY, version integer NOT NULL)",
+                v=VERSIONS_TABLE,
+            ),
+            self.sql.compose(
+                "CREATE TABLE IF NOT EXISTS {schema}.{s} "
+                "(name text PRIMARY KEY, state text NOT NULL, last_error text)",
+                s=STATUS_TABLE,
+            ),
+        ]
+        index = "CREATE INDEX IF NOT EXISTS {i} ON {schema}."
+        self.index_statements: list[Composed] = [
+            self.sql.compose(
+                index + "{table} (slug text_pattern_ops)", i=f"{tables.organizations}_slug"
+            ),
+            self.sql.compose(
+                index + "{table} (external_id)", i=f"{tables.organizations}_external_id"
+            ),
+            self.sql.compose(
+                index + "{table} (name_folded text_pattern_ops)", i=f"{tables.organizations}_name"
+            ),
+            self.sql.compose(
+                index + "{table} (created_at DESC, id DESC)", i=f"{tables.organizations}_created"
+            ),
+            self.sql.compose(
+                "CREATE UNIQUE INDEX IF NOT EXISTS {i} ON {schema}.{keys} (secret_hash)",
+                i=f"{tables.keys}_hash",
+            ),
+            self.sql.compose(
+                index + "{keys} (organization_id, created_at)", i=f"{tables.keys}_organization"
+            ),
+            self.sql.compose(
+                "CREATE UNIQUE INDEX IF NOT EXISTS {i} ON {schema}.{history} "
+                "(organization_id, version)",
+                i=f"{tables.history}_version",
+            ),
+            self.sql.compose(
+                index + "{history} (organization_id, occurred_at, version)",
+                i=f"{tables.history}_time",
+            ),
+        ]
+
+    def qualified(self, table: str) -> str:
+        return self.sql.qualified(table)
+
+    def create_table(self, indexes: bool = True) -> None:
+        self.writer.create_table()
+        self._execute(self.table_statements)
+        if indexes:
+            self.create_indexes()
+
+    def create_indexes(self) -> None:
+        self._execute(self.index_statements)
+
+    def _execute(self, statements: list[Composed]) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            for statement in statements:
+                curs.execute(statement)
+
+    def drop(self) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            for table in self.tables.all:
+                curs.execute(self.sql.compose("DROP TABLE IF EXISTS {schema}.{t}", t=table))
+
+    def rows(self, table: str, order_by: str) -> list[dict[str, Any]]:
+        statement = self.sql.compose("SELECT * FROM {schema}.{t} ORDER BY " + order_by, t=table)
+        with self.datastore.cursor() as curs:
+            curs.execute(statement)
+            return list(curs.fetchall())
+
+    def replace_with(
+        self, new: ReadModelAdmin, catch_up: Callable[[Any], object], keep_old: bool
+    ) -> None:
+        sql = self.sql
+        with self.datastore.transaction(commit=True) as curs:
+            # Holds off this copy's projector (it writes its tracking first) until the switch.
+            curs.execute(sql.compose("LOCK TABLE {schema}.{tracking} IN EXCLUSIVE MODE"))
+            catch_up(curs)
+            for live_table, new_table in zip(self.tables.all, new.tables.all, strict=True):
+                old_table = live_table + OLD_SUFFIX
+                curs.execute(sql.compose("DROP TABLE IF EXISTS {schema}.{t}", t=old_table))
+                if keep_old:
+                    self._rename(curs, live_table, old_table)
+                else:
+                    curs.execute(sql.compose("DROP TABLE {schema}.{t}", t=live_table))
+                self._rename(curs, new_table, live_table)
+
+    def _rename(self, curs: Cursor[DictRow], table: str, to: str) -> None:
+        """Rename a table and its indexes (which are named after it)."""
+        curs.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND tablename = %s",
+            (self.sql.schema, table),
+        )
+        indexes = [row["indexname"] for row in curs.fetchall()]
+        curs.execute(self.sql.compose("ALTER TABLE {schema}.{t} RENAME TO {to}", t=table, to=to))
+        for index in indexes:
+            if index.startswith(table):
+                renamed = to + index[len(table) :]
+                rename = "ALTER INDEX {schema}.{i} RENAME TO {to}"
+                curs.execute(self.sql.compose(rename, i=index, to=renamed))

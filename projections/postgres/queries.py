@@ -1,0 +1,116 @@
+"""The read model's queries in PostgreSQL."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from projections.postgres.sql import Statements
+from projections.queries import OrganizationQueries
+from projections.records import HistoryEntry, KeyCredential
+from projections.rows import details_of, feed_filter, history_filter, list_filter, public_key
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from datetime import datetime
+    from uuid import UUID
+
+    from psycopg import Cursor
+    from psycopg.rows import DictRow
+
+    from projections.records import HistoryQuery, ListQuery
+
+
+class PostgresOrganizationQueries(OrganizationQueries):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        sql = Statements(self.datastore.schema, self.tables)
+        self.select_keys = sql.query(
+            "SELECT {key_columns} FROM {schema}.{keys} WHERE organization_id = %s "
+            "ORDER BY created_at, id"
+        )
+        self.select_credential = sql.query(
+            "SELECT k.id, k.organization_id, k.secret_hash, k.expires_at, k.revoked_at, o.status "
+            "FROM {schema}.{keys} k JOIN {schema}.{table} o ON o.id = k.organization_id "
+            "WHERE k.secret_hash = %s"
+        )
+        self.select_history = sql.query("SELECT {history_columns} FROM {schema}.{history} WHERE ")
+        self.select_version_at = sql.query(
+            "SELECT version FROM {schema}.{history} WHERE organization_id = %s "
+            "AND occurred_at <= %s ORDER BY occurred_at DESC, version DESC LIMIT 1"
+        )
+        self.select_by = {
+            column: sql.query(
+                "SELECT {columns} FROM {schema}.{table} WHERE " + column + " = %s LIMIT 1"
+            )
+            for column in ("id", "slug", "external_id")
+        }
+        self.select_list = sql.query("SELECT {columns} FROM {schema}.{table} WHERE ")
+
+    def organization_history(self, query: HistoryQuery) -> list[HistoryEntry]:
+        condition, params = history_filter(query, "%s", query.since, query.until)
+        return self._history(self.select_history + condition, [*params, query.limit])
+
+    def events_after(
+        self, position: int, limit: int, types: tuple[str, ...] = ()
+    ) -> list[HistoryEntry]:
+        statement = self.select_history + feed_filter(types, "%s")
+        return self._history(statement, [position, *types, limit])
+
+    def version_at(self, org_id: UUID, moment: datetime) -> int | None:
+        with self._read() as curs:
+            curs.execute(self.select_version_at, (org_id, moment), prepare=True)
+            row = curs.fetchone()
+        return None if row is None or row["version"] is None else int(row["version"])
+
+    def _history(self, statement: str, params: list[Any]) -> list[HistoryEntry]:
+        with self._read() as curs:
+            curs.execute(statement, params)
+            rows = curs.fetchall()
+        return [HistoryEntry(**row) for row in rows]
+
+    def list_api_keys(self, org_id: UUID) -> list[dict[str, Any]]:
+        with self._read() as curs:
+            curs.execute(self.select_keys, (org_id,), prepare=True)
+            return [public_key(row) for row in curs.fetchall()]
+
+    def find_api_key(self, secret_hash: str) -> KeyCredential | None:
+        with self._read() as curs:
+            curs.execute(self.select_credential, (secret_hash,), prepare=True)
+            row = curs.fetchone()
+        if row is None:
+            return None
+        return KeyCredential(
+            row["id"],
+            row["organization_id"],
+            row["secret_hash"],
+            row["expires_at"],
+            row["revoked_at"],
+            row["status"],
+        )
+
+    def list_organizations(self, query: ListQuery) -> list[dict[str, Any]]:
+        condition, params = list_filter(query, "%s", query.after)
+        statement = self.select_list + condition + " ORDER BY created_at DESC, id DESC LIMIT %s"
+        with self._read() as curs:
+            curs.execute(statement, (*params, query.limit))
+            return [self._details(row) for row in curs.fetchall()]
+
+    def select_one(self, column: str, value: Any) -> dict[str, Any] | None:
+        with self._read() as curs:
+            curs.execute(self.select_by[column], (value,), prepare=True)
+            row = curs.fetchone()
+        return None if row is None else self._details(row)
+
+    @contextmanager
+    def _read(self) -> Iterator[Cursor[DictRow]]:
+        """A cursor for one read statement: the pool's connections are in autocommit mode,
+        so it costs one round trip (a transaction would add BEGIN and ROLLBACK)."""
+        with self.datastore.cursor() as curs:
+            yield curs
+
+    @staticmethod
+    def _details(row: dict[str, Any]) -> dict[str, Any]:
+        return details_of(
+            row["id"], row["doc"], row["version"], row["created_at"], row["updated_at"]
+        )

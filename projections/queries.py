@@ -1,0 +1,113 @@
+"""The read model's queries: organizations by id, slug and external id; listing; API keys by
+the hash of their secret; every organization's history, and the change feed.
+
+Gets by id and lookups by slug are answered from this process's read cache when it has
+the organization; each store's queries do the reading from its tables.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+    from uuid import UUID
+
+    from projections.cache import ReadCache
+    from projections.records import HistoryEntry, HistoryQuery, KeyCredential, ListQuery
+    from projections.signal import PositionSignal
+    from projections.tables import Tables
+
+
+class OrganizationQueries(ABC):
+    def __init__(
+        self,
+        datastore: Any,
+        tables: Tables,
+        cache: ReadCache,
+        position_signal: PositionSignal,
+        position: Callable[[], int],
+    ) -> None:
+        """``position``: reads the read model's tracking position."""
+        self.datastore = datastore
+        self.tables = tables
+        self.cache = cache
+        self.position_signal = position_signal
+        self._position = position
+
+    def position(self) -> int:
+        """The position of the last event the read model includes."""
+        return self._position()
+
+    def wait_for_position(self, position: int, timeout: float) -> bool:
+        """Block until the read model includes ``position``; ``False`` on timeout."""
+        return self.position_signal.wait(position, timeout, self.position)
+
+    def get_organization(self, org_id: UUID) -> dict[str, Any] | None:
+        """The organization with this id, or ``None`` (from the cache when it has it)."""
+        found = self.cache.get(org_id)
+        if found is None:
+            generation = self.cache.generation
+            found = self.select_organization(org_id)
+            if found is not None:
+                self.cache.put(found, generation)
+        return found
+
+    def find_organization(
+        self, *, slug: str | None = None, external_id: str | None = None
+    ) -> dict[str, Any] | None:
+        """The organization holding this slug or external id, or ``None`` (by slug, from
+        the cache when it has it)."""
+        found = None if slug is None else self.cache.get_by_slug(slug)
+        if found is None:
+            generation = self.cache.generation
+            found = self.select_organization_by(slug=slug, external_id=external_id)
+            if found is not None:
+                self.cache.put(found, generation)
+        return found
+
+    def select_organization(self, org_id: UUID) -> dict[str, Any] | None:
+        """The organization with this id, from the store (never the cache)."""
+        return self.select_one("id", org_id)
+
+    def select_organization_by(
+        self, *, slug: str | None = None, external_id: str | None = None
+    ) -> dict[str, Any] | None:
+        """The organization holding this slug or external id, from the store."""
+        if slug is not None:
+            return self.select_one("slug", slug)
+        return self.select_one("external_id", external_id)
+
+    @abstractmethod
+    def select_one(self, column: str, value: Any) -> dict[str, Any] | None:
+        """The organization whose ``column`` (``id``, ``slug`` or ``external_id``: each
+        one indexed) holds ``value``, from the store."""
+
+    @abstractmethod
+    def list_organizations(self, query: ListQuery) -> list[dict[str, Any]]:
+        """A page of organizations, newest first."""
+
+    @abstractmethod
+    def organization_history(self, query: HistoryQuery) -> list[HistoryEntry]:
+        """A page of one organization's history, by version."""
+
+    @abstractmethod
+    def events_after(
+        self, position: int, limit: int, types: tuple[str, ...] = ()
+    ) -> list[HistoryEntry]:
+        """Every organization's history entries after ``position``, in commit order."""
+
+    @abstractmethod
+    def version_at(self, org_id: UUID, moment: datetime) -> int | None:
+        """The organization's version at ``moment`` (one index seek: its last event at or
+        before ``moment``), or ``None`` if it did not exist yet."""
+
+    @abstractmethod
+    def list_api_keys(self, org_id: UUID) -> list[dict[str, Any]]:
+        """An organization's keys, oldest first, without their hashes."""
+
+    @abstractmethod
+    def find_api_key(self, secret_hash: str) -> KeyCredential | None:
+        """The key with this hash (one indexed read), or ``None``."""

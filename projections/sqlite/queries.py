@@ -1,0 +1,136 @@
+"""The read model's queries in SQLite."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from projections.queries import OrganizationQueries
+from projections.records import HistoryEntry, KeyCredential
+from projections.rows import (
+    HISTORY_COLUMNS,
+    KEY_COLUMNS,
+    ORGANIZATION_COLUMNS,
+    details_of,
+    feed_filter,
+    history_filter,
+    list_filter,
+    public_key,
+)
+from projections.sqlite.columns import as_text, optional_text, parse_time
+
+if TYPE_CHECKING:
+    from projections.records import HistoryQuery, ListQuery
+
+
+class SQLiteOrganizationQueries(OrganizationQueries):
+    def organization_history(self, query: HistoryQuery) -> list[HistoryEntry]:
+        since, until = optional_text(query.since), optional_text(query.until)
+        condition, params = history_filter(query, "?", since, until)
+        params[0] = str(params[0])
+        return self._history(condition, [*params, query.limit])
+
+    def events_after(
+        self, position: int, limit: int, types: tuple[str, ...] = ()
+    ) -> list[HistoryEntry]:
+        return self._history(feed_filter(types, "?"), [position, *types, limit])
+
+    def version_at(self, org_id: UUID, moment: datetime) -> int | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT version FROM {self.tables.history} WHERE organization_id = ? "
+                "AND occurred_at <= ? ORDER BY occurred_at DESC, version DESC LIMIT 1",
+                (str(org_id), as_text(moment)),
+            )
+            row = c.fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    def _history(self, condition: str, params: list[Any]) -> list[HistoryEntry]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT {HISTORY_COLUMNS} FROM {self.tables.history} WHERE {condition}", params
+            )
+            rows = c.fetchall()
+        return [
+            HistoryEntry(
+                position=row["position"],
+                organization_id=UUID(row["organization_id"]),
+                version=row["version"],
+                type=row["type"],
+                occurred_at=datetime.fromisoformat(row["occurred_at"]),
+                actor=json.loads(row["actor"]),
+                request_id=row["request_id"],
+                reason=row["reason"],
+                changes=json.loads(row["changes"]),
+            )
+            for row in rows
+        ]
+
+    def list_api_keys(self, org_id: UUID) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT {KEY_COLUMNS} FROM {self.tables.keys} WHERE organization_id = ? "
+                "ORDER BY created_at, id",
+                (str(org_id),),
+            )
+            return [public_key(self._key(row)) for row in c.fetchall()]
+
+    def find_api_key(self, secret_hash: str) -> KeyCredential | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT k.id, k.organization_id, k.secret_hash, k.expires_at, k.revoked_at, "
+                f"o.status FROM {self.tables.keys} k JOIN {self.tables.organizations} o "
+                "ON o.id = k.organization_id WHERE k.secret_hash = ?",
+                (secret_hash,),
+            )
+            row = c.fetchone()
+        if row is None:
+            return None
+        return KeyCredential(
+            UUID(row[0]), UUID(row[1]), row[2], parse_time(row[3]), parse_time(row[4]), row[5]
+        )
+
+    @staticmethod
+    def _key(row: Any) -> dict[str, Any]:
+        return {
+            "id": UUID(row["id"]),
+            "organization_id": UUID(row["organization_id"]),
+            "name": row["name"],
+            "prefix": row["prefix"],
+            "created_at": datetime.fromisoformat(row["created_at"]),
+            "expires_at": parse_time(row["expires_at"]),
+            "revoked_at": parse_time(row["revoked_at"]),
+        }
+
+    def list_organizations(self, query: ListQuery) -> list[dict[str, Any]]:
+        after = query.after and (as_text(query.after[0]), str(query.after[1]))
+        condition, params = list_filter(query, "?", after)
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT {ORGANIZATION_COLUMNS} FROM {self.tables.organizations} "
+                f"WHERE {condition} ORDER BY created_at DESC, id DESC LIMIT ?",
+                (*params, query.limit),
+            )
+            return [self._details(row) for row in c.fetchall()]
+
+    def select_one(self, column: str, value: Any) -> dict[str, Any] | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT {ORGANIZATION_COLUMNS} FROM {self.tables.organizations} "
+                f"WHERE {column} = ? LIMIT 1",
+                (str(value) if isinstance(value, UUID) else value,),
+            )
+            row = c.fetchone()
+        return None if row is None else self._details(row)
+
+    @staticmethod
+    def _details(row: Any) -> dict[str, Any]:
+        return details_of(
+            row["id"],
+            json.loads(row["doc"]),
+            row["version"],
+            datetime.fromisoformat(row["created_at"]),
+            datetime.fromisoformat(row["updated_at"]),
+        )

@@ -1,0 +1,1 @@
+"""What every entry point shares: settings, logs, store health, and the composition root."""

@@ -1,7 +1,8 @@
 """What an event changed, field by field: ``{path: {"from": old, "to": new}}``.
 
-``settings`` and ``metadata`` are compared key by key, with dotted paths for nested keys
-(``settings.notifications.email``), so a history entry names exactly what moved.
+``settings``, ``metadata`` and an organization's own ``roles`` (objects) are compared key by
+key, with dotted paths for nested keys (``settings.notifications.email``), so a history
+entry names exactly what moved.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def _created(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for field, value in state.items():
         if value is None:
             continue
-        if field in PER_KEY_FIELDS:
+        if field in PER_KEY_FIELDS and type(value) is dict:
             if value:
                 for path, leaf in _leaves(value, field, {}).items():
                     changes[path] = {"from": None, "to": leaf}
@@ -54,7 +55,7 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, A
     changes: dict[str, dict[str, Any]] = {}
     for field in after.keys() | before.keys():
         old, new = before.get(field), after.get(field)
-        if field in PER_KEY_FIELDS:
+        if field in PER_KEY_FIELDS and type(old or {}) is dict and type(new or {}) is dict:
             if (old or {}) != (new or {}):
                 changes.update(_diff_per_key(field, old or {}, new or {}))
         elif old != new:

@@ -1,5 +1,5 @@
 """An in-process cache of organizations as the read model has them, for gets by id and
-lookups by slug.
+lookups by slug, and of their members, for permission checks.
 
 It is kept exact by the projector of the same process: every batch the projector writes
 removes the organizations it touches before it commits, and nothing fills the cache until
@@ -27,11 +27,16 @@ if TYPE_CHECKING:
 
 
 class ReadCache:
-    def __init__(self, size: int = 0) -> None:
+    def __init__(self, size: int = 0, member_size: int | None = None) -> None:
         self.size = size
         """The most organizations kept (least recently used go first); 0 turns it off."""
+        self.member_size = size if member_size is None else member_size
+        """The most members kept (least recently used go first)."""
         self._rows: OrderedDict[UUID, dict[str, Any]] = OrderedDict()
         self._slugs: dict[str, UUID] = {}
+        self._members: OrderedDict[tuple[UUID, str], dict[str, Any]] = OrderedDict()
+        self._members_of: dict[UUID, set[str]] = {}
+        """The user ids of each organization's cached members."""
         self._lock = threading.Lock()
         self._generation = 0
         self._changing = 0
@@ -76,6 +81,31 @@ class ReadCache:
             self._rows.move_to_end(row["id"])
             self._count(True)
             return row
+
+    def get_member(self, org_id: UUID, user_id: str) -> dict[str, Any] | None:
+        """An active or inactive member, kept from an earlier read."""
+        with self._lock:
+            row = self._members.get((org_id, user_id))
+            if row is not None:
+                self._members.move_to_end((org_id, user_id))
+            self._count(row is not None)
+            return row
+
+    def put_member(self, row: dict[str, Any], generation: int) -> None:
+        """Keep a member, as ``put`` keeps an organization."""
+        with self._lock:
+            if not self._active or self._changing or generation != self._generation:
+                return
+            org_id, user_id = row["organization_id"], row["user_id"]
+            self._members[(org_id, user_id)] = row
+            self._members.move_to_end((org_id, user_id))
+            self._members_of.setdefault(org_id, set()).add(user_id)
+            while len(self._members) > self.member_size:
+                (old_org, old_user), _ = self._members.popitem(last=False)
+                users = self._members_of[old_org]
+                users.discard(old_user)
+                if not users:
+                    del self._members_of[old_org]
 
     def _count(self, hit: bool) -> None:
         if not self._active:
@@ -132,8 +162,13 @@ class ReadCache:
         self._generation += 1
         self._rows.clear()
         self._slugs.clear()
+        self._members.clear()
+        self._members_of.clear()
 
     def _drop(self, org_id: UUID) -> None:
+        """Forget an organization and its members (their changes are its events)."""
         row = self._rows.pop(org_id, None)
         if row is not None and self._slugs.get(row["slug"]) == org_id:
             del self._slugs[row["slug"]]
+        for user_id in self._members_of.pop(org_id, ()):
+            self._members.pop((org_id, user_id), None)

@@ -4,8 +4,9 @@ every store.
 A batch fills one ``RowChanges``: each organization's row as the batch leaves it (its
 document merged from the events, read once from the store when the batch did not create
 it), the rows the batch adds to the history (with what changed, from and to) and to the
-keys, the keys it revokes, and the organizations whose version alone moves. When the batch
-ends, its store's row writer writes them all in its transaction.
+keys, the keys it revokes, the organizations whose version alone moves, and each
+membership's row as the batch leaves it (memberships' events carry their whole state).
+When the batch ends, its store's row writer writes them all in its transaction.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from domain.changes import diff, diff_applied
+from projections.member_rows import MemberRow
 from projections.rows import doc_of, indexed_columns
 
 if TYPE_CHECKING:
@@ -71,6 +73,7 @@ class RowChanges:
         self.keys_added: list[KeyRow] = []
         self.keys_revoked: list[tuple[datetime, UUID]] = []
         """(revoked at, key id)."""
+        self.members: dict[UUID, MemberRow] = {}
 
     def organization_created(self, state: dict[str, Any], entry: HistoryEntry) -> None:
         """A new organization's row (``state``: its fields) and its first history entry."""
@@ -79,9 +82,11 @@ class RowChanges:
         self.organizations[org_id] = OrganizationRow(org_id, True, doc, entry.version, at, at)
         self.add_history(entry, diff({}, doc))
 
-    def organization_changed(self, changes: dict[str, Any], entry: HistoryEntry) -> None:
+    def organization_changed(
+        self, changes: dict[str, Any], entry: HistoryEntry, more: dict[str, Any] | None = None
+    ) -> None:
         """``changes`` applied to the entry's organization, and the entry (with what
-        changed, from and to) added to its history."""
+        changed, from and to, and ``more`` such changes) added to its history."""
         org_id = entry.organization_id
         row = self.organizations.get(org_id)
         before = self.document(org_id) if row is None else row.doc
@@ -93,7 +98,31 @@ class RowChanges:
             )
         else:
             row.doc, row.version, row.updated_at = doc, entry.version, entry.occurred_at
-        self.add_history(entry, diff_applied(before, changes))
+        self.add_history(entry, {**diff_applied(before, changes), **(more or {})})
+
+    def membership_changed(
+        self,
+        member_id: UUID,
+        member: dict[str, Any],
+        previous: dict[str, Any] | None,
+        changes: dict[str, Any],
+        entry: HistoryEntry,
+    ) -> None:
+        """A membership's row as ``member`` (``Membership.summary``) has it; the
+        organization's fields ``changes`` applied, and the entry added to its history with
+        what changed in the organization and in the membership (``members.<id>.<field>``)."""
+        shown = {f: v for f, v in member.items() if f != "organization_id"}
+        before = {f: v for f, v in (previous or {}).items() if f != "organization_id"}
+        more = {f"members.{member_id}.{path}": c for path, c in diff(before, shown).items()}
+        self.organization_changed(changes, entry, more)
+        row = self.members.get(member_id)
+        if row is None:
+            at, new = entry.occurred_at, previous is None
+            self.members[member_id] = MemberRow(
+                member_id, entry.organization_id, new, member, at if new else None, at
+            )
+        else:
+            row.doc, row.updated_at = member, entry.occurred_at
 
     def api_key_issued(self, key: dict[str, Any], entry: HistoryEntry) -> None:
         """An organization's new key; its row moves to the entry's version."""
@@ -155,3 +184,9 @@ class RowChanges:
 
     def changed_organizations(self) -> Iterator[OrganizationRow]:
         return (row for row in self.organizations.values() if not row.new)
+
+    def new_members(self) -> Iterator[MemberRow]:
+        return (row for row in self.members.values() if row.new)
+
+    def changed_members(self) -> Iterator[MemberRow]:
+        return (row for row in self.members.values() if not row.new)

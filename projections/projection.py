@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from projections.changes import RowChanges
 
-READ_MODEL_VERSION = 3
+READ_MODEL_VERSION = 4
 """Bumped whenever the projection's code changes what it writes."""
 
 ORGANIZATION_EVENTS = (
@@ -40,6 +40,9 @@ ORGANIZATION_EVENTS = (
     Organization.StatusChanged,
     Organization.ApiKeyIssued,
     Organization.ApiKeyRevoked,
+    Organization.AccountUpdated,
+    Organization.RolesChanged,
+    Organization.MembershipChanged,
 )
 
 
@@ -119,3 +122,13 @@ class OrganizationLookupProjection(Projection[RowWriter]):
     def api_key_revoked(self, event: Organization.ApiKeyRevoked, tracking: Tracking) -> None:
         changes = {f"api_keys.{event.key_id}.revoked": {"from": False, "to": True}}
         self.changes.api_key_revoked(event.key_id, history_entry(event, tracking, changes))
+
+    @process_event.register(Organization.MembershipChanged)
+    def membership_changed(self, event: Organization.MembershipChanged, tracking: Tracking) -> None:
+        self.changes.membership_changed(
+            event.member_id,
+            event.member,
+            event.previous,
+            event.changes(),
+            history_entry(event, tracking),
+        )

@@ -1,8 +1,9 @@
 """The read model's queries: organizations by id, slug and external id; listing; API keys by
-the hash of their secret; every organization's history, and the change feed.
+the hash of their secret; every organization's history, and the change feed; members of an
+organization, and the organizations of a user.
 
-Gets by id and lookups by slug are answered from this process's read cache when it has
-the organization; each store's queries do the reading from its tables.
+Gets by id, lookups by slug and members by user id are answered from this process's read
+cache when it has them; each store's queries do the reading from its tables.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ if TYPE_CHECKING:
     from uuid import UUID
 
     from projections.cache import ReadCache
-    from projections.records import HistoryEntry, HistoryQuery, KeyCredential, ListQuery
+    from projections.records import (
+        HistoryEntry,
+        HistoryQuery,
+        KeyCredential,
+        ListQuery,
+        MemberQuery,
+        UserMembershipQuery,
+    )
     from projections.signal import PositionSignal
     from projections.tables import Tables
 
@@ -79,6 +87,31 @@ class OrganizationQueries(ABC):
         if slug is not None:
             return self.select_one("slug", slug)
         return self.select_one("external_id", external_id)
+
+    def get_member(self, org_id: UUID, user_id: str) -> dict[str, Any] | None:
+        """The organization's active or inactive member with this user id, or ``None``
+        (from the cache when it has it)."""
+        found = self.cache.get_member(org_id, user_id)
+        if found is None:
+            generation = self.cache.generation
+            found = self.select_member(org_id, user_id)
+            if found is not None:
+                self.cache.put_member(found, generation)
+        return found
+
+    @abstractmethod
+    def select_member(self, org_id: UUID, user_id: str) -> dict[str, Any] | None:
+        """The organization's active or inactive member with this user id, from the store."""
+
+    @abstractmethod
+    def list_members(self, query: MemberQuery) -> list[dict[str, Any]]:
+        """A page of an organization's memberships, oldest first."""
+
+    @abstractmethod
+    def user_memberships(
+        self, query: UserMembershipQuery
+    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """A page of one user's memberships, oldest first, each with its organization."""
 
     @abstractmethod
     def select_one(self, column: str, value: Any) -> dict[str, Any] | None:

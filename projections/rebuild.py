@@ -153,7 +153,12 @@ class Difference:
     rebuilt: dict[str, Any] | None
 
 
-COMPARED = (("organizations", "id"), ("keys", "id"), ("history", "position"))
+COMPARED = (
+    ("organizations", "id"),
+    ("keys", "id"),
+    ("history", "position"),
+    ("members", "id"),
+)
 
 
 def verify(registry: OrganizationRegistry, live: ReadModel, attempts: int = 3) -> list[Difference]:

@@ -1,8 +1,8 @@
 """What the read model's queries take and give, the same on every store.
 
-One projection keeps three tables in step, each batch of events in one transaction with its
-tracking position: organizations (lookup and listing), their API keys, and their history
-(audit, time index and change feed).
+One projection keeps four tables in step, each batch of events in one transaction with its
+tracking position: organizations (lookup and listing), their API keys, their history
+(audit, time index and change feed), and their memberships.
 """
 
 from __future__ import annotations
@@ -59,6 +59,28 @@ class HistoryQuery:
     types: tuple[str, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class MemberQuery:
+    organization_id: UUID
+    limit: int = 20
+    status: str | None = None
+    """``None`` lists every membership that is not removed (invitations too)."""
+    role: str | None = None
+    email: str | None = None
+    """Case-insensitive prefix of the email."""
+    after: tuple[datetime, UUID] | None = None
+    """Keyset cursor: list what comes after this (created_at, id), oldest first."""
+
+
+@dataclass(frozen=True)
+class UserMembershipQuery:
+    user_id: str
+    limit: int = 20
+    status: str | None = None
+    """``None``: every membership that is not removed."""
+    after: tuple[datetime, UUID] | None = None
 
 
 @dataclass(frozen=True)

@@ -36,10 +36,19 @@ def public_key(row: dict[str, Any]) -> dict[str, Any]:
     return {k: row[k] for k in ("id", "name", "prefix", "created_at", "expires_at", "revoked_at")}
 
 
+def _like_literal(text: str) -> str:
+    """``text`` matched literally by LIKE (escape character ``\\``), case-folded."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").casefold()
+
+
 def like_prefix(text: str) -> str:
     """A LIKE pattern matching ``text`` literally as a prefix (escape character ``\\``)."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped.casefold() + "%"
+    return _like_literal(text) + "%"
+
+
+def like_contains(text: str) -> str:
+    """A LIKE pattern matching ``text`` literally anywhere (escape character ``\\``)."""
+    return "%" + _like_literal(text) + "%"
 
 
 def encode_cursor(created_at: datetime, org_id: UUID) -> str:

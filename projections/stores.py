@@ -46,16 +46,18 @@ def assemble(writer: RowWriter) -> ReadModel:
     )
 
 
-def construct_read_model(env: dict[str, str], cache_size: int = 0) -> ReadModel:
+def construct_read_model(
+    env: dict[str, str], cache_size: int = 0, member_cache_size: int = 0
+) -> ReadModel:
     """The live read model in the store ``env`` names (its tables created unless the
     library's ``CREATE_TABLE`` says no), with a read cache of up to ``cache_size``
-    organizations."""
+    organizations and ``member_cache_size`` members."""
     factory: Any = InfrastructureFactory.construct(
         Environment(OrganizationLookupProjection.name, env)
     )
     datastore = factory.datastore
     writer = (PostgresRowWriter if is_postgres(env) else SQLiteRowWriter)(datastore)
-    writer.cache = ReadCache(cache_size)
+    writer.cache = ReadCache(cache_size, member_cache_size)
     model = assemble(writer)
     if factory.env_create_table():
         model.admin.create_table()

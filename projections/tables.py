@@ -32,10 +32,14 @@ class Tables:
         return "organization_history" + self.suffix
 
     @property
+    def members(self) -> str:
+        return "organization_members" + self.suffix
+
+    @property
     def tracking(self) -> str:
         return f"{self.organizations}_tracking"
 
     @property
     def all(self) -> tuple[str, ...]:
         """Every table of this copy, its tracking table last."""
-        return (self.organizations, self.keys, self.history, self.tracking)
+        return (self.organizations, self.keys, self.history, self.members, self.tracking)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import Tracking
 
     from projections.changes import HistoryRow, KeyRow, OrganizationRow, VersionMove
+    from projections.member_rows import MemberRow
 
 
 class RowWriter(TrackingRecorder, ABC):
@@ -115,6 +116,10 @@ class RowWriter(TrackingRecorder, ABC):
             self.revoke_keys(cursor, changes.keys_revoked)
         if changes.history:
             self.insert_history(cursor, changes.history)
+        if new_members := list(changes.new_members()):
+            self.insert_members(cursor, new_members)
+        if changed_members := list(changes.changed_members()):
+            self.update_members(cursor, changed_members)
 
     def announce(self, cursor: Any, position: int) -> None:
         """Tell other processes, once this transaction commits, that the read model reached
@@ -148,3 +153,11 @@ class RowWriter(TrackingRecorder, ABC):
     @abstractmethod
     def insert_history(self, cursor: Any, rows: list[HistoryRow]) -> None:
         """Append history rows."""
+
+    @abstractmethod
+    def insert_members(self, cursor: Any, rows: list[MemberRow]) -> None:
+        """Insert new memberships' rows."""
+
+    @abstractmethod
+    def update_members(self, cursor: Any, rows: list[MemberRow]) -> None:
+        """Replace changed memberships' documents, derived columns and time."""

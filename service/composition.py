@@ -87,7 +87,7 @@ def bootstrap(settings: Settings, *, run_projections: bool | None = None) -> Ser
     ensure_schema(env)
     with schema_setup(env):
         registry = OrganizationRegistry(env)
-        read_model = construct_read_model(env, settings.read_cache_size)
+        read_model = construct_read_model(env, settings.read_cache_size, settings.member_cache_size)
     health = StoreHealth(store_conninfo(env), settings.store_timeout)
     datastores = (registry.recorder.datastore, read_model.datastore)  # type: ignore[attr-defined]
     for datastore in {id(d): d for d in datastores}.values():

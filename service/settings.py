@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     run_projections: bool = True
     ready_max_lag: int = Field(default=100, ge=0)
     read_cache_size: int = Field(default=10_000, ge=0)
+    member_cache_size: int = Field(default=100_000, ge=0)
+    """Members kept in each process's read cache, for permission checks."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "text"] = "json"
     tracing: Literal["off", "otlp", "console"] = "off"

@@ -46,9 +46,7 @@ if TYPE_CHECKING:
     from domain.commands import IssuedInvitation, MemberWritten
 
 router = APIRouter(prefix=PREFIX + "/{org_id}", tags=["members"], responses=ERRORS)  # type: ignore[arg-type]
-users = APIRouter(
-    prefix="/api/v1/users", tags=["members"], dependencies=[AdminDep], responses=ERRORS
-)  # type: ignore[arg-type]
+users = APIRouter(prefix="/api/v1/users", tags=["members"], dependencies=[AdminDep])
 
 UserIdPath = Annotated[str, Path(min_length=1, max_length=255)]
 Permission = Annotated[str, Path(min_length=1, max_length=200)]
@@ -275,7 +273,11 @@ def delete_role(
 # A person's organizations
 
 
-@users.get("/{user_id}/organizations", summary="The organizations a userId belongs to")
+@users.get(
+    "/{user_id}/organizations",
+    summary="The organizations a userId belongs to",
+    responses=ERRORS,  # type: ignore[arg-type]
+)
 def user_organizations(
     user_id: UserIdPath,
     view: QueriesDep,

@@ -31,6 +31,7 @@ class PostgresReadModelAdmin(ReadModelAdmin):
             tables.organizations + "_external_id",
             tables.keys + "_organization",
             tables.history + "_version",
+            tables.members + "_created",
         ):
             writer.check_identifier_length(name)  # type: ignore[attr-defined]
         self.table_statements: list[Composed] = [
@@ -52,6 +53,13 @@ class PostgresReadModelAdmin(ReadModelAdmin):
                 "position bigint PRIMARY KEY, organization_id uuid NOT NULL, "
                 "version bigint NOT NULL, type text NOT NULL, occurred_at timestamptz NOT NULL, "
                 "actor json NOT NULL, request_id text, reason text, changes json NOT NULL)"
+            ),
+            self.sql.compose(
+                "CREATE TABLE IF NOT EXISTS {schema}.{members} ("
+                "id uuid PRIMARY KEY, organization_id uuid NOT NULL, user_id text, "
+                "email_folded text NOT NULL, status text NOT NULL, roles text NOT NULL, "
+                "created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL, "
+                "doc json NOT NULL)"
             ),
             self.sql.compose(
                 "CREATE TABLE IF NOT EXISTS {schema}.{v} "
@@ -93,6 +101,20 @@ class PostgresReadModelAdmin(ReadModelAdmin):
             self.sql.compose(
                 index + "{history} (organization_id, occurred_at, version)",
                 i=f"{tables.history}_time",
+            ),
+            self.sql.compose(
+                index + "{members} (organization_id, user_id)", i=f"{tables.members}_user"
+            ),
+            self.sql.compose(
+                index + "{members} (organization_id, created_at, id)",
+                i=f"{tables.members}_created",
+            ),
+            self.sql.compose(
+                index + "{members} (organization_id, email_folded text_pattern_ops)",
+                i=f"{tables.members}_email",
+            ),
+            self.sql.compose(
+                index + "{members} (user_id, created_at, id)", i=f"{tables.members}_person"
             ),
         ]
 

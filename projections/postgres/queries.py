@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from projections.member_rows import CURRENT, member_filter, member_of, user_filter
 from projections.postgres.sql import Statements
 from projections.queries import OrganizationQueries
 from projections.records import HistoryEntry, KeyCredential
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from psycopg import Cursor
     from psycopg.rows import DictRow
 
-    from projections.records import HistoryQuery, ListQuery
+    from projections.records import HistoryQuery, ListQuery, MemberQuery, UserMembershipQuery
 
 
 class PostgresOrganizationQueries(OrganizationQueries):
@@ -46,6 +47,16 @@ class PostgresOrganizationQueries(OrganizationQueries):
             for column in ("id", "slug", "external_id")
         }
         self.select_list = sql.query("SELECT {columns} FROM {schema}.{table} WHERE ")
+        self.select_member_by_user = sql.query(
+            "SELECT {member_columns} FROM {schema}.{members} WHERE organization_id = %s "
+            "AND user_id = %s AND status IN (%s, %s) LIMIT 1"
+        )
+        self.select_members = sql.query("SELECT {member_columns} FROM {schema}.{members} WHERE ")
+        self.select_user_memberships = sql.query(
+            "SELECT m.id, m.created_at, m.updated_at, m.doc, o.id AS o_id, o.doc AS o_doc, "
+            "o.version AS o_version, o.created_at AS o_created_at, o.updated_at AS o_updated_at "
+            "FROM {schema}.{members} m JOIN {schema}.{table} o ON o.id = m.organization_id WHERE "
+        )
 
     def organization_history(self, query: HistoryQuery) -> list[HistoryEntry]:
         condition, params = history_filter(query, "%s", query.since, query.until)
@@ -95,6 +106,44 @@ class PostgresOrganizationQueries(OrganizationQueries):
         with self._read() as curs:
             curs.execute(statement, (*params, query.limit))
             return [self._details(row) for row in curs.fetchall()]
+
+    def select_member(self, org_id: UUID, user_id: str) -> dict[str, Any] | None:
+        with self._read() as curs:
+            curs.execute(self.select_member_by_user, (org_id, user_id, *CURRENT), prepare=True)
+            row = curs.fetchone()
+        return None if row is None else self._member(row)
+
+    def list_members(self, query: MemberQuery) -> list[dict[str, Any]]:
+        condition, params = member_filter(query, "%s", query.after)
+        with self._read() as curs:
+            curs.execute(self.select_members + condition + " LIMIT %s", (*params, query.limit))
+            return [self._member(row) for row in curs.fetchall()]
+
+    def user_memberships(
+        self, query: UserMembershipQuery
+    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        condition, params = user_filter(query, "%s", query.after)
+        statement = self.select_user_memberships + condition + " LIMIT %s"
+        with self._read() as curs:
+            curs.execute(statement, (*params, query.limit))
+            rows = curs.fetchall()
+        return [
+            (
+                self._member(row),
+                details_of(
+                    row["o_id"],
+                    row["o_doc"],
+                    row["o_version"],
+                    row["o_created_at"],
+                    row["o_updated_at"],
+                ),
+            )
+            for row in rows
+        ]
+
+    @staticmethod
+    def _member(row: dict[str, Any]) -> dict[str, Any]:
+        return member_of(row["id"], row["doc"], row["created_at"], row["updated_at"])
 
     def select_one(self, column: str, value: Any) -> dict[str, Any] | None:
         with self._read() as curs:

@@ -14,6 +14,7 @@ import orjson
 from psycopg.sql import SQL, Composed, Identifier
 from psycopg.types.json import Json
 
+from projections.member_rows import MEMBER_COLUMNS
 from projections.rows import HISTORY_COLUMNS, KEY_COLUMNS, ORGANIZATION_COLUMNS
 
 if TYPE_CHECKING:
@@ -21,6 +22,17 @@ if TYPE_CHECKING:
 
 ROW_TYPES = ("uuid", "text", "text", "text", "text", "int8", "timestamptz", "timestamptz", "json")
 HISTORY_TYPES = ("int8", "uuid", "int8", "text", "timestamptz", "json", "text", "text", "json")
+MEMBER_TYPES = (
+    "uuid",
+    "uuid",
+    "text",
+    "text",
+    "text",
+    "text",
+    "timestamptz",
+    "timestamptz",
+    "json",
+)
 
 
 def dumps(obj: Any) -> bytes | str:
@@ -46,7 +58,7 @@ class Statements:
         self.tables = tables
 
     def compose(self, text: str, **names: str) -> Composed:
-        """``text`` with ``{schema}``, ``{table}``, ``{keys}``, ``{history}``,
+        """``text`` with ``{schema}``, ``{table}``, ``{keys}``, ``{history}``, ``{members}``,
         ``{tracking}``, the column lists, and ``names`` (identifiers) filled in."""
         ids = {k: Identifier(v) for k, v in names.items()}
         return SQL(text).format(
@@ -54,10 +66,12 @@ class Statements:
             table=Identifier(self.tables.organizations),
             keys=Identifier(self.tables.keys),
             history=Identifier(self.tables.history),
+            members=Identifier(self.tables.members),
             tracking=Identifier(self.tables.tracking),
             columns=SQL(ORGANIZATION_COLUMNS),
             key_columns=SQL(KEY_COLUMNS),
             history_columns=SQL(HISTORY_COLUMNS),
+            member_columns=SQL(MEMBER_COLUMNS),
             **ids,
         )
 

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg.types.json import set_json_dumps
 
-from projections.postgres.sql import HISTORY_TYPES, ROW_TYPES, Statements, dumps, json_value
+from projections.postgres.sql import (
+    HISTORY_TYPES,
+    MEMBER_TYPES,
+    ROW_TYPES,
+    Statements,
+    dumps,
+    json_value,
+)
 from projections.writer import RowWriter
 
 if TYPE_CHECKING:
@@ -20,6 +27,7 @@ if TYPE_CHECKING:
     from psycopg.rows import DictRow
 
     from projections.changes import HistoryRow, KeyRow, OrganizationRow, VersionMove
+    from projections.member_rows import MemberRow
 
 
 class PostgresRowWriter(PostgresTrackingRecorder, RowWriter):
@@ -45,6 +53,14 @@ class PostgresRowWriter(PostgresTrackingRecorder, RowWriter):
         self.revoke_key = sql.query("UPDATE {schema}.{keys} SET revoked_at = %s WHERE id = %s")
         self.copy_history = sql.query(
             "COPY {schema}.{history} ({history_columns}) FROM STDIN (FORMAT BINARY)"
+        )
+
+        self.copy_members = sql.query(
+            "COPY {schema}.{members} ({member_columns}) FROM STDIN (FORMAT BINARY)"
+        )
+        self.update_member_rows = sql.query(
+            "UPDATE {schema}.{members} SET user_id = %s, email_folded = %s, status = %s, "
+            "roles = %s, updated_at = %s, doc = %s WHERE id = %s"
         )
 
     def read_document(self, cursor: Cursor[DictRow], org_id: UUID) -> dict[str, Any] | None:
@@ -77,6 +93,23 @@ class PostgresRowWriter(PostgresTrackingRecorder, RowWriter):
 
     def insert_history(self, cursor: Cursor[DictRow], rows: list[HistoryRow]) -> None:
         self._copy(cursor, self.copy_history, HISTORY_TYPES, rows)
+
+    def insert_members(self, cursor: Cursor[DictRow], rows: list[MemberRow]) -> None:
+        self._copy(
+            cursor,
+            self.copy_members,
+            MEMBER_TYPES,
+            [
+                (r.id, r.organization_id, *r.indexed(), r.created_at, r.updated_at, r.doc)
+                for r in rows
+            ],
+        )
+
+    def update_members(self, cursor: Cursor[DictRow], rows: list[MemberRow]) -> None:
+        cursor.executemany(
+            self.update_member_rows,
+            [(*r.indexed(), r.updated_at, json_value(r.doc), r.id) for r in rows],
+        )
 
     @staticmethod
     def _copy(

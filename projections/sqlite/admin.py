@@ -17,6 +17,7 @@ class SQLiteReadModelAdmin(ReadModelAdmin):
     def statements(self) -> list[str]:
         """This copy's tables and indexes (and the shared bookkeeping tables)."""
         t, k, h = self.tables.organizations, self.tables.keys, self.tables.history
+        m = self.tables.members
         return [
             f"CREATE TABLE IF NOT EXISTS {t} ("
             "id TEXT PRIMARY KEY, slug TEXT NOT NULL, external_id TEXT, "
@@ -37,6 +38,14 @@ class SQLiteReadModelAdmin(ReadModelAdmin):
             "actor TEXT NOT NULL, request_id TEXT, reason TEXT, changes TEXT NOT NULL)",
             f"CREATE UNIQUE INDEX IF NOT EXISTS {h}_version ON {h} (organization_id, version)",
             f"CREATE INDEX IF NOT EXISTS {h}_time ON {h} (organization_id, occurred_at, version)",
+            f"CREATE TABLE IF NOT EXISTS {m} ("
+            "id TEXT PRIMARY KEY, organization_id TEXT NOT NULL, user_id TEXT, "
+            "email_folded TEXT NOT NULL, status TEXT NOT NULL, roles TEXT NOT NULL, "
+            "created_at TEXT NOT NULL, updated_at TEXT NOT NULL, doc TEXT NOT NULL)",
+            f"CREATE INDEX IF NOT EXISTS {m}_user ON {m} (organization_id, user_id)",
+            f"CREATE INDEX IF NOT EXISTS {m}_created ON {m} (organization_id, created_at, id)",
+            f"CREATE INDEX IF NOT EXISTS {m}_email ON {m} (organization_id, email_folded)",
+            f"CREATE INDEX IF NOT EXISTS {m}_person ON {m} (user_id, created_at, id)",
             f"CREATE TABLE IF NOT EXISTS {VERSIONS_TABLE} "
             "(name TEXT PRIMARY KEY, version INTEGER NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {STATUS_TABLE} "

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from projections.member_rows import CURRENT, MEMBER_COLUMNS, member_filter, member_of, user_filter
 from projections.queries import OrganizationQueries
 from projections.records import HistoryEntry, KeyCredential
 from projections.rows import (
@@ -22,7 +23,7 @@ from projections.rows import (
 from projections.sqlite.columns import as_text, optional_text, parse_time
 
 if TYPE_CHECKING:
-    from projections.records import HistoryQuery, ListQuery
+    from projections.records import HistoryQuery, ListQuery, MemberQuery, UserMembershipQuery
 
 
 class SQLiteOrganizationQueries(OrganizationQueries):
@@ -114,6 +115,65 @@ class SQLiteOrganizationQueries(OrganizationQueries):
                 (*params, query.limit),
             )
             return [self._details(row) for row in c.fetchall()]
+
+    def select_member(self, org_id: UUID, user_id: str) -> dict[str, Any] | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT {MEMBER_COLUMNS} FROM {self.tables.members} WHERE organization_id = ? "
+                "AND user_id = ? AND status IN (?, ?) LIMIT 1",
+                (str(org_id), user_id, *CURRENT),
+            )
+            row = c.fetchone()
+        return None if row is None else self._member(row)
+
+    def list_members(self, query: MemberQuery) -> list[dict[str, Any]]:
+        after = query.after and (as_text(query.after[0]), str(query.after[1]))
+        condition, params = member_filter(query, "?", after)
+        params[0] = str(params[0])
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT {MEMBER_COLUMNS} FROM {self.tables.members} WHERE {condition} LIMIT ?",
+                (*params, query.limit),
+            )
+            return [self._member(row) for row in c.fetchall()]
+
+    def user_memberships(
+        self, query: UserMembershipQuery
+    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        after = query.after and (as_text(query.after[0]), str(query.after[1]))
+        condition, params = user_filter(query, "?", after)
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT m.id, m.created_at, m.updated_at, m.doc, o.id AS o_id, o.doc AS o_doc, "
+                "o.version AS o_version, o.created_at AS o_created_at, "
+                f"o.updated_at AS o_updated_at FROM {self.tables.members} m "
+                f"JOIN {self.tables.organizations} o ON o.id = m.organization_id "
+                f"WHERE {condition} LIMIT ?",
+                (*params, query.limit),
+            )
+            rows = c.fetchall()
+        return [
+            (
+                self._member(row),
+                details_of(
+                    row["o_id"],
+                    json.loads(row["o_doc"]),
+                    row["o_version"],
+                    datetime.fromisoformat(row["o_created_at"]),
+                    datetime.fromisoformat(row["o_updated_at"]),
+                ),
+            )
+            for row in rows
+        ]
+
+    @staticmethod
+    def _member(row: Any) -> dict[str, Any]:
+        return member_of(
+            row["id"],
+            json.loads(row["doc"]),
+            datetime.fromisoformat(row["created_at"]),
+            datetime.fromisoformat(row["updated_at"]),
+        )
 
     def select_one(self, column: str, value: Any) -> dict[str, Any] | None:
         with self.datastore.transaction(commit=False) as c:

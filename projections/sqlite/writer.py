@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
+from projections.member_rows import MEMBER_COLUMNS
 from projections.rows import HISTORY_COLUMNS, KEY_COLUMNS, ORGANIZATION_COLUMNS
 from projections.sqlite.columns import as_text, optional_text
 from projections.writer import RowWriter
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore
 
     from projections.changes import HistoryRow, KeyRow, OrganizationRow, VersionMove
+    from projections.member_rows import MemberRow
 
 
 class SQLiteRowWriter(SQLiteTrackingRecorder, RowWriter):
@@ -97,4 +99,28 @@ class SQLiteRowWriter(SQLiteTrackingRecorder, RowWriter):
                 (pos, str(o), v, t, as_text(at), json.dumps(who), rid, why, json.dumps(ch))
                 for pos, o, v, t, at, who, rid, why, ch in rows
             ],
+        )
+
+    def insert_members(self, cursor: SQLiteCursor, rows: list[MemberRow]) -> None:
+        cursor.executemany(
+            f"INSERT INTO {self.tables.members} ({MEMBER_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    str(r.id),
+                    str(r.organization_id),
+                    *r.indexed(),
+                    optional_text(r.created_at),
+                    as_text(r.updated_at),
+                    json.dumps(r.doc),
+                )
+                for r in rows
+            ],
+        )
+
+    def update_members(self, cursor: SQLiteCursor, rows: list[MemberRow]) -> None:
+        cursor.executemany(
+            f"UPDATE {self.tables.members} SET user_id = ?, email_folded = ?, status = ?, "
+            "roles = ?, updated_at = ?, doc = ? WHERE id = ?",
+            [(*r.indexed(), as_text(r.updated_at), json.dumps(r.doc), str(r.id)) for r in rows],
         )

@@ -42,7 +42,7 @@ def test_added_member_is_readable_at_once_and_counted(server: Server) -> None:
     org = new_org(server)
     response = add(server, org["id"], "u1", "owner", metadata={"team": "core"})
     assert response.status_code == 201, response.text
-    assert response.headers["Location"].endswith(f"/members/u1")
+    assert response.headers["Location"].endswith("/members/u1")
     member = server.client.get(f"{members(org['id'])}/u1", headers=ADMIN).json()
     assert (member["status"], member["roles"], member["metadata"]) == (
         "active",
@@ -91,7 +91,7 @@ def test_invitation_lifecycle_end_to_end(server: Server) -> None:
     issued = invite(server, org["id"], "new@example.com", roles=["admin"], expiresInDays=3)
     assert issued["token"].startswith("inv_")
     invitation = issued["member"]
-    assert invitation["status"] == "invited" and invitation["userId"] is None
+    assert (invitation["status"], invitation["userId"]) == ("invited", None)
     base = f"{ORGS}/{org['id']}/invitations/{invitation['id']}"
     resent = server.client.post(f"{base}/resend", json={}, headers=ADMIN)
     assert resent.status_code == 200, resent.text

@@ -15,7 +15,13 @@ from domain.membership import (
     INVITATION_DAYS_MAX,
     INVITATION_DAYS_MIN,
 )
-from domain.roles import MEMBER, check_permissions, check_role_name, check_roles
+from domain.roles import (
+    MEMBER,
+    check_permission,
+    check_permissions,
+    check_role_name,
+    check_roles,
+)
 from domain.rules import Problems, check_email, check_external_id, metadata_problems
 from domain.validation import ensure_storable
 
@@ -129,6 +135,23 @@ def validate_user_id(value: Any) -> str:
     user_id = problems.check("user_id", check_user_id, value)
     problems.raise_if_any()
     return user_id  # type: ignore[no-any-return]
+
+
+def validate_permission(value: Any) -> str:
+    ensure_storable({"permission": value})
+    problems = Problems()
+    permission = problems.check("permission", check_permission, value)
+    problems.raise_if_any()
+    return permission  # type: ignore[no-any-return]
+
+
+def validate_token(value: Any) -> str:
+    """An invitation token as given: storable text (whether it is the right one is for the
+    invitation to say)."""
+    ensure_storable({"token": value})
+    if not isinstance(value, str):
+        raise ValidationError([FieldProblem("token", "must be a string")])
+    return value
 
 
 def _member_status(value: Any) -> str:

@@ -37,6 +37,7 @@ from domain.member_validation import (
     validate_new_member,
     validate_new_members,
     validate_role,
+    validate_token,
     validate_user_id,
 )
 from domain.membership import (
@@ -245,7 +246,7 @@ class MembershipCommands:
     ) -> MemberWritten:
         """Bind the invited person's user id; they become an active member."""
         checked_user_id = validate_user_id(user_id)
-        offered = hash_secret(token) if isinstance(token, str) else ""
+        offered = hash_secret(validate_token(token))
 
         def act(org: Organization) -> Any:
             member = self._invitation(org.id, invitation_id)

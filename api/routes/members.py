@@ -39,7 +39,8 @@ from api.member_schemas import (
 from api.queries import organization_now
 from api.routes.organizations import ERRORS, PREFIX
 from api.schemas import StoredTime
-from domain.errors import MemberNotFoundError
+from domain.errors import MemberNotFoundError, ValidationError
+from domain.member_validation import validate_permission, validate_user_id
 from domain.roles import BUILT_IN_ROLES
 
 if TYPE_CHECKING:
@@ -48,8 +49,22 @@ if TYPE_CHECKING:
 router = APIRouter(prefix=PREFIX + "/{org_id}", tags=["members"], responses=ERRORS)  # type: ignore[arg-type]
 users = APIRouter(prefix="/api/v1/users", tags=["members"], dependencies=[AdminDep])
 
-UserIdPath = Annotated[str, Path(min_length=1, max_length=255)]
-Permission = Annotated[str, Path(min_length=1, max_length=200)]
+
+async def member_user_id(user_id: Annotated[str, Path(min_length=1, max_length=255)]) -> str:
+    """A user id no member could have (not storable text) is a member that does not exist
+    (404, not 400)."""
+    try:
+        return validate_user_id(user_id)
+    except ValidationError:
+        raise MemberNotFoundError(user_id) from None
+
+
+async def permission_path(permission: Annotated[str, Path(min_length=1, max_length=200)]) -> str:
+    return validate_permission(permission)
+
+
+UserIdPath = Annotated[str, Depends(member_user_id)]
+Permission = Annotated[str, Depends(permission_path)]
 
 
 async def invitation_id(invitation_id: str) -> UUID:

@@ -267,3 +267,30 @@ def test_an_organization_key_reaches_only_its_own_members(server: Server) -> Non
         == 404
     )
     assert server.client.get("/api/v1/users/k1/organizations", headers=key).status_code == 403
+
+
+def test_hostile_member_input_is_refused_and_records_nothing(server: Server) -> None:
+    org = new_org(server)
+    issued = invite(server, org["id"], "h@example.com")
+    history = f"{ORGS}/{org['id']}/history"
+    before = server.client.get(history, params={"limit": 100}, headers=ADMIN).json()["events"]
+    accept = server.client.post(
+        f"{ORGS}/{org['id']}/invitations/{issued['member']['id']}/accept",
+        content=b'{"token": "\\ud800", "userId": "u1"}',
+        headers={**ADMIN, "Content-Type": "application/json"},
+    )
+    assert (accept.status_code, accept.json()["details"]["fields"][0]["field"]) == (400, "token")
+    bad_user = server.client.post(
+        members(org["id"]),
+        content=b'{"userId": "a\\u0000b", "email": "x@example.com"}',
+        headers={**ADMIN, "Content-Type": "application/json"},
+    )
+    assert bad_user.status_code == 400
+    odd_path = server.client.get(f"{members(org['id'])}/%ED%A0%80", headers=ADMIN)
+    assert odd_path.status_code == 404
+    bad_permission = server.client.get(
+        f"{members(org['id'])}/u1/permissions/Not%20A%20Permission", headers=ADMIN
+    )
+    assert bad_permission.status_code == 400
+    after = server.client.get(history, params={"limit": 100}, headers=ADMIN).json()["events"]
+    assert after == before

@@ -220,6 +220,21 @@ def test_export_import_moves_a_sqlite_registry_to_postgres_with_identical_answer
     secret = source.client.post(f"{ORGS}/{org_id}/api-keys", json={}, headers=ADMIN).json()[
         "secret"
     ]
+    people = {
+        f"{ORGS}/{org_id}/roles/billing": {"name": "Billing", "permissions": ["billing:*"]},
+        f"{ORGS}/{org_id}/members": {
+            "userId": "u1",
+            "email": "u1@example.com",
+            "roles": ["billing"],
+        },
+    }
+    for path, body in people.items():
+        (source.client.put if "roles" in path else source.client.post)(
+            path, json=body, headers=ADMIN
+        ).raise_for_status()
+    invitation = source.client.post(
+        f"{ORGS}/{org_id}/invitations", json={"email": "new@example.com"}, headers=ADMIN
+    ).json()
     source.stop()
     exported = tmp_path / "events.jsonl"
     assert run_cli("export", "--output", str(exported), database_url=sqlite_url).returncode == 0
@@ -237,6 +252,11 @@ def test_export_import_moves_a_sqlite_registry_to_postgres_with_identical_answer
             f"{ORGS}/{org_id}/history",
             f"{ORGS}/{org_id}/api-keys",
             f"{ORGS}?limit=100",
+            f"{ORGS}/{org_id}/members?status=invited",
+            f"{ORGS}/{org_id}/members",
+            f"{ORGS}/{org_id}/roles",
+            f"{ORGS}/{org_id}/members/u1/permissions",
+            "/api/v1/users/u1/organizations",
         ):
             answers = [s.client.get(path, headers=ADMIN).json() for s in servers]
             assert answers[0] == answers[1], path
@@ -244,6 +264,12 @@ def test_export_import_moves_a_sqlite_registry_to_postgres_with_identical_answer
             f"{ORGS}/current", headers={"Authorization": f"Bearer {secret}"}
         )
         assert by_key.json()["organization"]["id"] == org_id
+        accepted = servers[1].client.post(
+            f"{ORGS}/{org_id}/invitations/{invitation['member']['id']}/accept",
+            json={"token": invitation["token"], "userId": "u2"},
+            headers=ADMIN,
+        )
+        assert accepted.json()["member"]["status"] == "active"
     finally:
         for server in servers:
             server.stop()

@@ -10,7 +10,14 @@ import pytest
 from eventsourcing.persistence import Tracking
 from psycopg.sql import SQL, Identifier
 
-from domain.commands import NewApiKey, NewOrganization, OrganizationChanges
+from domain.commands import (
+    MemberChanges,
+    NewApiKey,
+    NewInvitation,
+    NewMember,
+    NewOrganization,
+    OrganizationChanges,
+)
 from projections.builder import Builder, Partition
 from projections.leadership import leader_lock
 from projections.postgres.writer import PostgresRowWriter
@@ -35,7 +42,25 @@ def populate(services: Services, organizations: int = 30) -> None:
         if i % 3 == 0:
             issued = services.registry.issue_api_key(org_id, NewApiKey(name="k"))
             services.registry.revoke_api_key(org_id, issued.api_key["id"])
+        if i % 3 == 1:
+            add_people(services, org_id)
     caught_up(services)
+
+
+def add_people(services: Services, org_id: Any) -> None:
+    """Members, an accepted and a pending invitation, an own role, admin fields."""
+    registry = services.registry
+    registry.define_role(org_id, "billing", "Billing", ["billing:*"])
+    registry.add_member(org_id, NewMember(user_id="o", email="o@example.com", roles=["owner"]))
+    registry.add_members(
+        org_id, [NewMember(user_id=f"m{k}", email=f"m{k}@example.com") for k in range(3)]
+    )
+    registry.update_member(org_id, "m0", MemberChanges(roles=["billing"], metadata={"t": "1"}))
+    registry.remove_member(org_id, "m1")
+    issued = registry.invite_member(org_id, NewInvitation(email="i@example.com"))
+    registry.accept_invitation(org_id, issued.member["id"], issued.token, "i")
+    registry.invite_member(org_id, NewInvitation(email="pending@example.com"))
+    registry.update(org_id, OrganizationChanges(verified=True, max_allowed_memberships=50))
 
 
 def caught_up(services: Services) -> None:
@@ -49,6 +74,7 @@ TABLES = (
     ("lookup", "organizations", "id"),
     ("keys", "keys", "id"),
     ("history", "history", "position"),
+    ("members", "members", "id"),
 )
 
 
@@ -82,6 +108,7 @@ def lock(services: Services) -> Any:
 def test_rebuild_equals_the_incrementally_built_read_model(services: Services) -> None:
     populate(services)
     before = snapshot(services)
+    assert len(before["members"]) == 10 * 6  # Every membership, removed ones too.
     report = rebuild(services.registry, services.read_model, lock(services))
     assert report.events == len(before["history"])
     assert snapshot(services) == before

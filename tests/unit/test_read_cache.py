@@ -107,3 +107,38 @@ def test_an_organization_leaves_the_cache_as_soon_as_its_change_begins() -> None
     with cache.changing([org_id]):
         assert cache.get(org_id) is None
         assert cache.get_by_slug("acme") is None
+
+
+def member(org_id: UUID, user_id: str, roles: tuple[str, ...] = ("member",)) -> dict[str, Any]:
+    return {"organization_id": org_id, "user_id": user_id, "roles": list(roles)}
+
+
+def test_a_change_to_an_organization_forgets_its_members_only() -> None:
+    cache, org_id, other = active(), uuid4(), uuid4()
+    cache.put_member(member(org_id, "u1"), cache.generation)
+    cache.put_member(member(other, "u1"), cache.generation)
+    with cache.changing([org_id]):
+        pass
+    assert cache.get_member(org_id, "u1") is None
+    assert cache.get_member(other, "u1") == member(other, "u1")
+
+
+def test_members_are_bounded_least_recently_used_first() -> None:
+    cache, org_id = ReadCache(10, member_size=2), uuid4()
+    cache.activate()
+    for user in ("a", "b"):
+        cache.put_member(member(org_id, user), cache.generation)
+    cache.get_member(org_id, "a")
+    cache.put_member(member(org_id, "c"), cache.generation)
+    assert cache.get_member(org_id, "b") is None
+    assert cache.get_member(org_id, "a") is not None
+    assert cache.get_member(org_id, "c") is not None
+
+
+def test_a_member_read_before_a_commit_does_not_fill_the_cache() -> None:
+    cache, org_id = active(), uuid4()
+    began = cache.generation
+    with cache.changing([org_id]):
+        pass
+    cache.put_member(member(org_id, "u1"), began)
+    assert cache.get_member(org_id, "u1") is None

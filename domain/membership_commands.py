@@ -99,6 +99,10 @@ def new_invitation_token() -> tuple[str, str]:
     return token, hash_secret(token)
 
 
+def _expired(expires_at: str | None, now: datetime) -> bool:
+    return expires_at is not None and datetime.fromisoformat(expires_at) <= now
+
+
 class MembershipCommands:
     """Mixed into ``OrganizationRegistry``: commands on an organization's people and roles."""
 
@@ -228,6 +232,8 @@ class MembershipCommands:
         def act(org: Organization) -> Any:
             member = self._invitation(org.id, invitation_id)
             previous = member.summary()
+            if _expired(previous["invitation_expires_at"], datetime.now(UTC)):
+                self._ensure_room(org)  # An expired invitation held no seat.
             member.renew_invitation(token_hash, datetime.now(UTC) + timedelta(days=days))
             return member, "invitation_resent", previous, []
 
@@ -339,8 +345,8 @@ class MembershipCommands:
         limit = org.max_allowed_memberships
         if not limit:
             return
-        now = datetime.now(UTC).isoformat()
-        pending = sum(1 for expires in org.pending.values() if expires is None or expires > now)
+        now = datetime.now(UTC)
+        pending = sum(1 for expires in org.pending.values() if not _expired(expires, now))
         if org.active_member_count + pending >= limit:
             raise MembershipLimitReachedError(limit)
 

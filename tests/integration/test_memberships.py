@@ -139,6 +139,8 @@ class _Clock:
     def now(self, tz: Any = None) -> datetime:
         return self._now
 
+    fromisoformat = staticmethod(datetime.fromisoformat)
+
 
 @pytest.mark.parametrize("days", [0, 31, 2.5, "7", True])
 def test_invitation_expiry_outside_1_to_30_days_is_refused(
@@ -313,3 +315,17 @@ def test_bulk_add_reclaims_the_email_of_a_removed_member(registry: OrganizationR
     registry.remove_member(org_id, "u1")
     written = registry.add_members(org_id, [NewMember(user_id="u1", email="u1@example.com")])
     assert written.members[0]["status"] == "active"
+
+
+def test_expired_invitations_hold_no_seat_until_resent(
+    registry: OrganizationRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org_id = new_org(registry)
+    registry.update(org_id, OrganizationChanges(max_allowed_memberships=1))
+    first = registry.invite_member(org_id, NewInvitation(email="a@example.com", expires_in_days=1))
+    monkeypatch.setattr(
+        "domain.membership_commands.datetime", _Clock(datetime.now(UTC) + timedelta(days=2))
+    )
+    registry.invite_member(org_id, NewInvitation(email="b@example.com"))
+    with pytest.raises(MembershipLimitReachedError):
+        registry.resend_invitation(org_id, first.member["id"])

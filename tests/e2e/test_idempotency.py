@@ -161,3 +161,25 @@ def test_a_retry_with_the_same_json_spaced_and_ordered_otherwise_is_the_same_req
     assert (first.status_code, retry.status_code) == (201, 201)
     assert retry.headers["idempotent-replayed"] == "true"
     assert retry.json() == first.json()
+
+
+def test_a_keyed_invitation_replays_its_token_which_is_kept_only_sealed(
+    server: Server, module_database_url: str
+) -> None:
+    from tests.e2e.test_api_keys import dump_store
+
+    org = new_org(server)
+    key = f"invite-{org['id']}"
+    path = f"{ORGS}/{org['id']}/invitations"
+    first = server.client.post(path, json={"email": "keyed@example.com"}, headers=keyed(key))
+    replay = server.client.post(path, json={"email": "keyed@example.com"}, headers=keyed(key))
+    assert (replay.status_code, replay.json()) == (201, first.json())
+    assert replay.headers["idempotent-replayed"] == "true"
+    pending = server.client.get(
+        f"{ORGS}/{org['id']}/members", params={"status": "invited"}, headers=ADMIN
+    )
+    assert len(pending.json()["members"]) == 1
+    token = first.json()["token"]
+    for text in (dump_store(module_database_url), server.logs()):
+        assert token not in text
+        assert token[len("inv_") :] not in text

@@ -11,12 +11,12 @@ organization's history, change feed and member counts always agree with its memb
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 if TYPE_CHECKING:
     from datetime import datetime
-    from uuid import UUID
 
 INVITED, ACTIVE, INACTIVE, REMOVED = "invited", "active", "inactive", "removed"
 MEMBER_STATUSES = (INVITED, ACTIVE, INACTIVE, REMOVED)
@@ -118,6 +118,7 @@ def member_details(
     return {
         "id": member_id,
         **{f: state.get(f) for f in MEMBER_FIELDS},
+        "organization_id": UUID(str(state["organization_id"])),
         "created_at": created_at,
         "updated_at": updated_at,
     }

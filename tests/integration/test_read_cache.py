@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg.sql import SQL, Identifier
 
-from domain.commands import NewOrganization, OrganizationChanges
+from domain.commands import MemberChanges, NewMember, NewOrganization, OrganizationChanges
 from projections.leadership import leader_lock
 from projections.postgres.writer import PostgresRowWriter
 from projections.rebuild import LOCK_NAME, rebuild
@@ -130,3 +130,20 @@ def test_a_rebuild_by_another_process_empties_this_process_cache(
     while (services.read_model.queries.get_organization(org["id"]) or {}).get("name") != "Acme":
         assert time.monotonic() < deadline, "the cache kept the replaced tables' row"
         time.sleep(0.05)
+
+
+def test_a_cached_member_is_served_from_memory_until_its_change_is_projected(
+    services: Services,
+) -> None:
+    org = create(services)
+    new = NewMember(user_id="u1", email="u1@example.com", roles=["member"])
+    written = services.registry.add_member(org["id"], new).written
+    queries = services.read_model.queries
+    assert queries.wait_for_position(written.position or 0, 10)
+    assert queries.get_member(org["id"], "u1")["roles"] == ["member"]  # type: ignore[index]
+    hits = queries.cache.hits
+    assert queries.get_member(org["id"], "u1")["roles"] == ["member"]  # type: ignore[index]
+    assert queries.cache.hits == hits + 1
+    changed = services.registry.update_member(org["id"], "u1", MemberChanges(roles=["admin"]))
+    assert queries.wait_for_position(changed.written.position or 0, 10)
+    assert queries.get_member(org["id"], "u1")["roles"] == ["admin"]  # type: ignore[index]

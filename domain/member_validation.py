@@ -122,27 +122,25 @@ def validate_new_invitation(new: NewInvitation, custom_roles: dict[str, Any]) ->
     return values
 
 
-def validate_days(value: Any) -> int:
+def _one(field: str, rule: Any, value: Any) -> Any:
+    """One value checked by ``rule``, or a ``ValidationError`` naming ``field``."""
+    ensure_storable({field: value})
     problems = Problems()
-    days = problems.check("expires_in_days", _days, value)
+    checked = problems.check(field, rule, value)
     problems.raise_if_any()
-    return days  # type: ignore[no-any-return]
+    return checked
+
+
+def validate_days(value: Any) -> int:
+    return _one("expires_in_days", _days, value)  # type: ignore[no-any-return]
 
 
 def validate_user_id(value: Any) -> str:
-    ensure_storable({"user_id": value})
-    problems = Problems()
-    user_id = problems.check("user_id", check_user_id, value)
-    problems.raise_if_any()
-    return user_id  # type: ignore[no-any-return]
+    return _one("user_id", check_user_id, value)  # type: ignore[no-any-return]
 
 
 def validate_permission(value: Any) -> str:
-    ensure_storable({"permission": value})
-    problems = Problems()
-    permission = problems.check("permission", check_permission, value)
-    problems.raise_if_any()
-    return permission  # type: ignore[no-any-return]
+    return _one("permission", check_permission, value)  # type: ignore[no-any-return]
 
 
 def validate_token(value: Any) -> str:

@@ -127,16 +127,7 @@ class MembershipCommands:
         """Add a person as an active member (provisioned by an identity provider)."""
 
         def act(org: Organization) -> Any:
-            values = validate_new_member(new, org.roles)
-            self._ensure_room(org)
-            member = Membership(
-                org.id, values["email"], values["user_id"], ACTIVE, values["roles"],
-                values["metadata"], None, None,
-            )  # fmt: skip
-            keys = [
-                self._member_claim(MEMBER_EMAILS, org.id, member.email, member.id),
-                self._member_claim(MEMBER_USERS, org.id, values["user_id"], member.id),
-            ]
+            member, keys = self._new_member(org, validate_new_member(new, org.roles))
             return member, "added", None, keys
 
         return self._member_change(org_id, act)
@@ -158,15 +149,7 @@ class MembershipCommands:
             claim = self._member_claim_unread if attempts == 1 else self._member_claim
             added = []
             for value in values:
-                self._ensure_room(org)
-                member = Membership(
-                    org.id, value["email"], value["user_id"], ACTIVE, value["roles"],
-                    value["metadata"], None, None,
-                )  # fmt: skip
-                keys = [
-                    claim(MEMBER_EMAILS, org.id, member.email, member.id),
-                    claim(MEMBER_USERS, org.id, value["user_id"], member.id),
-                ]
+                member, keys = self._new_member(org, value, claim)
                 self._record_member(org, member, "added", None)
                 added.append((member, keys))
             written = self._save(org, [a for member, keys in added for a in (member, *keys)])
@@ -338,6 +321,23 @@ class MembershipCommands:
                 break
             aggregate = recorded.mutate(aggregate)
         return aggregate
+
+    def _new_member(
+        self, org: Organization, values: dict[str, Any], claim: Any = None
+    ) -> tuple[Membership, list[UniqueKey]]:
+        """A new active membership (room for it ensured) and the claims of its email and
+        user id (``claim``: how to claim; reading the claims first, unless told)."""
+        claim = claim or self._member_claim
+        self._ensure_room(org)
+        member = Membership(
+            org.id, values["email"], values["user_id"], ACTIVE, values["roles"],
+            values["metadata"], None, None,
+        )  # fmt: skip
+        keys = [
+            claim(MEMBER_EMAILS, org.id, member.email, member.id),
+            claim(MEMBER_USERS, org.id, member.user_id, member.id),
+        ]
+        return member, keys
 
     def _ensure_room(self, org: Organization) -> None:
         """Refuse one more counted membership when the cap is reached (invitations past

@@ -113,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics = Metrics()
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     install_docs(app)
+    app.include_router(members.checks)  # First: the hot path, matched before any other route.
     app.include_router(health.router)
     app.include_router(current.router)  # Before "/{org_id}", which would take "current".
     app.include_router(organizations.admin)

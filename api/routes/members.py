@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from domain.commands import IssuedInvitation, MemberWritten
 
 router = APIRouter(prefix=PREFIX + "/{org_id}", tags=["members"], responses=ERRORS)  # type: ignore[arg-type]
+checks = APIRouter(prefix=PREFIX + "/{org_id}", tags=["members"], responses=ERRORS)  # type: ignore[arg-type]
+"""The permission check alone: the app matches it first, as the path every service calls."""
 users = APIRouter(prefix="/api/v1/users", tags=["members"], dependencies=[AdminDep])
 
 
@@ -174,7 +176,7 @@ def get_member_permissions(
     return member_permissions(view, registry, org_id, user_id, as_of)
 
 
-@router.get(
+@checks.get(
     "/members/{user_id}/permissions/{permission}",
     summary="Whether the user is an active member with this permission (the hot path)",
 )

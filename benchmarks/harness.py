@@ -94,13 +94,7 @@ class ServerProcess:
         return self.log.read()
 
     def peak_rss_mb(self) -> dict[str, float]:
-        """The process's resident memory now and at its peak (VmRSS, VmHWM)."""
-        with open(f"/proc/{self.process.pid}/status") as status:
-            fields = dict(line.split(":", 1) for line in status)
-        return {
-            key: round(int(fields[name].split()[0]) / 1024, 1)
-            for key, name in (("now", "VmRSS"), ("peak", "VmHWM"))
-        }
+        return resident_mb(self.process.pid)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -159,6 +153,16 @@ def output(command: list[str], env: dict[str, str]) -> str:
         command, env={**os.environ, **env}, capture_output=True, text=True, check=True
     )
     return done.stdout
+
+
+def resident_mb(pid: int) -> dict[str, float]:
+    """A process's resident memory now and at its peak (VmRSS, VmHWM), in MB."""
+    with open(f"/proc/{pid}/status") as status:
+        fields = dict(line.split(":", 1) for line in status)
+    return {
+        key: round(int(fields[name].split()[0]) / 1024, 1)
+        for key, name in (("now", "VmRSS"), ("peak", "VmHWM"))
+    }
 
 
 def wrk(url: str, seconds: int, env: dict[str, str], script: str = "load.lua") -> dict[str, Any]:

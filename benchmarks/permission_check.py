@@ -16,8 +16,9 @@ its read cache) is measured with wrk at 16 connections:
 Each run follows a warm-up run of the same requests, long enough for nearly every user to
 have been asked for once (at most 3 minutes): the measured runs show the read cache warm.
 
-Prints requests per second, p50 and p99 (ms) and non-2xx answers of each, and the checks'
-rates as ratios of the lookup's, measured in the same run. Asserts nothing.
+Prints requests per second, p50 and p99 (ms) and non-2xx answers of each, the checks'
+rates as ratios of the lookup's, measured in the same run, and the server's resident memory
+at the end (its read cache then holds the members asked for). Asserts nothing.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import wrk
+from benchmarks.harness import resident_mb, wrk
 from benchmarks.stores import on_each_store
 from domain.commands import NewMember, NewOrganization
 from service.composition import bootstrap
@@ -89,6 +90,7 @@ def measure_one(database_url: str, members: int, args: argparse.Namespace) -> di
             warm_up = min(max(2, users // WARM_UP_USERS_PER_SECOND), MAX_WARM_UP_SECONDS)
             wrk(server.url, warm_up, env, script=script)
             result[name] = wrk(server.url, args.seconds, env, script=script)
+        result["server_rss_mb"] = resident_mb(server.process.pid)
     finally:
         server.stop()
     base = result["lookup_by_slug"]["rps"]

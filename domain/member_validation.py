@@ -30,9 +30,12 @@ if TYPE_CHECKING:
 
 
 def check_user_id(value: Any) -> str:
-    """The identity provider's id of a person: 1-255 printable characters."""
+    """The identity provider's id of a person: 1-255 printable characters but ``/`` (it is
+    a segment of the member's URL)."""
     if not isinstance(value, str):
         raise InvalidValueError("must be a string")
+    if "/" in value:
+        raise InvalidValueError("must not contain '/'")
     return check_external_id(value)
 
 

@@ -4,6 +4,7 @@ reaches every organization's, an organization's own key only its own (404 elsewh
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
+from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -113,7 +114,8 @@ def add_member(
     ack: AcknowledgementDep,
 ) -> MemberEnvelope:
     written = registry.add_member(org_id, body.to_command())
-    ack.response.headers["Location"] = f"{PREFIX}/{org_id}/members/{body.user_id}"
+    user = quote(written.member["user_id"], safe="")  # Any text: a header holds ASCII only.
+    ack.response.headers["Location"] = f"{PREFIX}/{org_id}/members/{user}"
     return _envelope(ack, org_id, written)
 
 

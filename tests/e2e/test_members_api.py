@@ -57,6 +57,25 @@ def test_added_member_is_readable_at_once_and_counted(server: Server) -> None:
     )
 
 
+def test_a_member_with_any_user_id_is_reachable_at_its_location(server: Server) -> None:
+    org = new_org(server)
+    body = {"userId": "jürgen ünïcode ✓|42", "email": "j@example.com"}
+    response = server.client.post(members(org["id"]), json=body, headers=ADMIN)
+    assert response.status_code == 201, response.text
+    fetched = server.client.get(response.headers["Location"], headers=ADMIN)
+    assert fetched.json()["userId"] == "jürgen ünïcode ✓|42"
+
+
+def test_a_user_id_with_a_slash_is_refused(server: Server) -> None:
+    org = new_org(server)
+    body = {"userId": "a/b", "email": "ab@example.com"}
+    response = server.client.post(members(org["id"]), json=body, headers=ADMIN)
+    assert (response.status_code, response.json()["details"]["fields"][0]["field"]) == (
+        400,
+        "userId",
+    )
+
+
 def test_duplicate_member_is_409_and_records_nothing(server: Server) -> None:
     org = new_org(server)
     add(server, org["id"], "u1")

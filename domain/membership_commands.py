@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.application import AggregateNotFoundError
 
-from domain.commands import BulkWritten, IssuedInvitation, MemberWritten
+from domain.commands import BulkWritten, IssuedInvitation, MemberWritten, Written
 from domain.errors import (
     FieldProblem,
     InvitationExpiredError,
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from uuid import UUID
 
-    from domain.commands import MemberChanges, NewInvitation, NewMember, Written
+    from domain.commands import MemberChanges, NewInvitation, NewMember
     from domain.organization import Organization
 
     MemberAct = Callable[
@@ -264,6 +264,9 @@ class MembershipCommands:
             if checked_key not in org.roles and len(org.roles) >= MAX_CUSTOM_ROLES:
                 message = f"an organization may have at most {MAX_CUSTOM_ROLES} roles"
                 raise ValidationError([FieldProblem("key", message)])
+            if checked_key not in org.roles and checked_key in org.role_keys:
+                message = "was the key of a deleted role, which members may still hold"
+                raise ValidationError([FieldProblem("key", message)])
             org.replace_roles({**org.roles, checked_key: role})
             return self._save(org, [])
 
@@ -271,7 +274,7 @@ class MembershipCommands:
 
     def delete_role(self, org_id: UUID, key: str) -> Written:
         """Delete one of the organization's own roles; members holding it keep its key,
-        which grants nothing from then on."""
+        which grants nothing from then on (and is never given to another role)."""
 
         def act(org: Organization) -> Written:
             if key not in org.roles:
@@ -392,6 +395,8 @@ class MembershipCommands:
     def _member_change(self, org_id: UUID, act: MemberAct) -> MemberWritten:
         def attempt(org: Organization) -> MemberWritten:
             member, action, previous, keys = act(org)
+            if not member.pending_events:  # Nothing changes: nothing is recorded.
+                return MemberWritten(member.details(), Written(org.details(), None))
             self._record_member(org, member, action, previous)
             written = self._save(org, [member, *keys])
             return MemberWritten(member.details(), written)
@@ -409,13 +414,15 @@ class MembershipCommands:
         if org.owners and not after["owners"]:
             raise LastOwnerError(org.id)
         org.record_membership_change(
-            member.id,
-            action,
-            summary,
-            previous,
-            after["owner"],
-            after["active_member_count"],
-            after["pending_member_count"],
+            member_id=member.id,
+            action=action,
+            member=summary,
+            previous=previous,
+            owner=after["owner"],
+            active_member_count=after["active_member_count"],
+            pending_member_count=after["pending_member_count"],
+            member_created_at=member.created_on,
+            member_updated_at=member.modified_on,
         )
 
     def _on_organization(self, org_id: UUID, act: Callable[[Organization], Any]) -> Any:

@@ -70,6 +70,7 @@ class Organization(Aggregate):
         state.setdefault("avatar_url", None)
         state.setdefault("owners", [])
         state.setdefault("pending", {})
+        state.setdefault("role_keys", [])
 
     class Event(Aggregate.Event):
         actor: dict[str, Any] = field(default_factory=current_actor, init=False)
@@ -223,6 +224,10 @@ class Organization(Aggregate):
         def changes(self) -> dict[str, Any]:
             return {"roles": self.roles}
 
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.role_keys = sorted({*aggregate.role_keys, *self.roles})
+
     class MembershipChanged(Event):
         """A membership changed (recorded with the membership's own event).
 
@@ -237,6 +242,9 @@ class Organization(Aggregate):
         owner: str | None
         active_member_count: int
         pending_member_count: int
+        member_created_at: datetime
+        member_updated_at: datetime
+        """The membership's own times, as its aggregate has them."""
 
         def changes(self) -> dict[str, Any]:
             return {
@@ -277,6 +285,9 @@ class Organization(Aggregate):
         """The user ids of the active members holding the owner role, first one first."""
         self.pending: dict[str, str | None] = {}
         """Pending invitations: their expiry time (ISO 8601) by membership id."""
+        self.role_keys: list[str] = []
+        """Every key an own role ever had: a deleted role's key is not given again, so
+        members still holding it never gain a new role's permissions."""
 
     def rename(self, name: str) -> None:
         if name != self.name:
@@ -345,26 +356,9 @@ class Organization(Aggregate):
         if roles != self.roles:
             self.trigger_event(self.RolesChanged, roles=roles)
 
-    def record_membership_change(
-        self,
-        member_id: UUID,
-        action: str,
-        member: dict[str, Any],
-        previous: dict[str, Any] | None,
-        owner: str | None,
-        active_member_count: int,
-        pending_member_count: int,
-    ) -> None:
-        self.trigger_event(
-            self.MembershipChanged,
-            member_id=member_id,
-            action=action,
-            member=member,
-            previous=previous,
-            owner=owner,
-            active_member_count=active_member_count,
-            pending_member_count=pending_member_count,
-        )
+    def record_membership_change(self, **change: Any) -> None:
+        """Record a ``MembershipChanged`` event with these fields."""
+        self.trigger_event(self.MembershipChanged, **change)
 
     def api_key_details(self, key_id: UUID) -> dict[str, Any]:
         """One key as the API shows it: everything but the hash."""

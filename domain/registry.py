@@ -131,23 +131,11 @@ class OrganizationRegistry(MembershipCommands, Application[UUID]):
     def update(
         self, org_id: UUID, changes: OrganizationChanges, expected_version: int | None = None
     ) -> Written:
-        return self._update(org_id, changes, expected_version)
-
-    def _update(
-        self,
-        org_id: UUID,
-        changes: OrganizationChanges,
-        expected_version: int | None,
-        roles: dict[str, Any] | None = None,
-    ) -> Written:
         ensure_may_change(current_actor(), changes)
         self._ensure_not_recorded()
 
         def apply(org: Organization) -> list[UniqueKey]:
-            values = validate_changes(changes, org, self.reserved_slugs)
-            if roles is not None:
-                values["roles"] = roles
-            return self._apply(org, values)
+            return self._apply(org, validate_changes(changes, org, self.reserved_slugs))
 
         return self._change(org_id, apply, expected_version)[1]
 
@@ -196,8 +184,8 @@ class OrganizationRegistry(MembershipCommands, Application[UUID]):
         expected_version: int | None = None,
     ) -> Written:
         """Record the changes that bring the organization back to its state at
-        ``to_version``, its own roles included. Keys and memberships are not reverted: a
-        revoked key stays revoked, and nobody regains access by a revert."""
+        ``to_version``. Keys, roles and memberships are not reverted: a revoked key stays
+        revoked, and nobody regains access by a revert."""
         reason = validate_reason(reason)
         current = self._get(org_id).version
         if not 1 <= to_version <= current:
@@ -218,7 +206,7 @@ class OrganizationRegistry(MembershipCommands, Application[UUID]):
             max_allowed_memberships=past.max_allowed_memberships,
         )
         with because(reason):
-            return self._update(org_id, changes, expected_version, roles=past.roles)
+            return self.update(org_id, changes, expected_version)
 
     def find_by_slug(self, slug: str) -> UUID:
         holder = self._holder(SLUGS, normalize_slug(slug))
@@ -255,8 +243,6 @@ class OrganizationRegistry(MembershipCommands, Application[UUID]):
             org.change_status(values["status"], values["status_reason"])
         if values.get("account"):
             org.update_account(values["account"])
-        if "roles" in values:
-            org.replace_roles(values["roles"])
         return keys
 
     def _change(

@@ -107,22 +107,25 @@ class RowChanges:
         previous: dict[str, Any] | None,
         changes: dict[str, Any],
         entry: HistoryEntry,
+        times: tuple[datetime, datetime],
     ) -> None:
-        """A membership's row as ``member`` (``Membership.summary``) has it; the
+        """A membership's row as ``member`` (``Membership.summary``) has it, with its
+        ``times`` (created, updated) as its aggregate has them; the
         organization's fields ``changes`` applied, and the entry added to its history with
         what changed in the organization and in the membership (``members.<id>.<field>``)."""
         shown = {f: v for f, v in member.items() if f != "organization_id"}
         before = {f: v for f, v in (previous or {}).items() if f != "organization_id"}
         more = {f"members.{member_id}.{path}": c for path, c in diff(before, shown).items()}
         self.organization_changed(changes, entry, more)
+        created_at, updated_at = times
         row = self.members.get(member_id)
         if row is None:
-            at, new = entry.occurred_at, previous is None
+            new = previous is None
             self.members[member_id] = MemberRow(
-                member_id, entry.organization_id, new, member, at if new else None, at
+                member_id, entry.organization_id, new, member, created_at, updated_at
             )
         else:
-            row.doc, row.updated_at = member, entry.occurred_at
+            row.doc, row.updated_at = member, updated_at
 
     def api_key_issued(self, key: dict[str, Any], entry: HistoryEntry) -> None:
         """An organization's new key; its row moves to the entry's version."""

@@ -131,4 +131,5 @@ class OrganizationLookupProjection(Projection[RowWriter]):
             event.previous,
             event.changes(),
             history_entry(event, tracking),
+            (event.member_created_at, event.member_updated_at),
         )

@@ -76,6 +76,16 @@ def test_a_user_id_with_a_slash_is_refused(server: Server) -> None:
     )
 
 
+def test_a_command_and_a_read_give_a_member_the_same_times(server: Server) -> None:
+    org = new_org(server)
+    added = add(server, org["id"], "t1").json()["member"]
+    changed = server.client.patch(
+        f"{members(org['id'])}/t1", json={"roles": ["admin"]}, headers=ADMIN
+    ).json()["member"]
+    read = server.client.get(f"{members(org['id'])}/t1", headers=ADMIN).json()
+    assert (read["createdAt"], read["updatedAt"]) == (added["createdAt"], changed["updatedAt"])
+
+
 def test_duplicate_member_is_409_and_records_nothing(server: Server) -> None:
     org = new_org(server)
     add(server, org["id"], "u1")

@@ -270,16 +270,38 @@ def test_account_fields_are_validated_and_recorded(registry: OrganizationRegistr
         registry.update(org_id, OrganizationChanges(max_allowed_memberships=-1))
 
 
-def test_revert_restores_roles_but_not_members(registry: OrganizationRegistry) -> None:
+def test_revert_restores_neither_roles_nor_members(registry: OrganizationRegistry) -> None:
     org_id = new_org(registry)
-    registry.define_role(org_id, "billing", "Billing", ["billing:read"])
+    registry.define_role(org_id, "billing", "Billing", ["*"])
     version = registry.get_details(org_id)["version"]
     add(registry, org_id, "u1", "billing")
-    registry.delete_role(org_id, "billing")
+    registry.define_role(org_id, "billing", "Billing", ["billing:read"])
     registry.revert(org_id, version)
-    org = registry.get_details(org_id)
-    assert set(org["roles"]) == {"billing"}
-    assert org["active_member_count"] == 1
+    assert registry.member_permissions(org_id, "u1")["permissions"] == ["billing:read"]
+    assert registry.get_details(org_id)["active_member_count"] == 1
+
+
+def test_a_deleted_roles_key_is_never_given_to_another_role(
+    registry: OrganizationRegistry,
+) -> None:
+    org_id = new_org(registry)
+    registry.define_role(org_id, "billing", "Billing", ["billing:read"])
+    add(registry, org_id, "u1", "billing")
+    registry.delete_role(org_id, "billing")
+    with pytest.raises(ValidationError, match="deleted role"):
+        registry.define_role(org_id, "billing", "Billing", ["*"])
+    assert registry.member_permissions(org_id, "u1")["permissions"] == []
+
+
+def test_a_member_change_that_changes_nothing_records_nothing(
+    registry: OrganizationRegistry,
+) -> None:
+    org_id = new_org(registry)
+    add(registry, org_id, "u1", "admin")
+    before = registry.recorder.max_notification_id()
+    written = registry.update_member(org_id, "u1", MemberChanges(roles=["admin"]))
+    assert written.written.position is None
+    assert registry.recorder.max_notification_id() == before
 
 
 def test_bulk_add_records_all_members_in_one_transaction(registry: OrganizationRegistry) -> None:

@@ -56,12 +56,16 @@ async def acknowledgement(
 AcknowledgementDep = Annotated[Acknowledgement, Depends(acknowledgement)]
 
 
-async def organization_id(org_id: str) -> UUID:
-    """A malformed id is an organization that does not exist (404, not 400)."""
+def id_in_path(value: str, not_found: type[Exception]) -> UUID:
+    """An id in a path: a malformed one names nothing that exists (404, not 400)."""
     try:
-        return UUID(org_id)
+        return UUID(value)
     except ValueError:
-        raise OrganizationNotFoundError(org_id) from None
+        raise not_found(value) from None
+
+
+async def organization_id(org_id: str) -> UUID:
+    return id_in_path(org_id, OrganizationNotFoundError)
 
 
 _IF_MATCH = re.compile(r'\s*(?:W/)?"(\d{1,18})"\s*')

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
 
-from api.errors import InvalidQueryError
 from api.member_schemas import (
     MemberPermissions,
     MemberPublic,
@@ -15,12 +14,11 @@ from api.member_schemas import (
     UserMembership,
     UserOrganizationsPage,
 )
-from api.queries import organization_now
+from api.queries import after_cursor, next_cursor, organization_now
 from domain.errors import MemberNotFoundError, OrganizationNotFoundError
 from domain.membership import ACTIVE
 from domain.roles import grants, role_permissions
 from projections.records import MemberQuery, UserMembershipQuery
-from projections.rows import decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -28,13 +26,6 @@ if TYPE_CHECKING:
 
     from domain.registry import OrganizationRegistry
     from projections.queries import OrganizationQueries
-
-
-def _after(cursor: str | None) -> Any:
-    try:
-        return None if cursor is None else decode_cursor(cursor)
-    except ValueError:
-        raise InvalidQueryError("cursor", "is not a cursor this service issued") from None
 
 
 def members_page(
@@ -47,22 +38,20 @@ def members_page(
     email: str | None,
 ) -> MembersPage:
     organization_now(view, org_id)  # Not found: 404, not an empty list.
-    query = MemberQuery(org_id, limit + 1, status, role, email, _after(cursor))
+    query = MemberQuery(org_id, limit + 1, status, role, email, after_cursor(cursor))
     rows = view.list_members(query)
-    last = rows[limit - 1] if len(rows) > limit else None
     return MembersPage(
         organization_id=org_id,
         members=[MemberPublic(**row) for row in rows[:limit]],
-        next_cursor=None if last is None else encode_cursor(last["created_at"], last["id"]),
+        next_cursor=next_cursor(rows, limit),
     )
 
 
 def user_organizations_page(
     view: OrganizationQueries, user_id: str, limit: int, cursor: str | None, status: str | None
 ) -> UserOrganizationsPage:
-    query = UserMembershipQuery(user_id, limit + 1, status, _after(cursor))
+    query = UserMembershipQuery(user_id, limit + 1, status, after_cursor(cursor))
     rows = view.user_memberships(query)
-    last = rows[limit - 1] if len(rows) > limit else None
     return UserOrganizationsPage(
         user_id=user_id,
         memberships=[
@@ -75,7 +64,7 @@ def user_organizations_page(
             )
             for member, org in rows[:limit]
         ],
-        next_cursor=None if last is None else encode_cursor(last[0]["created_at"], last[0]["id"]),
+        next_cursor=next_cursor([member for member, _ in rows], limit),
     )
 
 

@@ -42,17 +42,29 @@ def list_page(
     q: str | None,
     external_id: str | None,
 ) -> OrganizationsPage:
-    try:
-        after = None if cursor is None else decode_cursor(cursor)
-    except ValueError:
-        raise InvalidQueryError("cursor", "is not a cursor this service issued") from None
-    query = ListQuery(limit + 1, status, q, external_id, after)
+    query = ListQuery(limit + 1, status, q, external_id, after_cursor(cursor))
     rows = view.list_organizations(query)
-    last = rows[limit - 1] if len(rows) > limit else None
     return OrganizationsPage(
         organizations=[OrganizationPublic.of(row) for row in rows[:limit]],
-        next_cursor=None if last is None else encode_cursor(last["created_at"], last["id"]),
+        next_cursor=next_cursor(rows, limit),
     )
+
+
+def after_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
+    """A page's keyset cursor, as ``encode_cursor`` made it; 400 for any other text."""
+    try:
+        return None if cursor is None else decode_cursor(cursor)
+    except ValueError:
+        raise InvalidQueryError("cursor", "is not a cursor this service issued") from None
+
+
+def next_cursor(rows: list[dict[str, Any]], limit: int) -> str | None:
+    """The cursor of the page after ``rows`` (read with ``limit + 1``): its last row's
+    (created_at, id), or ``None`` when there is no more."""
+    if len(rows) <= limit:
+        return None
+    last = rows[limit - 1]
+    return encode_cursor(last["created_at"], last["id"])
 
 
 def find_organization(

@@ -146,13 +146,16 @@ def validate_permission(value: Any) -> str:
     return _one("permission", check_permission, value)  # type: ignore[no-any-return]
 
 
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise InvalidValueError("must be a string")
+    return value
+
+
 def validate_token(value: Any) -> str:
     """An invitation token as given: storable text (whether it is the right one is for the
     invitation to say)."""
-    ensure_storable({"token": value})
-    if not isinstance(value, str):
-        raise ValidationError([FieldProblem("token", "must be a string")])
-    return value
+    return _one("token", _text, value)  # type: ignore[no-any-return]
 
 
 def _member_status(value: Any) -> str:

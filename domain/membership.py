@@ -117,8 +117,8 @@ def member_details(
     """The one shape in which a membership leaves the domain (aggregate or read model)."""
     return {
         "id": member_id,
-        **{f: state.get(f) for f in MEMBER_FIELDS},
         "organization_id": UUID(str(state["organization_id"])),
+        **{f: state.get(f) for f in MEMBER_FIELDS if f != "organization_id"},
         "created_at": created_at,
         "updated_at": updated_at,
     }

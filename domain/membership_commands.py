@@ -69,30 +69,6 @@ MAX_BULK = 1000
 """The most members one bulk add takes."""
 
 
-def next_membership_state(
-    org: Organization, member_id: UUID, previous: dict[str, Any] | None, member: dict[str, Any]
-) -> dict[str, Any]:
-    """The organization's owners, pending invitations, counts and owner once a membership
-    changes from ``previous`` to ``member`` (``Membership.summary`` values)."""
-    key, user_id = str(member_id), member["user_id"]
-    pending = {k: v for k, v in org.pending.items() if k != key}
-    if member["status"] == INVITED:
-        pending[key] = member["invitation_expires_at"]
-    owners = [o for o in org.owners if o != user_id]
-    if member["status"] == ACTIVE and "owner" in member["roles"] and user_id is not None:
-        owners.append(user_id)
-    was_active = previous is not None and previous["status"] == ACTIVE
-    active = org.active_member_count - was_active + (member["status"] == ACTIVE)
-    owner = org.owner if org.owner in owners else (owners[0] if owners else None)
-    return {
-        "owners": owners,
-        "pending": pending,
-        "active_member_count": active,
-        "pending_member_count": len(pending),
-        "owner": owner,
-    }
-
-
 def new_invitation_token() -> tuple[str, str]:
     """A new invitation token and its hash."""
     token = INVITATION_MARK + secrets.token_urlsafe(32)
@@ -114,6 +90,9 @@ class MembershipCommands:
         def _save(self, org: Organization, others: list[Any]) -> Written: ...
 
         def _claim(self, kind: str, key: str, holder: UUID) -> UniqueKey: ...
+
+        @staticmethod
+        def _first_claim(kind: str, key: str, holder: UUID) -> UniqueKey: ...
 
         def _release(self, kind: str, key: str) -> UniqueKey: ...
 
@@ -144,12 +123,11 @@ class MembershipCommands:
             nonlocal attempts
             attempts += 1
             values = validate_new_members(news, org.roles)
-            # First as if no value were claimed (no reads); after a refusal, read the
-            # claims, to name the one that is taken.
-            claim = self._member_claim_unread if attempts == 1 else self._member_claim
             added = []
             for value in values:
-                member, keys = self._new_member(org, value, claim)
+                # First as if no value were claimed (no reads); after a refusal, read the
+                # claims, to name the one that is taken.
+                member, keys = self._new_member(org, value, read=attempts > 1)
                 self._record_member(org, member, "added", None)
                 added.append((member, keys))
             written = self._save(org, [a for member, keys in added for a in (member, *keys)])
@@ -326,19 +304,18 @@ class MembershipCommands:
         return aggregate
 
     def _new_member(
-        self, org: Organization, values: dict[str, Any], claim: Any = None
+        self, org: Organization, values: dict[str, Any], *, read: bool = True
     ) -> tuple[Membership, list[UniqueKey]]:
         """A new active membership (room for it ensured) and the claims of its email and
-        user id (``claim``: how to claim; reading the claims first, unless told)."""
-        claim = claim or self._member_claim
+        user id (see ``_member_claim`` for ``read``)."""
         self._ensure_room(org)
         member = Membership(
             org.id, values["email"], values["user_id"], ACTIVE, values["roles"],
             values["metadata"], None, None,
         )  # fmt: skip
         keys = [
-            claim(MEMBER_EMAILS, org.id, member.email, member.id),
-            claim(MEMBER_USERS, org.id, member.user_id, member.id),
+            self._member_claim(MEMBER_EMAILS, org.id, member.email, member.id, read=read),
+            self._member_claim(MEMBER_USERS, org.id, values["user_id"], member.id, read=read),
         ]
         return member, keys
 
@@ -361,12 +338,13 @@ class MembershipCommands:
         member.change_status(REMOVED)
         return member, action, previous, keys
 
-    def _member_claim(self, kind: str, org_id: UUID, value: str, member_id: UUID) -> UniqueKey:
-        return self._claim(kind, member_key(org_id, kind, value), member_id)
-
-    @staticmethod
-    def _member_claim_unread(kind: str, org_id: UUID, value: str, member_id: UUID) -> UniqueKey:
-        return UniqueKey(kind, member_key(org_id, kind, value), member_id)
+    def _member_claim(
+        self, kind: str, org_id: UUID, value: str, member_id: UUID, *, read: bool = True
+    ) -> UniqueKey:
+        """Claim a member's email or user id; without ``read``, as if nobody held it (no
+        read: the store refuses a claim that exists)."""
+        claim = self._claim if read else self._first_claim
+        return claim(kind, member_key(org_id, kind, value), member_id)
 
     def _member_release(self, kind: str, org_id: UUID, value: str) -> UniqueKey:
         return self._release(kind, member_key(org_id, kind, value))
@@ -410,7 +388,7 @@ class MembershipCommands:
         """Record on the organization what happened to one of its memberships, refusing
         a change that leaves it without an active owner."""
         summary = member.summary()
-        after = next_membership_state(org, member.id, previous, summary)
+        after = org.after_membership_change(member.id, previous, summary)
         if org.owners and not after["owners"]:
             raise LastOwnerError(org.id)
         org.record_membership_change(

@@ -257,17 +257,9 @@ class Organization(Aggregate):
             return {"member": str(self.member_id), "action": self.action, **self.member}
 
         def apply(self, aggregate: Any) -> None:
-            super().apply(aggregate)
-            key, user_id = str(self.member_id), self.member["user_id"]
-            status, roles = self.member["status"], self.member["roles"]
-            if status == INVITED:
-                aggregate.pending[key] = self.member["invitation_expires_at"]
-            else:
-                aggregate.pending.pop(key, None)
-            owners = [o for o in aggregate.owners if o != user_id]
-            if status == MEMBER_ACTIVE and "owner" in roles and user_id is not None:
-                owners.append(user_id)
-            aggregate.owners = owners
+            after = aggregate.after_membership_change(self.member_id, self.previous, self.member)
+            aggregate.owners, aggregate.pending = after["owners"], after["pending"]
+            super().apply(aggregate)  # The counts and the owner, as recorded.
 
     def __init__(
         self,
@@ -359,6 +351,29 @@ class Organization(Aggregate):
     def record_membership_change(self, **change: Any) -> None:
         """Record a ``MembershipChanged`` event with these fields."""
         self.trigger_event(self.MembershipChanged, **change)
+
+    def after_membership_change(
+        self, member_id: UUID, previous: dict[str, Any] | None, member: dict[str, Any]
+    ) -> dict[str, Any]:
+        """This organization's owners, pending invitations, counts and owner once one of
+        its memberships changes from ``previous`` to ``member`` (``Membership.summary``
+        values; ``previous`` is ``None`` for a new one)."""
+        key, user_id = str(member_id), member["user_id"]
+        pending = {k: v for k, v in self.pending.items() if k != key}
+        if member["status"] == INVITED:
+            pending[key] = member["invitation_expires_at"]
+        owners = [o for o in self.owners if o != user_id]
+        if member["status"] == MEMBER_ACTIVE and "owner" in member["roles"] and user_id:
+            owners.append(user_id)
+        was_active = previous is not None and previous["status"] == MEMBER_ACTIVE
+        active = self.active_member_count - was_active + (member["status"] == MEMBER_ACTIVE)
+        return {
+            "owners": owners,
+            "pending": pending,
+            "active_member_count": active,
+            "pending_member_count": len(pending),
+            "owner": self.owner if self.owner in owners else (owners[0] if owners else None),
+        }
 
     def api_key_details(self, key_id: UUID) -> dict[str, Any]:
         """One key as the API shows it: everything but the hash."""

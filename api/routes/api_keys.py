@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends
 
 from api.auth import AdminDep
-from api.deps import AcknowledgementDep, OrganizationIdDep, QueriesDep, RegistryDep
+from api.deps import AcknowledgementDep, OrganizationIdDep, QueriesDep, RegistryDep, id_in_path
 from api.queries import organization_now
 from api.routes.organizations import ERRORS, PREFIX
 from api.schemas import ApiKeyCreate, ApiKeyEnvelope, ApiKeyIssued, ApiKeyPublic, ApiKeysPage
@@ -23,11 +23,7 @@ router = APIRouter(
 
 
 async def api_key_id(key_id: str) -> UUID:
-    """A malformed key id is a key that does not exist (404, not 400)."""
-    try:
-        return UUID(key_id)
-    except ValueError:
-        raise ApiKeyNotFoundError(key_id) from None
+    return id_in_path(key_id, ApiKeyNotFoundError)
 
 
 @router.post("", status_code=201, summary="Issue a secret key (its secret is shown only here)")

@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Query
 
 from api.auth import AdminDep, ReachableOrganizationDep
-from api.deps import AcknowledgementDep, QueriesDep, RegistryDep
+from api.deps import AcknowledgementDep, QueriesDep, RegistryDep, id_in_path
 from api.member_queries import (
     member_now,
     member_permissions,
@@ -71,11 +71,7 @@ Permission = Annotated[str, Depends(permission_path)]
 
 
 async def invitation_id(invitation_id: str) -> UUID:
-    """A malformed invitation id is an invitation that does not exist (404, not 400)."""
-    try:
-        return UUID(invitation_id)
-    except ValueError:
-        raise MemberNotFoundError(invitation_id) from None
+    return id_in_path(invitation_id, MemberNotFoundError)
 
 
 InvitationIdDep = Annotated[UUID, Depends(invitation_id)]

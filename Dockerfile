@@ -7,6 +7,7 @@ COPY requirements.lock ./
 RUN pip install --no-cache-dir -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY domain ./domain
+COPY application ./application
 COPY projections ./projections
 COPY service ./service
 COPY api ./api

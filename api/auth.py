@@ -22,8 +22,8 @@ from api.errors import InvalidQueryError, UnauthorizedError
 from api.rate_limit import failure_keys
 from domain.context import actor_cvar, admin_actor, api_key_actor
 from domain.errors import ForbiddenError, OrganizationNotFoundError, OrganizationSuspendedError
-from domain.keys import hash_secret, is_expired, looks_like_secret
-from domain.organization import ARCHIVED, SUSPENDED
+from domain.keys.secrets import hash_secret, is_expired, looks_like_secret
+from domain.organizations.organization import ARCHIVED, SUSPENDED
 
 if TYPE_CHECKING:
     from api.rate_limit import FailureLimiter

@@ -15,8 +15,8 @@ from fastapi import Depends, Header, Request, Response
 from api.errors import InvalidQueryError
 from api.position_watch import PositionWatch
 from api.responses import Acknowledgement
+from application.registry import OrganizationRegistry
 from domain.errors import OrganizationNotFoundError
-from domain.registry import OrganizationRegistry
 from projections.queries import OrganizationQueries
 from service.settings import Settings
 

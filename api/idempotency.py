@@ -43,7 +43,7 @@ from projections.store_errors import STORE_ERRORS
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-    from domain.registry import OrganizationRegistry
+    from application.registry import OrganizationRegistry
 
 METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 KEY_MAX_LENGTH = 255

@@ -16,15 +16,15 @@ from api.member_schemas import (
 )
 from api.queries import after_cursor, next_cursor, organization_now
 from domain.errors import MemberNotFoundError, OrganizationNotFoundError
-from domain.membership import ACTIVE
-from domain.roles import grants, role_permissions
+from domain.members.membership import ACTIVE
+from domain.members.roles import grants, role_permissions
 from projections.records import MemberQuery, UserMembershipQuery
 
 if TYPE_CHECKING:
     from datetime import datetime
     from uuid import UUID
 
-    from domain.registry import OrganizationRegistry
+    from application.registry import OrganizationRegistry
     from projections.queries import OrganizationQueries
 
 

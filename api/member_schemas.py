@@ -10,7 +10,11 @@ from pydantic import Field
 
 from api.schemas import READ_YOUR_WRITES, ReadYourWrites, RequestBody, ResponseBody, doc
 from domain.commands import UNSET, MemberChanges, NewInvitation, NewMember
-from domain.membership import INVITATION_DAYS_DEFAULT, INVITATION_DAYS_MAX, INVITATION_DAYS_MIN
+from domain.members.membership import (
+    INVITATION_DAYS_DEFAULT,
+    INVITATION_DAYS_MAX,
+    INVITATION_DAYS_MIN,
+)
 
 MemberStatus = Literal["invited", "active", "inactive", "removed"]
 ROLES_DOC = (

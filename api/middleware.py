@@ -12,8 +12,8 @@ from urllib.parse import parse_qsl
 from api.errors import error_body, validation_body
 from domain.context import reason_cvar, request_id_cvar
 from domain.errors import InvalidValueError
+from domain.organizations.validation import check_reason
 from domain.storable import text_problem
-from domain.validation import check_reason
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from uuid import UUID
 
-    from domain.registry import OrganizationRegistry
+    from application.registry import OrganizationRegistry
     from projections.queries import OrganizationQueries
 
 _VERSION_CURSOR = re.compile(r"[0-9]{1,18}")

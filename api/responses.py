@@ -14,8 +14,8 @@ from api.schemas import OrganizationEnvelope, ReadYourWrites
 if TYPE_CHECKING:
     from fastapi import Request, Response
 
+    from application.results import Written
     from domain.command_records import CommandRecord
-    from domain.commands import Written
     from projections.queries import OrganizationQueries
 
 log = logging.getLogger("tenant_registry.api")

@@ -50,7 +50,7 @@ from tests.helpers import ADMIN_TOKEN
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from domain.registry import OrganizationRegistry
+    from application.registry import OrganizationRegistry
 
 
 def rss_mb() -> float:

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from psycopg.sql import SQL, Identifier
 
-from domain.indexes import SLUGS, UniqueKey
-from domain.organization import Organization
+from domain.organizations.organization import Organization
+from domain.unique_keys import SLUGS, UniqueKey
 from projections.leadership import postgres_conninfo
 from service.settings import store_env
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from uuid import UUID
 
-    from domain.registry import OrganizationRegistry
+    from application.registry import OrganizationRegistry
 
 SAVE_BATCH = 500
 

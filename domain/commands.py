@@ -1,4 +1,4 @@
-"""The inputs of the registry's commands and what they return, as plain values."""
+"""The inputs of the registry's commands, as plain values."""
 
 from __future__ import annotations
 
@@ -58,26 +58,6 @@ class NewApiKey:
 
 
 @dataclass(frozen=True)
-class Written:
-    """An organization after a command, and the position its last event was recorded at.
-
-    ``position`` is ``None`` when the command changed nothing and recorded nothing.
-    """
-
-    organization: dict[str, Any]
-    position: int | None
-
-
-@dataclass(frozen=True)
-class IssuedApiKey:
-    """A new key: its details, its secret (shown once, never stored) and the command's result."""
-
-    api_key: dict[str, Any]
-    secret: str
-    written: Written
-
-
-@dataclass(frozen=True)
 class NewMember:
     """A person added as an active member (provisioned from an identity provider)."""
 
@@ -105,28 +85,3 @@ class MemberChanges:
     status: Any = UNSET
     """``active`` or ``inactive``."""
     metadata: Any = UNSET
-
-
-@dataclass(frozen=True)
-class MemberWritten:
-    """A membership after a command, and the command's result for its organization."""
-
-    member: dict[str, Any]
-    written: Written
-
-
-@dataclass(frozen=True)
-class BulkWritten:
-    """Memberships added together, and the command's result for their organization."""
-
-    members: list[dict[str, Any]]
-    written: Written
-
-
-@dataclass(frozen=True)
-class IssuedInvitation:
-    """A new invitation token: shown once, never stored (only its hash is)."""
-
-    member: dict[str, Any]
-    token: str
-    written: Written

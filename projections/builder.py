@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from eventsourcing.persistence import Notification
 
-    from domain.registry import OrganizationRegistry
+    from application.registry import OrganizationRegistry
     from projections.read_model import ReadModel
 
 BATCH_SIZE = 5000

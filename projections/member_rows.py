@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from domain.membership import ACTIVE, INACTIVE, REMOVED, member_details
+from domain.members.membership import ACTIVE, INACTIVE, REMOVED, member_details
 from projections.rows import like_contains, like_prefix
 
 if TYPE_CHECKING:

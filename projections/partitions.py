@@ -151,7 +151,7 @@ def _fill_partition(
     """A worker process: fill one partition of the copy up to ``until``; it writes the
     positions it went past into ``covered`` as it goes, its events into ``done`` at the end."""
     _die_with(parent)
-    from domain.registry import OrganizationRegistry
+    from application.registry import OrganizationRegistry
     from projections.stores import construct_read_model, copy_of
 
     env = {**env, "CREATE_TABLE": "no"}  # The rebuild created every table.

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
-from eventsourcing.utils import get_topic
 
-from domain.organization import Organization
+from application.topics import topics_of
+from domain.organizations.organization import Organization
 from projections.records import HistoryEntry
 from projections.writer import RowWriter
 
@@ -64,7 +64,8 @@ def history_entry(
 
 class OrganizationLookupProjection(Projection[RowWriter]):
     name = "organization_lookup"
-    topics = tuple(get_topic(cls) for cls in ORGANIZATION_EVENTS)
+    topics = topics_of(ORGANIZATION_EVENTS)
+    """Their topics now, and those they were stored under before their module moved."""
 
     def __init__(self, view: RowWriter) -> None:
         super().__init__(view)

@@ -29,7 +29,7 @@ from projections.tables import NEXT_SUFFIX, SCRATCH_SUFFIX
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from domain.registry import OrganizationRegistry
+    from application.registry import OrganizationRegistry
     from projections.leadership import LeaderLock
     from projections.read_model import ReadModel
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from domain.organization import STATE_FIELDS, organization_details
+from domain.organizations.organization import STATE_FIELDS, organization_details
 from domain.storable import check_time
 
 if TYPE_CHECKING:

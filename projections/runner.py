@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from eventsourcing.persistence import Notification
 
-    from domain.registry import OrganizationRegistry
+    from application.registry import OrganizationRegistry
     from projections.leadership import LeaderLock
     from projections.read_model import ReadModel
 

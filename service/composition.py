@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import psycopg
 from psycopg.sql import SQL, Identifier
 
-from domain.registry import OrganizationRegistry
+from application.registry import OrganizationRegistry
 from projections.leadership import (
     is_postgres,
     leader_lock,

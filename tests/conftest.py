@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from psycopg.sql import SQL, Identifier
 
-from domain.registry import OrganizationRegistry
+from application.registry import OrganizationRegistry
 from projections.leadership import postgres_conninfo as bootstrap_conninfo
 from projections.leadership import schema_setup
 from service.composition import bootstrap

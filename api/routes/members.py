@@ -41,11 +41,11 @@ from api.queries import organization_now
 from api.routes.organizations import ERRORS, PREFIX
 from api.schemas import StoredTime
 from domain.errors import MemberNotFoundError, ValidationError
-from domain.member_validation import validate_permission, validate_user_id
-from domain.roles import BUILT_IN_ROLES
+from domain.members.roles import BUILT_IN_ROLES
+from domain.members.validation import validate_permission, validate_user_id
 
 if TYPE_CHECKING:
-    from domain.commands import IssuedInvitation, MemberWritten
+    from application.results import IssuedInvitation, MemberWritten
 
 router = APIRouter(prefix=PREFIX + "/{org_id}", tags=["members"], responses=ERRORS)  # type: ignore[arg-type]
 checks = APIRouter(prefix=PREFIX + "/{org_id}", tags=["members"], responses=ERRORS)  # type: ignore[arg-type]

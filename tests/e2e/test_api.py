@@ -7,7 +7,7 @@ from uuid import UUID
 
 import pytest
 
-from domain.registry import OrganizationRegistry
+from application.registry import OrganizationRegistry
 from service.settings import Settings
 from tests.helpers import ADMIN, create_body, random_slug
 

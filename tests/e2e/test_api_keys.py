@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from psycopg.sql import SQL, Identifier
 
-from domain.keys import hash_secret
+from domain.keys.secrets import hash_secret
 from tests.conftest import postgres_conninfo
 from tests.e2e.test_cli import run_cli
 from tests.e2e.test_tenant_access import bearer, issue_key, new_org

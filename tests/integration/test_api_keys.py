@@ -11,14 +11,14 @@ import pytest
 from domain.commands import NewApiKey, NewOrganization, OrganizationChanges
 from domain.context import acting_as, api_key_actor
 from domain.errors import ApiKeyNotFoundError, ForbiddenError, ValidationError
-from domain.keys import hash_secret
+from domain.keys.secrets import hash_secret
 from tests.helpers import random_slug
 from tests.integration.test_slug_race import race
 
 if TYPE_CHECKING:
     from uuid import UUID
 
-    from domain.commands import IssuedApiKey
+    from application.results import IssuedApiKey
     from service.composition import Services
 
 

@@ -16,7 +16,7 @@ from tests.helpers import random_slug
 from tests.integration.test_slug_race import race
 
 if TYPE_CHECKING:
-    from domain.registry import OrganizationRegistry
+    from application.registry import OrganizationRegistry
 
 
 def _org(registry: OrganizationRegistry, *owners: str) -> object:

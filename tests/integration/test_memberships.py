@@ -31,7 +31,7 @@ from tests.helpers import random_slug
 if TYPE_CHECKING:
     from uuid import UUID
 
-    from domain.registry import OrganizationRegistry
+    from application.registry import OrganizationRegistry
 
 
 def new_org(registry: OrganizationRegistry, **fields: Any) -> UUID:
@@ -123,7 +123,7 @@ def test_an_expired_invitation_is_refused_and_can_be_resent(
         org_id, NewInvitation(email="new@example.com", expires_in_days=1)
     )
     later = datetime.now(UTC) + timedelta(days=2)
-    monkeypatch.setattr("domain.membership_commands.datetime", _Clock(later))
+    monkeypatch.setattr("domain.members.decisions.datetime", _Clock(later))
     with pytest.raises(InvitationExpiredError):
         registry.accept_invitation(org_id, issued.member["id"], issued.token, "u1")
     resent = registry.resend_invitation(org_id, issued.member["id"])
@@ -346,7 +346,7 @@ def test_expired_invitations_hold_no_seat_until_resent(
     registry.update(org_id, OrganizationChanges(max_allowed_memberships=1))
     first = registry.invite_member(org_id, NewInvitation(email="a@example.com", expires_in_days=1))
     monkeypatch.setattr(
-        "domain.membership_commands.datetime", _Clock(datetime.now(UTC) + timedelta(days=2))
+        "domain.members.decisions.datetime", _Clock(datetime.now(UTC) + timedelta(days=2))
     )
     registry.invite_member(org_id, NewInvitation(email="b@example.com"))
     with pytest.raises(MembershipLimitReachedError):

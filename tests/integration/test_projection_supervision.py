@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
+from application.registry import OrganizationRegistry
 from domain.commands import NewOrganization, OrganizationChanges
-from domain.registry import OrganizationRegistry
 from projections import runner
 from projections.runner import RUNNING, STANDBY
 from service.composition import bootstrap

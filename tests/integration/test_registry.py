@@ -18,7 +18,7 @@ from domain.errors import (
 from tests.helpers import random_slug
 
 if TYPE_CHECKING:
-    from domain.registry import OrganizationRegistry
+    from application.registry import OrganizationRegistry
     from service.composition import Services
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
+from application.registry import OrganizationRegistry
 from domain.commands import NewOrganization, OrganizationChanges
 from domain.errors import SlugTakenError
-from domain.registry import OrganizationRegistry
 from projections.leadership import schema_setup
 from service.settings import Settings
 from tests.conftest import make_settings

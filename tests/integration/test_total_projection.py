@@ -18,7 +18,7 @@ from tests.integration.test_rebuild import caught_up, lock
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from domain.organization import Organization
+    from domain.organizations.organization import Organization
     from service.composition import Services
 
 

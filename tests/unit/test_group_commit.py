@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from eventsourcing.application import ProcessingEvent
 
-from domain.group_commit import ClosedError, GroupCommit
+from application.group_commit import ClosedError, GroupCommit
 
 BAD = object()
 """An event the store refuses to encode, failing any transaction it is in."""

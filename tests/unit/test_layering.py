@@ -5,15 +5,17 @@ names, and no modules import each other in a cycle."""
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 ALLOWED = {
     "domain": {"domain"},
-    "projections": {"domain", "projections"},
-    "service": {"domain", "projections", "service"},
-    "api": {"domain", "projections", "service", "api"},
-    "cli": {"domain", "projections", "service", "cli"},
+    "application": {"domain", "application"},
+    "projections": {"domain", "application", "projections"},
+    "service": {"domain", "application", "projections", "service"},
+    "api": {"domain", "application", "projections", "service", "api"},
+    "cli": {"domain", "application", "projections", "service", "cli"},
 }
 """What each package may import (of this project's packages)."""
 
@@ -81,6 +83,28 @@ def test_no_module_imports_another_modules_private_names() -> None:
     assert wrong == []
 
 
+DOMAIN_THIRD_PARTY = {"eventsourcing.domain", "pycountry", "babel", "email_validator", "idna"}
+DOMAIN_THIRD_PARTY |= {"phonenumbers"}
+"""What ``domain`` may import beyond itself and the standard library: the event-sourcing
+library's domain module and pure data libraries (no threads, stores or serialization)."""
+
+
+def outside_imports(package: str) -> list[str]:
+    """What ``package``'s modules import that is neither first-party nor standard library."""
+    return [
+        f"{module}:{line} imports {imported}"
+        for module in MODULES
+        if module.split(".")[0] == package
+        for imported, _, line in imports(module)
+        if imported.split(".")[0] not in {*ALLOWED, *sys.stdlib_module_names, "__future__"}
+        and not any(imported == p or imported.startswith(f"{p}.") for p in DOMAIN_THIRD_PARTY)
+    ]
+
+
+def test_domain_imports_only_the_libraries_domain_and_pure_data_libraries() -> None:
+    assert outside_imports("domain") == []
+
+
 def graph() -> dict[str, set[str]]:
     return {
         module: {
@@ -132,8 +156,9 @@ def test_no_modules_import_each_other_in_a_cycle() -> None:
 
 
 def test_the_checks_see_what_they_check() -> None:
-    assert {"domain.registry", "projections.writer", "service.composition", "cli.main"} <= set(
+    assert {"application.registry", "projections.writer", "service.composition", "cli.main"} <= set(
         MODULES
     )
     assert "projections.writer" in graph()["projections.sqlite.writer"]
+    assert outside_imports("application") != []  # eventsourcing.application, for one
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain.context import acting_as
-from domain.organization import Organization
+from domain.organizations.organization import Organization
 
 
 def new_organization() -> Organization:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from domain.errors import InvalidValueError
-from domain.roles import check_permission, check_role_key, grants, role_permissions
+from domain.members.roles import check_permission, check_role_key, grants, role_permissions
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,8 @@ from eventsourcing.persistence import (
 from hypothesis import given
 from hypothesis import strategies as st
 
+from application.transcoder import OrjsonTranscoder
 from domain.storable import storable_value
-from domain.transcoder import OrjsonTranscoder
 
 
 def transcoders() -> tuple[JSONTranscoder, OrjsonTranscoder]:
@@ -117,7 +117,7 @@ def test_an_unregistered_transcoding_is_refused_like_the_library_refuses_it() ->
 
 
 def test_the_registry_reads_its_events_with_it() -> None:
-    from domain.registry import OrganizationRegistry
+    from application.registry import OrganizationRegistry
 
     registry = OrganizationRegistry(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     assert isinstance(registry.mapper.transcoder, OrjsonTranscoder)

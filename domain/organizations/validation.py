@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from domain.commands import UNSET
 from domain.errors import InvalidValueError, ValidationError
-from domain.keys import check_expires_at, check_key_name
-from domain.organization import STATUSES
+from domain.keys.secrets import check_expires_at, check_key_name
+from domain.organizations.organization import STATUSES
 from domain.rules import (
     ACCOUNT_RULES,
     PROFILE_FIELDS,
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from domain.commands import NewApiKey, NewOrganization, OrganizationChanges
-    from domain.organization import Organization
+    from domain.organizations.organization import Organization
 
 
 def check_reason(value: str | None) -> str | None:

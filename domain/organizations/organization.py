@@ -9,14 +9,16 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.domain import Aggregate
 
 from domain.context import current_actor, current_reason, current_request_id
-from domain.errors import ApiKeyNotFoundError
-from domain.membership import ACTIVE as MEMBER_ACTIVE
-from domain.membership import INVITED
+from domain.errors import ApiKeyNotFoundError, LastOwnerError
+from domain.members.membership import ACTIVE as MEMBER_ACTIVE
+from domain.members.membership import INVITED
 from domain.rules import PROFILE_FIELDS
 
 if TYPE_CHECKING:
     from datetime import datetime
     from uuid import UUID
+
+    from domain.members.membership import Membership
 
 ACTIVE, SUSPENDED, ARCHIVED = "active", "suspended", "archived"
 STATUSES = (ACTIVE, SUSPENDED, ARCHIVED)
@@ -257,7 +259,13 @@ class Organization(Aggregate):
             return {"member": str(self.member_id), "action": self.action, **self.member}
 
         def apply(self, aggregate: Any) -> None:
-            after = aggregate.after_membership_change(self.member_id, self.previous, self.member)
+            # The command that triggered this event derived the state it leaves; a replay
+            # of the stored event derives it here.
+            after = vars(aggregate).pop("_after_membership_change", None)
+            if after is None:
+                after = aggregate.after_membership_change(
+                    self.member_id, self.previous, self.member
+                )
             aggregate.owners, aggregate.pending = after["owners"], after["pending"]
             super().apply(aggregate)  # The counts and the owner, as recorded.
 
@@ -348,9 +356,29 @@ class Organization(Aggregate):
         if roles != self.roles:
             self.trigger_event(self.RolesChanged, roles=roles)
 
-    def record_membership_change(self, **change: Any) -> None:
-        """Record a ``MembershipChanged`` event with these fields."""
-        self.trigger_event(self.MembershipChanged, **change)
+    def record_membership_change(
+        self, member: Membership, action: str, previous: dict[str, Any] | None
+    ) -> None:
+        """Record what happened to one of this organization's memberships (``previous``:
+        its summary before, ``None`` for a new one), refusing a change that leaves the
+        organization without an active owner."""
+        summary = member.summary()
+        after = self.after_membership_change(member.id, previous, summary)
+        if self.owners and not after["owners"]:
+            raise LastOwnerError(self.id)
+        self._after_membership_change = after
+        self.trigger_event(
+            self.MembershipChanged,
+            member_id=member.id,
+            action=action,
+            member=summary,
+            previous=previous,
+            owner=after["owner"],
+            active_member_count=after["active_member_count"],
+            pending_member_count=after["pending_member_count"],
+            member_created_at=member.created_on,
+            member_updated_at=member.modified_on,
+        )
 
     def after_membership_change(
         self, member_id: UUID, previous: dict[str, Any] | None, member: dict[str, Any]

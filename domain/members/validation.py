@@ -1,6 +1,6 @@
 """Turns the raw input of membership, invitation, role and account commands into
-validated values, naming every field that is wrong (as ``domain.validation`` does for an
-organization's own fields)."""
+validated values, naming every field that is wrong (as ``domain.organizations.validation``
+does for an organization's own fields)."""
 
 from __future__ import annotations
 
@@ -8,25 +8,29 @@ from typing import TYPE_CHECKING, Any
 
 from domain.commands import UNSET
 from domain.errors import FieldProblem, InvalidValueError, ValidationError
-from domain.membership import (
+from domain.members.membership import (
     ACTIVE,
     INACTIVE,
     INVITATION_DAYS_DEFAULT,
     INVITATION_DAYS_MAX,
     INVITATION_DAYS_MIN,
 )
-from domain.roles import (
+from domain.members.roles import (
     MEMBER,
     check_permission,
     check_permissions,
     check_role_name,
     check_roles,
 )
+from domain.organizations.validation import ensure_storable
 from domain.rules import Problems, check_email, check_external_id, metadata_problems
-from domain.validation import ensure_storable
 
 if TYPE_CHECKING:
     from domain.commands import MemberChanges, NewInvitation, NewMember
+
+
+MAX_BULK = 1000
+"""The most members one bulk add takes."""
 
 
 def check_user_id(value: Any) -> str:

@@ -1,0 +1,197 @@
+"""The one way every command runs: load what it needs, decide, save, and retry on a clash.
+
+A command's decision (``domain``) changes an organization and, through its ``Work``,
+memberships and unique keys. The pipeline saves all their new events together, with the
+command's record when it was sent with an ``Idempotency-Key``, in one transaction. When
+another writer was first (the store refuses a version or a claim), the whole command runs
+again on what that writer left, after a random pause so that many clashing writers spread
+out instead of clashing again; after ``MAX_ATTEMPTS`` it gives up.
+
+The first attempt claims unique values as if nobody held them (no read: the store refuses a
+claim that exists); later attempts read each claim, to name the value that is taken or to
+take one that was released.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import TYPE_CHECKING, TypeVar
+
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.persistence import IntegrityError
+
+from application.results import Written
+from domain.command_records import (
+    CommandAlreadyRecordedError,
+    CommandKey,
+    CommandRecord,
+    command_key_cvar,
+)
+from domain.errors import ConcurrentUpdateError, OrganizationNotFoundError, VersionConflictError
+from domain.members.membership import Membership
+from domain.organizations.organization import Organization
+from domain.unique_keys import TAKEN_ERRORS, UniqueKey
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from uuid import UUID
+
+    from eventsourcing.application import Repository
+    from eventsourcing.domain import Aggregate
+    from eventsourcing.persistence import Recording
+
+T = TypeVar("T")
+
+MAX_ATTEMPTS = 12
+BACKOFF_SECONDS, BACKOFF_MAX_SECONDS = 0.002, 0.1
+"""A clashing writer pauses up to BACKOFF_SECONDS, doubling per attempt up to
+BACKOFF_MAX_SECONDS: in all, it gives up after about a second."""
+UNRECORDED_EVENTS = (
+    Organization.ApiKeyIssued,
+    Organization.ApiKeyRevoked,
+    Organization.MembershipChanged,
+    Organization.RolesChanged,
+)
+"""Commands whose outcome a command record cannot give again: a key's or an invitation's
+secret is never stored, and member and role commands answer with more than the
+organization. Their keyed retries are answered from stored responses (the API's
+idempotency store)."""
+
+
+class Attempt:
+    """One run of a command's decision: what it reads, and the aggregates it changes."""
+
+    def __init__(self, repository: Repository[UUID], number: int) -> None:
+        self._repository = repository
+        self._read_claims = number > 0
+        self.changed: list[Aggregate] = []
+
+    def organization(self, org_id: UUID, version: int | None = None) -> Organization:
+        org = self._get(org_id, version)
+        if not isinstance(org, Organization):
+            raise OrganizationNotFoundError(org_id)
+        return org
+
+    def membership(self, member_id: UUID) -> Membership | None:
+        member = self._get(member_id)
+        return member if isinstance(member, Membership) else None
+
+    def holder(self, kind: str, key: str) -> UUID | None:
+        index = self._get(UniqueKey.create_id(kind, key))
+        return index.holder_id if isinstance(index, UniqueKey) else None
+
+    def claim(self, kind: str, key: str, holder: UUID) -> None:
+        index = self._get(UniqueKey.create_id(kind, key)) if self._read_claims else None
+        if not isinstance(index, UniqueKey):
+            self.add(UniqueKey(kind, key, holder))
+        elif index.holder_id not in (None, holder):
+            raise TAKEN_ERRORS[kind](key)
+        elif index.holder_id is None:
+            index.claim(holder)
+            self.add(index)
+
+    def release(self, kind: str, key: str) -> None:
+        index = self._get(UniqueKey.create_id(kind, key))
+        if isinstance(index, UniqueKey):
+            index.release()
+            self.add(index)
+
+    def add(self, *aggregates: Aggregate) -> None:
+        self.changed += aggregates
+
+    def _get(self, aggregate_id: UUID, version: int | None = None) -> Aggregate | None:
+        try:
+            aggregate: Aggregate = self._repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            return None
+        return aggregate
+
+
+class CommandPipeline:
+    def __init__(
+        self,
+        repository: Repository[UUID],
+        record: Callable[[ProcessingEvent[UUID]], list[Recording[UUID]]],
+    ) -> None:
+        """``record`` writes one processing event's events in one transaction."""
+        self._repository = repository
+        self._record = record
+
+    def create(self, decide: Callable[[Attempt], Organization]) -> Written:
+        """Run a command that makes a new organization."""
+        return self._run(lambda attempt: (decide(attempt), None))[1]
+
+    def change(
+        self,
+        org_id: UUID,
+        decide: Callable[[Attempt, Organization], T],
+        expected_version: int | None = None,
+    ) -> tuple[T, Written]:
+        """Run a command on an existing organization (at ``expected_version``, if given)."""
+
+        def load_and_decide(attempt: Attempt) -> tuple[Organization, T]:
+            org = attempt.organization(org_id)
+            if expected_version is not None and org.version != expected_version:
+                raise VersionConflictError(org.version)
+            return org, decide(attempt, org)
+
+        return self._run(load_and_decide)
+
+    def record_of(self, command_key: CommandKey) -> CommandRecord | None:
+        """The record of the command keyed by ``command_key``, if it was recorded."""
+        record = Attempt(self._repository, 1)._get(command_key.record_id)
+        return record if isinstance(record, CommandRecord) else None
+
+    def _run(self, decide: Callable[[Attempt], tuple[Organization, T]]) -> tuple[T, Written]:
+        self._ensure_not_recorded()
+        for number in range(MAX_ATTEMPTS):
+            attempt = Attempt(self._repository, number)
+            org, result = decide(attempt)
+            try:
+                return result, self._save(org, attempt.changed)
+            except IntegrityError:
+                pause = min(BACKOFF_SECONDS * 2**number, BACKOFF_MAX_SECONDS)
+                time.sleep(random.uniform(0, pause))  # noqa: S311
+        raise ConcurrentUpdateError
+
+    def _save(self, org: Organization, others: list[Aggregate]) -> Written:
+        if not org.pending_events and not any(a.pending_events for a in others):
+            return Written(org.details(), None)  # Nothing changes: nothing is recorded.
+        record = self._command_record(org)  # Before collecting takes the pending events.
+        events: ProcessingEvent[UUID] = ProcessingEvent()
+        events.collect_events(org, *others, *([] if record is None else [record]))
+        try:
+            recordings = self._record(events)
+        except IntegrityError:
+            self._ensure_not_recorded()  # Another run of this keyed command was first.
+            raise
+        positions = [
+            r.notification.id for r in recordings if r.domain_event.originator_id == org.id
+        ]
+        return Written(org.details(), max(positions) if positions else None)
+
+    @staticmethod
+    def _command_record(org: Organization) -> CommandRecord | None:
+        """The record of this keyed command's outcome, saved with its events (``None`` for
+        a command sent without a key, or one in ``UNRECORDED_EVENTS``)."""
+        command_key = command_key_cvar.get()
+        if command_key is None or not org.pending_events:
+            return None
+        if isinstance(org.pending_events[0], UNRECORDED_EVENTS):
+            return None
+        created = isinstance(org.pending_events[0], Organization.Created)
+        return CommandRecord(
+            id=command_key.record_id,
+            fingerprint=command_key.fingerprint,
+            kind="created" if created else "changed",
+            organization_id=org.id,
+            version=org.version,
+        )
+
+    def _ensure_not_recorded(self) -> None:
+        """Raise ``CommandAlreadyRecordedError`` if this keyed command ran before."""
+        command_key = command_key_cvar.get()
+        record = None if command_key is None else self.record_of(command_key)
+        if command_key is not None and record is not None:
+            raise CommandAlreadyRecordedError(record, record.fingerprint == command_key.fingerprint)

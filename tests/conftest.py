@@ -9,35 +9,28 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
 from psycopg.sql import SQL, Identifier
 
 from application.registry import OrganizationRegistry
-from projections.leadership import postgres_conninfo as bootstrap_conninfo
 from projections.leadership import schema_setup
 from service.composition import bootstrap
 from service.logs import LOGGERS
-from service.settings import Settings, store_env
-from tests.helpers import ADMIN_TOKEN, Server
+from tests.helpers import POSTGRES_URL, Server, make_settings, postgres_conninfo
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from service.composition import Services
 
-POSTGRES_URL = os.environ.get("REGISTRY_TEST_POSTGRES_URL", "")
 # Small connection pools in this process and in every server it starts, so the whole suite
 # fits within PostgreSQL's default of 100 connections, beside anything else on the server.
 os.environ.setdefault("REGISTRY_POOL_SIZE", "2")
 os.environ.setdefault("REGISTRY_POOL_MAX_OVERFLOW", "4")
 REQUIRE_POSTGRES = os.environ.get("REGISTRY_REQUIRE_POSTGRES", "") == "1"
-
-
-def postgres_conninfo() -> dict[str, Any]:
-    return bootstrap_conninfo(store_env(POSTGRES_URL))
 
 
 def _postgres_schema_url() -> Iterator[str]:
@@ -92,10 +85,6 @@ def server(module_database_url: str) -> Iterator[Server]:
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL schema, for behaviour that only PostgreSQL has."""
     yield from _postgres_schema_url()
-
-
-def make_settings(database_url: str, **overrides: object) -> Settings:
-    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, **overrides)  # type: ignore[arg-type]
 
 
 @pytest.fixture

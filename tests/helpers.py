@@ -4,16 +4,42 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import psycopg
+from psycopg.sql import SQL, Identifier
+
+from application.registry import OrganizationRegistry
+from domain.commands import NewOrganization, OrganizationChanges
+from projections.leadership import leader_lock, schema_setup
+from projections.leadership import postgres_conninfo as bootstrap_conninfo
+from projections.postgres.writer import PostgresRowWriter
+from service.composition import bootstrap
+from service.settings import Settings, store_env
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from service.composition import Services
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+ORGS = "/api/v1/organizations"
+POSTGRES_URL = os.environ.get("REGISTRY_TEST_POSTGRES_URL", "")
+WRITERS = 16
+"""Threads in a race."""
+
+
+def postgres_conninfo() -> dict[str, Any]:
+    return bootstrap_conninfo(store_env(POSTGRES_URL))
 
 
 def random_slug(prefix: str = "org") -> str:
@@ -80,3 +106,147 @@ class Server:
 
 def create_body(**fields: Any) -> dict[str, Any]:
     return {"name": "Acme Financial Group", "slug": random_slug(), **fields}
+
+
+def new_org(server: Server, **fields: Any) -> dict[str, Any]:
+    response = server.client.post(ORGS, json=create_body(**fields), headers=ADMIN)
+    assert response.status_code == 201, response.text
+    org: dict[str, Any] = response.json()["organization"]
+    return org
+
+
+def issue_key(server: Server, org_id: str, **fields: Any) -> dict[str, Any]:
+    response = server.client.post(f"{ORGS}/{org_id}/api-keys", json=fields, headers=ADMIN)
+    assert response.status_code == 201, response.text
+    issued: dict[str, Any] = response.json()
+    return issued
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def run_cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
+    env = {"REGISTRY_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def race(
+    database_url: str, command: Callable[[OrganizationRegistry, int], Any], writers: int = WRITERS
+) -> list[Any]:
+    """Run ``command`` in ``writers`` threads at once, each with its own registry (own
+    connections)."""
+    env = make_settings(database_url).registry_env()
+    with schema_setup(env):
+        registries = [OrganizationRegistry(env) for _ in range(writers)]
+    barrier = threading.Barrier(writers)
+    outcomes: list[Any] = [None] * writers
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            outcomes[i] = command(registries[i], i)
+        except Exception as error:
+            outcomes[i] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in registries:
+        r.close()
+    return outcomes
+
+
+def lock(services: Services) -> Any:
+    return leader_lock(services.registry.env, "organization_lookup-rebuild")
+
+
+def tamper(services: Services, org_id: Any, *, delete: bool = False, model: Any = None) -> None:
+    """Change (or delete) one read-model row behind the projection's back (in ``model``,
+    the live copy by default)."""
+    model = model or services.read_model
+    change = "DELETE FROM {}" if delete else "UPDATE {} SET name_folded = 'tampered'"
+    table_name = model.tables.organizations
+    if isinstance(model.writer, PostgresRowWriter):
+        table = SQL("{}.{}").format(Identifier(model.datastore.schema), Identifier(table_name))
+        statement: Any = SQL(change + " WHERE id = %s").format(table)
+    else:
+        statement, org_id = change.format(table_name) + " WHERE id = ?", str(org_id)
+    with model.datastore.transaction(commit=True) as c:
+        c.execute(statement, (org_id,))
+
+
+def snapshot(services: Services) -> dict[str, Any]:
+    model = services.read_model
+    return {
+        name: model.admin.rows(getattr(model.tables, attribute), key)
+        for name, attribute, key in TABLES
+    }
+
+
+TABLES = (
+    ("lookup", "organizations", "id"),
+    ("keys", "keys", "id"),
+    ("history", "history", "position"),
+    ("members", "members", "id"),
+)
+
+
+def caught_up(services: Services) -> None:
+    deadline = time.monotonic() + 30
+    while services.lag()[1] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert services.lag()[1] == 0
+
+
+def dump_store(database_url: str) -> str:
+    """Every row of every table of the store (events, read models, tracking), as text."""
+    parts = urlsplit(database_url)
+    if parts.scheme == "sqlite":
+        with sqlite3.connect(parts.path[1:]) as conn:
+            tables = [
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            ]
+            rows = [conn.execute(f'SELECT * FROM "{t}"').fetchall() for t in tables]  # noqa: S608
+        return repr(rows)
+    schema = parse_qs(parts.query)["schema"][0]
+    with psycopg.connect(**postgres_conninfo()) as conn:
+        tables = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,)
+        ).fetchall()
+        rows = [
+            conn.execute(
+                SQL("SELECT * FROM {}.{}").format(Identifier(schema), Identifier(t))
+            ).fetchall()
+            for (t,) in tables
+        ]
+    return repr(rows)
+
+
+def populate(database_url: str, organizations: int) -> list[dict[str, Any]]:
+    services = bootstrap(make_settings(database_url))
+    try:
+        made = []
+        for i in range(organizations):
+            org = services.registry.create(NewOrganization(name=f"O{i}", slug=random_slug()))
+            written = services.registry.update(
+                org.organization["id"], OrganizationChanges(name=f"Org {i}")
+            )
+            made.append(written.organization)
+        services.read_model.queries.wait_for_position(written.position or 0, 60)
+        return made
+    finally:
+        services.close()
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, **overrides)  # type: ignore[arg-type]

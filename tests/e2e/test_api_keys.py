@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
 from uuid import uuid4
 
-import psycopg
 import pytest
-from psycopg.sql import SQL, Identifier
 
 from domain.keys.secrets import hash_secret
-from tests.conftest import postgres_conninfo
-from tests.e2e.test_cli import run_cli
-from tests.e2e.test_tenant_access import bearer, issue_key, new_org
-from tests.helpers import ADMIN, Server
+from tests.helpers import ADMIN, Server, bearer, dump_store, issue_key, new_org, run_cli
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -45,30 +38,6 @@ def test_revoked_key_is_refused_at_once_by_another_server_process(
         assert writer.client.delete(revoke, headers=ADMIN).is_success
         refused = reader.client.get(f"{ORGS}/current", headers=bearer(issued["secret"]))
         assert refused.status_code == 401
-
-
-def dump_store(database_url: str) -> str:
-    """Every row of every table of the store (events, read models, tracking), as text."""
-    parts = urlsplit(database_url)
-    if parts.scheme == "sqlite":
-        with sqlite3.connect(parts.path[1:]) as conn:
-            tables = [
-                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            ]
-            rows = [conn.execute(f'SELECT * FROM "{t}"').fetchall() for t in tables]  # noqa: S608
-        return repr(rows)
-    schema = parse_qs(parts.query)["schema"][0]
-    with psycopg.connect(**postgres_conninfo()) as conn:
-        tables = conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,)
-        ).fetchall()
-        rows = [
-            conn.execute(
-                SQL("SELECT * FROM {}.{}").format(Identifier(schema), Identifier(t))
-            ).fetchall()
-            for (t,) in tables
-        ]
-    return repr(rows)
 
 
 def test_secrets_never_reach_the_event_store_the_read_models_or_the_logs(

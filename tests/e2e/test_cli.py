@@ -12,23 +12,10 @@ import httpx
 import pytest
 
 from service.composition import bootstrap
-from tests.conftest import make_settings
-from tests.helpers import ADMIN, Server, create_body, free_port
+from tests.helpers import ADMIN, Server, create_body, free_port, make_settings, run_cli
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-
-def run_cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
-    env = {"REGISTRY_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
-    return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_history_prints_events_oldest_first_by_slug(database_url: str) -> None:

@@ -10,11 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from service.composition import bootstrap
-from tests.conftest import make_settings
-from tests.e2e.test_cli import run_cli
-from tests.e2e.test_projections_cli import populate
-from tests.helpers import ADMIN, Server
-from tests.integration.test_rebuild import tamper
+from tests.helpers import ADMIN, Server, make_settings, populate, run_cli, tamper
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.e2e.test_tenant_access import bearer, issue_key, new_org
-from tests.helpers import ADMIN, Server, create_body
+from tests.helpers import ADMIN, Server, bearer, create_body, issue_key, new_org
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -132,7 +131,7 @@ def test_replay_survives_a_server_restart(database_url: str, restartable: list[S
 def test_a_keyed_key_issuance_replays_its_secret_which_is_kept_only_sealed(
     server: Server, module_database_url: str
 ) -> None:
-    from tests.e2e.test_api_keys import dump_store
+    from tests.helpers import dump_store
 
     org = new_org(server)
     key = f"issue-{org['id']}"
@@ -166,7 +165,7 @@ def test_a_retry_with_the_same_json_spaced_and_ordered_otherwise_is_the_same_req
 def test_a_keyed_invitation_replays_its_token_which_is_kept_only_sealed(
     server: Server, module_database_url: str
 ) -> None:
-    from tests.e2e.test_api_keys import dump_store
+    from tests.helpers import dump_store
 
     org = new_org(server)
     key = f"invite-{org['id']}"

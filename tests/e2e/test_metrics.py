@@ -89,7 +89,7 @@ def test_a_rebuild_under_way_reports_how_far_it_got(
     from projections.rebuild import empty_copy
     from projections.tables import NEXT_SUFFIX
     from service.composition import bootstrap
-    from tests.conftest import make_settings
+    from tests.helpers import make_settings
 
     for _ in range(3):
         server.client.post(ORGS, json=create_body(), headers=ADMIN)

@@ -11,13 +11,10 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from domain.commands import NewOrganization, OrganizationChanges
 from projections.rebuild import rebuild_checkpoint
 from projections.tables import NEXT_SUFFIX
 from service.composition import bootstrap
-from tests.conftest import make_settings
-from tests.e2e.test_cli import run_cli
-from tests.helpers import ADMIN, Server, create_body, random_slug
+from tests.helpers import ADMIN, Server, create_body, make_settings, populate, random_slug, run_cli
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -25,22 +22,6 @@ if TYPE_CHECKING:
     from service.composition import Services
 
 ORGS = "/api/v1/organizations"
-
-
-def populate(database_url: str, organizations: int) -> list[dict[str, Any]]:
-    services = bootstrap(make_settings(database_url))
-    try:
-        made = []
-        for i in range(organizations):
-            org = services.registry.create(NewOrganization(name=f"O{i}", slug=random_slug()))
-            written = services.registry.update(
-                org.organization["id"], OrganizationChanges(name=f"Org {i}")
-            )
-            made.append(written.organization)
-        services.read_model.queries.wait_for_position(written.position or 0, 60)
-        return made
-    finally:
-        services.close()
 
 
 def rebuild_process(database_url: str, *args: str) -> subprocess.Popen[str]:
@@ -73,7 +54,7 @@ def test_verify_exits_1_on_drift_and_0_when_the_read_model_matches(database_url:
     assert run_cli("projections", "verify", database_url=database_url).returncode == 0
     services = bootstrap(make_settings(database_url), run_projections=False)
     try:
-        from tests.integration.test_rebuild import tamper
+        from tests.helpers import tamper
 
         tamper(
             services,
@@ -289,7 +270,7 @@ def test_status_shows_a_failed_projection_with_its_error_until_a_rebuild_mends_i
         )
         services = bootstrap(make_settings(database_url), run_projections=False)
         try:
-            from tests.integration.test_rebuild import tamper
+            from tests.helpers import tamper
 
             tamper(services, orgs[0]["id"], delete=True)
         finally:

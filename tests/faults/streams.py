@@ -16,8 +16,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.test_cli import run_cli
-from tests.helpers import ADMIN, random_slug
+from tests.helpers import ADMIN, random_slug, run_cli
 
 ORGS = "/api/v1/organizations"
 

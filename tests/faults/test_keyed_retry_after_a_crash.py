@@ -15,8 +15,7 @@ import pytest
 
 from domain.errors import OrganizationNotFoundError
 from service.composition import bootstrap
-from tests.conftest import make_settings
-from tests.helpers import ADMIN, Server, create_body
+from tests.helpers import ADMIN, Server, create_body, make_settings
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -12,8 +12,7 @@ from domain.commands import NewApiKey, NewOrganization, OrganizationChanges
 from domain.context import acting_as, api_key_actor
 from domain.errors import ApiKeyNotFoundError, ForbiddenError, ValidationError
 from domain.keys.secrets import hash_secret
-from tests.helpers import random_slug
-from tests.integration.test_slug_race import race
+from tests.helpers import race, random_slug
 
 if TYPE_CHECKING:
     from uuid import UUID

@@ -13,8 +13,7 @@ from domain.context import because
 from domain.errors import ConcurrentUpdateError, SlugTakenError, ValidationError
 from projections.projection import OrganizationLookupProjection
 from projections.records import HistoryQuery
-from tests.helpers import random_slug
-from tests.integration.test_slug_race import race
+from tests.helpers import race, random_slug
 
 if TYPE_CHECKING:
     from uuid import UUID

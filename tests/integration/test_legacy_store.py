@@ -21,8 +21,7 @@ from domain.commands import MemberChanges, NewMember, OrganizationChanges
 from projections.leadership import leader_lock
 from projections.rebuild import rebuild, verify
 from service.composition import bootstrap
-from tests.conftest import make_settings
-from tests.integration.test_rebuild import caught_up, snapshot
+from tests.helpers import caught_up, make_settings, snapshot
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

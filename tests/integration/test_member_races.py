@@ -12,8 +12,7 @@ from domain.commands import (
     OrganizationChanges,
 )
 from domain.errors import DuplicateMemberError, LastOwnerError, MembershipLimitReachedError
-from tests.helpers import random_slug
-from tests.integration.test_slug_race import race
+from tests.helpers import race, random_slug
 
 if TYPE_CHECKING:
     from application.registry import OrganizationRegistry

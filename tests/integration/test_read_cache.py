@@ -14,8 +14,7 @@ from projections.leadership import leader_lock
 from projections.postgres.writer import PostgresRowWriter
 from projections.rebuild import LOCK_NAME, rebuild
 from service.composition import bootstrap
-from tests.conftest import make_settings
-from tests.helpers import random_slug
+from tests.helpers import make_settings, random_slug
 
 if TYPE_CHECKING:
     from uuid import UUID

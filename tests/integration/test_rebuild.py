@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from eventsourcing.persistence import Tracking
-from psycopg.sql import SQL, Identifier
 
 from domain.commands import (
     MemberChanges,
@@ -19,13 +18,12 @@ from domain.commands import (
     OrganizationChanges,
 )
 from projections.builder import Builder, Partition
-from projections.leadership import leader_lock
 from projections.postgres.writer import PostgresRowWriter
 from projections.projection import OrganizationLookupProjection
 from projections.rebuild import RebuildRunningError, new_copy, rebuild, verify
 from projections.records import APPLICATION_NAME
 from projections.stores import construct_read_model, copy_of
-from tests.helpers import random_slug
+from tests.helpers import TABLES, caught_up, lock, random_slug, snapshot, tamper
 
 if TYPE_CHECKING:
     from service.composition import Services
@@ -61,48 +59,6 @@ def add_people(services: Services, org_id: Any) -> None:
     registry.accept_invitation(org_id, issued.member["id"], issued.token, "i")
     registry.invite_member(org_id, NewInvitation(email="pending@example.com"))
     registry.update(org_id, OrganizationChanges(verified=True, max_allowed_memberships=50))
-
-
-def caught_up(services: Services) -> None:
-    deadline = time.monotonic() + 30
-    while services.lag()[1] and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert services.lag()[1] == 0
-
-
-TABLES = (
-    ("lookup", "organizations", "id"),
-    ("keys", "keys", "id"),
-    ("history", "history", "position"),
-    ("members", "members", "id"),
-)
-
-
-def snapshot(services: Services) -> dict[str, Any]:
-    model = services.read_model
-    return {
-        name: model.admin.rows(getattr(model.tables, attribute), key)
-        for name, attribute, key in TABLES
-    }
-
-
-def tamper(services: Services, org_id: Any, *, delete: bool = False, model: Any = None) -> None:
-    """Change (or delete) one read-model row behind the projection's back (in ``model``,
-    the live copy by default)."""
-    model = model or services.read_model
-    change = "DELETE FROM {}" if delete else "UPDATE {} SET name_folded = 'tampered'"
-    table_name = model.tables.organizations
-    if isinstance(model.writer, PostgresRowWriter):
-        table = SQL("{}.{}").format(Identifier(model.datastore.schema), Identifier(table_name))
-        statement: Any = SQL(change + " WHERE id = %s").format(table)
-    else:
-        statement, org_id = change.format(table_name) + " WHERE id = ?", str(org_id)
-    with model.datastore.transaction(commit=True) as c:
-        c.execute(statement, (org_id,))
-
-
-def lock(services: Services) -> Any:
-    return leader_lock(services.registry.env, "organization_lookup-rebuild")
 
 
 def test_rebuild_equals_the_incrementally_built_read_model(services: Services) -> None:
@@ -308,7 +264,7 @@ def test_an_outdated_read_model_is_rebuilt_in_the_background_on_start(
 ) -> None:
     from projections.projection import READ_MODEL_VERSION
     from service.composition import bootstrap
-    from tests.conftest import make_settings
+    from tests.helpers import make_settings
 
     populate(services, organizations=5)
     expected = snapshot(services)

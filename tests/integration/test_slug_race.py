@@ -2,49 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-from typing import TYPE_CHECKING, Any
-
 from application.registry import OrganizationRegistry
 from domain.commands import NewOrganization, OrganizationChanges
 from domain.errors import SlugTakenError
-from projections.leadership import schema_setup
 from service.settings import Settings
-from tests.conftest import make_settings
-from tests.helpers import random_slug
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-WRITERS = 16
-
-
-def race(
-    database_url: str, command: Callable[[OrganizationRegistry, int], Any], writers: int = WRITERS
-) -> list[Any]:
-    """Run ``command`` in ``writers`` threads at once, each with its own registry (own
-    connections)."""
-    env = make_settings(database_url).registry_env()
-    with schema_setup(env):
-        registries = [OrganizationRegistry(env) for _ in range(writers)]
-    barrier = threading.Barrier(writers)
-    outcomes: list[Any] = [None] * writers
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            outcomes[i] = command(registries[i], i)
-        except Exception as error:
-            outcomes[i] = error
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(writers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for r in registries:
-        r.close()
-    return outcomes
+from tests.helpers import WRITERS, make_settings, race, random_slug
 
 
 def test_concurrent_creates_of_one_slug_have_exactly_one_winner(database_url: str) -> None:

@@ -12,8 +12,7 @@ from domain.commands import NewOrganization, OrganizationChanges
 from domain.context import acting_as, because
 from projections.rebuild import rebuild, verify
 from projections.runner import RUNNING
-from tests.helpers import random_slug
-from tests.integration.test_rebuild import caught_up, lock
+from tests.helpers import caught_up, lock, random_slug
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -19,8 +19,8 @@ from domain.errors import ValidationError
 from projections.records import HistoryQuery
 from projections.rows import doc_of
 from service.composition import bootstrap
-from tests.conftest import _store_url, make_settings
-from tests.helpers import random_slug
+from tests.conftest import _store_url
+from tests.helpers import make_settings, random_slug
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -12,7 +12,7 @@ from service.settings import Settings
 from tests.helpers import ADMIN, create_body, random_slug
 
 if TYPE_CHECKING:
-    from tests.helpers import Server
+    from tests.api.conftest import InProcessServer as Server
 
 ORGS = "/api/v1/organizations"
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from openapi_spec_validator import validate
 
 if TYPE_CHECKING:
-    from tests.helpers import Server
+    from tests.api.conftest import InProcessServer as Server
 
 
 def spec_of(server: Server) -> dict[str, Any]:

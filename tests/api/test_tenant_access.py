@@ -10,31 +10,13 @@ from uuid import uuid4
 
 import pytest
 
-from tests.helpers import ADMIN, create_body
+from tests.helpers import ADMIN, bearer, create_body, issue_key, new_org
 
 if TYPE_CHECKING:
-    from tests.helpers import Server
+    from tests.api.conftest import InProcessServer as Server
 
 ORGS = "/api/v1/organizations"
 CREDENTIALS = ("none", "bad", "admin", "own", "other", "revoked", "expired", "suspended")
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def issue_key(server: Server, org_id: str, **fields: Any) -> dict[str, Any]:
-    response = server.client.post(f"{ORGS}/{org_id}/api-keys", json=fields, headers=ADMIN)
-    assert response.status_code == 201, response.text
-    issued: dict[str, Any] = response.json()
-    return issued
-
-
-def new_org(server: Server, **fields: Any) -> dict[str, Any]:
-    response = server.client.post(ORGS, json=create_body(**fields), headers=ADMIN)
-    assert response.status_code == 201, response.text
-    org: dict[str, Any] = response.json()["organization"]
-    return org
 
 
 @dataclass

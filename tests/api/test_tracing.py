@@ -10,8 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from tests.conftest import make_settings
-from tests.helpers import ADMIN
+from tests.helpers import ADMIN, make_settings
 
 
 @pytest.mark.usefixtures("app_logging")

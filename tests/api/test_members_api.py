@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from tests.e2e.test_tenant_access import bearer, issue_key, new_org
-from tests.helpers import ADMIN
+from tests.helpers import ADMIN, bearer, issue_key, new_org
 
 if TYPE_CHECKING:
-    from tests.helpers import Server
+    import httpx
+
+    from tests.api.conftest import InProcessServer as Server
 
 ORGS = "/api/v1/organizations"
 
@@ -95,24 +93,6 @@ def test_duplicate_member_is_409_and_records_nothing(server: Server) -> None:
     assert response.status_code == 409
     assert response.json()["code"] == "DUPLICATE_MEMBER"
     assert len(server.client.get(history, headers=ADMIN).json()["events"]) == before
-
-
-def test_concurrent_invitations_over_http_have_one_winner(server: Server) -> None:
-    org = new_org(server)
-
-    def attempt(_: int) -> int:
-        with httpx.Client(base_url=server.url, timeout=30) as client:
-            return client.post(
-                f"{ORGS}/{org['id']}/invitations",
-                json={"email": "same@example.com"},
-                headers=ADMIN,
-            ).status_code
-
-    with ThreadPoolExecutor(12) as pool:
-        codes = list(pool.map(attempt, range(12)))
-    assert sorted(codes) == [201] + [409] * 11
-    listed = server.client.get(members(org["id"]), params={"status": "invited"}, headers=ADMIN)
-    assert [m["email"] for m in listed.json()["members"]] == ["same@example.com"]
 
 
 def test_invitation_lifecycle_end_to_end(server: Server) -> None:

@@ -14,7 +14,7 @@ from tests.helpers import ADMIN, create_body
 if TYPE_CHECKING:
     import httpx
 
-    from tests.helpers import Server
+    from tests.api.conftest import InProcessServer as Server
 
 ORGS = "/api/v1/organizations"
 

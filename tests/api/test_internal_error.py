@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 
 @pytest.mark.usefixtures("app_logging")

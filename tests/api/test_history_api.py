@@ -6,11 +6,10 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from tests.e2e.test_tenant_access import bearer, issue_key, new_org
-from tests.helpers import ADMIN, create_body, random_slug
+from tests.helpers import ADMIN, bearer, create_body, issue_key, new_org, random_slug
 
 if TYPE_CHECKING:
-    from tests.helpers import Server
+    from tests.api.conftest import InProcessServer as Server
 
 ORGS = "/api/v1/organizations"
 

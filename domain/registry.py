@@ -300,7 +300,7 @@ class OrganizationRegistry(MembershipCommands, Application[UUID]):
         if isinstance(org.pending_events[0], _UNRECORDED_EVENTS):
             # A key's or an invitation's secret cannot be given again from a record, and
             # member and role commands answer with more than the organization: they are
-            # replayed from their stored responses (api.idempotency).
+            # replayed from their stored responses (api.http.idempotency).
             return None
         created = isinstance(org.pending_events[0], Organization.Created)
         return CommandRecord(

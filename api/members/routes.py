@@ -9,16 +9,18 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from api.auth import AdminDep, ReachableOrganizationDep
-from api.deps import AcknowledgementDep, QueriesDep, RegistryDep, id_in_path
-from api.member_queries import (
+from api.http.auth import AdminDep, ReachableOrganizationDep
+from api.http.deps import AcknowledgementDep, QueriesDep, RegistryDep, id_in_path
+from api.http.routing import ERRORS, PREFIX
+from api.http.schemas import StoredTime
+from api.members.queries import (
     member_now,
     member_permissions,
     members_page,
     permission_check,
     user_organizations_page,
 )
-from api.member_schemas import (
+from api.members.schemas import (
     InvitationAccept,
     InvitationCreate,
     InvitationIssued,
@@ -37,9 +39,7 @@ from api.member_schemas import (
     RolesPage,
     UserOrganizationsPage,
 )
-from api.queries import organization_now
-from api.routes.organizations import ERRORS, PREFIX
-from api.schemas import StoredTime
+from api.organizations.queries import organization_now
 from domain.errors import MemberNotFoundError, ValidationError
 from domain.member_validation import validate_permission, validate_user_id
 from domain.roles import BUILT_IN_ROLES

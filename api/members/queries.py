@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
 
-from api.member_schemas import (
+from api.http.paging import after_cursor, next_cursor
+from api.members.schemas import (
     MemberPermissions,
     MemberPublic,
     MembersPage,
@@ -14,7 +15,7 @@ from api.member_schemas import (
     UserMembership,
     UserOrganizationsPage,
 )
-from api.queries import after_cursor, next_cursor, organization_now
+from api.organizations.queries import organization_now
 from domain.errors import MemberNotFoundError, OrganizationNotFoundError
 from domain.membership import ACTIVE
 from domain.roles import grants, role_permissions

@@ -1,4 +1,6 @@
-"""Turns a command's result into its HTTP response, once the read models include it."""
+"""Read-your-writes: a command's route answers once the read models include its write
+(``Acknowledgement``), an organization with its ETag, and a keyed command's recorded
+outcome when a retry finds it (``domain.command_records``), once reads see it too."""
 
 from __future__ import annotations
 
@@ -9,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi.responses import JSONResponse
 
-from api.schemas import OrganizationEnvelope, ReadYourWrites
+from api.organizations.schemas import OrganizationEnvelope
 
 if TYPE_CHECKING:
     from fastapi import Request, Response
 
+    from api.http.schemas import ReadYourWrites
     from domain.command_records import CommandRecord
     from domain.commands import Written
     from projections.queries import OrganizationQueries

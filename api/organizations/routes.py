@@ -6,29 +6,26 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api.auth import (
+from api.http.auth import (
     AdminDep,
     CallerDep,
     OptionalCallerDep,
     ReachableOrganizationDep,
     ensure_reachable,
 )
-from api.deps import AcknowledgementDep, ExpectedVersionDep, QueriesDep, RegistryDep
-from api.queries import list_page, lookup_read, organization_read, slug_availability
-from api.responses import organization_response
-from api.schemas import (
-    ErrorBody,
+from api.http.deps import AcknowledgementDep, ExpectedVersionDep, QueriesDep, RegistryDep
+from api.http.read_your_writes import organization_response
+from api.http.routing import ERRORS, PREFIX
+from api.http.schemas import StoredTime
+from api.organizations.queries import list_page, lookup_read, organization_read, slug_availability
+from api.organizations.schemas import (
     OrganizationCreate,
     OrganizationEnvelope,
     OrganizationsPage,
     OrganizationUpdate,
     SlugAvailability,
     Status,
-    StoredTime,
 )
-
-PREFIX = "/api/v1/organizations"
-ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 412, 413, 500)}
 
 router = APIRouter(prefix=PREFIX, tags=["organizations"], responses=ERRORS)  # type: ignore[arg-type]
 admin = APIRouter(prefix=PREFIX, tags=["organizations"], dependencies=[AdminDep], responses=ERRORS)  # type: ignore[arg-type]

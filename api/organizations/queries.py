@@ -1,27 +1,18 @@
-"""Read-side answers assembled from the lookup read model."""
+"""Read-side answers about organizations, assembled from the read model: a page of them,
+one by id (now, at a version or a moment) or by slug or external id, a slug's availability."""
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
 
-from api.errors import InvalidQueryError
-from api.schemas import (
-    FeedEvent,
-    FeedPage,
-    HistoryEvent,
-    HistoryPage,
-    OrganizationPublic,
-    OrganizationsPage,
-    SlugAvailability,
-)
+from api.http.errors import InvalidQueryError
+from api.http.paging import after_cursor, next_cursor
+from api.organizations.schemas import OrganizationPublic, OrganizationsPage, SlugAvailability
 from domain.errors import InvalidValueError, OrganizationNotFoundError, ReservedSlugError
 from domain.rules import check_slug, normalize_slug
-from projections.projection import ORGANIZATION_EVENTS
-from projections.records import HistoryQuery, ListQuery
-from projections.rows import decode_cursor, encode_cursor
+from projections.records import ListQuery
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -29,9 +20,6 @@ if TYPE_CHECKING:
 
     from domain.registry import OrganizationRegistry
     from projections.queries import OrganizationQueries
-
-_VERSION_CURSOR = re.compile(r"[0-9]{1,18}")
-EVENT_TYPES = tuple(cls.__name__ for cls in ORGANIZATION_EVENTS)
 
 
 def list_page(
@@ -48,23 +36,6 @@ def list_page(
         organizations=[OrganizationPublic.of(row) for row in rows[:limit]],
         next_cursor=next_cursor(rows, limit),
     )
-
-
-def after_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
-    """A page's keyset cursor, as ``encode_cursor`` made it; 400 for any other text."""
-    try:
-        return None if cursor is None else decode_cursor(cursor)
-    except ValueError:
-        raise InvalidQueryError("cursor", "is not a cursor this service issued") from None
-
-
-def next_cursor(rows: list[dict[str, Any]], limit: int) -> str | None:
-    """The cursor of the page after ``rows`` (read with ``limit + 1``): its last row's
-    (created_at, id), or ``None`` when there is no more."""
-    if len(rows) <= limit:
-        return None
-    last = rows[limit - 1]
-    return encode_cursor(last["created_at"], last["id"])
 
 
 def find_organization(
@@ -159,53 +130,3 @@ def organization_now(view: OrganizationQueries, org_id: UUID) -> dict[str, Any]:
     if details is None:
         raise OrganizationNotFoundError(org_id)
     return details
-
-
-def check_event_types(types: list[str]) -> tuple[str, ...]:
-    unknown = sorted(set(types) - set(EVENT_TYPES))
-    if unknown:
-        raise InvalidQueryError("type", f"unknown event type {unknown[0]!r}; one of {EVENT_TYPES}")
-    return tuple(types)
-
-
-def history_page(
-    view: OrganizationQueries,
-    org_id: UUID,
-    limit: int,
-    cursor: str | None,
-    *,
-    descending: bool,
-    types: list[str],
-    since: datetime | None,
-    until: datetime | None,
-) -> HistoryPage:
-    if cursor is not None and not _VERSION_CURSOR.fullmatch(cursor):
-        raise InvalidQueryError("cursor", "is not a cursor this service issued")
-    organization_now(view, org_id)  # Not found: 404, not an empty history.
-    query = HistoryQuery(
-        org_id,
-        limit + 1,
-        None if cursor is None else int(cursor),
-        descending,
-        check_event_types(types),
-        since,
-        until,
-    )
-    entries = view.organization_history(query)
-    more = len(entries) > limit
-    return HistoryPage(
-        organization_id=org_id,
-        events=[HistoryEvent(**HistoryEvent.fields_of(e)) for e in entries[:limit]],
-        next_cursor=str(entries[limit - 1].version) if more else None,
-    )
-
-
-def feed_page(
-    view: OrganizationQueries, after: int, limit: int, types: tuple[str, ...]
-) -> FeedPage:
-    entries = view.events_after(after, limit, types)
-    events = [
-        FeedEvent(**FeedEvent.fields_of(e), position=e.position, organization_id=e.organization_id)
-        for e in entries
-    ]
-    return FeedPage(events=events, next=entries[-1].position if entries else after)

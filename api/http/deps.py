@@ -12,9 +12,9 @@ from uuid import UUID
 
 from fastapi import Depends, Header, Request, Response
 
-from api.errors import InvalidQueryError
-from api.position_watch import PositionWatch
-from api.responses import Acknowledgement
+from api.http.errors import InvalidQueryError
+from api.http.position_watch import PositionWatch
+from api.http.read_your_writes import Acknowledgement
 from domain.errors import OrganizationNotFoundError
 from domain.registry import OrganizationRegistry
 from projections.queries import OrganizationQueries

@@ -17,16 +17,16 @@ from uuid import UUID
 from fastapi import Depends, Header, Request
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import QueriesDep, organization_id
-from api.errors import InvalidQueryError, UnauthorizedError
-from api.rate_limit import failure_keys
+from api.http.deps import QueriesDep, organization_id
+from api.http.errors import InvalidQueryError, UnauthorizedError
+from api.http.rate_limit import failure_keys
 from domain.context import actor_cvar, admin_actor, api_key_actor
 from domain.errors import ForbiddenError, OrganizationNotFoundError, OrganizationSuspendedError
 from domain.keys import hash_secret, is_expired, looks_like_secret
 from domain.organization import ARCHIVED, SUSPENDED
 
 if TYPE_CHECKING:
-    from api.rate_limit import FailureLimiter
+    from api.http.rate_limit import FailureLimiter
     from projections.queries import OrganizationQueries
 
 

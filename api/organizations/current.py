@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api.auth import AnyStatusCurrentOrganizationDep, CurrentOrganizationDep
-from api.deps import AcknowledgementDep, ExpectedVersionDep, QueriesDep, RegistryDep
-from api.queries import organization_now
-from api.responses import organization_response
-from api.routes.history import HistoryParamsDep
-from api.routes.organizations import ERRORS, PREFIX
-from api.schemas import HistoryPage, OrganizationEnvelope, OrganizationUpdate
+from api.history.params import HistoryParamsDep
+from api.history.schemas import HistoryPage
+from api.http.auth import AnyStatusCurrentOrganizationDep, CurrentOrganizationDep
+from api.http.deps import AcknowledgementDep, ExpectedVersionDep, QueriesDep, RegistryDep
+from api.http.read_your_writes import organization_response
+from api.http.routing import ERRORS, PREFIX
+from api.organizations.queries import organization_now
+from api.organizations.schemas import OrganizationEnvelope, OrganizationUpdate
 
 router = APIRouter(prefix=PREFIX, tags=["current organization"], responses=ERRORS)  # type: ignore[arg-type]
 

@@ -7,11 +7,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends
 
-from api.auth import AdminDep
-from api.deps import AcknowledgementDep, OrganizationIdDep, QueriesDep, RegistryDep, id_in_path
-from api.queries import organization_now
-from api.routes.organizations import ERRORS, PREFIX
-from api.schemas import ApiKeyCreate, ApiKeyEnvelope, ApiKeyIssued, ApiKeyPublic, ApiKeysPage
+from api.http.auth import AdminDep
+from api.http.deps import AcknowledgementDep, OrganizationIdDep, QueriesDep, RegistryDep, id_in_path
+from api.http.routing import ERRORS, PREFIX
+from api.keys.schemas import ApiKeyCreate, ApiKeyEnvelope, ApiKeyIssued, ApiKeyPublic, ApiKeysPage
+from api.organizations.queries import organization_now
 from domain.errors import ApiKeyNotFoundError
 
 router = APIRouter(

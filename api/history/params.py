@@ -25,9 +25,9 @@ class HistoryParams:
     since: datetime | None
     until: datetime | None
 
-    def page(self, view: OrganizationQueries, org_id: UUID) -> HistoryPage:
+    def page(self, read_model: OrganizationQueries, org_id: UUID) -> HistoryPage:
         return history_page(
-            view,
+            read_model,
             org_id,
             self.limit,
             self.cursor,

@@ -30,7 +30,7 @@ def check_event_types(types: list[str]) -> tuple[str, ...]:
 
 
 def history_page(
-    view: OrganizationQueries,
+    read_model: OrganizationQueries,
     org_id: UUID,
     limit: int,
     cursor: str | None,
@@ -42,7 +42,7 @@ def history_page(
 ) -> HistoryPage:
     if cursor is not None and not _VERSION_CURSOR.fullmatch(cursor):
         raise InvalidQueryError("cursor", "is not a cursor this service issued")
-    organization_now(view, org_id)  # Not found: 404, not an empty history.
+    organization_now(read_model, org_id)  # Not found: 404, not an empty history.
     query = HistoryQuery(
         org_id,
         limit + 1,
@@ -52,7 +52,7 @@ def history_page(
         since,
         until,
     )
-    entries = view.organization_history(query)
+    entries = read_model.organization_history(query)
     more = len(entries) > limit
     return HistoryPage(
         organization_id=org_id,
@@ -62,9 +62,9 @@ def history_page(
 
 
 def feed_page(
-    view: OrganizationQueries, after: int, limit: int, types: tuple[str, ...]
+    read_model: OrganizationQueries, after: int, limit: int, types: tuple[str, ...]
 ) -> FeedPage:
-    entries = view.events_after(after, limit, types)
+    entries = read_model.events_after(after, limit, types)
     events = [
         FeedEvent(**FeedEvent.fields_of(e), position=e.position, organization_id=e.organization_id)
         for e in entries

@@ -16,7 +16,7 @@ from api.http.deps import (
     AcknowledgementDep,
     ExpectedVersionDep,
     OrganizationIdDep,
-    QueriesDep,
+    ReadModelDep,
     RegistryDep,
     WatchDep,
 )
@@ -32,9 +32,9 @@ MAX_POSITION = 2**63 - 1
 
 @router.get("/{org_id}/history", summary="The organization's events, with what each changed")
 def organization_history(
-    org_id: ReachableOrganizationDep, params: HistoryParamsDep, view: QueriesDep
+    org_id: ReachableOrganizationDep, params: HistoryParamsDep, read_model: ReadModelDep
 ) -> HistoryPage:
-    return params.page(view, org_id)
+    return params.page(read_model, org_id)
 
 
 @router.post(
@@ -54,7 +54,7 @@ def revert_organization(
 
 @feed.get("/events", summary="Every organization's events in commit order (change feed)")
 async def change_feed(
-    view: QueriesDep,
+    read_model: ReadModelDep,
     watch: WatchDep,
     after: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -66,8 +66,8 @@ async def change_feed(
     while True:
         # Where the read model stood before the page was read: a long poll waits for more
         # than that. A request that does not wait needs only the page.
-        seen = await run_in_threadpool(view.position) if wait else 0
-        page = await run_in_threadpool(feed_page, view, after, limit, types)
+        seen = await run_in_threadpool(read_model.position) if wait else 0
+        page = await run_in_threadpool(feed_page, read_model, after, limit, types)
         remaining = deadline - time.monotonic()
         if page.events or remaining <= 0 or watch.stopping:
             return page

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 from api.history.params import HistoryParamsDep
 from api.history.schemas import HistoryPage
 from api.http.auth import AnyStatusCurrentOrganizationDep, CurrentOrganizationDep
-from api.http.deps import AcknowledgementDep, ExpectedVersionDep, QueriesDep, RegistryDep
+from api.http.deps import AcknowledgementDep, ExpectedVersionDep, ReadModelDep, RegistryDep
 from api.http.read_your_writes import organization_response
 from api.http.routing import ERRORS, PREFIX
 from api.organizations.queries import organization_now
@@ -18,16 +18,16 @@ router = APIRouter(prefix=PREFIX, tags=["current organization"], responses=ERROR
 
 @router.get("/current", summary="Get the current organization (also for a suspended one)")
 def get_current_organization(
-    org_id: AnyStatusCurrentOrganizationDep, view: QueriesDep, response: Response
+    org_id: AnyStatusCurrentOrganizationDep, read_model: ReadModelDep, response: Response
 ) -> OrganizationEnvelope:
-    return organization_response(organization_now(view, org_id), response)
+    return organization_response(organization_now(read_model, org_id), response)
 
 
 @router.get("/current/history", summary="The current organization's events")
 def current_organization_history(
-    org_id: CurrentOrganizationDep, params: HistoryParamsDep, view: QueriesDep
+    org_id: CurrentOrganizationDep, params: HistoryParamsDep, read_model: ReadModelDep
 ) -> HistoryPage:
-    return params.page(view, org_id)
+    return params.page(read_model, org_id)
 
 
 @router.patch("/current", summary="Update the current organization; settings and metadata merged")

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 def list_page(
-    view: OrganizationQueries,
+    read_model: OrganizationQueries,
     limit: int,
     cursor: str | None,
     status: str | None,
@@ -31,37 +31,37 @@ def list_page(
     external_id: str | None,
 ) -> OrganizationsPage:
     query = ListQuery(limit + 1, status, q, external_id, after_cursor(cursor))
-    rows = view.list_organizations(query)
+    rows = read_model.list_organizations(query)
     return OrganizationsPage(
         organizations=[OrganizationPublic.of(row) for row in rows[:limit]],
         next_cursor=next_cursor(rows, limit),
     )
 
 
-def find_organization(
-    view: OrganizationQueries, slug: str | None, external_id: str | None
+def require_organization(
+    read_model: OrganizationQueries, slug: str | None, external_id: str | None
 ) -> dict[str, Any]:
     if (slug is None) == (external_id is None):
         raise InvalidQueryError("slug", "give exactly one of slug, externalId or stytchOrgId")
     if slug is not None:
-        details = view.find_organization(slug=normalize_slug(slug))
+        details = read_model.find_organization(slug=normalize_slug(slug))
     else:
-        details = view.find_organization(external_id=external_id)
+        details = read_model.find_organization(external_id=external_id)
     if details is None:
         raise OrganizationNotFoundError(slug or external_id)
     return details
 
 
 def slug_availability(
-    view: OrganizationQueries, reserved: frozenset[str], slug: str, own: UUID | None = None
+    read_model: OrganizationQueries, reserved: frozenset[str], slug: str, own: UUID | None = None
 ) -> SlugAvailability:
     """Whether ``slug`` can be claimed; the slug of ``own`` (the caller's organization) can."""
-    answer = _slug_availability(view, reserved, slug, own)
+    answer = _slug_availability(read_model, reserved, slug, own)
     return answer.model_copy(update={"organization_id": own})
 
 
 def _slug_availability(
-    view: OrganizationQueries, reserved: frozenset[str], slug: str, own: UUID | None
+    read_model: OrganizationQueries, reserved: frozenset[str], slug: str, own: UUID | None
 ) -> SlugAvailability:
     try:
         normal = check_slug(slug, reserved)
@@ -71,7 +71,7 @@ def _slug_availability(
         )
     except InvalidValueError as e:
         return SlugAvailability(slug=slug, available=False, reason="invalid", message=f"Slug {e}")
-    holder = view.find_organization(slug=normal)
+    holder = read_model.find_organization(slug=normal)
     if holder is not None and holder["id"] != own:
         return SlugAvailability(
             slug=normal, available=False, reason="taken", message="Slug is already taken"
@@ -80,7 +80,7 @@ def _slug_availability(
 
 
 def organization_at(
-    view: OrganizationQueries,
+    read_model: OrganizationQueries,
     registry: OrganizationRegistry,
     org_id: UUID,
     version: int | None,
@@ -91,16 +91,16 @@ def organization_at(
     if version is not None and as_of is not None:
         raise InvalidQueryError("asOf", "give version or asOf, not both")
     if as_of is not None:
-        version = view.version_at(org_id, as_of)
+        version = read_model.version_at(org_id, as_of)
         if version is None:
             raise OrganizationNotFoundError(org_id)
     if version is not None:
         return registry.get_details(org_id, version)
-    return organization_now(view, org_id)
+    return organization_now(read_model, org_id)
 
 
 async def organization_read(
-    view: OrganizationQueries,
+    read_model: OrganizationQueries,
     registry: OrganizationRegistry,
     org_id: UUID,
     version: int | None,
@@ -109,24 +109,24 @@ async def organization_read(
     """``organization_at`` for an ``async`` route: the organization now straight from the
     in-process cache when it is there (no database read, no worker thread), else in a
     worker thread."""
-    if version is None and as_of is None and (found := view.cache.get(org_id)) is not None:
+    if version is None and as_of is None and (found := read_model.cache.get(org_id)) is not None:
         return found
-    return await run_in_threadpool(organization_at, view, registry, org_id, version, as_of)
+    return await run_in_threadpool(organization_at, read_model, registry, org_id, version, as_of)
 
 
 async def lookup_read(
-    view: OrganizationQueries, slug: str | None, external_id: str | None
+    read_model: OrganizationQueries, slug: str | None, external_id: str | None
 ) -> dict[str, Any]:
-    """``find_organization`` for an ``async`` route, from the cache when it can."""
+    """``require_organization`` for an ``async`` route, from the cache when it can."""
     if slug is not None and external_id is None:
-        found = view.cache.get_by_slug(normalize_slug(slug))
+        found = read_model.cache.get_by_slug(normalize_slug(slug))
         if found is not None:
             return found
-    return await run_in_threadpool(find_organization, view, slug, external_id)
+    return await run_in_threadpool(require_organization, read_model, slug, external_id)
 
 
-def organization_now(view: OrganizationQueries, org_id: UUID) -> dict[str, Any]:
-    details = view.get_organization(org_id)
+def organization_now(read_model: OrganizationQueries, org_id: UUID) -> dict[str, Any]:
+    details = read_model.get_organization(org_id)
     if details is None:
         raise OrganizationNotFoundError(org_id)
     return details

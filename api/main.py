@@ -13,17 +13,22 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
-from api.docs import install_docs
-from api.errors import install_error_handlers
-from api.idempotency import IdempotencyMiddleware
-from api.idempotency_store import construct_idempotency_store
-from api.metrics import Metrics, MetricsMiddleware
-from api.middleware import BodyLimitMiddleware, ConditionalGetMiddleware, RequestIdMiddleware
-from api.openapi import openapi
-from api.position_watch import PositionWatch
-from api.rate_limit import FailureLimiter
-from api.routes import api_keys, current, health, history, members, organizations
-from api.tracing import instrument
+from api.history import routes as history
+from api.http import health
+from api.http.docs import install_docs
+from api.http.errors import install_error_handlers
+from api.http.idempotency import IdempotencyMiddleware
+from api.http.idempotency_store import construct_idempotency_store
+from api.http.metrics import Metrics, MetricsMiddleware
+from api.http.middleware import BodyLimitMiddleware, ConditionalGetMiddleware, RequestIdMiddleware
+from api.http.openapi import openapi
+from api.http.position_watch import PositionWatch
+from api.http.rate_limit import FailureLimiter
+from api.http.tracing import instrument
+from api.keys import routes as keys
+from api.members import routes as members
+from api.organizations import current
+from api.organizations import routes as organizations
 from projections.leadership import schema_setup, store_conninfo
 from service.composition import bootstrap
 from service.logs import logging_config
@@ -96,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
-        docs_url=None,  # Served from packaged assets: api.docs.
+        docs_url=None,  # Served from packaged assets: api.http.docs.
         redoc_url=None,
     )
     app.openapi = lambda: openapi(app)  # type: ignore[method-assign]
@@ -118,7 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(current.router)  # Before "/{org_id}", which would take "current".
     app.include_router(organizations.admin)
     app.include_router(organizations.router)
-    app.include_router(api_keys.router)
+    app.include_router(keys.router)
     app.include_router(history.router)
     app.include_router(history.feed)
     app.include_router(members.router)

@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api.auth import key_caller
+from api.http.auth import key_caller
 from benchmarks.harness import wrk
 from benchmarks.stores import on_each_store
 from domain.commands import NewApiKey, NewOrganization

@@ -55,7 +55,7 @@ def serve(args: argparse.Namespace) -> None:
         log_config=logging_config(settings.log_level, settings.log_format),
         access_log=args.access_log,
         timeout_graceful_shutdown=settings.shutdown_grace,
-        http="api.http_protocol:GuardedHttpToolsProtocol",
+        http="api.http.protocol:GuardedHttpToolsProtocol",
     )
 
 

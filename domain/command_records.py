@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class CommandKey:
-    """Who sent a keyed command and what it was: hashes only (see ``api.idempotency``)."""
+    """Who sent a keyed command and what it was: hashes only (see ``api.http.idempotency``)."""
 
     scope: str
     """The SHA-256 of the caller's credential."""

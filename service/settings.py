@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "text"] = "json"
     tracing: Literal["off", "otlp", "console"] = "off"
-    """OpenTelemetry tracing (the ``tracing`` extra): see ``api.tracing``."""
+    """OpenTelemetry tracing (the ``tracing`` extra): see ``api.http.tracing``."""
     pool_size: int = Field(default=5, ge=1, le=100)
     """Connections each of the process's two PostgreSQL pools (events, read models) keeps."""
     pool_max_overflow: int = Field(default=10, ge=0, le=100)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from api.openapi import CODES
+from api.http.openapi import CODES
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,6 +1,7 @@
 """The packages' layering, read from every module's imports (``ast``, nothing imported):
 each package imports only the packages below it, no module imports another's private
-names, and no modules import each other in a cycle."""
+names, and no modules import each other in a cycle. In ``api``, every module lives in a
+feature's folder or in ``api.http``, and no route module imports another."""
 
 from __future__ import annotations
 
@@ -28,6 +29,19 @@ def module_name(path: Path) -> str:
 MODULES = {
     module_name(path): path for package in ALLOWED for path in (ROOT / package).rglob("*.py")
 }
+
+API_FEATURES = ("organizations", "members", "keys", "history")
+"""The API's feature folders; ``api.http`` holds the HTTP machinery they share."""
+API_PACKAGES = {"api.http", *(f"api.{feature}" for feature in API_FEATURES)}
+OTHER_ROUTE_MODULES = {"api.organizations.current", "api.http.health"}
+"""Route modules not named ``routes``: the current organization's, the service's own."""
+
+
+def is_route_module(module: str) -> bool:
+    """A module of ``api`` that holds routes: ``api.<folder>.routes``, or one listed."""
+    return module.startswith("api.") and (
+        module.endswith(".routes") or module in OTHER_ROUTE_MODULES
+    )
 
 
 def imports(module: str) -> list[tuple[str, list[str], int]]:
@@ -155,6 +169,65 @@ def test_no_modules_import_each_other_in_a_cycle() -> None:
     assert cycles(graph()) == []
 
 
+ROUTE_MODULES = {module for module in MODULES if is_route_module(module)}
+
+
+def builds_a_router(module: str) -> bool:
+    """Whether ``module`` calls ``APIRouter(...)``."""
+    tree = ast.parse(MODULES[module].read_text(), str(MODULES[module]))
+    return any(
+        isinstance(node, ast.Call)
+        and (
+            (isinstance(node.func, ast.Name) and node.func.id == "APIRouter")
+            or (isinstance(node.func, ast.Attribute) and node.func.attr == "APIRouter")
+        )
+        for node in ast.walk(tree)
+    )
+
+
+def route_module_imports(edges: dict[str, set[str]], routes: set[str]) -> list[str]:
+    """Each import of a route module by another route module."""
+    return sorted(
+        f"{module} imports {target}"
+        for module in routes
+        for target in edges.get(module, ())
+        if target in routes
+    )
+
+
+def test_every_module_that_builds_a_router_is_a_route_module() -> None:
+    assert {module for module in MODULES if builds_a_router(module)} == ROUTE_MODULES
+
+
+def test_no_route_module_imports_another() -> None:
+    """What two features share lives in ``api.http`` (or a feature's other modules), never
+    in a route module."""
+    assert route_module_imports(graph(), ROUTE_MODULES) == []
+
+
+def test_only_the_app_imports_route_modules() -> None:
+    wrong = [
+        f"{module} imports {target}"
+        for module, targets in graph().items()
+        if module != "api.main"
+        for target in targets
+        if target in ROUTE_MODULES
+    ]
+    assert wrong == []
+
+
+def test_api_modules_live_in_a_feature_folder_or_in_api_http() -> None:
+    wrong = [
+        module
+        for module in MODULES
+        if module.startswith("api.")
+        and module != "api.main"
+        and module not in API_PACKAGES
+        and module.rpartition(".")[0] not in API_PACKAGES
+    ]
+    assert wrong == []
+
+
 def test_the_checks_see_what_they_check() -> None:
     assert {"application.registry", "projections.writer", "service.composition", "cli.main"} <= set(
         MODULES
@@ -162,3 +235,20 @@ def test_the_checks_see_what_they_check() -> None:
     assert "projections.writer" in graph()["projections.sqlite.writer"]
     assert outside_imports("application") != []  # eventsourcing.application, for one
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_the_route_checks_see_the_route_modules() -> None:
+    assert {
+        "api.organizations.routes",
+        "api.organizations.current",
+        "api.members.routes",
+        "api.keys.routes",
+        "api.history.routes",
+        "api.http.health",
+    } == ROUTE_MODULES
+    assert set(MODULES) >= API_PACKAGES
+    assert graph()["api.main"] >= ROUTE_MODULES  # `from api.x import routes as x` is seen.
+    assert {"api.http.routing", "api.history.params"} <= graph()["api.organizations.current"]
+    assert route_module_imports({"a.routes": {"b.routes", "c"}}, {"a.routes", "b.routes"}) == [
+        "a.routes imports b.routes"
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.rate_limit import FailureLimiter, RateLimitedError
+from api.http.rate_limit import FailureLimiter, RateLimitedError
 
 
 class Clock:
@@ -50,7 +50,7 @@ def test_a_limit_of_zero_refuses_nothing() -> None:
 
 
 def test_memory_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("api.rate_limit.MAX_KEYS", 10)
+    monkeypatch.setattr("api.http.rate_limit.MAX_KEYS", 10)
     limiter = FailureLimiter(5, Clock())
     for i in range(100):
         limiter.failed(f"k{i}")

@@ -9,16 +9,18 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from api.auth import AdminDep, ReachableOrganizationDep
-from api.deps import AcknowledgementDep, QueriesDep, RegistryDep, id_in_path
-from api.member_queries import (
+from api.http.auth import AdminDep, ReachableOrganizationDep
+from api.http.deps import AcknowledgementDep, ReadModelDep, RegistryDep, id_in_path
+from api.http.routing import ERRORS, PREFIX
+from api.http.schemas import StoredTime
+from api.members.queries import (
     member_now,
     member_permissions,
     members_page,
     permission_check,
     user_organizations_page,
 )
-from api.member_schemas import (
+from api.members.schemas import (
     InvitationAccept,
     InvitationCreate,
     InvitationIssued,
@@ -37,9 +39,7 @@ from api.member_schemas import (
     RolesPage,
     UserOrganizationsPage,
 )
-from api.queries import organization_now
-from api.routes.organizations import ERRORS, PREFIX
-from api.schemas import StoredTime
+from api.organizations.queries import organization_now
 from domain.errors import MemberNotFoundError, ValidationError
 from domain.members.roles import BUILT_IN_ROLES
 from domain.members.validation import validate_permission, validate_user_id
@@ -90,7 +90,7 @@ def _envelope(ack: AcknowledgementDep, org_id: UUID, written: MemberWritten) -> 
 @router.get("/members", summary="List members, oldest first (filter by status, role, email)")
 def list_members(
     org_id: ReachableOrganizationDep,
-    view: QueriesDep,
+    read_model: ReadModelDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     status: MemberStatus | None = None,
@@ -99,7 +99,7 @@ def list_members(
         str | None, Query(max_length=254, description="A prefix of the email.")
     ] = None,
 ) -> MembersPage:
-    return members_page(view, org_id, limit, cursor, status, role, email)
+    return members_page(read_model, org_id, limit, cursor, status, role, email)
 
 
 @router.post("/members", status_code=201, summary="Add an active member")
@@ -134,9 +134,9 @@ def add_members(
 
 @router.get("/members/{user_id}", summary="Get an active or inactive member")
 def get_member(
-    org_id: ReachableOrganizationDep, user_id: UserIdPath, view: QueriesDep
+    org_id: ReachableOrganizationDep, user_id: UserIdPath, read_model: ReadModelDep
 ) -> MemberPublic:
-    return MemberPublic(**member_now(view, org_id, user_id))
+    return MemberPublic(**member_now(read_model, org_id, user_id))
 
 
 @router.patch("/members/{user_id}", summary="Change a member's roles, status or metadata")
@@ -167,11 +167,11 @@ def remove_member(
 def get_member_permissions(
     org_id: ReachableOrganizationDep,
     user_id: UserIdPath,
-    view: QueriesDep,
+    read_model: ReadModelDep,
     registry: RegistryDep,
     as_of: Annotated[StoredTime | None, Query(alias="asOf")] = None,
 ) -> MemberPermissions:
-    return member_permissions(view, registry, org_id, user_id, as_of)
+    return member_permissions(read_model, registry, org_id, user_id, as_of)
 
 
 @checks.get(
@@ -179,9 +179,12 @@ def get_member_permissions(
     summary="Whether the user is an active member with this permission (the hot path)",
 )
 async def check_member_permission(
-    org_id: ReachableOrganizationDep, user_id: UserIdPath, permission: Permission, view: QueriesDep
+    org_id: ReachableOrganizationDep,
+    user_id: UserIdPath,
+    permission: Permission,
+    read_model: ReadModelDep,
 ) -> PermissionCheck:
-    return await permission_check(view, org_id, user_id, permission)
+    return await permission_check(read_model, org_id, user_id, permission)
 
 
 # Invitations
@@ -256,8 +259,8 @@ def revoke_invitation(
 
 
 @router.get("/roles", summary="The built-in roles and the organization's own")
-def list_roles(org_id: ReachableOrganizationDep, view: QueriesDep) -> RolesPage:
-    return RolesPage.of(org_id, organization_now(view, org_id)["roles"], BUILT_IN_ROLES)
+def list_roles(org_id: ReachableOrganizationDep, read_model: ReadModelDep) -> RolesPage:
+    return RolesPage.of(org_id, organization_now(read_model, org_id)["roles"], BUILT_IN_ROLES)
 
 
 @router.put("/roles/{key}", summary="Create or replace one of the organization's own roles")
@@ -295,9 +298,9 @@ def delete_role(
 )
 def user_organizations(
     user_id: UserIdPath,
-    view: QueriesDep,
+    read_model: ReadModelDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     status: MemberStatus | None = None,
 ) -> UserOrganizationsPage:
-    return user_organizations_page(view, user_id, limit, cursor, status)
+    return user_organizations_page(read_model, user_id, limit, cursor, status)

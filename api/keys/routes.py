@@ -7,11 +7,17 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends
 
-from api.auth import AdminDep
-from api.deps import AcknowledgementDep, OrganizationIdDep, QueriesDep, RegistryDep, id_in_path
-from api.queries import organization_now
-from api.routes.organizations import ERRORS, PREFIX
-from api.schemas import ApiKeyCreate, ApiKeyEnvelope, ApiKeyIssued, ApiKeyPublic, ApiKeysPage
+from api.http.auth import AdminDep
+from api.http.deps import (
+    AcknowledgementDep,
+    OrganizationIdDep,
+    ReadModelDep,
+    RegistryDep,
+    id_in_path,
+)
+from api.http.routing import ERRORS, PREFIX
+from api.keys.schemas import ApiKeyCreate, ApiKeyEnvelope, ApiKeyIssued, ApiKeyPublic, ApiKeysPage
+from api.organizations.queries import organization_now
 from domain.errors import ApiKeyNotFoundError
 
 router = APIRouter(
@@ -40,9 +46,9 @@ def issue_api_key(
 
 
 @router.get("", summary="List the organization's keys (never their secrets)")
-def list_api_keys(org_id: OrganizationIdDep, view: QueriesDep) -> ApiKeysPage:
-    organization_now(view, org_id)  # Not found: 404, not an empty list.
-    keys = [ApiKeyPublic(**key) for key in view.list_api_keys(org_id)]
+def list_api_keys(org_id: OrganizationIdDep, read_model: ReadModelDep) -> ApiKeysPage:
+    organization_now(read_model, org_id)  # Not found: 404, not an empty list.
+    keys = [ApiKeyPublic(**key) for key in read_model.list_api_keys(org_id)]
     return ApiKeysPage(organization_id=org_id, api_keys=keys)
 
 

@@ -1,4 +1,4 @@
-"""``GET /metrics``: Prometheus metrics of this server process.
+"""Prometheus metrics of this server process, served at ``GET /metrics`` (``api.http.health``).
 
 Requests by route template, method and status, with their latency; the read model's
 position, lag and projector state; read-cache hits and misses; idempotent replays, rate

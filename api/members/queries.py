@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
 
-from api.member_schemas import (
+from api.http.paging import after_cursor, next_cursor
+from api.members.schemas import (
     MemberPermissions,
     MemberPublic,
     MembersPage,
@@ -14,7 +15,7 @@ from api.member_schemas import (
     UserMembership,
     UserOrganizationsPage,
 )
-from api.queries import after_cursor, next_cursor, organization_now
+from api.organizations.queries import organization_now
 from domain.errors import MemberNotFoundError, OrganizationNotFoundError
 from domain.members.membership import ACTIVE
 from domain.members.roles import grants, role_permissions
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 
 def members_page(
-    view: OrganizationQueries,
+    read_model: OrganizationQueries,
     org_id: UUID,
     limit: int,
     cursor: str | None,
@@ -37,9 +38,9 @@ def members_page(
     role: str | None,
     email: str | None,
 ) -> MembersPage:
-    organization_now(view, org_id)  # Not found: 404, not an empty list.
+    organization_now(read_model, org_id)  # Not found: 404, not an empty list.
     query = MemberQuery(org_id, limit + 1, status, role, email, after_cursor(cursor))
-    rows = view.list_members(query)
+    rows = read_model.list_members(query)
     return MembersPage(
         organization_id=org_id,
         members=[MemberPublic(**row) for row in rows[:limit]],
@@ -48,10 +49,14 @@ def members_page(
 
 
 def user_organizations_page(
-    view: OrganizationQueries, user_id: str, limit: int, cursor: str | None, status: str | None
+    read_model: OrganizationQueries,
+    user_id: str,
+    limit: int,
+    cursor: str | None,
+    status: str | None,
 ) -> UserOrganizationsPage:
     query = UserMembershipQuery(user_id, limit + 1, status, after_cursor(cursor))
-    rows = view.user_memberships(query)
+    rows = read_model.user_memberships(query)
     return UserOrganizationsPage(
         user_id=user_id,
         memberships=[
@@ -68,17 +73,17 @@ def user_organizations_page(
     )
 
 
-def member_now(view: OrganizationQueries, org_id: UUID, user_id: str) -> dict[str, Any]:
+def member_now(read_model: OrganizationQueries, org_id: UUID, user_id: str) -> dict[str, Any]:
     """An active or inactive member of the organization, from the read model."""
-    organization_now(view, org_id)
-    member = view.get_member(org_id, user_id)
+    organization_now(read_model, org_id)
+    member = read_model.get_member(org_id, user_id)
     if member is None:
         raise MemberNotFoundError(user_id)
     return member
 
 
 def member_permissions(
-    view: OrganizationQueries,
+    read_model: OrganizationQueries,
     registry: OrganizationRegistry,
     org_id: UUID,
     user_id: str,
@@ -87,11 +92,11 @@ def member_permissions(
     """Now from the read model; at a past moment from the events (the organization's
     version then found through its history's time index)."""
     if as_of is None:
-        org, member = organization_now(view, org_id), member_now(view, org_id, user_id)
+        org, member = organization_now(read_model, org_id), member_now(read_model, org_id, user_id)
         active = member["status"] == ACTIVE
         granted = role_permissions(member["roles"], org["roles"]) if active else []
     else:
-        version = view.version_at(org_id, as_of)
+        version = read_model.version_at(org_id, as_of)
         if version is None:
             raise OrganizationNotFoundError(org_id)
         answer = registry.member_permissions(org_id, user_id, as_of, version)
@@ -107,12 +112,12 @@ def member_permissions(
 
 
 def is_allowed(
-    view: OrganizationQueries, org_id: UUID, user_id: str, permission: str
+    read_model: OrganizationQueries, org_id: UUID, user_id: str, permission: str
 ) -> bool | None:
     """Whether the user is an active member with ``permission``; ``None`` when the answer
     needs the database (this process's cache does not hold both rows)."""
-    org = view.cache.get(org_id)
-    member = view.cache.get_member(org_id, user_id)
+    org = read_model.cache.get(org_id)
+    member = read_model.cache.get_member(org_id, user_id)
     if org is None or member is None:
         return None
     return _allows(org, member, permission)
@@ -125,20 +130,20 @@ def _allows(org: dict[str, Any], member: dict[str, Any] | None, permission: str)
 
 
 def check_permission(
-    view: OrganizationQueries, org_id: UUID, user_id: str, permission: str
+    read_model: OrganizationQueries, org_id: UUID, user_id: str, permission: str
 ) -> bool:
-    org = organization_now(view, org_id)
-    return _allows(org, view.get_member(org_id, user_id), permission)
+    org = organization_now(read_model, org_id)
+    return _allows(org, read_model.get_member(org_id, user_id), permission)
 
 
 async def permission_check(
-    view: OrganizationQueries, org_id: UUID, user_id: str, permission: str
+    read_model: OrganizationQueries, org_id: UUID, user_id: str, permission: str
 ) -> PermissionCheck:
     """The hot path: from the in-process cache when it holds the organization and the
     member (no database read, no worker thread), else in a worker thread."""
-    allowed = is_allowed(view, org_id, user_id, permission)
+    allowed = is_allowed(read_model, org_id, user_id, permission)
     if allowed is None:
-        allowed = await run_in_threadpool(check_permission, view, org_id, user_id, permission)
+        allowed = await run_in_threadpool(check_permission, read_model, org_id, user_id, permission)
     return PermissionCheck(
         organization_id=org_id, user_id=user_id, permission=permission, allowed=allowed
     )

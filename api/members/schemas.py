@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from api.schemas import READ_YOUR_WRITES, ReadYourWrites, RequestBody, ResponseBody, doc
+from api.http.schemas import READ_YOUR_WRITES, ReadYourWrites, RequestBody, ResponseBody, doc
 from domain.commands import UNSET, MemberChanges, NewInvitation, NewMember
 from domain.members.membership import (
     INVITATION_DAYS_DEFAULT,

@@ -3,7 +3,7 @@ the registry's own database, so they survive restarts and every process sees the
 
 Rows hold no credential and no key in clear: the scope is the SHA-256 of the request's
 credential, the key the SHA-256 of its ``Idempotency-Key``, and a response that carries a
-secret is kept sealed (``api.sealing``)."""
+secret is kept sealed (``api.http.sealing``)."""
 
 from __future__ import annotations
 

@@ -9,9 +9,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from api.rate_limit import RateLimitedError
-from api.responses import recorded_outcome
-from api.schemas import camel_path
+from api.http.rate_limit import RateLimitedError
+from api.http.read_your_writes import recorded_outcome
+from api.http.schemas import camel_path
 from domain.command_records import CommandAlreadyRecordedError
 from domain.errors import (
     ApiKeyNotFoundError,

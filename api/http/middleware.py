@@ -1,4 +1,5 @@
-"""ASGI middleware: request ids on every response, and the request body size limit."""
+"""ASGI middleware: request ids (and the change reason) on every request, conditional
+GETs, the request body size limit; and how middleware reads a body and answers JSON."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from api.errors import error_body, validation_body
+from api.http.errors import error_body, validation_body
 from domain.context import reason_cvar, request_id_cvar
 from domain.errors import InvalidValueError
 from domain.organizations.validation import check_reason

@@ -6,29 +6,26 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api.auth import (
+from api.http.auth import (
     AdminDep,
     CallerDep,
     OptionalCallerDep,
     ReachableOrganizationDep,
     ensure_reachable,
 )
-from api.deps import AcknowledgementDep, ExpectedVersionDep, QueriesDep, RegistryDep
-from api.queries import list_page, lookup_read, organization_read, slug_availability
-from api.responses import organization_response
-from api.schemas import (
-    ErrorBody,
+from api.http.deps import AcknowledgementDep, ExpectedVersionDep, ReadModelDep, RegistryDep
+from api.http.read_your_writes import organization_response
+from api.http.routing import ERRORS, PREFIX
+from api.http.schemas import StoredTime
+from api.organizations.queries import list_page, lookup_read, organization_read, slug_availability
+from api.organizations.schemas import (
     OrganizationCreate,
     OrganizationEnvelope,
     OrganizationsPage,
     OrganizationUpdate,
     SlugAvailability,
     Status,
-    StoredTime,
 )
-
-PREFIX = "/api/v1/organizations"
-ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 412, 413, 500)}
 
 router = APIRouter(prefix=PREFIX, tags=["organizations"], responses=ERRORS)  # type: ignore[arg-type]
 admin = APIRouter(prefix=PREFIX, tags=["organizations"], dependencies=[AdminDep], responses=ERRORS)  # type: ignore[arg-type]
@@ -45,26 +42,26 @@ def create_organization(
 
 @admin.get("", summary="List organizations, newest first")
 def list_organizations(
-    view: QueriesDep,
+    read_model: ReadModelDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     status: Status | None = None,
     q: Annotated[str | None, Query(max_length=256)] = None,
     external_id: Annotated[str | None, Query(alias="externalId", max_length=255)] = None,
 ) -> OrganizationsPage:
-    return list_page(view, limit, cursor, status, q, external_id)
+    return list_page(read_model, limit, cursor, status, q, external_id)
 
 
 @router.get("/lookup", summary="Find an organization by slug or external id")
 async def lookup_organization(
     caller: CallerDep,
-    view: QueriesDep,
+    read_model: ReadModelDep,
     response: Response,
     slug: Annotated[str | None, Query(max_length=256)] = None,
     external_id: Annotated[str | None, Query(alias="externalId", max_length=255)] = None,
     stytch_org_id: Annotated[str | None, Query(alias="stytchOrgId", max_length=255)] = None,
 ) -> OrganizationEnvelope:
-    details = await lookup_read(view, slug, external_id or stytch_org_id)
+    details = await lookup_read(read_model, slug, external_id or stytch_org_id)
     ensure_reachable(caller, details["id"])
     return organization_response(details, response)
 
@@ -76,23 +73,23 @@ async def lookup_organization(
 def check_slug_availability(
     caller: OptionalCallerDep,
     registry: RegistryDep,
-    view: QueriesDep,
+    read_model: ReadModelDep,
     slug: Annotated[str, Query(max_length=256)],
 ) -> SlugAvailability:
     own = None if caller is None else caller.organization_id
-    return slug_availability(view, registry.reserved_slugs, slug, own)
+    return slug_availability(read_model, registry.reserved_slugs, slug, own)
 
 
 @router.get("/{org_id}", summary="Get an organization, now or as it was (version, asOf)")
 async def get_organization(
     org_id: ReachableOrganizationDep,
-    view: QueriesDep,
+    read_model: ReadModelDep,
     registry: RegistryDep,
     response: Response,
     version: Annotated[int | None, Query(ge=0, le=2**62)] = None,
     as_of: Annotated[StoredTime | None, Query(alias="asOf")] = None,
 ) -> OrganizationEnvelope:
-    details = await organization_read(view, registry, org_id, version, as_of)
+    details = await organization_read(read_model, registry, org_id, version, as_of)
     return organization_response(details, response)
 
 

@@ -4,29 +4,30 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api.auth import AnyStatusCurrentOrganizationDep, CurrentOrganizationDep
-from api.deps import AcknowledgementDep, ExpectedVersionDep, QueriesDep, RegistryDep
-from api.queries import organization_now
-from api.responses import organization_response
-from api.routes.history import HistoryParamsDep
-from api.routes.organizations import ERRORS, PREFIX
-from api.schemas import HistoryPage, OrganizationEnvelope, OrganizationUpdate
+from api.history.params import HistoryParamsDep
+from api.history.schemas import HistoryPage
+from api.http.auth import AnyStatusCurrentOrganizationDep, CurrentOrganizationDep
+from api.http.deps import AcknowledgementDep, ExpectedVersionDep, ReadModelDep, RegistryDep
+from api.http.read_your_writes import organization_response
+from api.http.routing import ERRORS, PREFIX
+from api.organizations.queries import organization_now
+from api.organizations.schemas import OrganizationEnvelope, OrganizationUpdate
 
 router = APIRouter(prefix=PREFIX, tags=["current organization"], responses=ERRORS)  # type: ignore[arg-type]
 
 
 @router.get("/current", summary="Get the current organization (also for a suspended one)")
 def get_current_organization(
-    org_id: AnyStatusCurrentOrganizationDep, view: QueriesDep, response: Response
+    org_id: AnyStatusCurrentOrganizationDep, read_model: ReadModelDep, response: Response
 ) -> OrganizationEnvelope:
-    return organization_response(organization_now(view, org_id), response)
+    return organization_response(organization_now(read_model, org_id), response)
 
 
 @router.get("/current/history", summary="The current organization's events")
 def current_organization_history(
-    org_id: CurrentOrganizationDep, params: HistoryParamsDep, view: QueriesDep
+    org_id: CurrentOrganizationDep, params: HistoryParamsDep, read_model: ReadModelDep
 ) -> HistoryPage:
-    return params.page(view, org_id)
+    return params.page(read_model, org_id)
 
 
 @router.patch("/current", summary="Update the current organization; settings and metadata merged")

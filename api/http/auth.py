@@ -17,16 +17,16 @@ from uuid import UUID
 from fastapi import Depends, Header, Request
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import QueriesDep, organization_id
-from api.errors import InvalidQueryError, UnauthorizedError
-from api.rate_limit import failure_keys
+from api.http.deps import ReadModelDep, organization_id
+from api.http.errors import InvalidQueryError, UnauthorizedError
+from api.http.rate_limit import failure_keys
 from domain.context import actor_cvar, admin_actor, api_key_actor
 from domain.errors import ForbiddenError, OrganizationNotFoundError, OrganizationSuspendedError
 from domain.keys.secrets import hash_secret, is_expired, looks_like_secret
 from domain.organizations.organization import ARCHIVED, SUSPENDED
 
 if TYPE_CHECKING:
-    from api.rate_limit import FailureLimiter
+    from api.http.rate_limit import FailureLimiter
     from projections.queries import OrganizationQueries
 
 
@@ -45,10 +45,10 @@ class Caller:
 ADMIN = Caller(admin_actor())
 
 
-def key_caller(view: OrganizationQueries, secret: str) -> Caller:
+def key_caller(read_model: OrganizationQueries, secret: str) -> Caller:
     """The caller a secret key stands for: one indexed read of the key read model."""
     secret_hash = hash_secret(secret)
-    found = view.find_api_key(secret_hash)
+    found = read_model.find_api_key(secret_hash)
     if (
         found is None
         or not hmac.compare_digest(found.secret_hash, secret_hash)
@@ -65,7 +65,9 @@ def key_caller(view: OrganizationQueries, secret: str) -> Caller:
 
 
 async def authenticate(
-    request: Request, view: QueriesDep, authorization: Annotated[str | None, Header()] = None
+    request: Request,
+    read_model: ReadModelDep,
+    authorization: Annotated[str | None, Header()] = None,
 ) -> Caller | None:
     """``None`` without credentials; 401 for credentials this service does not accept.
 
@@ -79,7 +81,7 @@ async def authenticate(
     keys = failure_keys(address, authorization.encode("latin-1"))
     limiter.check(*keys)
     try:
-        caller = await _caller(request, view, authorization)
+        caller = await _caller(request, read_model, authorization)
     except UnauthorizedError:
         limiter.failed(*keys)
         raise
@@ -100,14 +102,14 @@ def is_admin_token(authorization: str, admin_token: bytes) -> bool:
     return token is not None and hmac.compare_digest(token.encode(), admin_token)
 
 
-async def _caller(request: Request, view: OrganizationQueries, authorization: str) -> Caller:
+async def _caller(request: Request, read_model: OrganizationQueries, authorization: str) -> Caller:
     token = bearer_token(authorization)
     if token is None:
         raise UnauthorizedError
     if hmac.compare_digest(token.encode(), request.app.state.admin_token):
         return ADMIN
     if looks_like_secret(token):
-        return await run_in_threadpool(key_caller, view, token)
+        return await run_in_threadpool(key_caller, read_model, token)
     raise UnauthorizedError
 
 
@@ -155,7 +157,7 @@ async def reachable_organization(
 
 async def _current_organization(
     caller: Caller,
-    view: OrganizationQueries,
+    read_model: OrganizationQueries,
     by_id: str | None,
     by_external_id: str | None,
 ) -> UUID:
@@ -163,7 +165,7 @@ async def _current_organization(
     if by_id is not None:
         named: UUID | None = await organization_id(by_id)
     elif by_external_id is not None:
-        found = await run_in_threadpool(view.find_organization, external_id=by_external_id)
+        found = await run_in_threadpool(read_model.find_organization, external_id=by_external_id)
         named = None if found is None else found["id"]
         if named is None:
             raise OrganizationNotFoundError(by_external_id)
@@ -188,21 +190,25 @@ XStytchOrganizationId = Annotated[str | None, Header(alias="x-stytch-organizatio
 
 async def current_organization(
     caller: Annotated[Caller, Depends(active_caller)],
-    view: QueriesDep,
+    read_model: ReadModelDep,
     x_organization_id: XOrganizationId = None,
     x_stytch_organization_id: XStytchOrganizationId = None,
 ) -> UUID:
-    return await _current_organization(caller, view, x_organization_id, x_stytch_organization_id)
+    return await _current_organization(
+        caller, read_model, x_organization_id, x_stytch_organization_id
+    )
 
 
 async def current_organization_any_status(
     caller: Annotated[Caller, Depends(any_status_caller)],
-    view: QueriesDep,
+    read_model: ReadModelDep,
     x_organization_id: XOrganizationId = None,
     x_stytch_organization_id: XStytchOrganizationId = None,
 ) -> UUID:
     """As ``current_organization``, for the one endpoint a suspended organization may call."""
-    return await _current_organization(caller, view, x_organization_id, x_stytch_organization_id)
+    return await _current_organization(
+        caller, read_model, x_organization_id, x_stytch_organization_id
+    )
 
 
 AdminDep = Depends(require_admin)

@@ -1,6 +1,6 @@
 """Sealed responses: a response that carries a credential is kept only encrypted.
 
-A replay of a keyed request (see ``api.idempotency``) must give the client its first
+A replay of a keyed request (see ``api.http.idempotency``) must give the client its first
 response again, including a new key's secret, yet no secret may be recoverable from the
 database, a dump or a backup. So such a response is encrypted (AES-256-GCM) under a key
 derived (HKDF-SHA256, a random salt per response) from what only the retrying client

@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated, Literal
-from uuid import UUID
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import AdminDep, ReachableOrganizationDep
-from api.deps import (
+from api.history.params import HistoryParamsDep
+from api.history.queries import check_event_types, feed_page
+from api.history.schemas import FeedPage, HistoryPage, RevertRequest
+from api.http.auth import AdminDep, ReachableOrganizationDep
+from api.http.deps import (
     AcknowledgementDep,
     ExpectedVersionDep,
     OrganizationIdDep,
-    QueriesDep,
+    ReadModelDep,
     RegistryDep,
     WatchDep,
 )
-from api.queries import check_event_types, feed_page, history_page
-from api.routes.organizations import ERRORS, PREFIX
-from api.schemas import FeedPage, HistoryPage, OrganizationEnvelope, RevertRequest, StoredTime
-from projections.queries import OrganizationQueries
+from api.http.routing import ERRORS, PREFIX
+from api.organizations.schemas import OrganizationEnvelope
 
 router = APIRouter(prefix=PREFIX, tags=["history"], responses=ERRORS)  # type: ignore[arg-type]
 feed = APIRouter(prefix="/api/v1", tags=["history"], dependencies=[AdminDep], responses=ERRORS)  # type: ignore[arg-type]
@@ -32,47 +30,11 @@ MAX_POSITION = 2**63 - 1
 """The highest position a store can hold (a signed 64-bit integer)."""
 
 
-@dataclass(frozen=True)
-class HistoryParams:
-    limit: int
-    cursor: str | None
-    order: Literal["asc", "desc"]
-    types: list[str]
-    since: datetime | None
-    until: datetime | None
-
-    def page(self, view: OrganizationQueries, org_id: UUID) -> HistoryPage:
-        return history_page(
-            view,
-            org_id,
-            self.limit,
-            self.cursor,
-            descending=self.order == "desc",
-            types=self.types,
-            since=self.since,
-            until=self.until,
-        )
-
-
-async def history_params(
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=18)] = None,
-    order: Literal["asc", "desc"] = "asc",
-    event_type: Annotated[list[str] | None, Query(alias="type", max_length=40)] = None,
-    since: StoredTime | None = None,
-    until: StoredTime | None = None,
-) -> HistoryParams:
-    return HistoryParams(limit, cursor, order, event_type or [], since, until)
-
-
-HistoryParamsDep = Annotated[HistoryParams, Depends(history_params)]
-
-
 @router.get("/{org_id}/history", summary="The organization's events, with what each changed")
 def organization_history(
-    org_id: ReachableOrganizationDep, params: HistoryParamsDep, view: QueriesDep
+    org_id: ReachableOrganizationDep, params: HistoryParamsDep, read_model: ReadModelDep
 ) -> HistoryPage:
-    return params.page(view, org_id)
+    return params.page(read_model, org_id)
 
 
 @router.post(
@@ -92,7 +54,7 @@ def revert_organization(
 
 @feed.get("/events", summary="Every organization's events in commit order (change feed)")
 async def change_feed(
-    view: QueriesDep,
+    read_model: ReadModelDep,
     watch: WatchDep,
     after: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -104,10 +66,10 @@ async def change_feed(
     while True:
         # Where the read model stood before the page was read: a long poll waits for more
         # than that. A request that does not wait needs only the page.
-        seen = await run_in_threadpool(view.position) if wait else 0
-        page = await run_in_threadpool(feed_page, view, after, limit, types)
+        seen = await run_in_threadpool(read_model.position) if wait else 0
+        page = await run_in_threadpool(feed_page, read_model, after, limit, types)
         remaining = deadline - time.monotonic()
         if page.events or remaining <= 0 or watch.stopping:
             return page
-        # No thread, no query of its own while it waits (see api.position_watch).
+        # No thread, no query of its own while it waits (see api.http.position_watch).
         await watch.wait_beyond(seen, remaining)

@@ -12,9 +12,9 @@ from uuid import UUID
 
 from fastapi import Depends, Header, Request, Response
 
-from api.errors import InvalidQueryError
-from api.position_watch import PositionWatch
-from api.responses import Acknowledgement
+from api.http.errors import InvalidQueryError
+from api.http.position_watch import PositionWatch
+from api.http.read_your_writes import Acknowledgement
 from application.registry import OrganizationRegistry
 from domain.errors import OrganizationNotFoundError
 from projections.queries import OrganizationQueries
@@ -26,9 +26,9 @@ async def get_registry(request: Request) -> OrganizationRegistry:
     return registry
 
 
-async def get_queries(request: Request) -> OrganizationQueries:
-    queries: OrganizationQueries = request.app.state.services.read_model.queries
-    return queries
+async def get_read_model(request: Request) -> OrganizationQueries:
+    read_model: OrganizationQueries = request.app.state.services.read_model.queries
+    return read_model
 
 
 async def get_watch(request: Request) -> PositionWatch:
@@ -42,15 +42,16 @@ async def get_settings(request: Request) -> Settings:
 
 
 RegistryDep = Annotated[OrganizationRegistry, Depends(get_registry)]
-QueriesDep = Annotated[OrganizationQueries, Depends(get_queries)]
+ReadModelDep = Annotated[OrganizationQueries, Depends(get_read_model)]
+"""The read model (its queries): what every read, and every read-your-writes wait, asks."""
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 WatchDep = Annotated[PositionWatch, Depends(get_watch)]
 
 
 async def acknowledgement(
-    view: QueriesDep, settings: SettingsDep, response: Response
+    read_model: ReadModelDep, settings: SettingsDep, response: Response
 ) -> Acknowledgement:
-    return Acknowledgement(view, settings.consistency_timeout, response)
+    return Acknowledgement(read_model, settings.consistency_timeout, response)
 
 
 AcknowledgementDep = Annotated[Acknowledgement, Depends(acknowledgement)]

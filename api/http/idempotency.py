@@ -11,7 +11,7 @@ gets its response. Responses of status 500 and above, and those that invite a re
 
 Neither the credential nor the key is stored, only their SHA-256; a response marked
 ``Cache-Control: no-store`` (one that carries a secret) is kept sealed under a key only
-the retrying client can give again (``api.sealing``).
+the retrying client can give again (``api.http.sealing``).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import is_admin_token
-from api.errors import (
+from api.http.auth import is_admin_token
+from api.http.errors import (
     UNAUTHORIZED_MESSAGE,
     WWW_AUTHENTICATE,
     error_body,
@@ -33,10 +33,10 @@ from api.errors import (
     store_unavailable,
     validation_body,
 )
-from api.idempotency_store import CLAIMED, IdempotencyStore, Stored
-from api.middleware import read_body, replaying, send_json
-from api.rate_limit import FailureLimiter, RateLimitedError, failure_keys
-from api.sealing import seal, unseal
+from api.http.idempotency_store import CLAIMED, IdempotencyStore, Stored
+from api.http.middleware import read_body, replaying, send_json
+from api.http.rate_limit import FailureLimiter, RateLimitedError, failure_keys
+from api.http.sealing import seal, unseal
 from domain.command_records import CommandKey, keyed
 from projections.store_errors import STORE_ERRORS
 

@@ -1,4 +1,6 @@
-"""Turns a command's result into its HTTP response, once the read models include it."""
+"""Read-your-writes: a command's route answers once the read models include its write
+(``Acknowledgement``), an organization with its ETag, and a keyed command's recorded
+outcome when a retry finds it (``domain.command_records``), once reads see it too."""
 
 from __future__ import annotations
 
@@ -9,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi.responses import JSONResponse
 
-from api.schemas import OrganizationEnvelope, ReadYourWrites
+from api.organizations.schemas import OrganizationEnvelope
 
 if TYPE_CHECKING:
     from fastapi import Request, Response
 
+    from api.http.schemas import ReadYourWrites
     from application.results import Written
     from domain.command_records import CommandRecord
     from projections.queries import OrganizationQueries
@@ -46,8 +49,8 @@ def recorded_outcome(request: Request, record: CommandRecord) -> JSONResponse:
     return response
 
 
-def _reads_see(view: OrganizationQueries, record: CommandRecord) -> bool:
-    found = view.get_organization(record.organization_id)
+def _reads_see(read_model: OrganizationQueries, record: CommandRecord) -> bool:
+    found = read_model.get_organization(record.organization_id)
     return found is not None and found["version"] >= record.version
 
 
@@ -63,7 +66,7 @@ class Acknowledgement:
     """How a command's route answers: only once the read models include its write
     (read-your-writes), so that a read right after the response sees the change."""
 
-    view: OrganizationQueries
+    read_model: OrganizationQueries
     timeout: float
     response: Response
 
@@ -71,7 +74,7 @@ class Acknowledgement:
         """``ok`` once reads see this write; ``timeout`` (and the response's header says
         so) if they did not within the timeout."""
         position = written.position
-        if position is not None and not self.view.wait_for_position(position, self.timeout):
+        if position is not None and not self.read_model.wait_for_position(position, self.timeout):
             log.warning("read model did not reach position %s in %ss", position, self.timeout)
             self.response.headers["X-Read-Your-Writes"] = "timeout"
             return "timeout"

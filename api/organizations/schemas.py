@@ -1,43 +1,24 @@
-"""Request and response bodies: camelCase JSON, each field typed; the domain checks the rules."""
+"""Request and response bodies of organizations: create, update, read, list, and the
+availability of a slug."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from domain.commands import UNSET, NewApiKey, NewOrganization, OrganizationChanges
+from api.http.schemas import READ_YOUR_WRITES, ReadYourWrites, RequestBody, ResponseBody, doc
+from domain.commands import UNSET, NewOrganization, OrganizationChanges
 from domain.rules import PROFILE_FIELDS
-from domain.storable import EARLIEST, LATEST, check_time
 
 Status = Literal["active", "suspended", "archived"]
-StoredTime = Annotated[
-    AwareDatetime,
-    AfterValidator(check_time),
-    Field(description=f"ISO 8601 with a zone, from {EARLIEST.date()} up to {LATEST.date()}."),
-]
-"""A time in a query: within the range every store compares (``domain.storable``)."""
-
-
-def doc(description: str, default: Any = None, **schema: Any) -> Any:
-    """A field's description and documented limits (JSON Schema keywords). The domain
-    checks them, with its own messages (README, Field rules); the schema only says them."""
-    return Field(default=default, description=description, json_schema_extra=schema or None)
 
 
 URL_LIMITS = {"format": "uri", "pattern": "^https://", "maxLength": 2048}
 COLOR_LIMITS = {"pattern": "^#[0-9A-Fa-f]{6}$", "examples": ["#1A2B3C"]}
-
-
-class RequestBody(BaseModel):
-    """A request's JSON body: camelCase, unknown fields refused, values as typed."""
-
-    model_config = ConfigDict(
-        extra="forbid", alias_generator=to_camel, populate_by_name=False, strict=True
-    )
 
 
 class _OrganizationFields(RequestBody):
@@ -170,22 +151,6 @@ class OrganizationUpdate(_OrganizationFields):
         )
 
 
-class ApiKeyCreate(RequestBody):
-    name: str | None = Field(default=None, description="What the key is for (1-100 characters).")
-    expires_at: Annotated[datetime | None, Field(strict=False)] = Field(
-        default=None, description="ISO 8601 time with a zone; the key never expires without it."
-    )
-
-    def to_command(self) -> NewApiKey:
-        return NewApiKey(name=self.name, expires_at=self.expires_at)
-
-
-class ResponseBody(BaseModel):
-    """A response's JSON body: camelCase."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
-
-
 class Manager(BaseModel):
     """A system that manages an organization (seed 002's managedBy)."""
 
@@ -238,15 +203,6 @@ class OrganizationPublic(ResponseBody):
         return cls(**details, stytch_org_id=details["external_id"])
 
 
-ReadYourWrites = Literal["ok", "timeout"]
-READ_YOUR_WRITES = Field(
-    default=None,
-    description="On a command's response: `ok` once reads include the change; `timeout` when "
-    "the read models did not reach it in time (the change is recorded, reads may not show it "
-    "yet; the `X-Read-Your-Writes: timeout` header says the same). Null on reads.",
-)
-
-
 class OrganizationEnvelope(ResponseBody):
     organization_id: UUID
     organization: OrganizationPublic
@@ -261,30 +217,6 @@ class OrganizationEnvelope(ResponseBody):
             organization=OrganizationPublic.of(details),
             read_your_writes=read_your_writes,
         )
-
-
-class ApiKeyPublic(ResponseBody):
-    id: UUID = Field(description="The key's id (revoke it by this id).")
-    name: str | None = Field(description="What the key is for.")
-    prefix: str = Field(description="The secret's first characters, to tell keys apart.")
-    created_at: datetime = Field(description="When it was issued.")
-    expires_at: datetime | None = Field(description="When it stops working; null: never.")
-    revoked_at: datetime | None = Field(description="When it was revoked; null: it was not.")
-
-
-class ApiKeyEnvelope(ResponseBody):
-    organization_id: UUID = Field(description="The key's organization.")
-    api_key: ApiKeyPublic
-    read_your_writes: ReadYourWrites | None = READ_YOUR_WRITES
-
-
-class ApiKeyIssued(ApiKeyEnvelope):
-    secret: str = Field(description="The key's secret: shown in this response only.")
-
-
-class ApiKeysPage(ResponseBody):
-    organization_id: UUID = Field(description="The keys' organization.")
-    api_keys: list[ApiKeyPublic] = Field(description="Oldest first, revoked ones included.")
 
 
 class OrganizationsPage(ResponseBody):
@@ -302,74 +234,3 @@ class SlugAvailability(ResponseBody):
         description="Why not, when it cannot."
     )
     message: str = Field(description="The answer, for people.")
-
-
-class ErrorBody(ResponseBody):
-    """Every error: what went wrong, a stable code (README, Errors) and details."""
-
-    message: str = Field(description="For people.", examples=["Validation failed"])
-    code: str = Field(description="For programs: stable.", examples=["VALIDATION_ERROR"])
-    details: dict[str, Any] = Field(
-        description="More, by code: `fields` [{field, message}] for VALIDATION_ERROR, "
-        "`currentVersion` for VERSION_CONFLICT, `retryAfter` for RATE_LIMITED, "
-        "`mayHaveCommitted` for STORE_UNAVAILABLE.",
-        examples=[{"fields": [{"field": "slug", "message": "must be 3-50 characters"}]}],
-    )
-
-
-class Health(ResponseBody):
-    status: str = Field(description="`ok` (alive) or `ready`.")
-    position: int | None = Field(default=None, description="The read model's position.")
-    lag: int | None = Field(default=None, description="Events it is behind the store.")
-
-
-def camel_path(path: str) -> str:
-    """``status_reason`` -> ``statusReason``; ``settings.fiscal_year`` keeps its key."""
-    head, _, rest = path.partition(".")
-    return to_camel(head) + (f".{rest}" if rest else "")
-
-
-class RevertRequest(RequestBody):
-    to_version: int = Field(ge=1, description="The version whose state to bring back.")
-    reason: str | None = Field(default=None, max_length=1000)
-
-
-class HistoryEvent(ResponseBody):
-    version: int
-    type: str
-    occurred_at: datetime
-    actor: dict[str, Any]
-    request_id: str | None
-    reason: str | None
-    changes: dict[str, dict[str, Any]] = Field(
-        description='For each field that changed: {"from": old, "to": new}; settings and '
-        "metadata per key, with dotted paths for nested keys."
-    )
-
-    @classmethod
-    def fields_of(cls, entry: Any) -> dict[str, Any]:
-        return {
-            "version": entry.version,
-            "type": entry.type,
-            "occurred_at": entry.occurred_at,
-            "actor": entry.actor,
-            "request_id": entry.request_id,
-            "reason": entry.reason,
-            "changes": {camel_path(p): change for p, change in entry.changes.items()},
-        }
-
-
-class HistoryPage(ResponseBody):
-    organization_id: UUID
-    events: list[HistoryEvent]
-    next_cursor: str | None
-
-
-class FeedEvent(HistoryEvent):
-    position: int
-    organization_id: UUID
-
-
-class FeedPage(ResponseBody):
-    events: list[FeedEvent]
-    next: int = Field(description="Pass as `after` to read on; equals `after` on an empty page.")

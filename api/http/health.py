@@ -1,4 +1,4 @@
-"""Liveness and readiness probes."""
+"""The service's own routes: liveness and readiness probes, and Prometheus metrics."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 
-from api.errors import error_response
-from api.schemas import ErrorBody, Health
+from api.http.errors import error_response
+from api.http.schemas import ErrorBody, Health
 from projections.runner import stopped_at
 
 if TYPE_CHECKING:

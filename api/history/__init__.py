@@ -1,0 +1,1 @@
+"""History, revert, time travel and the change feed."""

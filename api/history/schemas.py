@@ -1,0 +1,58 @@
+"""Request and response bodies of the history: a revert, an organization's events with what
+each changed, and the change feed's pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import Field
+
+from api.http.schemas import RequestBody, ResponseBody, camel_path
+
+
+class RevertRequest(RequestBody):
+    to_version: int = Field(ge=1, description="The version whose state to bring back.")
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class HistoryEvent(ResponseBody):
+    version: int
+    type: str
+    occurred_at: datetime
+    actor: dict[str, Any]
+    request_id: str | None
+    reason: str | None
+    changes: dict[str, dict[str, Any]] = Field(
+        description='For each field that changed: {"from": old, "to": new}; settings and '
+        "metadata per key, with dotted paths for nested keys."
+    )
+
+    @classmethod
+    def fields_of(cls, entry: Any) -> dict[str, Any]:
+        return {
+            "version": entry.version,
+            "type": entry.type,
+            "occurred_at": entry.occurred_at,
+            "actor": entry.actor,
+            "request_id": entry.request_id,
+            "reason": entry.reason,
+            "changes": {camel_path(p): change for p, change in entry.changes.items()},
+        }
+
+
+class HistoryPage(ResponseBody):
+    organization_id: UUID
+    events: list[HistoryEvent]
+    next_cursor: str | None
+
+
+class FeedEvent(HistoryEvent):
+    position: int
+    organization_id: UUID
+
+
+class FeedPage(ResponseBody):
+    events: list[FeedEvent]
+    next: int = Field(description="Pass as `after` to read on; equals `after` on an empty page.")

@@ -1,0 +1,1 @@
+"""The HTTP machinery every feature shares: middleware, errors, credentials, dependencies."""

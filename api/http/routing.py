@@ -1,0 +1,9 @@
+"""What the route modules share: the organizations' path prefix, and the error responses
+every route may give (each operation's own list is completed in ``api.http.openapi``)."""
+
+from __future__ import annotations
+
+from api.http.schemas import ErrorBody
+
+PREFIX = "/api/v1/organizations"
+ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 412, 413, 500)}

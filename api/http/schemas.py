@@ -1,0 +1,72 @@
+"""What every feature's bodies build on: camelCase request and response bases, documented
+fields, the time a query may name, the read-your-writes outcome, the error and health bodies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from domain.storable import EARLIEST, LATEST, check_time
+
+StoredTime = Annotated[
+    AwareDatetime,
+    AfterValidator(check_time),
+    Field(description=f"ISO 8601 with a zone, from {EARLIEST.date()} up to {LATEST.date()}."),
+]
+"""A time in a query: within the range every store compares (``domain.storable``)."""
+
+
+def doc(description: str, default: Any = None, **schema: Any) -> Any:
+    """A field's description and documented limits (JSON Schema keywords). The domain
+    checks them, with its own messages (README, Field rules); the schema only says them."""
+    return Field(default=default, description=description, json_schema_extra=schema or None)
+
+
+class RequestBody(BaseModel):
+    """A request's JSON body: camelCase, unknown fields refused, values as typed."""
+
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, populate_by_name=False, strict=True
+    )
+
+
+class ResponseBody(BaseModel):
+    """A response's JSON body: camelCase."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+ReadYourWrites = Literal["ok", "timeout"]
+READ_YOUR_WRITES = Field(
+    default=None,
+    description="On a command's response: `ok` once reads include the change; `timeout` when "
+    "the read models did not reach it in time (the change is recorded, reads may not show it "
+    "yet; the `X-Read-Your-Writes: timeout` header says the same). Null on reads.",
+)
+
+
+class ErrorBody(ResponseBody):
+    """Every error: what went wrong, a stable code (README, Errors) and details."""
+
+    message: str = Field(description="For people.", examples=["Validation failed"])
+    code: str = Field(description="For programs: stable.", examples=["VALIDATION_ERROR"])
+    details: dict[str, Any] = Field(
+        description="More, by code: `fields` [{field, message}] for VALIDATION_ERROR, "
+        "`currentVersion` for VERSION_CONFLICT, `retryAfter` for RATE_LIMITED, "
+        "`mayHaveCommitted` for STORE_UNAVAILABLE.",
+        examples=[{"fields": [{"field": "slug", "message": "must be 3-50 characters"}]}],
+    )
+
+
+class Health(ResponseBody):
+    status: str = Field(description="`ok` (alive) or `ready`.")
+    position: int | None = Field(default=None, description="The read model's position.")
+    lag: int | None = Field(default=None, description="Events it is behind the store.")
+
+
+def camel_path(path: str) -> str:
+    """``status_reason`` -> ``statusReason``; ``settings.fiscal_year`` keeps its key."""
+    head, _, rest = path.partition(".")
+    return to_camel(head) + (f".{rest}" if rest else "")

@@ -1,0 +1,1 @@
+"""An organization's secret API keys."""

@@ -1,0 +1,1 @@
+"""An organization's members, invitations, roles and permission checks."""

@@ -1,0 +1,1 @@
+"""Organizations: create, read, change and archive them, and the current organization."""

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from projections.tables import Tables
 
 
-class OrganizationQueries(ABC):
+class ReadModelQueries(ABC):
     def __init__(
         self,
         datastore: Any,

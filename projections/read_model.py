@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from projections.admin import ReadModelAdmin
     from projections.cache import ReadCache
-    from projections.queries import OrganizationQueries
+    from projections.queries import ReadModelQueries
     from projections.signal import PositionSignal
     from projections.tables import Tables
     from projections.writer import RowWriter
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class ReadModel:
     writer: RowWriter
-    queries: OrganizationQueries
+    queries: ReadModelQueries
     admin: ReadModelAdmin
     tables: Tables
     datastore: Any

@@ -11,22 +11,22 @@ from eventsourcing.utils import Environment
 from projections.cache import ReadCache
 from projections.leadership import is_postgres
 from projections.postgres.admin import PostgresReadModelAdmin
-from projections.postgres.queries import PostgresOrganizationQueries
+from projections.postgres.queries import PostgresReadModelQueries
 from projections.postgres.writer import PostgresRowWriter
 from projections.projection import OrganizationLookupProjection
 from projections.read_model import ReadModel
 from projections.sqlite.admin import SQLiteReadModelAdmin
-from projections.sqlite.queries import SQLiteOrganizationQueries
+from projections.sqlite.queries import SQLiteReadModelQueries
 from projections.sqlite.writer import SQLiteRowWriter
 
 if TYPE_CHECKING:
     from projections.admin import ReadModelAdmin
-    from projections.queries import OrganizationQueries
+    from projections.queries import ReadModelQueries
     from projections.writer import RowWriter
 
-STORES: dict[type[RowWriter], tuple[type[OrganizationQueries], type[ReadModelAdmin]]] = {
-    SQLiteRowWriter: (SQLiteOrganizationQueries, SQLiteReadModelAdmin),
-    PostgresRowWriter: (PostgresOrganizationQueries, PostgresReadModelAdmin),
+STORES: dict[type[RowWriter], tuple[type[ReadModelQueries], type[ReadModelAdmin]]] = {
+    SQLiteRowWriter: (SQLiteReadModelQueries, SQLiteReadModelAdmin),
+    PostgresRowWriter: (PostgresReadModelQueries, PostgresReadModelAdmin),
 }
 
 

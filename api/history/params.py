@@ -13,7 +13,7 @@ from fastapi import Depends, Query
 from api.history.queries import history_page
 from api.history.schemas import HistoryPage
 from api.http.schemas import StoredTime
-from projections.queries import OrganizationQueries
+from projections.queries import ReadModelQueries
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class HistoryParams:
     since: datetime | None
     until: datetime | None
 
-    def page(self, read_model: OrganizationQueries, org_id: UUID) -> HistoryPage:
+    def page(self, read_model: ReadModelQueries, org_id: UUID) -> HistoryPage:
         return history_page(
             read_model,
             org_id,

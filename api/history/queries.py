@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from uuid import UUID
 
-    from projections.queries import OrganizationQueries
+    from projections.queries import ReadModelQueries
 
 _VERSION_CURSOR = re.compile(r"[0-9]{1,18}")
 EVENT_TYPES = tuple(cls.__name__ for cls in ORGANIZATION_EVENTS)
@@ -30,7 +30,7 @@ def check_event_types(types: list[str]) -> tuple[str, ...]:
 
 
 def history_page(
-    read_model: OrganizationQueries,
+    read_model: ReadModelQueries,
     org_id: UUID,
     limit: int,
     cursor: str | None,
@@ -62,7 +62,7 @@ def history_page(
 
 
 def feed_page(
-    read_model: OrganizationQueries, after: int, limit: int, types: tuple[str, ...]
+    read_model: ReadModelQueries, after: int, limit: int, types: tuple[str, ...]
 ) -> FeedPage:
     entries = read_model.events_after(after, limit, types)
     events = [

@@ -27,7 +27,7 @@ from domain.organizations.organization import ARCHIVED, SUSPENDED
 
 if TYPE_CHECKING:
     from api.http.rate_limit import FailureLimiter
-    from projections.queries import OrganizationQueries
+    from projections.queries import ReadModelQueries
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class Caller:
 ADMIN = Caller(admin_actor())
 
 
-def key_caller(read_model: OrganizationQueries, secret: str) -> Caller:
+def key_caller(read_model: ReadModelQueries, secret: str) -> Caller:
     """The caller a secret key stands for: one indexed read of the key read model."""
     secret_hash = hash_secret(secret)
     found = read_model.find_api_key(secret_hash)
@@ -102,7 +102,7 @@ def is_admin_token(authorization: str, admin_token: bytes) -> bool:
     return token is not None and hmac.compare_digest(token.encode(), admin_token)
 
 
-async def _caller(request: Request, read_model: OrganizationQueries, authorization: str) -> Caller:
+async def _caller(request: Request, read_model: ReadModelQueries, authorization: str) -> Caller:
     token = bearer_token(authorization)
     if token is None:
         raise UnauthorizedError
@@ -157,7 +157,7 @@ async def reachable_organization(
 
 async def _current_organization(
     caller: Caller,
-    read_model: OrganizationQueries,
+    read_model: ReadModelQueries,
     by_id: str | None,
     by_external_id: str | None,
 ) -> UUID:

@@ -17,7 +17,7 @@ from api.http.position_watch import PositionWatch
 from api.http.read_your_writes import Acknowledgement
 from application.registry import OrganizationRegistry
 from domain.errors import OrganizationNotFoundError
-from projections.queries import OrganizationQueries
+from projections.queries import ReadModelQueries
 from service.settings import Settings
 
 
@@ -26,8 +26,8 @@ async def get_registry(request: Request) -> OrganizationRegistry:
     return registry
 
 
-async def get_read_model(request: Request) -> OrganizationQueries:
-    read_model: OrganizationQueries = request.app.state.services.read_model.queries
+async def get_read_model(request: Request) -> ReadModelQueries:
+    read_model: ReadModelQueries = request.app.state.services.read_model.queries
     return read_model
 
 
@@ -42,7 +42,7 @@ async def get_settings(request: Request) -> Settings:
 
 
 RegistryDep = Annotated[OrganizationRegistry, Depends(get_registry)]
-ReadModelDep = Annotated[OrganizationQueries, Depends(get_read_model)]
+ReadModelDep = Annotated[ReadModelQueries, Depends(get_read_model)]
 """The read model (its queries): what every read, and every read-your-writes wait, asks."""
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 WatchDep = Annotated[PositionWatch, Depends(get_watch)]

@@ -5,7 +5,6 @@ outcome when a retry finds it (``domain.command_records``), once reads see it to
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,24 +18,21 @@ if TYPE_CHECKING:
     from api.http.schemas import ReadYourWrites
     from application.results import Written
     from domain.command_records import CommandRecord
-    from projections.queries import OrganizationQueries
+    from projections.queries import ReadModelQueries
 
 log = logging.getLogger("tenant_registry.api")
-
-
-RECORD_POLL_SECONDS = 0.05
 
 
 def recorded_outcome(request: Request, record: CommandRecord) -> JSONResponse:
     """What a keyed command answered when it ran (its status, the organization as it left
     it), for a retry that found it recorded (``domain.command_records``); once reads see it,
-    as for any command."""
+    as for any command. The record was committed before this retry began, so reads see it
+    once they reach the store's head as of now."""
     services = request.app.state.services
     details = services.registry.get_details(record.organization_id, record.version)
-    deadline = time.monotonic() + request.app.state.settings.consistency_timeout
-    while not _reads_see(services.read_model.queries, record) and time.monotonic() < deadline:
-        time.sleep(RECORD_POLL_SECONDS)
-    outcome: ReadYourWrites = "ok" if _reads_see(services.read_model.queries, record) else "timeout"
+    head = services.registry.recorder.max_notification_id() or 0
+    timeout = request.app.state.settings.consistency_timeout
+    outcome = wait_for_reads(services.read_model.queries, head, timeout)
     body = OrganizationEnvelope.of(details, outcome).model_dump(mode="json", by_alias=True)
     created = record.kind == "created"
     response = JSONResponse(body, status_code=201 if created else 200)
@@ -49,9 +45,15 @@ def recorded_outcome(request: Request, record: CommandRecord) -> JSONResponse:
     return response
 
 
-def _reads_see(read_model: OrganizationQueries, record: CommandRecord) -> bool:
-    found = read_model.get_organization(record.organization_id)
-    return found is not None and found["version"] >= record.version
+def wait_for_reads(
+    read_model: ReadModelQueries, position: int | None, timeout: float
+) -> ReadYourWrites:
+    """``ok`` once the read models include the event at ``position`` (at once for
+    ``None``: nothing was written); ``timeout`` if they did not within ``timeout``."""
+    if position is None or read_model.wait_for_position(position, timeout):
+        return "ok"
+    log.warning("read model did not reach position %s in %ss", position, timeout)
+    return "timeout"
 
 
 def organization_response(
@@ -66,19 +68,17 @@ class Acknowledgement:
     """How a command's route answers: only once the read models include its write
     (read-your-writes), so that a read right after the response sees the change."""
 
-    read_model: OrganizationQueries
+    read_model: ReadModelQueries
     timeout: float
     response: Response
 
     def wait(self, written: Written) -> ReadYourWrites:
         """``ok`` once reads see this write; ``timeout`` (and the response's header says
         so) if they did not within the timeout."""
-        position = written.position
-        if position is not None and not self.read_model.wait_for_position(position, self.timeout):
-            log.warning("read model did not reach position %s in %ss", position, self.timeout)
+        outcome = wait_for_reads(self.read_model, written.position, self.timeout)
+        if outcome == "timeout":
             self.response.headers["X-Read-Your-Writes"] = "timeout"
-            return "timeout"
-        return "ok"
+        return outcome
 
     def organization(self, written: Written) -> OrganizationEnvelope:
         """Wait until reads see this write, then answer with the organization it left."""

@@ -26,11 +26,11 @@ if TYPE_CHECKING:
     from uuid import UUID
 
     from application.registry import OrganizationRegistry
-    from projections.queries import OrganizationQueries
+    from projections.queries import ReadModelQueries
 
 
 def members_page(
-    read_model: OrganizationQueries,
+    read_model: ReadModelQueries,
     org_id: UUID,
     limit: int,
     cursor: str | None,
@@ -49,7 +49,7 @@ def members_page(
 
 
 def user_organizations_page(
-    read_model: OrganizationQueries,
+    read_model: ReadModelQueries,
     user_id: str,
     limit: int,
     cursor: str | None,
@@ -73,7 +73,7 @@ def user_organizations_page(
     )
 
 
-def member_now(read_model: OrganizationQueries, org_id: UUID, user_id: str) -> dict[str, Any]:
+def member_now(read_model: ReadModelQueries, org_id: UUID, user_id: str) -> dict[str, Any]:
     """An active or inactive member of the organization, from the read model."""
     organization_now(read_model, org_id)
     member = read_model.get_member(org_id, user_id)
@@ -83,7 +83,7 @@ def member_now(read_model: OrganizationQueries, org_id: UUID, user_id: str) -> d
 
 
 def member_permissions(
-    read_model: OrganizationQueries,
+    read_model: ReadModelQueries,
     registry: OrganizationRegistry,
     org_id: UUID,
     user_id: str,
@@ -112,7 +112,7 @@ def member_permissions(
 
 
 def is_allowed(
-    read_model: OrganizationQueries, org_id: UUID, user_id: str, permission: str
+    read_model: ReadModelQueries, org_id: UUID, user_id: str, permission: str
 ) -> bool | None:
     """Whether the user is an active member with ``permission``; ``None`` when the answer
     needs the database (this process's cache does not hold both rows)."""
@@ -130,14 +130,14 @@ def _allows(org: dict[str, Any], member: dict[str, Any] | None, permission: str)
 
 
 def check_permission(
-    read_model: OrganizationQueries, org_id: UUID, user_id: str, permission: str
+    read_model: ReadModelQueries, org_id: UUID, user_id: str, permission: str
 ) -> bool:
     org = organization_now(read_model, org_id)
     return _allows(org, read_model.get_member(org_id, user_id), permission)
 
 
 async def permission_check(
-    read_model: OrganizationQueries, org_id: UUID, user_id: str, permission: str
+    read_model: ReadModelQueries, org_id: UUID, user_id: str, permission: str
 ) -> PermissionCheck:
     """The hot path: from the in-process cache when it holds the organization and the
     member (no database read, no worker thread), else in a worker thread."""

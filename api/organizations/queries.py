@@ -19,11 +19,11 @@ if TYPE_CHECKING:
     from uuid import UUID
 
     from application.registry import OrganizationRegistry
-    from projections.queries import OrganizationQueries
+    from projections.queries import ReadModelQueries
 
 
 def list_page(
-    read_model: OrganizationQueries,
+    read_model: ReadModelQueries,
     limit: int,
     cursor: str | None,
     status: str | None,
@@ -39,7 +39,7 @@ def list_page(
 
 
 def require_organization(
-    read_model: OrganizationQueries, slug: str | None, external_id: str | None
+    read_model: ReadModelQueries, slug: str | None, external_id: str | None
 ) -> dict[str, Any]:
     if (slug is None) == (external_id is None):
         raise InvalidQueryError("slug", "give exactly one of slug, externalId or stytchOrgId")
@@ -53,7 +53,7 @@ def require_organization(
 
 
 def slug_availability(
-    read_model: OrganizationQueries, reserved: frozenset[str], slug: str, own: UUID | None = None
+    read_model: ReadModelQueries, reserved: frozenset[str], slug: str, own: UUID | None = None
 ) -> SlugAvailability:
     """Whether ``slug`` can be claimed; the slug of ``own`` (the caller's organization) can."""
     answer = _slug_availability(read_model, reserved, slug, own)
@@ -61,7 +61,7 @@ def slug_availability(
 
 
 def _slug_availability(
-    read_model: OrganizationQueries, reserved: frozenset[str], slug: str, own: UUID | None
+    read_model: ReadModelQueries, reserved: frozenset[str], slug: str, own: UUID | None
 ) -> SlugAvailability:
     try:
         normal = check_slug(slug, reserved)
@@ -80,7 +80,7 @@ def _slug_availability(
 
 
 def organization_at(
-    read_model: OrganizationQueries,
+    read_model: ReadModelQueries,
     registry: OrganizationRegistry,
     org_id: UUID,
     version: int | None,
@@ -100,7 +100,7 @@ def organization_at(
 
 
 async def organization_read(
-    read_model: OrganizationQueries,
+    read_model: ReadModelQueries,
     registry: OrganizationRegistry,
     org_id: UUID,
     version: int | None,
@@ -115,7 +115,7 @@ async def organization_read(
 
 
 async def lookup_read(
-    read_model: OrganizationQueries, slug: str | None, external_id: str | None
+    read_model: ReadModelQueries, slug: str | None, external_id: str | None
 ) -> dict[str, Any]:
     """``require_organization`` for an ``async`` route, from the cache when it can."""
     if slug is not None and external_id is None:
@@ -125,7 +125,7 @@ async def lookup_read(
     return await run_in_threadpool(require_organization, read_model, slug, external_id)
 
 
-def organization_now(read_model: OrganizationQueries, org_id: UUID) -> dict[str, Any]:
+def organization_now(read_model: ReadModelQueries, org_id: UUID) -> dict[str, Any]:
     details = read_model.get_organization(org_id)
     if details is None:
         raise OrganizationNotFoundError(org_id)

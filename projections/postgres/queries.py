@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from projections.member_rows import CURRENT, member_filter, member_of, user_filter
 from projections.postgres.sql import Statements
-from projections.queries import OrganizationQueries
+from projections.queries import ReadModelQueries
 from projections.records import HistoryEntry, KeyCredential
 from projections.rows import details_of, feed_filter, history_filter, list_filter, public_key
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from projections.records import HistoryQuery, ListQuery, MemberQuery, UserMembershipQuery
 
 
-class PostgresOrganizationQueries(OrganizationQueries):
+class PostgresReadModelQueries(ReadModelQueries):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         sql = Statements(self.datastore.schema, self.tables)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from projections.member_rows import CURRENT, MEMBER_COLUMNS, member_filter, member_of, user_filter
-from projections.queries import OrganizationQueries
+from projections.queries import ReadModelQueries
 from projections.records import HistoryEntry, KeyCredential
 from projections.rows import (
     HISTORY_COLUMNS,
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from projections.records import HistoryQuery, ListQuery, MemberQuery, UserMembershipQuery
 
 
-class SQLiteOrganizationQueries(OrganizationQueries):
+class SQLiteReadModelQueries(ReadModelQueries):
     def organization_history(self, query: HistoryQuery) -> list[HistoryEntry]:
         since, until = optional_text(query.since), optional_text(query.until)
         condition, params = history_filter(query, "?", since, until)

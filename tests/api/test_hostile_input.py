@@ -49,6 +49,9 @@ def version_of(server: Server, org_id: str) -> int:
     )
 
 
+# Each kind of JSON that carries an unstorable value (tokens JSON has no numbers for, a
+# number beyond any float, escapes of NUL and of lone surrogates), and camelCase field
+# names; every unstorable value, by field: ``tests/commands/test_unstorable_values.py``.
 UPDATE_VECTORS = [
     (
         '{"settings": {"big": 123456789012345678901234567890, "inf": Infinity}}',
@@ -56,16 +59,9 @@ UPDATE_VECTORS = [
     ),
     ('{"settings": {"n": 1e400}}', ["settings.n"]),
     ('{"settings": {"n": NaN}}', ["settings.n"]),
-    ('{"settings": {"n": -Infinity}}', ["settings.n"]),
-    ('{"settings": {"a": {"b": [1, 9007199254740992]}}}', ["settings.a.b[1]"]),
-    ('{"settings": {"t": "a\\u0000b"}}', ["settings.t"]),
-    ('{"settings": {"k\\u0000": 1}}', ["settings"]),
     ('{"status": "suspended", "statusReason": "a\\u0000b"}', ["statusReason"]),
     ('{"name": "a\\ud800b"}', ["name"]),
-    ('{"reference": "\\udc00"}', ["reference"]),
     ('{"externalId": "x\\ud83d"}', ["externalId"]),
-    ('{"metadata": {"k": "v\\u0000"}}', ["metadata.k"]),
-    ('{"metadata": {"\\ud800": "v"}}', ["metadata"]),
 ]
 
 

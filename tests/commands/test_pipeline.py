@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def new(registry: OrganizationRegistry, slug: str | None = None) -> Organization:
     written = registry.create(NewOrganization(name="Acme", slug=slug or random_slug()))
-    org = registry.repository.get(written.organization["id"])
+    org: Any = registry.repository.get(written.organization["id"])
     assert isinstance(org, Organization)
     return org
 
@@ -89,7 +89,8 @@ def test_a_member_change_leaves_the_state_a_replay_of_its_events_gives(
 
     registry.pipeline.change(org.id, demote)
     replayed = None
-    for event in registry.events.get(org.id):
+    recorded: list[Any] = list(registry.events.get(org.id))
+    for event in recorded:
         replayed = event.mutate(replayed)
     assert (after_command[0].owners, after_command[0].owner) == (["p"], "p")
     assert state(replayed) == state(after_command[0])

@@ -36,6 +36,7 @@ from service.settings import Settings
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
+    from contextlib import AbstractAsyncContextManager
     from types import FrameType
 
     from fastapi.routing import APIRoute
@@ -69,11 +70,8 @@ def _on_shutdown_signal(callback: Callable[[], None]) -> None:
         signal.signal(sig, handler)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    if settings.admin_token is None:
-        msg = "REGISTRY_ADMIN_TOKEN is not set (tenant-registry serve generates one)"
-        raise RuntimeError(msg)
+def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """What the app builds when it starts (the services, once) and closes when it stops."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         env = settings.registry_env()
         with schema_setup(env):
             app.state.idempotency = construct_idempotency_store(services.read_model.datastore)
-        metrics.services = services
+        app.state.metrics.services = services
         app.state.watch = watch = PositionWatch(services.read_model, store_conninfo(env))
         watch.start()
         _on_shutdown_signal(watch.stop)
@@ -95,29 +93,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             watch.stop()
             services.close()
 
-    app = FastAPI(
-        title="Tenant registry",
-        summary="Event-sourced organizations: lookup, settings and full history.",
-        version="0.1.0",
-        lifespan=lifespan,
-        generate_unique_id_function=_operation_id,
-        docs_url=None,  # Served from packaged assets: api.http.docs.
-        redoc_url=None,
-    )
-    app.openapi = lambda: openapi(app)  # type: ignore[method-assign]
-    app.state.settings = settings
-    app.state.admin_token = settings.admin_token.get_secret_value().encode()
-    app.state.auth_failures = FailureLimiter(settings.auth_failures_per_minute)
-    install_error_handlers(app)
+    return lifespan
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """The middleware, innermost first: each added one wraps those before it."""
     if settings.tracing != "off":  # Its middleware runs inside those added below.
         instrument(app, settings.tracing)
     app.add_middleware(ConditionalGetMiddleware)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
-    app.state.metrics = metrics = Metrics()
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
-    install_docs(app)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+
+
+def _include_routers(app: FastAPI) -> None:
+    """The routes, in the order they are matched."""
     app.include_router(members.checks)  # First: the hot path, matched before any other route.
     app.include_router(health.router)
     app.include_router(current.router)  # Before "/{org_id}", which would take "current".
@@ -128,4 +119,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(history.feed)
     app.include_router(members.router)
     app.include_router(members.users)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    if settings.admin_token is None:
+        msg = "REGISTRY_ADMIN_TOKEN is not set (tenant-registry serve generates one)"
+        raise RuntimeError(msg)
+    app = FastAPI(
+        title="Tenant registry",
+        summary="Event-sourced organizations: lookup, settings and full history.",
+        version="0.1.0",
+        lifespan=_lifespan(settings),
+        generate_unique_id_function=_operation_id,
+        docs_url=None,  # Served from packaged assets: api.http.docs.
+        redoc_url=None,
+    )
+    app.openapi = lambda: openapi(app)  # type: ignore[method-assign]
+    app.state.settings = settings
+    app.state.admin_token = settings.admin_token.get_secret_value().encode()
+    app.state.auth_failures = FailureLimiter(settings.auth_failures_per_minute)
+    app.state.metrics = Metrics()
+    install_error_handlers(app)
+    _add_middleware(app, settings)
+    install_docs(app)
+    _include_routers(app)
     return app

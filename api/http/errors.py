@@ -198,44 +198,47 @@ def _http(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, str(exc.detail))
 
 
+HANDLERS: dict[type[Exception], Any] = {
+    RequestValidationError: _request_validation,
+    ValidationError: _domain_validation,
+    InvalidQueryError: _invalid_query,
+    OrganizationNotFoundError: _simple(404, "ORGANIZATION_NOT_FOUND", "Organization not found"),
+    SlugTakenError: _simple(400, "DUPLICATE_SLUG", "Slug is already taken"),
+    ExternalIdTakenError: _simple(
+        400, "DUPLICATE_ORGANIZATION", "An organization with this externalId already exists"
+    ),
+    UnauthorizedError: _unauthorized,
+    ForbiddenError: _forbidden,
+    OrganizationSuspendedError: _simple(
+        403, "ORGANIZATION_SUSPENDED", "The organization of this API key is suspended"
+    ),
+    ApiKeyNotFoundError: _simple(404, "API_KEY_NOT_FOUND", "API key not found"),
+    VersionConflictError: _version_conflict,
+    ConcurrentUpdateError: _simple(
+        409, "CONFLICT", "The organization kept changing concurrently; retry"
+    ),
+    MemberNotFoundError: _simple(404, "MEMBER_NOT_FOUND", "Member or invitation not found"),
+    DuplicateMemberError: _simple(
+        409,
+        "DUPLICATE_MEMBER",
+        "The organization already has a member with this email or userId",
+    ),
+    InvitationExpiredError: _simple(
+        410, "INVITATION_EXPIRED", "The invitation has expired; resend it"
+    ),
+    LastOwnerError: _simple(
+        409, "LAST_OWNER", "The organization must keep at least one active owner"
+    ),
+    MembershipLimitReachedError: _membership_limit,
+    RoleNotFoundError: _simple(404, "ROLE_NOT_FOUND", "The organization has no such role"),
+    HTTPException: _http,
+    RateLimitedError: _rate_limited,
+    CommandAlreadyRecordedError: _recorded,
+    **dict.fromkeys(STORE_ERRORS, _store_unavailable),
+}
+"""Each error a route may raise, and the handler that answers it: one status and code each."""
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    handlers: dict[type[Exception], Any] = {
-        RequestValidationError: _request_validation,
-        ValidationError: _domain_validation,
-        InvalidQueryError: _invalid_query,
-        OrganizationNotFoundError: _simple(404, "ORGANIZATION_NOT_FOUND", "Organization not found"),
-        SlugTakenError: _simple(400, "DUPLICATE_SLUG", "Slug is already taken"),
-        ExternalIdTakenError: _simple(
-            400, "DUPLICATE_ORGANIZATION", "An organization with this externalId already exists"
-        ),
-        UnauthorizedError: _unauthorized,
-        ForbiddenError: _forbidden,
-        OrganizationSuspendedError: _simple(
-            403, "ORGANIZATION_SUSPENDED", "The organization of this API key is suspended"
-        ),
-        ApiKeyNotFoundError: _simple(404, "API_KEY_NOT_FOUND", "API key not found"),
-        VersionConflictError: _version_conflict,
-        ConcurrentUpdateError: _simple(
-            409, "CONFLICT", "The organization kept changing concurrently; retry"
-        ),
-        MemberNotFoundError: _simple(404, "MEMBER_NOT_FOUND", "Member or invitation not found"),
-        DuplicateMemberError: _simple(
-            409,
-            "DUPLICATE_MEMBER",
-            "The organization already has a member with this email or userId",
-        ),
-        InvitationExpiredError: _simple(
-            410, "INVITATION_EXPIRED", "The invitation has expired; resend it"
-        ),
-        LastOwnerError: _simple(
-            409, "LAST_OWNER", "The organization must keep at least one active owner"
-        ),
-        MembershipLimitReachedError: _membership_limit,
-        RoleNotFoundError: _simple(404, "ROLE_NOT_FOUND", "The organization has no such role"),
-        HTTPException: _http,
-        RateLimitedError: _rate_limited,
-        CommandAlreadyRecordedError: _recorded,
-        **dict.fromkeys(STORE_ERRORS, _store_unavailable),
-    }
-    for exc_class, handler in handlers.items():
+    for exc_class, handler in HANDLERS.items():
         app.add_exception_handler(exc_class, handler)

@@ -68,6 +68,30 @@ def _canonical(body: bytes) -> bytes:
         return body
 
 
+async def _refused(scope: Scope, send: Send, key: bytes, authorization: bytes) -> bool:
+    """Refuse a malformed key, or a client over its failure limit (a limited client costs
+    no database write either); whether a refusal was sent."""
+    if not 1 <= len(key.strip()) <= KEY_MAX_LENGTH:
+        field = {"field": "Idempotency-Key", "message": "must be 1-255 characters"}
+        await send_json(send, 400, validation_body([field]))
+        return True
+    try:
+        client = scope.get("client") or ("", 0)
+        limiter: FailureLimiter = scope["app"].state.auth_failures
+        limiter.check(*failure_keys(client[0], authorization))
+    except RateLimitedError as limited:
+        retry_after = {"Retry-After": str(limited.retry_after)}
+        await send_json(send, 429, rate_limited_body(limited.retry_after), headers=retry_after)
+        return True
+    return False
+
+
+def _fingerprint(scope: Scope, body: bytes) -> str:
+    """The request a key was first used for: method, path, query and canonical body."""
+    target = [scope["method"], scope["path"], scope["query_string"].decode("latin-1")]
+    return hashlib.sha256(json.dumps(target).encode() + b"\n" + _canonical(body)).hexdigest()
+
+
 class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -79,55 +103,58 @@ class IdempotencyMiddleware:
         if scope["type"] != "http" or scope["method"] not in METHODS or key is None:
             await self.app(scope, receive, send)
             return
-        if not 1 <= len(key.strip()) <= KEY_MAX_LENGTH:
-            field = {"field": "Idempotency-Key", "message": "must be 1-255 characters"}
-            await send_json(send, 400, validation_body([field]))
-            return
         authorization = headers.get(b"authorization", b"")
-        try:  # A limited client costs no database write either.
-            client = scope.get("client") or ("", 0)
-            limiter: FailureLimiter = scope["app"].state.auth_failures
-            limiter.check(*failure_keys(client[0], authorization))
-        except RateLimitedError as limited:
-            retry_after = {"Retry-After": str(limited.retry_after)}
-            await send_json(send, 429, rate_limited_body(limited.retry_after), headers=retry_after)
+        if await _refused(scope, send, key, authorization):
             return
-        store: IdempotencyStore = scope["app"].state.idempotency
         request_body = await read_body(receive) or b""
-        replay_receive = replaying(request_body, receive)
         # Scoped per credential: the credential itself is never stored, only its hash.
         credential = hashlib.sha256(authorization).hexdigest()
-        fingerprint = hashlib.sha256(
-            json.dumps(
-                [scope["method"], scope["path"], scope["query_string"].decode("latin-1")]
-            ).encode()
-            + b"\n"
-            + _canonical(request_body)
-        ).hexdigest()
+        fingerprint = _fingerprint(scope, request_body)
         secret = (authorization, key.strip())
         name = hashlib.sha256(key.strip()).hexdigest()
         command_key = CommandKey(credential, name, fingerprint)
+        store: IdempotencyStore = scope["app"].state.idempotency
+        outcome = await self._claim(scope, send, store, command_key)
+        if outcome is None:
+            return
+        if isinstance(outcome, Stored):
+            await self._replay(scope, send, outcome, fingerprint, secret)
+            return
+        with keyed(command_key):  # The command records its outcome with its events.
+            replay_receive = replaying(request_body, receive)
+            await self._run_and_keep(store, credential, name, scope, replay_receive, send, secret)
+
+    async def _claim(
+        self, scope: Scope, send: Send, store: IdempotencyStore, command_key: CommandKey
+    ) -> str | Stored | None:
+        """Claim the key (or find what it answered); ``None`` once a 503 was sent because
+        the store does not answer."""
         registry: OrganizationRegistry = scope["app"].state.services.registry
         try:
             await self._purge_now_and_then(store)
-            outcome = await self._claim_or_wait(store, command_key, registry)
+            return await self._claim_or_wait(store, command_key, registry)
         except STORE_ERRORS:
             scope["app"].state.services.health.suspect()
             body = store_unavailable(scope["method"])
             await send_json(send, 503, body, headers={"Retry-After": "1"})
+            return None
+
+    async def _replay(
+        self,
+        scope: Scope,
+        send: Send,
+        stored: Stored,
+        fingerprint: str,
+        secret: tuple[bytes, bytes],
+    ) -> None:
+        authorization, admin = secret[0], scope["app"].state.admin_token
+        if stored.sealed and not is_admin_token(authorization.decode("latin-1"), admin):
+            # A sealed response holds a key's secret, and only the admin issues keys: a
+            # credential that is no longer the admin's gets nothing from it.
+            body = error_body("UNAUTHORIZED", UNAUTHORIZED_MESSAGE)
+            await send_json(send, 401, body, headers=WWW_AUTHENTICATE)
             return
-        if isinstance(outcome, Stored):
-            admin: bytes = scope["app"].state.admin_token
-            if outcome.sealed and not is_admin_token(authorization.decode("latin-1"), admin):
-                # A sealed response holds a key's secret, and only the admin issues keys:
-                # a credential that is no longer the admin's gets nothing from it.
-                body = error_body("UNAUTHORIZED", UNAUTHORIZED_MESSAGE)
-                await send_json(send, 401, body, headers=WWW_AUTHENTICATE)
-                return
-            await self._answer_from(outcome, fingerprint, send, secret)
-            return
-        with keyed(command_key):  # The command records its outcome with its events.
-            await self._run_and_keep(store, credential, name, scope, replay_receive, send, secret)
+        await self._answer_from(stored, fingerprint, send, secret)
 
     async def _claim_or_wait(
         self, store: IdempotencyStore, command_key: CommandKey, registry: OrganizationRegistry

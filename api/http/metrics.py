@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+    from service.composition import Services
+
 STATES = ("standby", "starting", "running", "failed", "stopped")
 
 
@@ -64,61 +66,69 @@ class _ServiceCollector:
         services = self._metrics.services
         if services is None:
             return
-        try:
-            position, lag = services.lag()
-        except Exception:  # The database does not answer: no position to report.
-            position = lag = None
-        if position is not None:
-            yield GaugeMetricFamily(
-                "registry_projection_position", "Last event the read model includes.", position
-            )
-            yield GaugeMetricFamily(
-                "registry_projection_lag_events", "Events the read model is behind.", lag
-            )
-        supervisor = services.supervisor
-        state = GaugeMetricFamily(
-            "registry_projection_state",
-            "This process's projector state (1 for the current one).",
-            labels=("state",),
-        )
-        for name in STATES:
-            current = supervisor is not None and supervisor.state == name
-            state.add_metric((name,), 1.0 if current else 0.0)
-        yield state
-        if supervisor is not None:
-            yield CounterMetricFamily(
-                "registry_projection_restarts",
-                "Projector restarts after errors.",
-                supervisor.restarts,
-            )
-        checkpoint = rebuild_checkpoint(services.read_model)
-        if checkpoint is not None:
-            yield GaugeMetricFamily(
-                "registry_rebuild_position",
-                "How far a rebuild under way (by any process) has filled its new copy.",
-                checkpoint,
-            )
-        transactions, commands = services.registry.commit_counts()
-        yield CounterMetricFamily(
-            "registry_group_commit_transactions",
-            "Transactions that recorded commands (several commands may share one).",
-            transactions,
-        )
-        yield CounterMetricFamily(
-            "registry_group_commit_commands", "Commands those transactions recorded.", commands
-        )
-        cache = services.read_model.cache
-        yield CounterMetricFamily(
-            "registry_read_cache_hits", "Reads answered from memory.", cache.hits
-        )
-        yield CounterMetricFamily(
-            "registry_read_cache_misses", "Reads the cache could not answer.", cache.misses
+        yield from _projection(services)
+        yield from _writes_and_reads(services)
+
+
+def _projection(services: Services) -> Iterator[Any]:
+    """Where the read model's projection is, and how its projector fares."""
+    position: int | None
+    lag: int | None
+    try:
+        position, lag = services.lag()
+    except Exception:  # The database does not answer: no position to report.
+        position = lag = None
+    if position is not None:
+        yield GaugeMetricFamily(
+            "registry_projection_position", "Last event the read model includes.", position
         )
         yield GaugeMetricFamily(
-            "registry_store_available",
-            "Whether the database answers (1) or not (0).",
-            1.0 if services.health.available else 0.0,
+            "registry_projection_lag_events", "Events the read model is behind.", lag
         )
+    supervisor = services.supervisor
+    state = GaugeMetricFamily(
+        "registry_projection_state",
+        "This process's projector state (1 for the current one).",
+        labels=("state",),
+    )
+    for name in STATES:
+        current = supervisor is not None and supervisor.state == name
+        state.add_metric((name,), 1.0 if current else 0.0)
+    yield state
+    if supervisor is not None:
+        yield CounterMetricFamily(
+            "registry_projection_restarts", "Projector restarts after errors.", supervisor.restarts
+        )
+    checkpoint = rebuild_checkpoint(services.read_model)
+    if checkpoint is not None:
+        yield GaugeMetricFamily(
+            "registry_rebuild_position",
+            "How far a rebuild under way (by any process) has filled its new copy.",
+            checkpoint,
+        )
+
+
+def _writes_and_reads(services: Services) -> Iterator[Any]:
+    """How commands were committed, how reads were answered, and whether the store is up."""
+    transactions, commands = services.registry.commit_counts()
+    yield CounterMetricFamily(
+        "registry_group_commit_transactions",
+        "Transactions that recorded commands (several commands may share one).",
+        transactions,
+    )
+    yield CounterMetricFamily(
+        "registry_group_commit_commands", "Commands those transactions recorded.", commands
+    )
+    cache = services.read_model.cache
+    yield CounterMetricFamily("registry_read_cache_hits", "Reads answered from memory.", cache.hits)
+    yield CounterMetricFamily(
+        "registry_read_cache_misses", "Reads the cache could not answer.", cache.misses
+    )
+    yield GaugeMetricFamily(
+        "registry_store_available",
+        "Whether the database answers (1) or not (0).",
+        1.0 if services.health.available else 0.0,
+    )
 
 
 class MetricsMiddleware:

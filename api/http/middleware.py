@@ -58,11 +58,7 @@ class RequestIdMiddleware:
             await send(message)
 
         reason = headers.get(b"x-change-reason", b"").decode("utf-8", "replace").strip()
-        fields = _unstorable_query(scope.get("query_string", b""))
-        try:
-            check_reason(reason)
-        except InvalidValueError as e:
-            fields.append({"field": "X-Change-Reason", "message": str(e)})
+        fields = _header_and_query_problems(scope, reason)
         if fields:
             await send_json(send_with_id, 400, validation_body(fields))
             return
@@ -81,6 +77,17 @@ class RequestIdMiddleware:
         finally:
             reason_cvar.reset(reason_token)
             request_id_cvar.reset(token)
+
+
+def _header_and_query_problems(scope: Scope, reason: str) -> list[dict[str, str]]:
+    """What no handler could store: a query parameter no store holds, or a change reason
+    beyond its rules."""
+    fields = _unstorable_query(scope.get("query_string", b""))
+    try:
+        check_reason(reason)
+    except InvalidValueError as e:
+        fields.append({"field": "X-Change-Reason", "message": str(e)})
+    return fields
 
 
 class ConditionalGetMiddleware:

@@ -18,7 +18,7 @@ test-postgres:
 lint:
 	ruff check .
 	ruff format --check .
-	mypy domain application projections service api cli
+	mypy domain application projections service api cli tests benchmarks
 
 fmt:
 	ruff format .

@@ -16,6 +16,7 @@ import os
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,9 +64,9 @@ def measure_one(services: Services, org_id: UUID, events: int, repeat: int) -> d
     result: dict[str, Any] = {}
     for where, version in (("start", 0), ("middle", events // 2), ("end", events - 20)):
         query = HistoryQuery(org_id, limit=20, after_version=max(version, 0))
-        result[f"page_{where}"] = timed(lambda q=query: view.organization_history(q), repeat)
+        result[f"page_{where}"] = timed(partial(view.organization_history, query), repeat)
         at = max(version, 1)
-        result[f"version_{where}"] = timed(lambda v=at: registry.get_details(org_id, v), 20)
+        result[f"version_{where}"] = timed(partial(registry.get_details, org_id, at), 20)
     moment = entries[events // 2].occurred_at
     result["as_of_lookup"] = timed(lambda: view.version_at(org_id, moment), repeat)
     return result
@@ -80,7 +81,7 @@ def measure(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
             organization_with(services, 10),
         )
         services.read_model.queries.wait_for_position(
-            services.registry.recorder.max_notification_id(), 600
+            services.registry.recorder.max_notification_id() or 0, 600
         )
         return {
             f"{args.events}_events": measure_one(services, long_id, args.events, args.pages),

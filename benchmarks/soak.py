@@ -88,6 +88,7 @@ class Load:
             while not self.stop.is_set():
                 name = random.choices(names, weights)[0]
                 started = time.perf_counter()
+                status: int | str
                 try:
                     status = self.request(http, name)
                 except httpx.TransportError as error:

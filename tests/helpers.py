@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -51,6 +51,14 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+class HasClient(Protocol):
+    """Anything with an HTTP client on the API: a ``Server`` process, or the in-process
+    app of ``tests/api`` (whose Starlette ``TestClient`` is an ``httpx.Client``)."""
+
+    @property
+    def client(self) -> httpx.Client: ...
 
 
 class Server:
@@ -108,14 +116,14 @@ def create_body(**fields: Any) -> dict[str, Any]:
     return {"name": "Acme Financial Group", "slug": random_slug(), **fields}
 
 
-def new_org(server: Server, **fields: Any) -> dict[str, Any]:
+def new_org(server: HasClient, **fields: Any) -> dict[str, Any]:
     response = server.client.post(ORGS, json=create_body(**fields), headers=ADMIN)
     assert response.status_code == 201, response.text
     org: dict[str, Any] = response.json()["organization"]
     return org
 
 
-def issue_key(server: Server, org_id: str, **fields: Any) -> dict[str, Any]:
+def issue_key(server: HasClient, org_id: str, **fields: Any) -> dict[str, Any]:
     response = server.client.post(f"{ORGS}/{org_id}/api-keys", json=fields, headers=ADMIN)
     assert response.status_code == 201, response.text
     issued: dict[str, Any] = response.json()

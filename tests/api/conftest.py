@@ -18,12 +18,16 @@ from tests.helpers import make_settings
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    import httpx
+
 
 class InProcessServer:
     """The app with a client, as ``tests.helpers.Server`` offers a server process."""
 
     def __init__(self, database_url: str) -> None:
-        self.client = TestClient(create_app(make_settings(database_url)))
+        # An httpx.Client at run time; Starlette types it against httpx2 (not installed),
+        # which would leave every response untyped.
+        self.client: httpx.Client = TestClient(create_app(make_settings(database_url)))
         self.client.__enter__()  # Runs the lifespan: the services start.
 
     def stop(self) -> None:

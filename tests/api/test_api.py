@@ -109,7 +109,11 @@ def test_list_pages_through_with_next_cursor(server: Server) -> None:
     ids = [create(server, slug=f"{prefix}-{i}")["id"] for i in range(5)]
     seen, cursor = [], None
     while True:
-        params = {"q": prefix, "limit": 2, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, str | int] = {
+            "q": prefix,
+            "limit": 2,
+            **({"cursor": cursor} if cursor else {}),
+        }
         page = server.client.get(ORGS, params=params, headers=ADMIN).json()
         seen += [o["id"] for o in page["organizations"]]
         cursor = page["nextCursor"]
@@ -121,7 +125,7 @@ def test_list_pages_through_with_next_cursor(server: Server) -> None:
 def test_slug_availability_needs_no_credentials(server: Server) -> None:
     taken = create(server)["slug"]
 
-    def check(slug):
+    def check(slug: str) -> Any:
         return server.client.get(f"{ORGS}/slug/availability", params={"slug": slug}).json()
 
     assert check(random_slug())["available"] is True

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import psycopg
 
-from tests.conftest import postgres_conninfo
-from tests.helpers import ADMIN, Server, create_body
+from tests.helpers import ADMIN, Server, create_body, postgres_conninfo
 
 if TYPE_CHECKING:
     from collections.abc import Callable

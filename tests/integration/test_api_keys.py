@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import uuid4
 
 import pytest
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from uuid import UUID
 
     from application.results import IssuedApiKey
+    from domain.organizations.organization import Organization
     from service.composition import Services
 
 
@@ -37,15 +38,9 @@ def issue(services: Services, org_id: UUID, **fields: Any) -> IssuedApiKey:
 def test_issued_key_records_its_hash_and_prefix_but_never_its_secret(services: Services) -> None:
     org_id = create(services)
     issued = issue(services, org_id, name="billing")
-    event = services.registry.history(org_id)[-1]
+    event = cast("Organization.ApiKeyIssued", services.registry.history(org_id)[-1])
     assert type(event).__name__ == "ApiKeyIssued"
-    assert (
-        (event.secret_hash, event.prefix)
-        == (  # type: ignore[attr-defined]
-            hash_secret(issued.secret),
-            issued.secret[:11],
-        )
-    )
+    assert (event.secret_hash, event.prefix) == (hash_secret(issued.secret), issued.secret[:11])
     assert issued.secret not in repr(vars(event))
     assert len(issued.secret) >= 3 + 43  # "sk_" and at least 256 bits in base64url
 
@@ -136,7 +131,7 @@ def test_concurrent_key_issues_on_one_organization_all_take_effect(
     assert all(not isinstance(o, Exception) for o in outcomes), outcomes
     final = services.registry.get_details(org_id)
     assert services.read_model.queries.wait_for_position(
-        services.registry.recorder.max_notification_id(), 10
+        services.registry.recorder.max_notification_id() or 0, 10
     )
     listed = {key["name"] for key in services.read_model.queries.list_api_keys(org_id)}
     assert listed == {f"k{i}" for i in range(len(outcomes))}

@@ -111,7 +111,9 @@ def test_history_pages_by_version_in_both_orders_and_filters(services: Services)
 
 def test_state_as_of_every_version_equals_the_state_folded_by_hand(services: Services) -> None:
     org_id = create(services, settings={"n": 0})
-    expected = {1: {"name": "Acme", "settings": {"n": 0}, "metadata": {}, "status": "active"}}
+    expected: dict[int, dict[str, Any]] = {
+        1: {"name": "Acme", "settings": {"n": 0}, "metadata": {}, "status": "active"}
+    }
     for version in range(2, 51):
         state = dict(expected[version - 1])
         if version % 3 == 0:

@@ -65,7 +65,9 @@ def test_every_legacy_event_loads(legacy: Services) -> None:
 def test_a_legacy_organization_answers_as_it_did(legacy: Services) -> None:
     details = json.loads(json.dumps(legacy.registry.get_details(ACME), default=str))
     assert details == EXPECTED["acme_details"]
-    assert legacy.read_model.queries.get_organization(ACME)["version"] == details["version"]
+    row = legacy.read_model.queries.get_organization(ACME)
+    assert row is not None
+    assert row["version"] == details["version"]
 
 
 def test_a_legacy_organization_past_its_snapshot_loads(legacy: Services) -> None:
@@ -93,6 +95,7 @@ def test_a_legacy_store_takes_new_commands(legacy: Services) -> None:
     registry.revoke_api_key(ACME, UUID(EXPECTED["key_id"]))
     caught_up(legacy)
     now = legacy.read_model.queries.get_organization(ACME)
+    assert now is not None
     assert (now["slug"], now["name"]) == ("acme-group", "Acme Again")
     assert now["active_member_count"] == EXPECTED["acme_details"]["active_member_count"] + 1
     assert verify(registry, legacy.read_model) == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from domain.commands import NewOrganization, OrganizationChanges
 from projections.records import ListQuery
@@ -12,8 +12,8 @@ if TYPE_CHECKING:
     from service.composition import Services
 
 
-def create_seen(services: Services, **fields: object) -> dict[str, object]:
-    new = NewOrganization(**{"name": "Acme", "slug": random_slug(), **fields})  # type: ignore[arg-type]
+def create_seen(services: Services, **fields: Any) -> dict[str, Any]:
+    new = NewOrganization(**{"name": "Acme", "slug": random_slug(), **fields})
     written = services.registry.create(new)
     assert services.read_model.queries.wait_for_position(written.position or 0, 10)
     return written.organization
@@ -22,7 +22,7 @@ def create_seen(services: Services, **fields: object) -> dict[str, object]:
 def test_read_model_equals_the_aggregate_after_every_kind_of_change(services: Services) -> None:
     org = create_seen(services, external_id="idp-7", profile={"domain": "acme.com"})
     written = services.registry.update(
-        org["id"],  # type: ignore[arg-type]
+        org["id"],
         OrganizationChanges(
             name="Acme 2",
             slug=random_slug(),
@@ -35,13 +35,13 @@ def test_read_model_equals_the_aggregate_after_every_kind_of_change(services: Se
         ),
     )
     assert services.read_model.queries.wait_for_position(written.position or 0, 10)
-    assert services.read_model.queries.get_organization(org["id"]) == written.organization  # type: ignore[arg-type]
-    assert services.registry.get_details(org["id"]) == written.organization  # type: ignore[arg-type]
+    assert services.read_model.queries.get_organization(org["id"]) == written.organization
+    assert services.registry.get_details(org["id"]) == written.organization
 
 
 def test_lookup_by_slug_and_external_id(services: Services) -> None:
     org = create_seen(services, external_id="idp-lookup")
-    assert services.read_model.queries.find_organization(slug=org["slug"]) == org  # type: ignore[arg-type]
+    assert services.read_model.queries.find_organization(slug=org["slug"]) == org
     assert services.read_model.queries.find_organization(external_id="idp-lookup") == org
     assert services.read_model.queries.find_organization(slug="no-such-slug") is None
 
@@ -58,7 +58,7 @@ def test_list_is_newest_first_and_pages_with_a_cursor(services: Services) -> Non
 
 def test_list_hides_archived_unless_asked_and_filters_by_status(services: Services) -> None:
     kept, archived = create_seen(services), create_seen(services)
-    w = services.registry.archive(archived["id"])  # type: ignore[arg-type]
+    w = services.registry.archive(archived["id"])
     services.read_model.queries.wait_for_position(w.position or 0, 10)
     assert [o["id"] for o in services.read_model.queries.list_organizations(ListQuery())] == [
         kept["id"]

@@ -15,11 +15,14 @@ from domain.errors import DuplicateMemberError, LastOwnerError, MembershipLimitR
 from tests.helpers import race, random_slug
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
     from application.registry import OrganizationRegistry
 
 
-def _org(registry: OrganizationRegistry, *owners: str) -> object:
-    org_id = registry.create(NewOrganization(name="Acme", slug=random_slug())).organization["id"]
+def _org(registry: OrganizationRegistry, *owners: str) -> UUID:
+    created = registry.create(NewOrganization(name="Acme", slug=random_slug()))
+    org_id: UUID = created.organization["id"]
     for user in owners:
         registry.add_member(
             org_id, NewMember(user_id=user, email=f"{user}@example.com", roles=["owner"])
@@ -33,12 +36,12 @@ def test_concurrent_invitations_of_one_email_have_exactly_one_winner(
     org_id = _org(registry)
     outcomes = race(
         database_url,
-        lambda r, i: r.invite_member(org_id, NewInvitation(email="SAME@example.com")),  # type: ignore[arg-type]
+        lambda r, i: r.invite_member(org_id, NewInvitation(email="SAME@example.com")),
     )
     winners = [o for o in outcomes if not isinstance(o, Exception)]
     assert len(winners) == 1
     assert all(isinstance(o, DuplicateMemberError) for o in outcomes if o not in winners)
-    assert registry.get_details(org_id)["pending_member_count"] == 1  # type: ignore[arg-type]
+    assert registry.get_details(org_id)["pending_member_count"] == 1
 
 
 def test_concurrent_adds_of_one_user_id_have_exactly_one_winner(
@@ -47,12 +50,12 @@ def test_concurrent_adds_of_one_user_id_have_exactly_one_winner(
     org_id = _org(registry)
     outcomes = race(
         database_url,
-        lambda r, i: r.add_member(org_id, NewMember(user_id="same", email=f"u{i}@example.com")),  # type: ignore[arg-type]
+        lambda r, i: r.add_member(org_id, NewMember(user_id="same", email=f"u{i}@example.com")),
     )
     winners = [o for o in outcomes if not isinstance(o, Exception)]
     assert len(winners) == 1
     assert all(isinstance(o, DuplicateMemberError) for o in outcomes if o not in winners)
-    assert registry.get_details(org_id)["active_member_count"] == 1  # type: ignore[arg-type]
+    assert registry.get_details(org_id)["active_member_count"] == 1
 
 
 def test_owners_removing_each_other_at_once_leave_one_owner(
@@ -63,12 +66,12 @@ def test_owners_removing_each_other_at_once_leave_one_owner(
     outcomes = race(
         database_url,
         lambda r, i: r.remove_member(org_id, owners[i]),
-        writers=len(owners),  # type: ignore[arg-type]
+        writers=len(owners),
     )
     refused = [o for o in outcomes if isinstance(o, Exception)]
     assert len(refused) == 1
     assert isinstance(refused[0], LastOwnerError)
-    org = registry.get_details(org_id)  # type: ignore[arg-type]
+    org = registry.get_details(org_id)
     assert org["active_member_count"] == 1
     assert org["owner"] in owners
 
@@ -77,16 +80,16 @@ def test_concurrent_adds_never_pass_the_membership_cap(
     database_url: str, registry: OrganizationRegistry
 ) -> None:
     org_id = _org(registry)
-    registry.update(org_id, OrganizationChanges(max_allowed_memberships=5))  # type: ignore[arg-type]
+    registry.update(org_id, OrganizationChanges(max_allowed_memberships=5))
     outcomes = race(
         database_url,
-        lambda r, i: r.add_member(org_id, NewMember(user_id=f"u{i}", email=f"u{i}@example.com")),  # type: ignore[arg-type]
+        lambda r, i: r.add_member(org_id, NewMember(user_id=f"u{i}", email=f"u{i}@example.com")),
     )
     assert sum(not isinstance(o, Exception) for o in outcomes) == 5
     assert all(
         isinstance(o, MembershipLimitReachedError) for o in outcomes if isinstance(o, Exception)
     )
-    assert registry.get_details(org_id)["active_member_count"] == 5  # type: ignore[arg-type]
+    assert registry.get_details(org_id)["active_member_count"] == 5
 
 
 def test_concurrent_role_changes_keep_the_counts_exact(
@@ -94,11 +97,11 @@ def test_concurrent_role_changes_keep_the_counts_exact(
 ) -> None:
     org_id = _org(registry, "boss")
     for i in range(8):
-        registry.add_member(org_id, NewMember(user_id=f"u{i}", email=f"u{i}@example.com"))  # type: ignore[arg-type]
+        registry.add_member(org_id, NewMember(user_id=f"u{i}", email=f"u{i}@example.com"))
     race(
         database_url,
-        lambda r, i: r.update_member(org_id, f"u{i}", MemberChanges(roles=["owner"])),  # type: ignore[arg-type]
+        lambda r, i: r.update_member(org_id, f"u{i}", MemberChanges(roles=["owner"])),
         writers=8,
     )
-    org = registry.get_details(org_id)  # type: ignore[arg-type]
+    org = registry.get_details(org_id)
     assert (org["active_member_count"], org["owner"]) == (9, "boss")

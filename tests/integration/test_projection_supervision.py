@@ -13,8 +13,7 @@ from domain.commands import NewOrganization, OrganizationChanges
 from projections import runner
 from projections.runner import RUNNING, STANDBY
 from service.composition import bootstrap
-from tests.conftest import postgres_conninfo
-from tests.helpers import make_settings, random_slug
+from tests.helpers import make_settings, postgres_conninfo, random_slug
 
 if TYPE_CHECKING:
     import pytest

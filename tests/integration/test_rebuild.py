@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -107,9 +108,7 @@ def test_projecting_event_by_event_builds_what_batches_build(services: Services)
         ):
             event = services.registry.mapper.to_domain_event(notification)
             tracking = Tracking(APPLICATION_NAME, notification.id)
-            copy.writer.apply_one(
-                tracking, lambda e=event, t=tracking: projection.process_event(e, t)
-            )
+            copy.writer.apply_one(tracking, partial(projection.process_event, event, tracking))
         live = snapshot(services)
         for name, attribute, key in TABLES:
             assert copy.admin.rows(getattr(copy.tables, attribute), key) == live[name]
@@ -212,7 +211,7 @@ def test_a_partitioned_fill_stopped_midway_resumes_each_partition_where_it_stopp
 
 @pytest.mark.parametrize("options", [{"batch_size": 0}, {"workers": 0}])
 def test_a_rebuild_with_no_batch_size_or_workers_is_refused_and_changes_nothing(
-    services: Services, options: dict[str, int]
+    services: Services, options: dict[str, Any]
 ) -> None:
     populate(services, organizations=3)
     before = snapshot(services)

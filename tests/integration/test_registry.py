@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from service.composition import Services
 
 
-def create(registry: OrganizationRegistry, **fields: object) -> dict[str, object]:
-    new = NewOrganization(**{"name": "Acme", "slug": random_slug(), **fields})  # type: ignore[arg-type]
+def create(registry: OrganizationRegistry, **fields: Any) -> dict[str, Any]:
+    new = NewOrganization(**{"name": "Acme", "slug": random_slug(), **fields})
     return registry.create(new).organization
 
 
@@ -34,7 +34,7 @@ def event_count(registry: OrganizationRegistry) -> int:
 def test_create_records_created_with_actor_and_request_id(services: Services) -> None:
     with acting_as({"type": "admin"}, "req-42"):
         org = create(services.registry, external_id="idp-1", settings={"timezone": "UTC"})
-    [event] = services.registry.history(org["id"])  # type: ignore[arg-type]
+    [event] = services.registry.history(org["id"])
     assert type(event).__name__ == "Created"
     assert (event.actor, event.request_id) == ({"type": "admin"}, "req-42")
     assert event.changes()["settings"] == {"timezone": "UTC"}
@@ -69,16 +69,16 @@ def test_external_id_is_unique(services: Services) -> None:
 def test_released_slug_can_be_claimed_by_another_organization(services: Services) -> None:
     old, new = random_slug(), random_slug()
     first = create(services.registry, slug=old)
-    services.registry.update(first["id"], OrganizationChanges(slug=new))  # type: ignore[arg-type]
+    services.registry.update(first["id"], OrganizationChanges(slug=new))
     second = create(services.registry, slug=old)
     assert second["slug"] == old
     with pytest.raises(SlugTakenError):
-        services.registry.update(first["id"], OrganizationChanges(slug=old))  # type: ignore[arg-type]
+        services.registry.update(first["id"], OrganizationChanges(slug=old))
 
 
 def test_archived_organization_keeps_its_slug(services: Services) -> None:
     org = create(services.registry)
-    services.registry.archive(org["id"])  # type: ignore[arg-type]
+    services.registry.archive(org["id"])
     with pytest.raises(SlugTakenError):
         create(services.registry, slug=org["slug"])
 
@@ -88,13 +88,13 @@ def test_rename_and_slug_change_in_one_update_record_both_atomically(services: S
     taken = create(services.registry)["slug"]
     before = event_count(services.registry)
     with pytest.raises(SlugTakenError):
-        services.registry.update(org["id"], OrganizationChanges(name="New", slug=taken))  # type: ignore[arg-type]
+        services.registry.update(org["id"], OrganizationChanges(name="New", slug=taken))
     assert event_count(services.registry) == before
     written = services.registry.update(
         org["id"],
-        OrganizationChanges(name="New", slug=random_slug()),  # type: ignore[arg-type]
+        OrganizationChanges(name="New", slug=random_slug()),
     )
-    types = [type(e).__name__ for e in services.registry.history(org["id"])]  # type: ignore[arg-type]
+    types = [type(e).__name__ for e in services.registry.history(org["id"])]
     assert types == ["Created", "Renamed", "SlugChanged"]
     assert written.organization["version"] == 3
 
@@ -104,7 +104,7 @@ def test_update_that_changes_nothing_records_nothing(services: Services) -> None
     before = event_count(services.registry)
     written = services.registry.update(
         org["id"],
-        OrganizationChanges(name="Acme", settings={"a": 1}, merge=True),  # type: ignore[arg-type]
+        OrganizationChanges(name="Acme", settings={"a": 1}, merge=True),
     )
     assert written.position is None
     assert event_count(services.registry) == before
@@ -115,10 +115,10 @@ def test_patch_merges_settings_and_put_replaces_them(services: Services) -> None
     oid = org["id"]
     merged = services.registry.update(
         oid,
-        OrganizationChanges(settings={"b": {"c": None}, "e": 5}, merge=True),  # type: ignore[arg-type]
+        OrganizationChanges(settings={"b": {"c": None}, "e": 5}, merge=True),
     )
     assert merged.organization["settings"] == {"a": 1, "b": {"d": 3}, "e": 5}
-    replaced = services.registry.update(oid, OrganizationChanges(settings={"z": 0}))  # type: ignore[arg-type]
+    replaced = services.registry.update(oid, OrganizationChanges(settings={"z": 0}))
     assert replaced.organization["settings"] == {"z": 0}
 
 
@@ -127,7 +127,7 @@ def test_merged_settings_are_validated_as_a_whole(services: Services) -> None:
     with pytest.raises(ValidationError) as error:
         services.registry.update(
             org["id"],
-            OrganizationChanges(settings={"defaultCurrency": "ABC"}, merge=True),  # type: ignore[arg-type]
+            OrganizationChanges(settings={"defaultCurrency": "ABC"}, merge=True),
         )
     assert error.value.problems[0].field == "settings.defaultCurrency"
 
@@ -135,7 +135,7 @@ def test_merged_settings_are_validated_as_a_whole(services: Services) -> None:
 def test_update_with_stale_expected_version_is_refused(services: Services) -> None:
     org = create(services.registry)
     with pytest.raises(VersionConflictError) as error:
-        services.registry.update(org["id"], OrganizationChanges(name="X"), expected_version=7)  # type: ignore[arg-type]
+        services.registry.update(org["id"], OrganizationChanges(name="X"), expected_version=7)
     assert error.value.current_version == 1
 
 

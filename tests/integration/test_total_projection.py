@@ -30,7 +30,7 @@ def record_unchecked(services: Services, org: Organization) -> int:
 
 def legacy(services: Services, act: Callable[[Organization], None]) -> Any:
     org_id = services.registry.create(NewOrganization(name="Legacy", slug=random_slug()))
-    org = services.registry.repository.get(org_id.organization["id"])
+    org: Organization = services.registry.repository.get(org_id.organization["id"])
     act(org)
     assert services.read_model.queries.wait_for_position(record_unchecked(services, org), 20)
     return org.id

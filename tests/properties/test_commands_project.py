@@ -25,6 +25,7 @@ from tests.helpers import make_settings, random_slug
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from domain.organizations.organization import Organization
     from service.composition import Services
 
 EXAMPLES = 100
@@ -92,7 +93,7 @@ def run(services: Services, org_id: Any, step: OrganizationChanges | Unchecked) 
     before = head(services)
     try:
         if isinstance(step, Unchecked):
-            org = services.registry.repository.get(org_id)
+            org: Organization = services.registry.repository.get(org_id)
             org.replace_settings(step.settings)
             recorded = services.registry.save(org)
             position = recorded[-1].notification.id if recorded else None

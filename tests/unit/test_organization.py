@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from domain.context import acting_as
 from domain.organizations.organization import Organization
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def new_organization() -> Organization:
@@ -30,7 +35,7 @@ def test_organization_lifecycle() -> None:
     assert org.version == 4
 
     # Check every event records who made it and in which request.
-    events = org.collect_events()
+    events = cast("Sequence[Organization.Event]", org.collect_events())
     assert [type(e).__name__ for e in events] == [
         "Created",
         "Renamed",

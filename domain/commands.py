@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from datetime import datetime
+
+JSONValue: TypeAlias = (
+    "bool | int | float | str | Sequence[JSONValue] | Mapping[str, JSONValue] | None"
+)
+"""A value as a JSON document may hold it: what a command's field holds before its rules
+have checked it (a command refuses, naming the field, whatever breaks them)."""
 
 
 class Unset(Enum):
@@ -18,12 +28,12 @@ UNSET = Unset.UNSET
 
 @dataclass(frozen=True)
 class NewOrganization:
-    name: Any
-    slug: Any
-    external_id: Any = None
-    settings: Any = None
-    profile: dict[str, Any] = field(default_factory=dict)
-    metadata: Any = None
+    name: JSONValue
+    slug: JSONValue
+    external_id: JSONValue = None
+    settings: JSONValue = None
+    profile: dict[str, JSONValue] = field(default_factory=dict)
+    metadata: JSONValue = None
 
 
 @dataclass(frozen=True)
@@ -34,26 +44,26 @@ class OrganizationChanges:
     merged as an RFC 7396 JSON Merge Patch (PATCH).
     """
 
-    name: Any = UNSET
-    slug: Any = UNSET
-    external_id: Any = UNSET
-    settings: Any = UNSET
-    metadata: Any = UNSET
-    profile: dict[str, Any] = field(default_factory=dict)
-    status: Any = UNSET
-    status_reason: Any = UNSET
-    verified: Any = UNSET
-    managed_by: Any = UNSET
-    max_allowed_memberships: Any = UNSET
-    owner: Any = UNSET
+    name: JSONValue | Unset = UNSET
+    slug: JSONValue | Unset = UNSET
+    external_id: JSONValue | Unset = UNSET
+    settings: JSONValue | Unset = UNSET
+    metadata: JSONValue | Unset = UNSET
+    profile: dict[str, JSONValue] = field(default_factory=dict)
+    status: JSONValue | Unset = UNSET
+    status_reason: JSONValue | Unset = UNSET
+    verified: JSONValue | Unset = UNSET
+    managed_by: JSONValue | Unset = UNSET
+    max_allowed_memberships: JSONValue | Unset = UNSET
+    owner: JSONValue | Unset = UNSET
     """The userId of an active member with the owner role."""
     merge: bool = False
 
 
 @dataclass(frozen=True)
 class NewApiKey:
-    name: Any = None
-    expires_at: Any = None
+    name: JSONValue = None
+    expires_at: datetime | JSONValue = None
     """A time-zone-aware ``datetime`` in the future, or ``None`` for a key that never expires."""
 
 
@@ -61,27 +71,27 @@ class NewApiKey:
 class NewMember:
     """A person added as an active member (provisioned from an identity provider)."""
 
-    user_id: Any
-    email: Any
-    roles: Any = None
+    user_id: JSONValue
+    email: JSONValue
+    roles: JSONValue = None
     """Role keys; ``["member"]`` if not given."""
-    metadata: Any = None
+    metadata: JSONValue = None
 
 
 @dataclass(frozen=True)
 class NewInvitation:
-    email: Any
-    roles: Any = None
-    expires_in_days: Any = None
+    email: JSONValue
+    roles: JSONValue = None
+    expires_in_days: JSONValue = None
     """1-30; 7 if not given."""
-    metadata: Any = None
+    metadata: JSONValue = None
 
 
 @dataclass(frozen=True)
 class MemberChanges:
     """Only the fields given change."""
 
-    roles: Any = UNSET
-    status: Any = UNSET
+    roles: JSONValue | Unset = UNSET
+    status: JSONValue | Unset = UNSET
     """``active`` or ``inactive``."""
-    metadata: Any = UNSET
+    metadata: JSONValue | Unset = UNSET

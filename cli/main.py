@@ -160,6 +160,15 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
+    _add_serve(sub)
+    _add_project(sub)
+    _add_history(sub)
+    projections.add_parser(sub)
+    transfer.add_parsers(sub)
+    return p
+
+
+def _add_serve(sub: Any) -> None:
     s = command(
         sub,
         "serve",
@@ -177,6 +186,9 @@ def parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--access-log", action="store_true", help="log every request")
     s.set_defaults(func=serve)
+
+
+def _add_project(sub: Any) -> None:
     pr = command(
         sub,
         "project",
@@ -184,6 +196,9 @@ def parser() -> argparse.ArgumentParser:
         "tenant-registry project",
     )
     pr.set_defaults(func=project)
+
+
+def _add_history(sub: Any) -> None:
     h = command(
         sub,
         "history",
@@ -204,9 +219,6 @@ def parser() -> argparse.ArgumentParser:
     )
     h.add_argument("--json", action="store_true", help="JSON (one object per line for events)")
     h.set_defaults(func=history)
-    projections.add_parser(sub)
-    transfer.add_parsers(sub)
-    return p
 
 
 def main(argv: list[str] | None = None) -> None:

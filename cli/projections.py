@@ -185,6 +185,12 @@ def add_parser(sub: Any) -> None:
         "tenant-registry projections rebuild --workers 2",
     )
     commands = p.add_subparsers(dest="projections_command", required=True)
+    _add_status(commands)
+    _add_rebuild(commands)
+    _add_verify(commands)
+
+
+def _add_status(commands: Any) -> None:
     s = command(
         commands,
         "status",
@@ -196,6 +202,9 @@ def add_parser(sub: Any) -> None:
         "--max-lag", type=int, default=0, metavar="N", help="exit 1 when more than N events behind"
     )
     s.set_defaults(func=status)
+
+
+def _add_rebuild(commands: Any) -> None:
     r = command(
         commands,
         "rebuild",
@@ -221,6 +230,9 @@ def add_parser(sub: Any) -> None:
         "otherwise 1)",
     )
     r.set_defaults(func=rebuild)
+
+
+def _add_verify(commands: Any) -> None:
     v = command(
         commands,
         "verify",

@@ -30,7 +30,8 @@ from projections.leadership import is_postgres
 from projections.records import APPLICATION_NAME
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
+    from multiprocessing.context import SpawnContext, SpawnProcess
     from multiprocessing.queues import Queue
     from multiprocessing.sharedctypes import SynchronizedArray
 
@@ -95,16 +96,49 @@ def fill_in_partitions(
     done = context.Array("q", partitions, lock=False)  # Events each projected.
     covered = context.Array("q", partitions, lock=False)  # Positions each went past.
     errors: Queue[tuple[int, str]] = context.Queue()
-    processes = [
+    shared = {"done": done, "covered": covered, "errors": errors}
+    processes = _workers(context, env, copy.tables.suffix, partitions, until, batch_size, shared)
+    _run(processes, errors, covered, progress, until - start, started)
+    copy.admin.merge_tracking(
+        [Partition(k, partitions).tracking_name for k in range(partitions)], until
+    )
+    return sum(done)
+
+
+def _workers(
+    context: SpawnContext,
+    env: dict[str, str],
+    suffix: str,
+    partitions: int,
+    until: int,
+    batch_size: int,
+    shared: dict[str, Any],
+) -> list[SpawnProcess]:
+    """A worker process (not started) per partition; ``shared``: the arrays and the queue
+    they report through."""
+    return [
         context.Process(
             target=_fill_partition,
-            args=(env, copy.tables.suffix, Partition(k, partitions), until, batch_size),
-            kwargs={"done": done, "covered": covered, "errors": errors, "parent": os.getpid()},
+            args=(env, suffix, Partition(k, partitions), until, batch_size),
+            kwargs={**shared, "parent": os.getpid()},
             name=f"rebuild-partition-{k}",
             daemon=True,
         )
         for k in range(partitions)
     ]
+
+
+def _run(
+    processes: list[SpawnProcess],
+    errors: Queue[tuple[int, str]],
+    covered: Sequence[int],
+    progress: Callable[[int, int, float], None] | None,
+    total: int,
+    started: float,
+) -> None:
+    """Start the workers and wait until all have finished, reporting the positions the
+    slowest went past (of ``total``); raise ``PartitionFailedError`` when one fails. The
+    workers still running then (or when this process is interrupted) are stopped."""
     try:
         for process in processes:
             process.start()
@@ -112,7 +146,7 @@ def fill_in_partitions(
             _raise_failure(processes, errors)
             if progress is not None:
                 slowest = min(covered)
-                progress(slowest, max(until - start, slowest), time.monotonic() - started)
+                progress(slowest, max(total, slowest), time.monotonic() - started)
             time.sleep(POLL_SECONDS)
         _raise_failure(processes, errors)
     finally:
@@ -120,10 +154,6 @@ def fill_in_partitions(
             if process.is_alive():
                 process.terminate()
             process.join()
-    copy.admin.merge_tracking(
-        [Partition(k, partitions).tracking_name for k in range(partitions)], until
-    )
-    return sum(done)
 
 
 def _raise_failure(processes: list[Any], errors: Queue[tuple[int, str]]) -> None:

@@ -104,45 +104,88 @@ def rebuild(
     try:
         started = time.monotonic()
         copy = new_copy(live)
-        done = 0
         head = registry.recorder.max_notification_id() or 0
         begun = copy.position()
-        partitions = begun_partitions(copy) or workers
-        if partitions != workers:
-            log.info(
-                "resuming %s with the %d partitions it was begun with",
-                copy.tables.organizations,
-                partitions,
-            )
-        if partitions > 1 and head > copy.position():
-            env = dict(registry.env)
-            done = fill_in_partitions(env, copy, partitions, head, batch_size, progress)
-            log.info(
-                "%s: %d events projected by %d processes",
-                copy.tables.organizations,
-                done,
-                partitions,
-            )
+        done = _fill_with_workers(registry, copy, head, workers, batch_size, progress)
         builder = Builder(registry, copy, batch_size)
-        filled = builder.position - begun  # Positions the partitions covered, if any.
-
-        def more(covered: int, total: int, seconds: float) -> None:
-            if progress is not None:
-                progress(filled + covered, filled + total, time.monotonic() - started)
-
-        done += builder.catch_up(progress=more)
-        log.info("%s: %d events projected; building its indexes", copy.tables.organizations, done)
-        copy.admin.create_indexes()
-        log.info("%s: indexes built; switching readers to it", copy.tables.organizations)
-        with live.cache.changing(None):
-            live.admin.replace_with(
-                copy.admin, lambda cursor: builder.catch_up(cursor=cursor), keep_old=keep_old
-            )
-        live.admin.record_switch()  # Other processes' caches forget the old tables' rows.
-        live.admin.record_version(READ_MODEL_VERSION)
+        done += _catch_up(builder, begun, started, progress)
+        _build_indexes(copy, done)
+        _switch_readers(live, copy, builder, keep_old)
         return Report(done, time.monotonic() - started)
     finally:
         lock.release()
+
+
+def _fill_with_workers(
+    registry: OrganizationRegistry,
+    copy: ReadModel,
+    head: int,
+    workers: int,
+    batch_size: int,
+    progress: Callable[[int, int, float], None] | None,
+) -> int:
+    """Fill ``copy`` up to ``head`` with a process per partition, if there are more than one
+    (``_partitions``). Returns the number of events they projected."""
+    done = 0
+    partitions = _partitions(copy, workers)
+    if partitions > 1 and head > copy.position():
+        env = dict(registry.env)
+        done = fill_in_partitions(env, copy, partitions, head, batch_size, progress)
+        log.info(
+            "%s: %d events projected by %d processes",
+            copy.tables.organizations,
+            done,
+            partitions,
+        )
+    return done
+
+
+def _partitions(copy: ReadModel, workers: int) -> int:
+    """How many partitions fill ``copy``: as many as it was begun with, if it was; otherwise
+    ``workers``."""
+    partitions = begun_partitions(copy) or workers
+    if partitions != workers:
+        log.info(
+            "resuming %s with the %d partitions it was begun with",
+            copy.tables.organizations,
+            partitions,
+        )
+    return partitions
+
+
+def _catch_up(
+    builder: Builder,
+    begun: int,
+    started: float,
+    progress: Callable[[int, int, float], None] | None,
+) -> int:
+    """Project in this process the events the partitions (if any) left, up to the store's
+    head; ``progress`` counts from ``begun``, the copy's position before they ran. Returns
+    how many events were projected."""
+    filled = builder.position - begun  # Positions the partitions covered, if any.
+
+    def more(covered: int, total: int, seconds: float) -> None:
+        if progress is not None:
+            progress(filled + covered, filled + total, time.monotonic() - started)
+
+    return builder.catch_up(progress=more)
+
+
+def _build_indexes(copy: ReadModel, done: int) -> None:
+    log.info("%s: %d events projected; building its indexes", copy.tables.organizations, done)
+    copy.admin.create_indexes()
+    log.info("%s: indexes built; switching readers to it", copy.tables.organizations)
+
+
+def _switch_readers(live: ReadModel, copy: ReadModel, builder: Builder, keep_old: bool) -> None:
+    """Put ``copy``'s tables under the live names, in the transaction that projects the last
+    events into it."""
+    with live.cache.changing(None):
+        live.admin.replace_with(
+            copy.admin, lambda cursor: builder.catch_up(cursor=cursor), keep_old=keep_old
+        )
+    live.admin.record_switch()  # Other processes' caches forget the old tables' rows.
+    live.admin.record_version(READ_MODEL_VERSION)
 
 
 @dataclass(frozen=True)

@@ -166,56 +166,68 @@ class ProjectionSupervisor:
                 listener.join(HEALTH_CHECK_SECONDS * 2)
 
     def _follow_in_batches(self) -> None:
-        recorder, mapper, name = self.registry.recorder, self.registry.mapper, self.registry.name
-        writer, admin, topics = (
-            self.read_model.writer,
-            self.read_model.admin,
-            self.projection.topics,
-        )
+        recorder, topics = self.registry.recorder, self.projection.topics
+        writer, admin = self.read_model.writer, self.read_model.admin
         position, checked, switches = writer.position(), time.monotonic(), admin.switches()
         while not self._stopping.is_set():
             notifications = recorder.select_notifications(
                 start=position + 1, limit=BATCH, topics=topics
             )
             if notifications:
-                first = Tracking(name, notifications[0].id)
-                last = Tracking(name, notifications[-1].id)
-                # The registry's events are identified by UUIDs.
-                touched = cast("set[UUID]", {n.originator_id for n in notifications})
-                try:
-                    with writer.batch(first, last, touched=touched):
-                        self.projection.process_notifications(notifications, mapper, name)
-                except IntegrityError:
-                    # Another writer is ahead of this position: a leader elsewhere (this
-                    # process lost its lock), or a rebuilt copy switched in meanwhile.
-                    if not self.lock.held():
-                        raise RuntimeError("lost the leader lock") from None
-                    ahead = writer.position()
-                    if ahead <= position:
-                        raise
-                    writer.cache.clear()  # Rows this projector did not write.
-                    position = ahead
-                    continue
-                except STORE_ERRORS:
-                    raise  # The database is at fault, not an event: try again later.
-                except Exception:
-                    # Find the event that fails: apply the batch's events one by one, so
-                    # those before it are projected and the failure names it.
-                    self._one_by_one(notifications)
-                position = last.notification_id
+                position, projected = self._project_batch(notifications, position)
+                if not projected:
+                    continue  # Another writer was ahead: read on from its position.
             if self.state != RUNNING:
                 self._report(RUNNING)  # Only once a batch (or an empty read) succeeded.
             if len(notifications) < BATCH:
                 self._wake.wait(POLL_SECONDS)
                 self._wake.clear()
             if time.monotonic() - checked > HEALTH_CHECK_SECONDS:
-                if not self.lock.held():
-                    raise RuntimeError("lost the leader lock")
-                current = admin.switches()
-                if current != switches:  # A rebuild elsewhere replaced the tables.
-                    writer.cache.clear()
-                    switches = current
+                switches = self._check_health(switches)
                 checked = time.monotonic()
+
+    def _project_batch(
+        self, notifications: Sequence[Notification], position: int
+    ) -> tuple[int, bool]:
+        """Project ``notifications`` (those after ``position``) in one transaction. Returns
+        the position to follow on from, and whether they were projected: not when another
+        writer is ahead of ``position`` (the position is then that writer's)."""
+        writer, mapper, name = self.read_model.writer, self.registry.mapper, self.registry.name
+        first = Tracking(name, notifications[0].id)
+        last = Tracking(name, notifications[-1].id)
+        # The registry's events are identified by UUIDs.
+        touched = cast("set[UUID]", {n.originator_id for n in notifications})
+        try:
+            with writer.batch(first, last, touched=touched):
+                self.projection.process_notifications(notifications, mapper, name)
+        except IntegrityError:
+            # Another writer is ahead of this position: a leader elsewhere (this
+            # process lost its lock), or a rebuilt copy switched in meanwhile.
+            if not self.lock.held():
+                raise RuntimeError("lost the leader lock") from None
+            ahead = writer.position()
+            if ahead <= position:
+                raise
+            writer.cache.clear()  # Rows this projector did not write.
+            return ahead, False
+        except STORE_ERRORS:
+            raise  # The database is at fault, not an event: try again later.
+        except Exception:
+            # Find the event that fails: apply the batch's events one by one, so
+            # those before it are projected and the failure names it.
+            self._one_by_one(notifications)
+        return last.notification_id, True
+
+    def _check_health(self, switches: int) -> int:
+        """Raise if this process lost the leader lock; forget the cached rows if a rebuild
+        switched in new tables since the count of switches was ``switches``. Returns the
+        count now."""
+        if not self.lock.held():
+            raise RuntimeError("lost the leader lock")
+        current = self.read_model.admin.switches()
+        if current != switches:  # A rebuild elsewhere replaced the tables.
+            self.read_model.writer.cache.clear()
+        return current
 
     def _one_by_one(self, notifications: Sequence[Notification]) -> None:
         """Project each event in its own transaction; raise ``ProjectionFailure`` naming

@@ -121,6 +121,21 @@ def validate_changes(
     given = {f: getattr(changes, f) for f in _UPDATABLE if getattr(changes, f) is not UNSET}
     ensure_storable({**given, **changes.profile})
     problems = Problems()
+    values: dict[str, Any] = {
+        **_identity_changes(problems, changes, reserved),
+        **_document_changes(problems, changes, org),
+        "profile": _profile(problems, changes.profile),
+        "account": _account_changes(problems, given, org),
+        **_status_changes(problems, changes, org),
+    }
+    problems.raise_if_any()
+    return values
+
+
+def _identity_changes(
+    problems: Problems, changes: OrganizationChanges, reserved: frozenset[str]
+) -> dict[str, Any]:
+    """The new name, slug and external id, those given."""
     values: dict[str, Any] = {}
     if changes.name is not UNSET:
         values["name"] = problems.check("name", _not_null(check_name), changes.name)
@@ -132,6 +147,15 @@ def validate_changes(
             if changes.external_id is None
             else problems.check("external_id", check_external_id, changes.external_id)
         )
+    return values
+
+
+def _document_changes(
+    problems: Problems, changes: OrganizationChanges, org: Organization
+) -> dict[str, Any]:
+    """The new settings and metadata, those given (merged into the current ones when the
+    update is a merge)."""
+    values: dict[str, Any] = {}
     for name, current, find_problems in (
         ("settings", org.settings, settings_problems),
         ("metadata", org.metadata, metadata_problems),
@@ -141,20 +165,33 @@ def validate_changes(
             patch = merge_patch(current, patch) if changes.merge else patch
             values[name] = problems.check(name, _object, patch) or {}
             problems.extend(find_problems(values[name]))
-    values["profile"] = _profile(problems, changes.profile)
-    account = {f: given[f] for f in ACCOUNT_RULES if f in given}
-    values["account"] = {f: problems.check(f, ACCOUNT_RULES[f], v) for f, v in account.items()}
-    if "owner" in given:
-        values["account"]["owner"] = problems.check(
-            "owner", check_owner, given["owner"], org.owners
-        )
-    if changes.status is not UNSET or changes.status_reason is not UNSET:
-        status = org.status if changes.status is UNSET else changes.status
-        reason = None if changes.status_reason is UNSET else changes.status_reason
-        values["status"] = problems.check("status", _not_null(_check_status), status)
-        values["status_reason"] = problems.check("status_reason", check_reason, reason)
-    problems.raise_if_any()
     return values
+
+
+def _account_changes(
+    problems: Problems, given: dict[str, Any], org: Organization
+) -> dict[str, Any]:
+    """The new account fields (``ACCOUNT_RULES``) and owner, those given."""
+    account = {f: given[f] for f in ACCOUNT_RULES if f in given}
+    values = {f: problems.check(f, ACCOUNT_RULES[f], v) for f, v in account.items()}
+    if "owner" in given:
+        values["owner"] = problems.check("owner", check_owner, given["owner"], org.owners)
+    return values
+
+
+def _status_changes(
+    problems: Problems, changes: OrganizationChanges, org: Organization
+) -> dict[str, Any]:
+    """The new status and status reason, both, if either is given (the other is then the
+    current status, or no reason)."""
+    if changes.status is UNSET and changes.status_reason is UNSET:
+        return {}
+    status = org.status if changes.status is UNSET else changes.status
+    reason = None if changes.status_reason is UNSET else changes.status_reason
+    return {
+        "status": problems.check("status", _not_null(_check_status), status),
+        "status_reason": problems.check("status_reason", check_reason, reason),
+    }
 
 
 def validate_reason(reason: str | None, field: str = "reason") -> str | None:

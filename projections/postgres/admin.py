@@ -17,7 +17,98 @@ if TYPE_CHECKING:
     from psycopg.rows import DictRow
     from psycopg.sql import Composed
 
+    from projections.tables import Tables
     from projections.writer import RowWriter
+
+
+TABLES: tuple[tuple[str, dict[str, str]], ...] = (
+    (
+        "CREATE TABLE IF NOT EXISTS {schema}.{table} ("
+        "id uuid PRIMARY KEY, slug text NOT NULL, external_id text, "
+        "name_folded text NOT NULL, status text NOT NULL, version bigint NOT NULL, "
+        "created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL, "
+        "doc json NOT NULL)",
+        {},
+    ),
+    (
+        "CREATE TABLE IF NOT EXISTS {schema}.{keys} ("
+        "id uuid PRIMARY KEY, organization_id uuid NOT NULL, secret_hash text NOT NULL, "
+        "name text, prefix text NOT NULL, created_at timestamptz NOT NULL, "
+        "expires_at timestamptz, revoked_at timestamptz)",
+        {},
+    ),
+    (
+        "CREATE TABLE IF NOT EXISTS {schema}.{history} ("
+        "position bigint PRIMARY KEY, organization_id uuid NOT NULL, "
+        "version bigint NOT NULL, type text NOT NULL, occurred_at timestamptz NOT NULL, "
+        "actor json NOT NULL, request_id text, reason text, changes json NOT NULL)",
+        {},
+    ),
+    (
+        "CREATE TABLE IF NOT EXISTS {schema}.{members} ("
+        "id uuid PRIMARY KEY, organization_id uuid NOT NULL, user_id text, "
+        "email_folded text NOT NULL, status text NOT NULL, roles text NOT NULL, "
+        "created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL, "
+        "doc json NOT NULL)",
+        {},
+    ),
+    (
+        "CREATE TABLE IF NOT EXISTS {schema}.{v} (name text PRIMARY KEY, version integer NOT NULL)",
+        {"v": VERSIONS_TABLE},
+    ),
+    (
+        "CREATE TABLE IF NOT EXISTS {schema}.{s} "
+        "(name text PRIMARY KEY, state text NOT NULL, last_error text)",
+        {"s": STATUS_TABLE},
+    ),
+)
+"""A copy's tables (and the shared bookkeeping tables): each statement, with the names it
+fills in besides ``Statements.compose``'s own."""
+
+_INDEX = "CREATE INDEX IF NOT EXISTS {i} ON {schema}."
+INDEXES: tuple[tuple[str, str, str], ...] = (
+    (_INDEX + "{table} (slug text_pattern_ops)", "organizations", "_slug"),
+    (_INDEX + "{table} (external_id)", "organizations", "_external_id"),
+    (_INDEX + "{table} (name_folded text_pattern_ops)", "organizations", "_name"),
+    (_INDEX + "{table} (created_at DESC, id DESC)", "organizations", "_created"),
+    (
+        "CREATE UNIQUE INDEX IF NOT EXISTS {i} ON {schema}.{keys} (secret_hash)",
+        "keys",
+        "_hash",
+    ),
+    (_INDEX + "{keys} (organization_id, created_at)", "keys", "_organization"),
+    (
+        "CREATE UNIQUE INDEX IF NOT EXISTS {i} ON {schema}.{history} (organization_id, version)",
+        "history",
+        "_version",
+    ),
+    (_INDEX + "{history} (organization_id, occurred_at, version)", "history", "_time"),
+    (_INDEX + "{members} (organization_id, user_id)", "members", "_user"),
+    (_INDEX + "{members} (organization_id, created_at, id)", "members", "_created"),
+    (_INDEX + "{members} (organization_id, email_folded text_pattern_ops)", "members", "_email"),
+    (_INDEX + "{members} (user_id, created_at, id)", "members", "_person"),
+)
+"""A copy's secondary indexes: each statement, the table (a ``Tables`` attribute) whose
+name the index's name begins with, and the rest of the index's name."""
+
+LONGEST_NAMES = (
+    ("organizations", "_external_id"),
+    ("keys", "_organization"),
+    ("history", "_version"),
+    ("members", "_created"),
+)
+"""The longest index name of each table (as in ``INDEXES``), checked against PostgreSQL's
+limit on identifiers."""
+
+
+def table_statements(sql: Statements) -> list[Composed]:
+    """The statements creating a copy's tables (``TABLES``)."""
+    return [sql.compose(text, **names) for text, names in TABLES]
+
+
+def index_statements(sql: Statements, tables: Tables) -> list[Composed]:
+    """The statements creating a copy's secondary indexes (``INDEXES``)."""
+    return [sql.compose(text, i=getattr(tables, table) + rest) for text, table, rest in INDEXES]
 
 
 class PostgresReadModelAdmin(ReadModelAdmin):
@@ -26,97 +117,10 @@ class PostgresReadModelAdmin(ReadModelAdmin):
     def __init__(self, writer: RowWriter) -> None:
         self.sql = Statements(writer.datastore.schema, writer.tables)
         super().__init__(writer)
-        tables = self.tables
-        for name in (
-            tables.organizations + "_external_id",
-            tables.keys + "_organization",
-            tables.history + "_version",
-            tables.members + "_created",
-        ):
-            writer.check_identifier_length(name)  # type: ignore[attr-defined]
-        self.table_statements: list[Composed] = [
-            self.sql.compose(
-                "CREATE TABLE IF NOT EXISTS {schema}.{table} ("
-                "id uuid PRIMARY KEY, slug text NOT NULL, external_id text, "
-                "name_folded text NOT NULL, status text NOT NULL, version bigint NOT NULL, "
-                "created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL, "
-                "doc json NOT NULL)"
-            ),
-            self.sql.compose(
-                "CREATE TABLE IF NOT EXISTS {schema}.{keys} ("
-                "id uuid PRIMARY KEY, organization_id uuid NOT NULL, secret_hash text NOT NULL, "
-                "name text, prefix text NOT NULL, created_at timestamptz NOT NULL, "
-                "expires_at timestamptz, revoked_at timestamptz)"
-            ),
-            self.sql.compose(
-                "CREATE TABLE IF NOT EXISTS {schema}.{history} ("
-                "position bigint PRIMARY KEY, organization_id uuid NOT NULL, "
-                "version bigint NOT NULL, type text NOT NULL, occurred_at timestamptz NOT NULL, "
-                "actor json NOT NULL, request_id text, reason text, changes json NOT NULL)"
-            ),
-            self.sql.compose(
-                "CREATE TABLE IF NOT EXISTS {schema}.{members} ("
-                "id uuid PRIMARY KEY, organization_id uuid NOT NULL, user_id text, "
-                "email_folded text NOT NULL, status text NOT NULL, roles text NOT NULL, "
-                "created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL, "
-                "doc json NOT NULL)"
-            ),
-            self.sql.compose(
-                "CREATE TABLE IF NOT EXISTS {schema}.{v} "
-                "(name text PRIMARY KEY, version integer NOT NULL)",
-                v=VERSIONS_TABLE,
-            ),
-            self.sql.compose(
-                "CREATE TABLE IF NOT EXISTS {schema}.{s} "
-                "(name text PRIMARY KEY, state text NOT NULL, last_error text)",
-                s=STATUS_TABLE,
-            ),
-        ]
-        index = "CREATE INDEX IF NOT EXISTS {i} ON {schema}."
-        self.index_statements: list[Composed] = [
-            self.sql.compose(
-                index + "{table} (slug text_pattern_ops)", i=f"{tables.organizations}_slug"
-            ),
-            self.sql.compose(
-                index + "{table} (external_id)", i=f"{tables.organizations}_external_id"
-            ),
-            self.sql.compose(
-                index + "{table} (name_folded text_pattern_ops)", i=f"{tables.organizations}_name"
-            ),
-            self.sql.compose(
-                index + "{table} (created_at DESC, id DESC)", i=f"{tables.organizations}_created"
-            ),
-            self.sql.compose(
-                "CREATE UNIQUE INDEX IF NOT EXISTS {i} ON {schema}.{keys} (secret_hash)",
-                i=f"{tables.keys}_hash",
-            ),
-            self.sql.compose(
-                index + "{keys} (organization_id, created_at)", i=f"{tables.keys}_organization"
-            ),
-            self.sql.compose(
-                "CREATE UNIQUE INDEX IF NOT EXISTS {i} ON {schema}.{history} "
-                "(organization_id, version)",
-                i=f"{tables.history}_version",
-            ),
-            self.sql.compose(
-                index + "{history} (organization_id, occurred_at, version)",
-                i=f"{tables.history}_time",
-            ),
-            self.sql.compose(
-                index + "{members} (organization_id, user_id)", i=f"{tables.members}_user"
-            ),
-            self.sql.compose(
-                index + "{members} (organization_id, created_at, id)",
-                i=f"{tables.members}_created",
-            ),
-            self.sql.compose(
-                index + "{members} (organization_id, email_folded text_pattern_ops)",
-                i=f"{tables.members}_email",
-            ),
-            self.sql.compose(
-                index + "{members} (user_id, created_at, id)", i=f"{tables.members}_person"
-            ),
-        ]
+        for table, rest in LONGEST_NAMES:
+            writer.check_identifier_length(getattr(self.tables, table) + rest)  # type: ignore[attr-defined]
+        self.table_statements = table_statements(self.sql)
+        self.index_statements = index_statements(self.sql, self.tables)
 
     def qualified(self, table: str) -> str:
         return self.sql.qualified(table)

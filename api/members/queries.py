@@ -17,8 +17,9 @@ from api.members.schemas import (
 )
 from api.organizations.queries import organization_now
 from domain.errors import MemberNotFoundError, OrganizationNotFoundError
+from domain.members.access import refusal
 from domain.members.membership import ACTIVE
-from domain.members.roles import grants, role_permissions
+from domain.members.roles import role_permissions
 from projections.records import MemberQuery, UserMembershipQuery
 
 if TYPE_CHECKING:
@@ -111,39 +112,69 @@ def member_permissions(
     )
 
 
-def is_allowed(
+def cached_refusal(
     read_model: ReadModelQueries, org_id: UUID, user_id: str, permission: str
-) -> bool | None:
-    """Whether the user is an active member with ``permission``; ``None`` when the answer
-    needs the database (this process's cache does not hold both rows)."""
+) -> tuple[bool, str | None]:
+    """Whether this process's cache holds the organization and the member, and if so why
+    the user may not use ``permission`` (``None``: they may)."""
     org = read_model.cache.get(org_id)
     member = read_model.cache.get_member(org_id, user_id)
     if org is None or member is None:
-        return None
-    return _allows(org, member, permission)
+        return False, None
+    return True, refusal(org, member, permission)
 
 
-def _allows(org: dict[str, Any], member: dict[str, Any] | None, permission: str) -> bool:
-    if member is None or member["status"] != ACTIVE:
-        return False
-    return grants(role_permissions(member["roles"], org["roles"]), permission)
-
-
-def check_permission(
+def stored_refusal(
     read_model: ReadModelQueries, org_id: UUID, user_id: str, permission: str
-) -> bool:
+) -> str | None:
     org = organization_now(read_model, org_id)
-    return _allows(org, read_model.get_member(org_id, user_id), permission)
+    return refusal(org, read_model.get_member(org_id, user_id), permission)
+
+
+def past_refusal(
+    read_model: ReadModelQueries,
+    registry: OrganizationRegistry,
+    org_id: UUID,
+    user_id: str,
+    permission: str,
+    as_of: datetime,
+) -> str | None:
+    """As the organization and the member were at ``as_of`` (from the events)."""
+    version = read_model.version_at(org_id, as_of)
+    if version is None:
+        raise OrganizationNotFoundError(org_id)
+    org = registry.get_details(org_id, version)
+    try:
+        member = registry.member_permissions(org_id, user_id, as_of, version)["member"]
+    except MemberNotFoundError:
+        member = None
+    return refusal(org, member, permission)
 
 
 async def permission_check(
-    read_model: ReadModelQueries, org_id: UUID, user_id: str, permission: str
+    read_model: ReadModelQueries,
+    registry: OrganizationRegistry,
+    org_id: UUID,
+    check: tuple[str, str],
+    as_of: datetime | None,
 ) -> PermissionCheck:
     """The hot path: from the in-process cache when it holds the organization and the
-    member (no database read, no worker thread), else in a worker thread."""
-    allowed = is_allowed(read_model, org_id, user_id, permission)
-    if allowed is None:
-        allowed = await run_in_threadpool(check_permission, read_model, org_id, user_id, permission)
+    member (no database read, no worker thread), else in a worker thread; as of a past
+    moment from the events."""
+    user_id, permission = check
+    if as_of is not None:
+        args = (read_model, registry, org_id, user_id, permission, as_of)
+        reason = await run_in_threadpool(past_refusal, *args)
+    else:
+        cached, reason = cached_refusal(read_model, org_id, user_id, permission)
+        if not cached:
+            args2 = (read_model, org_id, user_id, permission)
+            reason = await run_in_threadpool(stored_refusal, *args2)
     return PermissionCheck(
-        organization_id=org_id, user_id=user_id, permission=permission, allowed=allowed
+        organization_id=org_id,
+        user_id=user_id,
+        permission=permission,
+        allowed=reason is None,
+        reason=reason,
+        as_of=as_of,
     )

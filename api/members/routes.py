@@ -183,8 +183,10 @@ async def check_member_permission(
     user_id: UserIdPath,
     permission: Permission,
     read_model: ReadModelDep,
+    registry: RegistryDep,
+    as_of: Annotated[StoredTime | None, Query(alias="asOf")] = None,
 ) -> PermissionCheck:
-    return await permission_check(read_model, org_id, user_id, permission)
+    return await permission_check(read_model, registry, org_id, (user_id, permission), as_of)
 
 
 # Invitations

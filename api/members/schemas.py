@@ -17,6 +17,14 @@ from domain.members.membership import (
 )
 
 MemberStatus = Literal["invited", "active", "inactive", "removed"]
+CheckRefusal = Literal[
+    "organization_suspended",
+    "organization_archived",
+    "not_a_member",
+    "member_inactive",
+    "permission_not_granted",
+]
+"""Why a permission check answers ``allowed: false`` (``domain.members.access``)."""
 ROLES_DOC = (
     'Role keys: owner, admin, member, or the organization\'s own; `["member"]` if not given.'
 )
@@ -192,7 +200,17 @@ class PermissionCheck(ResponseBody):
     user_id: str
     permission: str
     allowed: bool = Field(
-        description="Whether the user is an active member whose roles grant the permission."
+        description="Whether the user is an active member of an active organization whose "
+        "roles grant the permission."
+    )
+    reason: CheckRefusal | None = Field(
+        description="Why not, when not allowed: the organization is suspended or archived, "
+        "the user is not a member, their membership is inactive, or no role of theirs "
+        "grants the permission.",
+        examples=["permission_not_granted"],
+    )
+    as_of: datetime | None = Field(
+        default=None, description="The moment the answer is for; `null`: now."
     )
 
 

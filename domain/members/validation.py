@@ -34,12 +34,15 @@ MAX_BULK = 1000
 
 
 def check_user_id(value: Any) -> str:
-    """The identity provider's id of a person: 1-255 printable characters but ``/`` (it is
-    a segment of the member's URL)."""
+    """The identity provider's id of a person: 1-255 printable characters but ``/``, and
+    not ``.`` or ``..`` (it is a segment of the member's URL, which clients would remove
+    or resolve to the organization's own)."""
     if not isinstance(value, str):
         raise InvalidValueError("must be a string")
     if "/" in value:
         raise InvalidValueError("must not contain '/'")
+    if value in (".", ".."):
+        raise InvalidValueError("must not be '.' or '..'")
     return check_external_id(value)
 
 

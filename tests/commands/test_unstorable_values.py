@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from domain.commands import NewOrganization, OrganizationChanges
+from domain.commands import NewMember, NewOrganization, OrganizationChanges
 from domain.errors import ValidationError
 from tests.helpers import random_slug
 
@@ -59,3 +59,14 @@ def test_a_create_with_unstorable_values_is_refused_and_records_nothing(
         registry.create(new)
     assert problems(refused) == ["settings.n", "settings.t"]
     assert registry.recorder.max_notification_id() in (None, 0)
+
+
+@pytest.mark.parametrize("user_id", [".", ".."])
+def test_a_user_id_that_is_a_dot_segment_is_refused_and_records_nothing(
+    registry: OrganizationRegistry, user_id: str
+) -> None:
+    org = registry.create(NewOrganization(name="Acme", slug=random_slug())).organization
+    with pytest.raises(ValidationError) as refused:
+        registry.add_member(org["id"], NewMember(user_id=user_id, email="dots@example.com"))
+    assert problems(refused) == ["user_id"]
+    assert registry.get_details(org["id"])["version"] == org["version"]

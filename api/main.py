@@ -19,6 +19,7 @@ from api.http.docs import install_docs
 from api.http.errors import install_error_handlers
 from api.http.idempotency import IdempotencyMiddleware
 from api.http.idempotency_store import construct_idempotency_store
+from api.http.identity import token_verifier
 from api.http.metrics import Metrics, MetricsMiddleware
 from api.http.middleware import BodyLimitMiddleware, ConditionalGetMiddleware, RequestIdMiddleware
 from api.http.openapi import openapi
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.admin_token = settings.admin_token.get_secret_value().encode()
     app.state.auth_failures = FailureLimiter(settings.auth_failures_per_minute)
+    app.state.token_verifier = token_verifier(settings)
     app.state.metrics = Metrics()
     install_error_handlers(app)
     _add_middleware(app, settings)

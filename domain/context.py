@@ -28,6 +28,11 @@ def api_key_actor(key_id: str) -> dict[str, Any]:
     return {"type": "apiKey", "id": key_id}
 
 
+def user_actor(user_id: str) -> dict[str, Any]:
+    """A person signed in with the identity provider's token: their userId."""
+    return {"type": "user", "id": user_id}
+
+
 def current_actor() -> dict[str, Any]:
     return dict(actor_cvar.get())
 

@@ -67,6 +67,14 @@ class ForbiddenError(RegistryError):
     """The caller's credentials do not allow this action."""
 
 
+class PermissionRequiredError(ForbiddenError):
+    """The user's roles in the organization do not grant what the operation needs."""
+
+    def __init__(self, permission: str) -> None:
+        super().__init__(f"this needs the permission {permission!r}")
+        self.permission = permission
+
+
 class OrganizationSuspendedError(RegistryError):
     """The caller's organization is suspended."""
 

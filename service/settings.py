@@ -49,6 +49,26 @@ class Settings(BaseSettings):
     """Open connections one server process holds; one more is answered 503."""
     shutdown_grace: int = Field(default=5, ge=0, le=300)
     """Seconds open requests get to finish after SIGTERM (long polls end at once)."""
+    jwt_issuer: str | None = None
+    """The identity provider whose tokens sign users in (``iss``); none: no users."""
+    jwt_audience: str | None = None
+    """The ``aud`` a token must name: one, or several separated by commas."""
+    jwt_user_claim: str = Field(default="sub", min_length=1, max_length=100)
+    jwt_organization_claim: str | None = Field(default=None, min_length=1, max_length=100)
+    """The claim naming the organization a session is for (Stytch, WorkOS ``org_id``)."""
+    jwt_leeway: float = Field(default=30.0, ge=0, le=300)
+    """Seconds of clock difference allowed on ``exp``, ``nbf`` and ``iat``."""
+    jwks_url: str | None = None
+    jwks_file: str | None = None
+    """Where the provider's keys are, if not in its discovery document."""
+
+    @model_validator(mode="after")
+    def _users_need_an_audience(self) -> Settings:
+        if self.jwt_issuer is not None and not (self.jwt_audience or "").strip(","):
+            raise ValueError("REGISTRY_JWT_AUDIENCE is required with REGISTRY_JWT_ISSUER")
+        if self.jwks_url is not None and self.jwks_file is not None:
+            raise ValueError("give REGISTRY_JWKS_URL or REGISTRY_JWKS_FILE, not both")
+        return self
 
     @field_validator("database_url")
     @classmethod

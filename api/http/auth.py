@@ -1,9 +1,12 @@
 """Who is calling, and what they may reach.
 
-A request carries the admin token or one organization's secret key (``sk_...``). The
-admin reaches every organization. A key reaches only its own: any other organization
-looks exactly like one that does not exist (404), so ids cannot be probed; admin-only
-endpoints answer 403. Whoever calls is recorded as the actor of the events that follow.
+A request carries the admin token, one organization's secret key (``sk_...``), or a
+user's token from the identity provider (a JWT, ``api.http.identity``). The admin reaches
+every organization. A key reaches only its own, and a user only those they are an active
+member of: any other organization looks exactly like one that does not exist (404), so
+ids cannot be probed; admin-only endpoints answer 403. A user calls an operation only if
+their roles grant its permission (``api.http.permissions``). Whoever calls is recorded as
+the actor of the events that follow.
 """
 
 from __future__ import annotations
@@ -19,10 +22,19 @@ from starlette.concurrency import run_in_threadpool
 
 from api.http.deps import ReadModelDep, organization_id
 from api.http.errors import InvalidQueryError, UnauthorizedError
+from api.http.identity import Identity, InvalidTokenError, TokenVerifier
+from api.http.permissions import ROUTE_PERMISSIONS, SUSPENDED_ROUTES
 from api.http.rate_limit import failure_keys
-from domain.context import actor_cvar, admin_actor, api_key_actor
-from domain.errors import ForbiddenError, OrganizationNotFoundError, OrganizationSuspendedError
+from domain.context import actor_cvar, admin_actor, api_key_actor, user_actor
+from domain.errors import (
+    ForbiddenError,
+    OrganizationNotFoundError,
+    OrganizationSuspendedError,
+    PermissionRequiredError,
+)
 from domain.keys.secrets import hash_secret, is_expired, looks_like_secret
+from domain.members.access import refusal
+from domain.members.membership import ACTIVE
 from domain.organizations.organization import ARCHIVED, SUSPENDED
 
 if TYPE_CHECKING:
@@ -34,12 +46,14 @@ if TYPE_CHECKING:
 class Caller:
     actor: dict[str, Any]
     organization_id: UUID | None = None
-    """The key's organization; ``None`` for the admin."""
+    """The key's organization; ``None`` for the admin and for users."""
     suspended: bool = False
+    user: Identity | None = None
+    """Who a user's token says they are; ``None`` for the admin and keys."""
 
     @property
     def is_admin(self) -> bool:
-        return self.organization_id is None
+        return self.organization_id is None and self.user is None
 
 
 ADMIN = Caller(admin_actor())
@@ -82,7 +96,7 @@ async def authenticate(
     limiter.check(*keys)
     try:
         caller = await _caller(request, read_model, authorization)
-    except UnauthorizedError:
+    except (UnauthorizedError, InvalidTokenError):
         limiter.failed(*keys)
         raise
     actor_cvar.set(caller.actor)
@@ -110,7 +124,14 @@ async def _caller(request: Request, read_model: ReadModelQueries, authorization:
         return ADMIN
     if looks_like_secret(token):
         return await run_in_threadpool(key_caller, read_model, token)
-    raise UnauthorizedError
+    verifier: TokenVerifier | None = request.app.state.token_verifier
+    if verifier is None:
+        raise UnauthorizedError
+    if verifier.needs_fetch(token):  # Fetching keys blocks: not on the event loop.
+        identity = await run_in_threadpool(verifier.verify, token)
+    else:
+        identity = verifier.verify(token)
+    return Caller(user_actor(identity.user_id), user=identity)
 
 
 async def any_status_caller(caller: Annotated[Caller | None, Depends(authenticate)]) -> Caller:
@@ -141,36 +162,68 @@ async def require_admin(caller: Annotated[Caller, Depends(active_caller)]) -> Ca
     return caller
 
 
-def ensure_reachable(caller: Caller, org_id: UUID) -> None:
-    if not caller.is_admin and caller.organization_id != org_id:
+async def ensure_reachable(
+    request: Request, caller: Caller, read_model: ReadModelQueries, org_id: UUID
+) -> None:
+    """404 for an organization the caller may not reach; for a user, 403 for an operation
+    their roles there do not allow."""
+    if caller.user is not None:
+        await authorize_user(request, caller.user, read_model, org_id)
+    elif not caller.is_admin and caller.organization_id != org_id:
         raise OrganizationNotFoundError(org_id)
 
 
+async def authorize_user(
+    request: Request, user: Identity, read_model: ReadModelQueries, org_id: UUID
+) -> None:
+    """A user reaches an organization as an active member only, and calls the operation
+    only if their roles there grant its permission (``ROUTE_PERMISSIONS``)."""
+    org, member = read_model.cache.get(org_id), read_model.cache.get_member(org_id, user.user_id)
+    if org is None or member is None:
+        org, member = await run_in_threadpool(_organization_and_member, read_model, org_id, user)
+    if org is None or org["status"] == ARCHIVED or member is None or member["status"] != ACTIVE:
+        raise OrganizationNotFoundError(org_id)
+    route = request.scope["route"].name
+    if org["status"] == SUSPENDED and route not in SUSPENDED_ROUTES:
+        raise OrganizationSuspendedError
+    permission = ROUTE_PERMISSIONS.get(route)
+    if permission is None:
+        raise ForbiddenError("this operation is not for users")
+    if refusal({**org, "status": "active"}, member, permission) is not None:
+        raise PermissionRequiredError(permission)
+
+
+def _organization_and_member(
+    read_model: ReadModelQueries, org_id: UUID, user: Identity
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    return read_model.get_organization(org_id), read_model.get_member(org_id, user.user_id)
+
+
 async def reachable_organization(
+    request: Request,
     org_id: Annotated[UUID, Depends(organization_id)],
-    caller: Annotated[Caller, Depends(active_caller)],
+    caller: Annotated[Caller, Depends(any_status_caller)],
+    read_model: ReadModelDep,
 ) -> UUID:
     """The organization in the path, if the caller may reach it."""
-    ensure_reachable(caller, org_id)
+    if caller.suspended:
+        raise OrganizationSuspendedError
+    await ensure_reachable(request, caller, read_model, org_id)
     return org_id
 
 
 async def _current_organization(
+    request: Request,
     caller: Caller,
     read_model: ReadModelQueries,
-    by_id: str | None,
-    by_external_id: str | None,
+    named_by: tuple[str | None, str | None],
 ) -> UUID:
-    """A key's own organization, or the one an admin names in an org-context header."""
-    if by_id is not None:
-        named: UUID | None = await organization_id(by_id)
-    elif by_external_id is not None:
-        found = await run_in_threadpool(read_model.find_organization, external_id=by_external_id)
-        named = None if found is None else found["id"]
-        if named is None:
-            raise OrganizationNotFoundError(by_external_id)
-    else:
-        named = None
+    """A key's own organization, one a user's session or an org-context header names (an
+    active membership of the user's), or the one an admin names in an org-context header."""
+    by_id, by_external_id = named_by
+    if caller.user is not None and by_id is None and by_external_id is None:
+        by_external_id = caller.user.organization
+    named = await _named_organization(read_model, by_id, by_external_id)
     if caller.organization_id is not None:
         if named is not None and named != caller.organization_id:
             raise OrganizationNotFoundError(named)
@@ -178,9 +231,25 @@ async def _current_organization(
     if named is None:
         raise InvalidQueryError(
             "X-Organization-Id",
-            "an admin names the current organization with X-Organization-Id "
-            "or x-stytch-organization-id",
+            "name the current organization with X-Organization-Id or "
+            "x-stytch-organization-id (a user's token may name it)",
         )
+    if caller.user is not None:
+        await authorize_user(request, caller.user, read_model, named)
+    return named
+
+
+async def _named_organization(
+    read_model: ReadModelQueries, by_id: str | None, by_external_id: str | None
+) -> UUID | None:
+    if by_id is not None:
+        return await organization_id(by_id)
+    if by_external_id is None:
+        return None
+    found = await run_in_threadpool(read_model.find_organization, external_id=by_external_id)
+    if found is None:
+        raise OrganizationNotFoundError(by_external_id)
+    named: UUID = found["id"]
     return named
 
 
@@ -189,26 +258,26 @@ XStytchOrganizationId = Annotated[str | None, Header(alias="x-stytch-organizatio
 
 
 async def current_organization(
+    request: Request,
     caller: Annotated[Caller, Depends(active_caller)],
     read_model: ReadModelDep,
     x_organization_id: XOrganizationId = None,
     x_stytch_organization_id: XStytchOrganizationId = None,
 ) -> UUID:
-    return await _current_organization(
-        caller, read_model, x_organization_id, x_stytch_organization_id
-    )
+    named_by = (x_organization_id, x_stytch_organization_id)
+    return await _current_organization(request, caller, read_model, named_by)
 
 
 async def current_organization_any_status(
+    request: Request,
     caller: Annotated[Caller, Depends(any_status_caller)],
     read_model: ReadModelDep,
     x_organization_id: XOrganizationId = None,
     x_stytch_organization_id: XStytchOrganizationId = None,
 ) -> UUID:
     """As ``current_organization``, for the one endpoint a suspended organization may call."""
-    return await _current_organization(
-        caller, read_model, x_organization_id, x_stytch_organization_id
-    )
+    named_by = (x_organization_id, x_stytch_organization_id)
+    return await _current_organization(request, caller, read_model, named_by)
 
 
 AdminDep = Depends(require_admin)

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from api.http.identity import IdentityProviderUnavailableError, InvalidTokenError
 from api.http.rate_limit import RateLimitedError
 from api.http.read_your_writes import recorded_outcome
 from api.http.schemas import camel_path
@@ -25,6 +26,7 @@ from domain.errors import (
     MembershipLimitReachedError,
     OrganizationNotFoundError,
     OrganizationSuspendedError,
+    PermissionRequiredError,
     RoleNotFoundError,
     SlugTakenError,
     ValidationError,
@@ -126,7 +128,14 @@ def _unauthorized(_: Request, exc: Exception) -> JSONResponse:
 
 
 def _forbidden(_: Request, exc: Exception) -> JSONResponse:
-    return error_response(403, "FORBIDDEN", f"Forbidden: {exc}")
+    details = {"permission": exc.permission} if isinstance(exc, PermissionRequiredError) else None
+    return error_response(403, "FORBIDDEN", f"Forbidden: {exc}", details)
+
+
+def _invalid_token(_: Request, exc: Exception) -> JSONResponse:
+    response = error_response(401, "UNAUTHORIZED", UNAUTHORIZED_MESSAGE)
+    response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    return response
 
 
 def _version_conflict(_: Request, exc: Exception) -> JSONResponse:
@@ -208,6 +217,10 @@ HANDLERS: dict[type[Exception], Any] = {
         400, "DUPLICATE_ORGANIZATION", "An organization with this externalId already exists"
     ),
     UnauthorizedError: _unauthorized,
+    InvalidTokenError: _invalid_token,
+    IdentityProviderUnavailableError: _simple(
+        503, "IDENTITY_PROVIDER_UNAVAILABLE", "No key of the identity provider could be had"
+    ),
     ForbiddenError: _forbidden,
     OrganizationSuspendedError: _simple(
         403, "ORGANIZATION_SUSPENDED", "The organization of this API key is suspended"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from api.http.auth import (
     AdminDep,
@@ -54,6 +54,7 @@ def list_organizations(
 
 @router.get("/lookup", summary="Find an organization by slug or external id")
 async def lookup_organization(
+    request: Request,
     caller: CallerDep,
     read_model: ReadModelDep,
     response: Response,
@@ -62,7 +63,7 @@ async def lookup_organization(
     stytch_org_id: Annotated[str | None, Query(alias="stytchOrgId", max_length=255)] = None,
 ) -> OrganizationEnvelope:
     details = await lookup_read(read_model, slug, external_id or stytch_org_id)
-    ensure_reachable(caller, details["id"])
+    await ensure_reachable(request, caller, read_model, details["id"])
     return organization_response(details, response)
 
 

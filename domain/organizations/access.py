@@ -10,7 +10,7 @@ from domain.errors import ForbiddenError
 if TYPE_CHECKING:
     from domain.commands import OrganizationChanges
 
-API_KEY = "apiKey"
+API_KEY, USER = "apiKey", "user"
 ADMIN_ONLY_FIELDS = (
     "status",
     "status_reason",
@@ -23,13 +23,18 @@ ADMIN_ONLY_FIELDS = (
 verify itself, or raise its own membership cap."""
 
 
+TENANT_ACTORS = {API_KEY: "an API key", USER: "a user"}
+"""Who acts for a tenant (never the admin, nor the system)."""
+
+
 def is_api_key(actor: dict[str, Any]) -> bool:
     return actor.get("type") == API_KEY
 
 
 def ensure_may_change(actor: dict[str, Any], changes: OrganizationChanges) -> None:
-    """Raise ``ForbiddenError`` when an API key asks for an admin-only change."""
-    if is_api_key(actor):
+    """Raise ``ForbiddenError`` when a tenant's key or user asks for an admin-only change."""
+    who = TENANT_ACTORS.get(actor.get("type", ""))
+    if who is not None:
         refused = [f for f in ADMIN_ONLY_FIELDS if getattr(changes, f) is not UNSET]
         if refused:
-            raise ForbiddenError(f"an API key may not change {', '.join(refused)}")
+            raise ForbiddenError(f"{who} may not change {', '.join(refused)}")

@@ -24,10 +24,11 @@ if TYPE_CHECKING:
 class InProcessServer:
     """The app with a client, as ``tests.helpers.Server`` offers a server process."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, **settings: object) -> None:
         # An httpx.Client at run time; Starlette types it against httpx2 (not installed),
         # which would leave every response untyped.
-        self.client: httpx.Client = TestClient(create_app(make_settings(database_url)))
+        app = create_app(make_settings(database_url, **settings))
+        self.client: httpx.Client = TestClient(app)
         self.client.__enter__()  # Runs the lifespan: the services start.
 
     def stop(self) -> None:

@@ -1,0 +1,245 @@
+"""People signed in with the identity provider's token act in their own organizations, as
+far as their roles allow: against a real key server (tests.key_server)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from service.logs import LOGGERS
+from tests.api.conftest import InProcessServer
+from tests.helpers import ADMIN, ORGS, bearer, new_org
+from tests.key_server import AUDIENCE, KeyServer, SigningKey
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import httpx
+
+
+@pytest.fixture(scope="module")
+def keys() -> Iterator[KeyServer]:
+    server = KeyServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def server(module_database_url: str, keys: KeyServer) -> Iterator[InProcessServer]:
+    running = InProcessServer(
+        module_database_url, jwt_issuer=keys.issuer, jwt_audience=f"other,{AUDIENCE}"
+    )
+    yield running
+    running.stop()
+    for name in LOGGERS:
+        logging.getLogger(name).handlers.clear()
+
+
+def org_with(server: InProcessServer, **people: str) -> dict[str, Any]:
+    """A new organization with these members (userId: role), added by the admin."""
+    org = new_org(server)
+    for user_id, role in people.items():
+        body = {"userId": user_id, "email": f"{user_id}@example.com", "roles": [role]}
+        added = server.client.post(f"{ORGS}/{org['id']}/members", json=body, headers=ADMIN)
+        assert added.status_code == 201, added.text
+    return org
+
+
+def rename(server: InProcessServer, org_id: str, token: str) -> httpx.Response:
+    return server.client.patch(
+        f"{ORGS}/{org_id}", json={"name": "Renamed by a user"}, headers=bearer(token)
+    )
+
+
+def version(server: InProcessServer, org_id: str) -> int:
+    found = server.client.get(f"{ORGS}/{org_id}", headers=ADMIN).json()["organization"]
+    return int(found["version"])
+
+
+def test_an_owner_changes_their_organization_and_is_its_actor(
+    server: InProcessServer, keys: KeyServer
+) -> None:
+    org = org_with(server, ann="owner")
+    response = rename(server, org["id"], keys.token("ann"))
+    assert response.status_code == 200, response.text
+    history = server.client.get(f"{ORGS}/{org['id']}/history", headers=ADMIN).json()["events"]
+    assert history[-1]["actor"] == {"type": "user", "id": "ann"}
+
+
+def test_a_member_reads_but_may_not_write(server: InProcessServer, keys: KeyServer) -> None:
+    org = org_with(server, ann="owner", bob="member")
+    token = keys.token("bob")
+    read = server.client.get(f"{ORGS}/{org['id']}", headers=bearer(token))
+    assert read.status_code == 200, read.text
+    refused = rename(server, org["id"], token)
+    assert (refused.status_code, refused.json()["code"]) == (403, "FORBIDDEN")
+    assert refused.json()["details"] == {"permission": "organization:write"}
+    assert version(server, org["id"]) == read.json()["organization"]["version"]
+
+
+def test_a_user_may_not_change_admin_only_fields(server: InProcessServer, keys: KeyServer) -> None:
+    org = org_with(server, ann="owner")
+    before = version(server, org["id"])
+    response = server.client.patch(
+        f"{ORGS}/{org['id']}", json={"verified": True}, headers=bearer(keys.token("ann"))
+    )
+    assert (response.status_code, response.json()["code"]) == (403, "FORBIDDEN")
+    assert version(server, org["id"]) == before
+
+
+def test_admin_only_operations_are_refused_to_users(
+    server: InProcessServer, keys: KeyServer
+) -> None:
+    org = org_with(server, ann="owner")
+    token = bearer(keys.token("ann"))
+    assert server.client.get(ORGS, headers=token).status_code == 403
+    assert server.client.get("/api/v1/events", headers=token).status_code == 403
+    keys_path = f"{ORGS}/{org['id']}/api-keys"
+    assert server.client.post(keys_path, json={}, headers=token).status_code == 403
+
+
+def test_a_user_reaches_the_organization_their_session_names_as_current(
+    server: InProcessServer, keys: KeyServer
+) -> None:
+    org = org_with(server, ann="member")
+    response = server.client.get(
+        f"{ORGS}/current", headers={**bearer(keys.token("ann")), "X-Organization-Id": org["id"]}
+    )
+    assert response.json()["organization"]["id"] == org["id"]
+
+
+def test_a_rotated_key_signs_new_tokens_and_the_old_ones_stay_valid(
+    server: InProcessServer, keys: KeyServer
+) -> None:
+    org = org_with(server, ann="owner")
+    old_token = keys.token("ann")
+    assert rename(server, org["id"], old_token).status_code == 200
+    new_key = keys.rotate()
+    time.sleep(5.1)  # Keys are fetched again at most once every 5 seconds.
+    assert rename(server, org["id"], keys.token("ann", key=new_key)).status_code == 200
+    assert rename(server, org["id"], old_token).status_code == 200
+
+
+def public_pem(keys: KeyServer) -> bytes:
+    return (
+        keys.keys[-1]
+        .private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+
+
+def forged(keys: KeyServer, attack: str) -> str:
+    """A token that must be refused, made as an attacker would."""
+    now = int(time.time())
+    claims = {"iss": keys.issuer, "aud": AUDIENCE, "sub": "ann", "iat": now, "exp": now + 300}
+    if attack == "alg none":
+        return jwt.encode(claims, "", algorithm="none")
+    if attack == "HS256 with the public key":
+        header = {"alg": "HS256", "typ": "JWT", "kid": keys.keys[-1].kid}
+        return _hs256(claims, header, public_pem(keys))
+    if attack == "tampered payload":
+        head, _, sig = keys.token("ann").split(".")
+        body = jwt.utils.base64url_encode(jwt.utils.force_bytes('{"sub":"ann","iss":"x"}'))
+        return f"{head}.{body.decode()}.{sig}"
+    if attack == "unknown kid":
+        return keys.token("ann", key=SigningKey())
+    overrides: dict[str, dict[str, Any]] = {
+        "expired": {"exp": now - 3600, "iat": now - 7200},
+        "not yet valid": {"nbf": now + 3600},
+        "wrong issuer": {"iss": "https://evil.example"},
+        "wrong audience": {"aud": "someone-else"},
+    }
+    return keys.token("ann", None, **overrides[attack])
+
+
+def _hs256(claims: dict[str, Any], header: dict[str, Any], secret: bytes) -> str:
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    def part(value: dict[str, Any]) -> str:
+        raw = json.dumps(value, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    signing_input = f"{part(header)}.{part(claims)}"
+    signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+
+
+TOKEN_ATTACKS = [
+    "alg none",
+    "HS256 with the public key",
+    "expired",
+    "not yet valid",
+    "wrong issuer",
+    "wrong audience",
+    "unknown kid",
+    "tampered payload",
+]
+
+
+@pytest.mark.parametrize("attack", TOKEN_ATTACKS)
+def test_a_forged_token_is_refused_and_records_nothing(
+    server: InProcessServer, keys: KeyServer, attack: str
+) -> None:
+    org = org_with(server, ann="owner")
+    before = version(server, org["id"])
+    response = rename(server, org["id"], forged(keys, attack))
+    assert (response.status_code, response.json()["code"]) == (401, "UNAUTHORIZED")
+    assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+    assert version(server, org["id"]) == before
+
+
+MEMBER_ATTACKS = {
+    "removed member": ("removed", 404, "ORGANIZATION_NOT_FOUND"),
+    "deactivated member": ("inactive", 404, "ORGANIZATION_NOT_FOUND"),
+    "member of another organization": ("elsewhere", 404, "ORGANIZATION_NOT_FOUND"),
+    "member lacking the permission": ("member", 403, "FORBIDDEN"),
+}
+
+
+@pytest.mark.parametrize("attack", MEMBER_ATTACKS)
+def test_a_valid_token_without_the_right_membership_is_refused_and_records_nothing(
+    server: InProcessServer, keys: KeyServer, attack: str
+) -> None:
+    change, status, code = MEMBER_ATTACKS[attack]
+    org = org_with(server, ann="owner", eve="owner" if change != "member" else "member")
+    members = f"{ORGS}/{org['id']}/members/eve"
+    if change == "removed":
+        server.client.delete(members, headers=ADMIN).raise_for_status()
+    elif change == "inactive":
+        server.client.patch(members, json={"status": "inactive"}, headers=ADMIN).raise_for_status()
+    elif change == "elsewhere":
+        server.client.delete(members, headers=ADMIN).raise_for_status()
+        org_with(server, eve="owner")
+    before = version(server, org["id"])
+    response = rename(server, org["id"], keys.token("eve"))
+    assert (response.status_code, response.json()["code"]) == (status, code)
+    assert version(server, org["id"]) == before
+
+
+def test_no_key_from_the_provider_is_503_and_records_nothing(
+    module_database_url: str, keys: KeyServer
+) -> None:
+    down = KeyServer()
+    down.stop()  # Its port answers nothing: no key was ever fetched.
+    app = InProcessServer(module_database_url, jwt_issuer=down.issuer, jwt_audience=AUDIENCE)
+    try:
+        org = org_with(app, ann="owner")
+        before = version(app, org["id"])
+        response = rename(app, org["id"], down.token("ann"))
+        assert (response.status_code, response.json()["code"]) == (
+            503,
+            "IDENTITY_PROVIDER_UNAVAILABLE",
+        )
+        assert version(app, org["id"]) == before
+    finally:
+        app.stop()
+        for name in LOGGERS:
+            logging.getLogger(name).handlers.clear()

@@ -1,0 +1,30 @@
+"""The permissions users need: one table in the code, every entry a route of the app, and
+every permission in the README's table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from api.http.permissions import ROUTE_PERMISSIONS, SUSPENDED_ROUTES
+from api.main import create_app
+from tests.helpers import make_settings
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+
+def route_names() -> set[str]:
+    """Each operation's route name (the end of its operationId, ``<tag>-<name>``)."""
+    spec = create_app(make_settings("sqlite:///unused.db")).openapi()
+    return {
+        operation["operationId"].rsplit("-", 1)[-1]
+        for item in spec["paths"].values()
+        for operation in item.values()
+    }
+
+
+def test_every_operation_in_the_table_is_a_route_of_the_app() -> None:
+    assert set(ROUTE_PERMISSIONS) | SUSPENDED_ROUTES <= route_names()
+
+
+def test_every_permission_in_the_table_is_in_the_readme() -> None:
+    assert {p for p in ROUTE_PERMISSIONS.values() if f"`{p}` |" not in README} == set()

@@ -18,6 +18,10 @@ SYSTEM_ACTOR: dict[str, Any] = {"type": "system"}
 actor_cvar: ContextVar[dict[str, Any]] = ContextVar("actor", default=SYSTEM_ACTOR)
 request_id_cvar: ContextVar[str | None] = ContextVar("request_id", default=None)
 reason_cvar: ContextVar[str | None] = ContextVar("reason", default=None)
+grantable_cvar: ContextVar[list[str] | None] = ContextVar("grantable", default=None)
+"""The permissions the current actor holds in the organization, when they act as one of its
+members: no one grants a role what they do not hold themselves. ``None``: the admin, the
+system and an organization's key, who are not limited so."""
 
 
 def admin_actor() -> dict[str, Any]:

@@ -25,7 +25,7 @@ from api.http.errors import InvalidQueryError, UnauthorizedError
 from api.http.identity import Identity, InvalidTokenError, TokenVerifier
 from api.http.permissions import ROUTE_PERMISSIONS, SUSPENDED_ROUTES
 from api.http.rate_limit import failure_keys
-from domain.context import actor_cvar, admin_actor, api_key_actor, user_actor
+from domain.context import actor_cvar, admin_actor, api_key_actor, grantable_cvar, user_actor
 from domain.errors import (
     ForbiddenError,
     OrganizationNotFoundError,
@@ -35,6 +35,7 @@ from domain.errors import (
 from domain.keys.secrets import hash_secret, is_expired, looks_like_secret
 from domain.members.access import refusal
 from domain.members.membership import ACTIVE
+from domain.members.roles import role_permissions
 from domain.organizations.organization import ARCHIVED, SUSPENDED
 
 if TYPE_CHECKING:
@@ -191,6 +192,7 @@ async def authorize_user(
         raise ForbiddenError("this operation is not for users")
     if refusal({**org, "status": "active"}, member, permission) is not None:
         raise PermissionRequiredError(permission)
+    grantable_cvar.set(role_permissions(member["roles"], org["roles"]))
 
 
 def _organization_and_member(

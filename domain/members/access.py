@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from domain.context import grantable_cvar
+from domain.errors import PermissionRequiredError
 from domain.members.membership import ACTIVE as MEMBER_ACTIVE
 from domain.members.roles import grants, role_permissions
 
@@ -33,3 +35,18 @@ def refusal(
     if not grants(role_permissions(member["roles"], org["roles"]), permission):
         return NOT_GRANTED
     return None
+
+
+def ensure_may_grant(permissions: list[str]) -> None:
+    """Refuse to give (or take from someone) permissions the acting member does not hold:
+    no one raises anyone, themselves included, above their own roles."""
+    held = grantable_cvar.get()
+    if held is None:
+        return
+    for permission in permissions:
+        if not grants(held, permission):
+            raise PermissionRequiredError(permission)
+
+
+def ensure_may_grant_roles(roles: list[str], org_roles: Mapping[str, Any]) -> None:
+    ensure_may_grant(role_permissions(roles, dict(org_roles)))

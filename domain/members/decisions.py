@@ -23,6 +23,7 @@ from domain.errors import (
     RoleNotFoundError,
     ValidationError,
 )
+from domain.members.access import ensure_may_grant, ensure_may_grant_roles
 from domain.members.membership import ACTIVE, INACTIVE, INVITED, REMOVED, Membership
 from domain.members.roles import MAX_CUSTOM_ROLES
 from domain.unique_keys import MEMBER_EMAILS, MEMBER_USERS, member_key
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 def add(work: Work, org: Organization, values: dict[str, Any]) -> Membership:
     """A new active member (provisioned by an identity provider)."""
+    ensure_may_grant_roles(values["roles"], org.roles)
     ensure_room(org)
     member = Membership(
         org.id, values["email"], values["user_id"], ACTIVE, values["roles"],
@@ -49,6 +51,7 @@ def add(work: Work, org: Organization, values: dict[str, Any]) -> Membership:
 def update(work: Work, org: Organization, user_id: str, values: dict[str, Any]) -> Membership:
     """Change a member's status, roles or metadata (what is equal changes nothing)."""
     member = current(work, org.id, user_id)
+    ensure_may_grant_roles([*member.roles, *values.get("roles", [])], org.roles)
     previous = member.summary()
     if "status" in values and values["status"] != member.status:
         if values["status"] == ACTIVE:
@@ -65,6 +68,7 @@ def update(work: Work, org: Organization, user_id: str, values: dict[str, Any]) 
 
 def remove(work: Work, org: Organization, member: Membership, action: str) -> Membership:
     """A member removed or an invitation revoked: their email and user id are free again."""
+    ensure_may_grant_roles(member.roles, org.roles)
     previous = member.summary()
     work.release(MEMBER_EMAILS, member_key(org.id, MEMBER_EMAILS, member.email))
     if member.user_id is not None:
@@ -77,6 +81,7 @@ def invite(
     work: Work, org: Organization, values: dict[str, Any], token_hash: str, now: datetime
 ) -> Membership:
     """A pending invitation, holding a seat until it expires."""
+    ensure_may_grant_roles(values["roles"], org.roles)
     ensure_room(org)
     expires_at = now + timedelta(days=values["days"])
     member = Membership(
@@ -117,6 +122,8 @@ def accept(
 
 def define_role(org: Organization, key: str, role: dict[str, Any]) -> None:
     """Create or replace one of the organization's own roles."""
+    replaced = org.roles.get(key, {"permissions": []})["permissions"]
+    ensure_may_grant([*replaced, *role["permissions"]])
     if key not in org.roles and len(org.roles) >= MAX_CUSTOM_ROLES:
         message = f"an organization may have at most {MAX_CUSTOM_ROLES} roles"
         raise ValidationError([FieldProblem("key", message)])
@@ -131,6 +138,7 @@ def delete_role(org: Organization, key: str) -> None:
     grants nothing from then on (and is never given to another role)."""
     if key not in org.roles:
         raise RoleNotFoundError(key)
+    ensure_may_grant(org.roles[key]["permissions"])
     org.replace_roles({k: v for k, v in org.roles.items() if k != key})
 
 

@@ -243,3 +243,41 @@ def test_no_key_from_the_provider_is_503_and_records_nothing(
         app.stop()
         for name in LOGGERS:
             logging.getLogger(name).handlers.clear()
+
+
+ESCALATIONS = {
+    "adds an owner": (
+        "POST",
+        "/members",
+        {"userId": "new", "email": "new@example.com", "roles": ["owner"]},
+    ),
+    "makes themselves owner": ("PATCH", "/members/adm", {"roles": ["owner"]}),
+    "removes an owner": ("DELETE", "/members/ann", None),
+    "defines an all-powerful role": ("PUT", "/roles/god", {"name": "God", "permissions": ["*"]}),
+}
+
+
+@pytest.mark.parametrize("attempt", ESCALATIONS)
+def test_a_member_grants_no_one_more_than_they_hold_and_nothing_is_recorded(
+    server: InProcessServer, keys: KeyServer, attempt: str
+) -> None:
+    method, path, body = ESCALATIONS[attempt]
+    org = org_with(server, ann="owner", adm="admin")
+    before = version(server, org["id"])
+    response = server.client.request(
+        method, f"{ORGS}/{org['id']}{path}", json=body, headers=bearer(keys.token("adm"))
+    )
+    assert (response.status_code, response.json()["code"]) == (403, "FORBIDDEN")
+    assert response.json()["details"] == {"permission": "*"}
+    assert version(server, org["id"]) == before
+
+
+def test_a_member_with_members_write_adds_a_member_with_a_lesser_role(
+    server: InProcessServer, keys: KeyServer
+) -> None:
+    org = org_with(server, ann="owner", adm="admin")
+    body = {"userId": "m", "email": "m@example.com", "roles": ["member"]}
+    response = server.client.post(
+        f"{ORGS}/{org['id']}/members", json=body, headers=bearer(keys.token("adm"))
+    )
+    assert response.status_code == 201, response.text

@@ -44,7 +44,22 @@ class Services:
     def behind(self, limit: int) -> tuple[int, Sequence[Notification]]:
         """The read model's position, and (up to ``limit`` of) its events the store has
         beyond it."""
-        position = self.read_model.position()
+        return self.behind_from(self.read_model.position(), limit)
+
+    def last_event_to_project(self, page: int = 1000) -> int | None:
+        """The position of the last event the store holds that the read model has yet to
+        include (``None``: it includes them all): reads see everything recorded so far
+        once they reach it."""
+        position, last = self.read_model.position(), None
+        while True:
+            position, beyond = self.behind_from(position, page)
+            if not beyond:
+                return last
+            last = position = beyond[-1].id
+            if len(beyond) < page:
+                return last
+
+    def behind_from(self, position: int, limit: int) -> tuple[int, Sequence[Notification]]:
         beyond = self.registry.recorder.select_notifications(
             start=position + 1, limit=limit, topics=OrganizationLookupProjection.topics
         )

@@ -27,12 +27,12 @@ def recorded_outcome(request: Request, record: CommandRecord) -> JSONResponse:
     """What a keyed command answered when it ran (its status, the organization as it left
     it), for a retry that found it recorded (``domain.command_records``); once reads see it,
     as for any command. The record was committed before this retry began, so reads see it
-    once they reach the store's head as of now."""
+    once they include every event recorded as of now."""
     services = request.app.state.services
     details = services.registry.get_details(record.organization_id, record.version)
-    head = services.registry.recorder.max_notification_id() or 0
     timeout = request.app.state.settings.consistency_timeout
-    outcome = wait_for_reads(services.read_model.queries, head, timeout)
+    target = services.last_event_to_project()
+    outcome = wait_for_reads(services.read_model.queries, target, timeout)
     body = OrganizationEnvelope.of(details, outcome).model_dump(mode="json", by_alias=True)
     created = record.kind == "created"
     response = JSONResponse(body, status_code=201 if created else 200)

@@ -7,9 +7,10 @@ another writer was first (the store refuses a version or a claim), the whole com
 again on what that writer left, after a random pause so that many clashing writers spread
 out instead of clashing again; after ``MAX_ATTEMPTS`` it gives up.
 
-The first attempt claims unique values as if nobody held them (no read: the store refuses a
-claim that exists); later attempts read each claim, to name the value that is taken or to
-take one that was released.
+Commands that claim values most likely new (a new organization's slug, a directory sync's
+members) claim them on their first attempt as if nobody held them (no read: the store
+refuses a claim that exists); later attempts, and other commands, read each claim first, to
+name the value that is taken or to take one that was released.
 """
 
 from __future__ import annotations
@@ -62,9 +63,9 @@ idempotency store)."""
 class Attempt:
     """One run of a command's decision: what it reads, and the aggregates it changes."""
 
-    def __init__(self, repository: Repository[UUID], number: int) -> None:
+    def __init__(self, repository: Repository[UUID], number: int, optimistic: bool) -> None:
         self._repository = repository
-        self._read_claims = number > 0
+        self._read_claims = number > 0 or not optimistic
         self.changed: list[Aggregate] = []
 
     def organization(self, org_id: UUID, version: int | None = None) -> Organization:
@@ -119,16 +120,22 @@ class CommandPipeline:
         self._record = record
 
     def create(self, decide: Callable[[Attempt], Organization]) -> Written:
-        """Run a command that makes a new organization."""
-        return self._run(lambda attempt: (decide(attempt), None))[1]
+        """Run a command that makes a new organization (its claims optimistic)."""
+        return self._run(lambda attempt: (decide(attempt), None), optimistic=True, once=True)[1]
 
     def change(
         self,
         org_id: UUID,
         decide: Callable[[Attempt, Organization], T],
         expected_version: int | None = None,
+        *,
+        optimistic: bool = False,
+        once: bool = False,
     ) -> tuple[T, Written]:
-        """Run a command on an existing organization (at ``expected_version``, if given)."""
+        """Run a command on an existing organization (at ``expected_version``, if given).
+        ``once``: a keyed run finds whether the key's command was recorded before it
+        decides (commands answered with the organization alone, which their record gives
+        again)."""
 
         def load_and_decide(attempt: Attempt) -> tuple[Organization, T]:
             org = attempt.organization(org_id)
@@ -136,21 +143,26 @@ class CommandPipeline:
                 raise VersionConflictError(org.version)
             return org, decide(attempt, org)
 
-        return self._run(load_and_decide)
+        return self._run(load_and_decide, optimistic=optimistic, once=once)
 
     def record_of(self, command_key: CommandKey) -> CommandRecord | None:
         """The record of the command keyed by ``command_key``, if it was recorded."""
-        record = Attempt(self._repository, 1)._get(command_key.record_id)
+        record = Attempt(self._repository, 1, optimistic=False)._get(command_key.record_id)
         return record if isinstance(record, CommandRecord) else None
 
-    def _run(self, decide: Callable[[Attempt], tuple[Organization, T]]) -> tuple[T, Written]:
-        self._ensure_not_recorded()
+    def _run(
+        self, decide: Callable[[Attempt], tuple[Organization, T]], *, optimistic: bool, once: bool
+    ) -> tuple[T, Written]:
+        if once:
+            self._ensure_not_recorded()
         for number in range(MAX_ATTEMPTS):
-            attempt = Attempt(self._repository, number)
+            attempt = Attempt(self._repository, number, optimistic)
             org, result = decide(attempt)
             try:
                 return result, self._save(org, attempt.changed)
             except IntegrityError:
+                if optimistic and number == 0:
+                    continue  # A claim was taken: the next attempt reads it, at once.
                 pause = min(BACKOFF_SECONDS * 2**number, BACKOFF_MAX_SECONDS)
                 time.sleep(random.uniform(0, pause))  # noqa: S311
         raise ConcurrentUpdateError

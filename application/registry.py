@@ -126,7 +126,7 @@ class OrganizationRegistry(Application[UUID]):
             values = validate_changes(changes, org, self.reserved_slugs)
             organizations.change(attempt, org, values)
 
-        return self.pipeline.change(org_id, decide, expected_version)[1]
+        return self.pipeline.change(org_id, decide, expected_version, once=True)[1]
 
     def archive(self, org_id: UUID, expected_version: int | None = None) -> Written:
         return self.update(org_id, OrganizationChanges(status=ARCHIVED), expected_version)
@@ -191,7 +191,7 @@ class OrganizationRegistry(Application[UUID]):
             values = validate_new_members(news, org.roles)
             return [members.add(attempt, org, value).details() for value in values]
 
-        added, written = self.pipeline.change(org_id, add_all)
+        added, written = self.pipeline.change(org_id, add_all, optimistic=True)
         return BulkWritten(added, written)
 
     def update_member(self, org_id: UUID, user_id: str, changes: MemberChanges) -> MemberWritten:

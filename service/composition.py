@@ -46,18 +46,22 @@ class Services:
         beyond it."""
         return self.behind_from(self.read_model.position(), limit)
 
-    def last_event_to_project(self, page: int = 1000) -> int | None:
-        """The position of the last event the store holds that the read model has yet to
-        include (``None``: it includes them all): reads see everything recorded so far
-        once they reach it."""
-        position, last = self.read_model.position(), None
-        while True:
-            position, beyond = self.behind_from(position, page)
-            if not beyond:
-                return last
-            last = position = beyond[-1].id
-            if len(beyond) < page:
-                return last
+    def last_event_to_project(self, window: int = 1000) -> int | None:
+        """The position of the last event recorded so far that the read model projects
+        (``None`` when it includes them all): reads see everything recorded so far once they
+        reach it. Looked for back from the store's head, a window at a time: the last
+        organization event is a few positions before the head at most, whatever the lag."""
+        position = self.read_model.position()
+        stop = self.registry.recorder.max_notification_id() or 0
+        while stop > position:
+            start = max(position + 1, stop - window + 1)
+            found = self.registry.recorder.select_notifications(
+                start=start, limit=window, stop=stop, topics=OrganizationLookupProjection.topics
+            )
+            if found:
+                return found[-1].id
+            stop = start - 1
+        return None
 
     def behind_from(self, position: int, limit: int) -> tuple[int, Sequence[Notification]]:
         beyond = self.registry.recorder.select_notifications(

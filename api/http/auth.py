@@ -187,11 +187,12 @@ async def authorize_user(
     route = request.scope["route"].name
     if org["status"] == SUSPENDED and route not in SUSPENDED_ROUTES:
         raise OrganizationSuspendedError
-    permission = ROUTE_PERMISSIONS.get(route)
-    if permission is None:
+    needed = ROUTE_PERMISSIONS.get(route)
+    if needed is None:
         raise ForbiddenError("this operation is not for users")
-    if refusal({**org, "status": "active"}, member, permission) is not None:
-        raise PermissionRequiredError(permission)
+    for permission in needed:
+        if refusal({**org, "status": "active"}, member, permission) is not None:
+            raise PermissionRequiredError(permission)
     grantable_cvar.set(role_permissions(member["roles"], org["roles"]))
 
 

@@ -223,7 +223,7 @@ HANDLERS: dict[type[Exception], Any] = {
     ),
     ForbiddenError: _forbidden,
     OrganizationSuspendedError: _simple(
-        403, "ORGANIZATION_SUSPENDED", "The organization of this API key is suspended"
+        403, "ORGANIZATION_SUSPENDED", "The organization is suspended"
     ),
     ApiKeyNotFoundError: _simple(404, "API_KEY_NOT_FOUND", "API key not found"),
     VersionConflictError: _version_conflict,

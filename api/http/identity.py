@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 ALGORITHMS = ("RS256", "ES256", "EdDSA")
 REFETCH_SECONDS = 5.0
+MAX_KEY_AGE_SECONDS = 600.0
+"""Keys are fetched again this long after the last fetch, so a key the provider withdrew
+stops being trusted."""
 FETCH_TIMEOUT_SECONDS = 5.0
 MAX_DOCUMENT_BYTES = 1 << 20
 MAX_TOKEN_LENGTH = 16 * 1024
@@ -74,28 +77,34 @@ class KeySource:
         return kid in self._keys
 
     def key(self, kid: str | None) -> jwt.PyJWK:
-        """The key with this id: from memory, or fetched again if it was not there."""
+        """The key with this id: from memory, or fetched again if it was not there (or the
+        keys held are old). One request fetches at a time; the others do not wait for it."""
         found = self._keys.get(kid)
-        if found is not None:
-            return found
-        with self._lock:
-            if kid not in self._keys and time.monotonic() - self._fetched_at >= REFETCH_SECONDS:
-                self._refresh()
-        found = self._keys.get(kid)
+        age = time.monotonic() - self._fetched_at
+        if (found is None and age >= REFETCH_SECONDS) or age >= MAX_KEY_AGE_SECONDS:
+            if self._lock.acquire(blocking=False):
+                try:
+                    self._refresh()
+                finally:
+                    self._lock.release()
+            found = self._keys.get(kid)
         if found is None:
+            if not self._keys:
+                raise IdentityProviderUnavailableError
             raise InvalidTokenError
         return found
 
     def _refresh(self) -> None:
-        try:
-            document = self._document()
-            keys = jwt.PyJWKSet.from_dict(document).keys
-        except (OSError, ValueError, jwt.PyJWKSetError, jwt.InvalidKeyError) as e:
-            if not self._keys:
-                raise IdentityProviderUnavailableError from e
-            return  # Keep the keys held: a token they cannot verify is refused.
+        # Tried, whatever the outcome: a provider that fails is asked again only after
+        # REFETCH_SECONDS, however many tokens name keys nobody holds.
         self._fetched_at = time.monotonic()
-        usable = [k for k in keys if k.algorithm_name in ALGORITHMS]
+        try:
+            keys = jwt.PyJWKSet.from_dict(self._document()).keys
+        except (OSError, ValueError, jwt.PyJWKSetError, jwt.InvalidKeyError):
+            return  # Keep the keys held: a token they cannot verify is refused.
+        usable = [
+            k for k in keys if k.algorithm_name in ALGORITHMS and k.public_key_use in (None, "sig")
+        ]
         self._keys = {k.key_id: k for k in usable}
         if len(usable) == 1:  # A token naming no key id may use the only key.
             self._keys.setdefault(None, usable[0])

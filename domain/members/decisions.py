@@ -97,6 +97,7 @@ def resend(
 ) -> Membership:
     """A new token and expiry for a pending invitation; the old token stops working."""
     member = invitation(work, org.id, invitation_id)
+    ensure_may_grant_roles(member.roles, org.roles)  # A new token would let anyone accept.
     previous = member.summary()
     if _expired(previous["invitation_expires_at"], datetime.now(UTC)):
         ensure_room(org)  # An expired invitation held no seat.

@@ -50,8 +50,9 @@ def version_of(server: Server, org_id: str) -> int:
 
 
 # Each kind of JSON that carries an unstorable value (tokens JSON has no numbers for, a
-# number beyond any float, escapes of NUL and of lone surrogates), and camelCase field
-# names; every unstorable value, by field: ``tests/commands/test_unstorable_values.py``.
+# number beyond any float, escapes of NUL and of lone surrogates in values and in keys),
+# and camelCase field names; every unstorable value, by field:
+# ``tests/commands/test_unstorable_values.py``.
 UPDATE_VECTORS = [
     (
         '{"settings": {"big": 123456789012345678901234567890, "inf": Infinity}}',
@@ -59,6 +60,9 @@ UPDATE_VECTORS = [
     ),
     ('{"settings": {"n": 1e400}}', ["settings.n"]),
     ('{"settings": {"n": NaN}}', ["settings.n"]),
+    ('{"settings": {"n": -Infinity}}', ["settings.n"]),
+    ('{"settings": {"k\\u0000": 1}}', ["settings"]),
+    ('{"metadata": {"\\ud800": "v"}}', ["metadata"]),
     ('{"status": "suspended", "statusReason": "a\\u0000b"}', ["statusReason"]),
     ('{"name": "a\\ud800b"}', ["name"]),
     ('{"externalId": "x\\ud83d"}', ["externalId"]),

@@ -3,6 +3,7 @@ far as their roles allow: against a real key server (tests.key_server)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import TYPE_CHECKING, Any
@@ -281,3 +282,60 @@ def test_a_member_with_members_write_adds_a_member_with_a_lesser_role(
         f"{ORGS}/{org['id']}/members", json=body, headers=bearer(keys.token("adm"))
     )
     assert response.status_code == 201, response.text
+
+
+def test_a_member_may_not_resend_an_invitation_to_a_role_above_their_own(
+    server: InProcessServer, keys: KeyServer
+) -> None:
+    org = org_with(server, ann="owner", adm="admin")
+    body = {"email": "heir@example.com", "roles": ["owner"]}
+    invited = server.client.post(f"{ORGS}/{org['id']}/invitations", json=body, headers=ADMIN)
+    resend = f"{ORGS}/{org['id']}/invitations/{invited.json()['member']['id']}/resend"
+    before = version(server, org["id"])
+    response = server.client.post(resend, json={}, headers=bearer(keys.token("adm")))
+    assert (response.status_code, response.json()["details"]) == (403, {"permission": "*"})
+    assert "token" not in response.json()
+    assert version(server, org["id"]) == before
+
+
+def test_tokens_naming_unknown_keys_fetch_the_keys_once_in_a_while(
+    server: InProcessServer, keys: KeyServer
+) -> None:
+    org = org_with(server, ann="owner")
+    time.sleep(5.1)  # Past the pause between fetches.
+    before = keys.jwks_requests
+    for _ in range(10):
+        refused = rename(server, org["id"], keys.token("ann", key=SigningKey()))
+        assert refused.status_code == 401
+    assert keys.jwks_requests - before == 1
+
+
+def test_a_token_whose_algorithm_is_not_its_keys_is_refused(
+    server: InProcessServer, keys: KeyServer
+) -> None:
+    org = org_with(server, ann="owner")
+    token = keys.token("ann")
+    _, _, rest = token.partition(".")
+    header = {"alg": "ES256", "typ": "JWT", "kid": keys.keys[0].kid}
+    forged_head = jwt.utils.base64url_encode(jwt.utils.force_bytes(json.dumps(header))).decode()
+    response = rename(server, org["id"], f"{forged_head}.{rest}")
+    assert response.status_code == 401
+
+
+def test_a_token_naming_no_key_is_verified_with_the_providers_only_key(
+    module_database_url: str,
+) -> None:
+    single = KeyServer()
+    app = InProcessServer(module_database_url, jwt_issuer=single.issuer, jwt_audience=AUDIENCE)
+    try:
+        org = org_with(app, ann="owner")
+        key = single.keys[0]
+        claims = {"iss": single.issuer, "aud": AUDIENCE, "sub": "ann"}
+        now = int(time.time())
+        token = jwt.encode({**claims, "iat": now, "exp": now + 60}, key.private, "RS256")
+        assert rename(app, org["id"], token).status_code == 200
+    finally:
+        app.stop()
+        single.stop()
+        for name in LOGGERS:
+            logging.getLogger(name).handlers.clear()

@@ -53,6 +53,10 @@ def test_concurrent_invitations_of_one_email_have_one_winner(server: Server) -> 
     with ThreadPoolExecutor(12) as pool:
         codes = list(pool.map(attempt, range(12)))
     assert sorted(codes) == [201] + [409] * 11
+    listed = server.client.get(
+        f"{ORGS}/{org['id']}/members", params={"status": "invited"}, headers=ADMIN
+    )
+    assert [m["email"] for m in listed.json()["members"]] == ["same@example.com"]
 
 
 def test_an_organizations_key_reads_its_own_organization(server: Server) -> None:

@@ -120,6 +120,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(history.feed)
     app.include_router(members.router)
     app.include_router(members.users)
+    app.include_router(members.me)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -21,7 +21,7 @@ from application.pipeline import CommandPipeline
 from application.results import BulkWritten, IssuedApiKey, IssuedInvitation, MemberWritten
 from application.transcoder import OrjsonTranscoder
 from domain.commands import OrganizationChanges
-from domain.context import because, current_actor
+from domain.context import because, current_actor, granting
 from domain.errors import (
     FieldProblem,
     MemberNotFoundError,
@@ -112,10 +112,18 @@ class OrganizationRegistry(Application[UUID]):
 
     # Organizations
 
-    def create(self, new: NewOrganization) -> Written:
-        return self.pipeline.create(
-            lambda attempt: organizations.create(attempt, validate_new(new, self.reserved_slugs))
-        )
+    def create(self, new: NewOrganization, owner: NewMember | None = None) -> Written:
+        """A new organization; with ``owner``, that person is its first active member, with
+        the owner role, in the same transaction (an organization made for its creator)."""
+
+        def decide(attempt: Attempt) -> Organization:
+            org = organizations.create(attempt, validate_new(new, self.reserved_slugs))
+            if owner is not None:
+                with granting(["*"]):  # The creator of an organization holds all of it.
+                    members.add(attempt, org, validate_new_member(owner, org.roles))
+            return org
+
+        return self.pipeline.create(decide)
 
     def update(
         self, org_id: UUID, changes: OrganizationChanges, expected_version: int | None = None

@@ -69,3 +69,14 @@ def acting_as(actor: dict[str, Any], request_id: str | None = None) -> Iterator[
     finally:
         request_id_cvar.reset(request_token)
         actor_cvar.reset(actor_token)
+
+
+@contextmanager
+def granting(permissions: list[str]) -> Iterator[None]:
+    """Let the enclosed commands grant ``permissions`` (the creator of an organization
+    holds everything in it)."""
+    token = grantable_cvar.set(permissions)
+    try:
+        yield
+    finally:
+        grantable_cvar.reset(token)

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     """The claim naming the organization a session is for (Stytch, WorkOS ``org_id``)."""
     jwt_leeway: float = Field(default=30.0, ge=0, le=300)
     """Seconds of clock difference allowed on ``exp``, ``nbf`` and ``iat``."""
+    users_create_organizations: bool = True
+    """Whether a signed-in user may create organizations (becoming their owner)."""
     jwks_url: str | None = None
     jwks_file: str | None = None
     """Where the provider's keys are, if not in its discovery document."""

@@ -25,6 +25,7 @@ from api.http.errors import InvalidQueryError, UnauthorizedError
 from api.http.identity import Identity, InvalidTokenError, TokenVerifier
 from api.http.permissions import ROUTE_PERMISSIONS, SUSPENDED_ROUTES
 from api.http.rate_limit import failure_keys
+from domain.commands import NewMember
 from domain.context import actor_cvar, admin_actor, api_key_actor, grantable_cvar, user_actor
 from domain.errors import (
     ForbiddenError,
@@ -283,8 +284,28 @@ async def current_organization_any_status(
     return await _current_organization(request, caller, read_model, named_by)
 
 
+async def organization_creator(
+    request: Request, caller: Annotated[Caller, Depends(active_caller)]
+) -> NewMember | None:
+    """Who a new organization is made for: nobody (the admin creates it), or the signed-in
+    user, who becomes its owner (unless the operator turned that off)."""
+    if caller.is_admin:
+        return None
+    if caller.user is None or not request.app.state.settings.users_create_organizations:
+        raise ForbiddenError("this endpoint is for admins")
+    return NewMember(user_id=caller.user.user_id, email=caller.user.email, roles=["owner"])
+
+
+async def signed_in_user(caller: Annotated[Caller, Depends(any_status_caller)]) -> Identity:
+    if caller.user is None:
+        raise ForbiddenError("this endpoint is for signed-in users")
+    return caller.user
+
+
 AdminDep = Depends(require_admin)
 CallerDep = Annotated[Caller, Depends(active_caller)]
+CreatorDep = Annotated[NewMember | None, Depends(organization_creator)]
+UserDep = Annotated[Identity, Depends(signed_in_user)]
 OptionalCallerDep = Annotated[Caller | None, Depends(optional_caller)]
 ReachableOrganizationDep = Annotated[UUID, Depends(reachable_organization)]
 CurrentOrganizationDep = Annotated[UUID, Depends(current_organization)]

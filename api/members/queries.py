@@ -8,9 +8,12 @@ from starlette.concurrency import run_in_threadpool
 
 from api.http.paging import after_cursor, next_cursor
 from api.members.schemas import (
+    Me,
     MemberPermissions,
     MemberPublic,
     MembersPage,
+    MyMembership,
+    MyOrganizationsPage,
     PermissionCheck,
     UserMembership,
     UserOrganizationsPage,
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from uuid import UUID
 
+    from api.http.identity import Identity
     from application.registry import OrganizationRegistry
     from projections.queries import ReadModelQueries
 
@@ -177,4 +181,33 @@ async def permission_check(
         allowed=reason is None,
         reason=reason,
         as_of=as_of,
+    )
+
+
+USED_CLAIMS = ("iss", "aud", "sub", "email", "iat", "nbf", "exp")
+
+
+def describe_user(user: Identity, user_claim: str, organization_claim: str | None) -> Me:
+    names = {*USED_CLAIMS, user_claim, *([organization_claim] if organization_claim else [])}
+    return Me(
+        user_id=user.user_id,
+        email=user.email,
+        organization=user.organization,
+        claims={k: v for k, v in user.claims.items() if k in names},
+    )
+
+
+def my_organizations_page(
+    read_model: ReadModelQueries, user_id: str, limit: int, cursor: str | None
+) -> MyOrganizationsPage:
+    """The user's current memberships (active and inactive), each with what it grants."""
+    page = user_organizations_page(read_model, user_id, limit, cursor, None)
+    memberships = []
+    for membership in page.memberships:
+        org = read_model.get_organization(membership.organization_id) or {"roles": {}}
+        active = membership.member.status == ACTIVE
+        granted = role_permissions(membership.member.roles, org["roles"]) if active else []
+        memberships.append(MyMembership(**vars(membership), permissions=granted))
+    return MyOrganizationsPage(
+        user_id=user_id, memberships=memberships, next_cursor=page.next_cursor
     )

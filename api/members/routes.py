@@ -9,14 +9,16 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from api.http.auth import AdminDep, ReachableOrganizationDep
-from api.http.deps import AcknowledgementDep, ReadModelDep, RegistryDep, id_in_path
+from api.http.auth import AdminDep, ReachableOrganizationDep, UserDep
+from api.http.deps import AcknowledgementDep, ReadModelDep, RegistryDep, SettingsDep, id_in_path
 from api.http.routing import ERRORS, PREFIX
 from api.http.schemas import StoredTime
 from api.members.queries import (
+    describe_user,
     member_now,
     member_permissions,
     members_page,
+    my_organizations_page,
     permission_check,
     user_organizations_page,
 )
@@ -25,6 +27,7 @@ from api.members.schemas import (
     InvitationCreate,
     InvitationIssued,
     InvitationResend,
+    Me,
     MemberCreate,
     MemberEnvelope,
     MemberPermissions,
@@ -34,6 +37,7 @@ from api.members.schemas import (
     MembersPage,
     MemberStatus,
     MemberUpdate,
+    MyOrganizationsPage,
     PermissionCheck,
     RoleDefinition,
     RolesPage,
@@ -51,6 +55,7 @@ router = APIRouter(prefix=PREFIX + "/{org_id}", tags=["members"], responses=ERRO
 checks = APIRouter(prefix=PREFIX + "/{org_id}", tags=["members"], responses=ERRORS)  # type: ignore[arg-type]
 """The permission check alone: the app matches it first, as the path every service calls."""
 users = APIRouter(prefix="/api/v1/users", tags=["members"], dependencies=[AdminDep])
+me = APIRouter(prefix="/api/v1/me", tags=["me"], responses=ERRORS)  # type: ignore[arg-type]
 
 
 async def member_user_id(user_id: Annotated[str, Path(min_length=1, max_length=255)]) -> str:
@@ -306,3 +311,24 @@ def user_organizations(
     status: MemberStatus | None = None,
 ) -> UserOrganizationsPage:
     return user_organizations_page(read_model, user_id, limit, cursor, status)
+
+
+# The signed-in user
+
+
+@me.get("", summary="Who the signed-in user is, as the registry read their token")
+async def get_me(user: UserDep, settings: SettingsDep) -> Me:
+    return describe_user(user, settings.jwt_user_claim, settings.jwt_organization_claim)
+
+
+@me.get(
+    "/organizations",
+    summary="The signed-in user's organizations, with their roles and what those grant",
+)
+def my_organizations(
+    user: UserDep,
+    read_model: ReadModelDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> MyOrganizationsPage:
+    return my_organizations_page(read_model, user.user_id, limit, cursor)

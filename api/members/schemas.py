@@ -226,3 +226,24 @@ class UserOrganizationsPage(ResponseBody):
     user_id: str
     memberships: list[UserMembership] = Field(description="Oldest membership first.")
     next_cursor: str | None
+
+
+class Me(ResponseBody):
+    user_id: str = Field(description="The userId the token names (REGISTRY_JWT_USER_CLAIM).")
+    email: str | None = Field(description="The token's `email` claim, if any.")
+    organization: str | None = Field(
+        description="The organization the session is for (REGISTRY_JWT_ORGANIZATION_CLAIM)."
+    )
+    claims: dict[str, Any] = Field(description="The token's claims the registry read.")
+
+
+class MyMembership(UserMembership):
+    permissions: list[str] = Field(
+        description="What the user's roles grant in this organization (none unless active)."
+    )
+
+
+class MyOrganizationsPage(ResponseBody):
+    user_id: str
+    memberships: list[MyMembership] = Field(description="Oldest membership first.")
+    next_cursor: str | None

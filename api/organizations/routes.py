@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from api.http.auth import (
     AdminDep,
     CallerDep,
+    CreatorDep,
     OptionalCallerDep,
     ReachableOrganizationDep,
     ensure_reachable,
@@ -31,11 +32,15 @@ router = APIRouter(prefix=PREFIX, tags=["organizations"], responses=ERRORS)  # t
 admin = APIRouter(prefix=PREFIX, tags=["organizations"], dependencies=[AdminDep], responses=ERRORS)  # type: ignore[arg-type]
 
 
-@admin.post("", status_code=201, summary="Create an organization")
+@router.post(
+    "",
+    status_code=201,
+    summary="Create an organization (the admin; or a signed-in user, who becomes its owner)",
+)
 def create_organization(
-    body: OrganizationCreate, registry: RegistryDep, ack: AcknowledgementDep
+    body: OrganizationCreate, creator: CreatorDep, registry: RegistryDep, ack: AcknowledgementDep
 ) -> OrganizationEnvelope:
-    written = registry.create(body.to_command())
+    written = registry.create(body.to_command(), creator)
     ack.response.headers["Location"] = f"{PREFIX}/{written.organization['id']}"
     return ack.organization(written)
 

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 
 from service.logs import LOGGERS
 from tests.api.conftest import InProcessServer
-from tests.helpers import ADMIN, ORGS, bearer, new_org
+from tests.helpers import ADMIN, ORGS, bearer, issue_key, new_org
 from tests.key_server import AUDIENCE, KeyServer, SigningKey
 
 if TYPE_CHECKING:
@@ -339,3 +339,55 @@ def test_a_token_naming_no_key_is_verified_with_the_providers_only_key(
         single.stop()
         for name in LOGGERS:
             logging.getLogger(name).handlers.clear()
+
+
+def test_a_user_creates_an_organization_and_is_its_owner(
+    server: InProcessServer, keys: KeyServer
+) -> None:
+    body = {"name": "Made by Zoe", "slug": f"zoe-{time.time_ns()}"}
+    created = server.client.post(ORGS, json=body, headers=bearer(keys.token("zoe")))
+    assert created.status_code == 201, created.text
+    org = created.json()["organization"]
+    assert (org["owner"], org["activeMemberCount"], org["version"]) == ("zoe", 1, 2)
+    history = server.client.get(f"{ORGS}/{org['id']}/history", headers=ADMIN).json()["events"]
+    assert {e["actor"]["id"] for e in history} == {"zoe"}
+
+
+def test_a_user_whose_token_has_no_email_creates_nothing(
+    server: InProcessServer, keys: KeyServer
+) -> None:
+    slug = f"noemail-{time.time_ns()}"
+    token = keys.token("nomail", email=None)
+    created = server.client.post(ORGS, json={"name": "X", "slug": slug}, headers=bearer(token))
+    assert (created.status_code, created.json()["details"]["fields"][0]["field"]) == (400, "email")
+    found = server.client.get(f"{ORGS}/lookup", params={"slug": slug}, headers=ADMIN)
+    assert found.status_code == 404
+
+
+def test_an_organizations_key_may_not_create_organizations(
+    server: InProcessServer, keys: KeyServer
+) -> None:
+    org = new_org(server)
+    secret = issue_key(server, org["id"])["secret"]
+    created = server.client.post(
+        ORGS, json={"name": "X", "slug": "x-by-key"}, headers=bearer(secret)
+    )
+    assert (created.status_code, created.json()["code"]) == (403, "FORBIDDEN")
+
+
+def test_me_names_the_user_and_their_organizations_with_what_they_grant(
+    server: InProcessServer, keys: KeyServer
+) -> None:
+    org = org_with(server, ida="member")
+    token = bearer(keys.token("ida"))
+    me = server.client.get("/api/v1/me", headers=token).json()
+    assert (me["userId"], me["email"], me["claims"]["sub"]) == ("ida", "ida@example.com", "ida")
+    mine = server.client.get("/api/v1/me/organizations", headers=token).json()
+    [membership] = mine["memberships"]
+    assert membership["organizationId"] == org["id"]
+    assert membership["permissions"] == ["members:read", "organization:read"]
+
+
+def test_me_is_for_signed_in_users(server: InProcessServer) -> None:
+    assert server.client.get("/api/v1/me", headers=ADMIN).status_code == 403
+    assert server.client.get("/api/v1/me").status_code == 401

@@ -20,7 +20,7 @@ import psycopg
 from eventsourcing.persistence import PersistenceError
 from pydantic.alias_generators import to_camel
 
-from cli import projections, transfer
+from cli import projections, transfer, users
 from cli.commands import command
 from cli.context import load_settings, open_services
 from projections.leadership import postgres_conninfo
@@ -165,6 +165,7 @@ def parser() -> argparse.ArgumentParser:
     _add_history(sub)
     projections.add_parser(sub)
     transfer.add_parsers(sub)
+    users.add_parsers(sub)
     return p
 
 

@@ -208,6 +208,9 @@ def test_history_names_fields_as_the_api_does(database_url: str) -> None:
         ("projections", "verify"),
         ("export",),
         ("import",),
+        ("users",),
+        ("users", "keys"),
+        ("users", "token"),
     ],
 )
 def test_every_command_describes_itself_with_an_example(command: tuple[str, ...]) -> None:

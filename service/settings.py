@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     """Seconds of clock difference allowed on ``exp``, ``nbf`` and ``iat``."""
     users_create_organizations: bool = True
     """Whether a signed-in user may create organizations (becoming their owner)."""
+    jwks_refetch_seconds: float = Field(default=5.0, ge=0.1, le=3600)
+    """The least time between two fetches of the provider's keys (on an unknown key id)."""
     jwks_url: str | None = None
     jwks_file: str | None = None
     """Where the provider's keys are, if not in its discovery document."""

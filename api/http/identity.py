@@ -5,7 +5,7 @@ an HMAC key made from a public key. The issuer, the audience and the times (``ex
 ``nbf``, ``iat``, with a small leeway) are checked. The keys (a JWKS) come from a file,
 from a URL, or from the issuer's OpenID discovery document; they are kept in memory and
 fetched again when a token names a key id they do not hold (at most once every
-``REFETCH_SECONDS``), so a provider's key rotation needs nothing from the operator.
+``REFETCH_SECONDS`` by default), so a provider's key rotation needs nothing from the operator.
 """
 
 from __future__ import annotations
@@ -67,10 +67,17 @@ class TokenRules:
 class KeySource:
     """The provider's signing keys, by key id, fetched when needed."""
 
-    def __init__(self, issuer: str, jwks_url: str | None, jwks_file: str | None) -> None:
+    def __init__(
+        self,
+        issuer: str,
+        jwks_url: str | None,
+        jwks_file: str | None,
+        refetch_seconds: float = REFETCH_SECONDS,
+    ) -> None:
         self._issuer, self._url, self._file = issuer, jwks_url, jwks_file
+        self._refetch_seconds = refetch_seconds
         self._keys: dict[str | None, jwt.PyJWK] = {}
-        self._fetched_at = -REFETCH_SECONDS
+        self._fetched_at = -refetch_seconds
         self._lock = threading.Lock()
 
     def holds(self, kid: str | None) -> bool:
@@ -81,7 +88,7 @@ class KeySource:
         keys held are old). One request fetches at a time; the others do not wait for it."""
         found = self._keys.get(kid)
         age = time.monotonic() - self._fetched_at
-        if (found is None and age >= REFETCH_SECONDS) or age >= MAX_KEY_AGE_SECONDS:
+        if (found is None and age >= self._refetch_seconds) or age >= MAX_KEY_AGE_SECONDS:
             if self._lock.acquire(blocking=False):
                 try:
                     self._refresh()
@@ -95,8 +102,8 @@ class KeySource:
         return found
 
     def _refresh(self) -> None:
-        # Tried, whatever the outcome: a provider that fails is asked again only after
-        # REFETCH_SECONDS, however many tokens name keys nobody holds.
+        # Tried, whatever the outcome: a provider that fails is asked again only after the
+        # pause between fetches, however many tokens name keys nobody holds.
         self._fetched_at = time.monotonic()
         try:
             keys = jwt.PyJWKSet.from_dict(self._document()).keys
@@ -208,5 +215,7 @@ def token_verifier(settings: Settings) -> TokenVerifier | None:
         organization_claim=settings.jwt_organization_claim,
         leeway=settings.jwt_leeway,
     )
-    keys = KeySource(settings.jwt_issuer, settings.jwks_url, settings.jwks_file)
+    keys = KeySource(
+        settings.jwt_issuer, settings.jwks_url, settings.jwks_file, settings.jwks_refetch_seconds
+    )
     return TokenVerifier(rules, keys)

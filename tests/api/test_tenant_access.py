@@ -1,7 +1,10 @@
-"""Tenant access over HTTP, on each store: every endpoint by every kind of credential."""
+"""Tenant access over HTTP, on each store: every endpoint by every kind of credential (the
+admin token, organizations' keys in every state, and users signed in with a real key
+server's tokens, by their role in organization A)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -10,13 +13,57 @@ from uuid import uuid4
 
 import pytest
 
+from service.logs import LOGGERS
+from tests.api.conftest import InProcessServer as Server
 from tests.helpers import ADMIN, bearer, create_body, issue_key, new_org
+from tests.key_server import AUDIENCE, KeyServer
 
 if TYPE_CHECKING:
-    from tests.api.conftest import InProcessServer as Server
+    from collections.abc import Iterator
 
 ORGS = "/api/v1/organizations"
 CREDENTIALS = ("none", "bad", "admin", "own", "other", "revoked", "expired", "suspended")
+USERS = ("owner", "admin role", "member role", "custom role", "non-member")
+"""Users by their membership of A: its owner, roles admin, member and a custom role granting
+``organization:read`` only, and a member of B alone."""
+
+
+@pytest.fixture(scope="module")
+def keys() -> Iterator[KeyServer]:
+    running = KeyServer()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def server(module_database_url: str, keys: KeyServer) -> Iterator[Server]:
+    """The app, its users' tokens verified with the key server's keys; a session names its
+    organization by external id in ``org_id``."""
+    settings = {"jwt_issuer": keys.issuer, "jwt_audience": AUDIENCE}
+    running = Server(module_database_url, **settings, jwt_organization_claim="org_id")
+    yield running
+    running.stop()
+    for name in LOGGERS:
+        logging.getLogger(name).handlers.clear()
+
+
+def email_of(user: str) -> str:
+    return f"{user.replace(' ', '-')}@example.com"
+
+
+def user_token(keys: KeyServer, user: str, external_id: str) -> str:
+    return keys.token(user, None, email=email_of(user), org_id=external_id)
+
+
+def add_users(server: Server, keys: KeyServer, a: dict[str, Any], b: dict[str, Any]) -> None:
+    role = {"name": "Viewer", "permissions": ["organization:read"]}
+    server.client.put(f"{ORGS}/{a['id']}/roles/viewer", json=role, headers=ADMIN)
+    joined = [("owner", a, "owner"), ("admin role", a, "admin"), ("member role", a, "member")]
+    joined += [("custom role", a, "viewer"), ("non-member", b, "owner")]
+    for user, org, role_key in joined:
+        body = {"userId": user, "email": email_of(user), "roles": [role_key]}
+        added = server.client.post(f"{ORGS}/{org['id']}/members", json=body, headers=ADMIN)
+        assert added.status_code == 201, added.text
 
 
 @dataclass
@@ -29,7 +76,7 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(server: Server) -> World:
+def world(server: Server, keys: KeyServer) -> World:
     a, b, c = new_org(server, externalId=f"idp-{uuid4()}"), new_org(server), new_org(server)
     own, other, suspended = (issue_key(server, o["id"])["secret"] for o in (a, b, c))
     revoked = issue_key(server, a["id"])
@@ -37,6 +84,7 @@ def world(server: Server) -> World:
     expires_at = datetime.now(UTC) + timedelta(seconds=1.5)
     expired = issue_key(server, a["id"], expiresAt=expires_at.isoformat())["secret"]
     server.client.patch(f"{ORGS}/{c['id']}", json={"status": "suspended"}, headers=ADMIN)
+    add_users(server, keys, a, b)
     time.sleep(max(0.0, (expires_at - datetime.now(UTC)).total_seconds()) + 0.1)
     headers = {
         "none": {},
@@ -47,6 +95,7 @@ def world(server: Server) -> World:
         "revoked": bearer(revoked["secret"]),
         "expired": bearer(expired),
         "suspended": bearer(suspended),
+        **{user: bearer(user_token(keys, user, a["externalId"])) for user in USERS},
     }
     return World(a, b, headers)
 
@@ -76,30 +125,43 @@ class Endpoint:
 OK, CREATED = (200, None), (201, None)
 NOT_FOUND, FORBIDDEN = (404, "ORGANIZATION_NOT_FOUND"), (403, "FORBIDDEN")
 NO_CONTEXT = (400, "VALIDATION_ERROR")
-ADMIN_ONLY = {"admin": OK, "own": FORBIDDEN, "other": FORBIDDEN}
-SAME_ORG = {"admin": OK, "own": OK, "other": NOT_FOUND}
-CURRENT = {"admin": NO_CONTEXT, "own": OK, "other": OK}
+NO_USERS = dict.fromkeys(USERS, FORBIDDEN)
+ADMIN_ONLY = {"admin": OK, "own": FORBIDDEN, "other": FORBIDDEN, **NO_USERS}
+READERS = {"owner": OK, "admin role": OK, "member role": OK, "custom role": OK}
+WRITERS = {"owner": OK, "admin role": OK, "member role": FORBIDDEN, "custom role": FORBIDDEN}
+NO_MEMBER = {"non-member": NOT_FOUND}
+SAME_ORG = {"admin": OK, "own": OK, "other": NOT_FOUND, **READERS, **NO_MEMBER}
+SAME_ORG_WRITE = {**SAME_ORG, **WRITERS}
+ADMIN_FIELD = {**SAME_ORG, "own": FORBIDDEN, **dict.fromkeys(READERS, FORBIDDEN)}
+CURRENT = {"admin": NO_CONTEXT, "own": OK, "other": OK, **READERS, **NO_MEMBER}
+CURRENT_WRITE = {**CURRENT, **WRITERS}
 
 ENDPOINTS = [
-    Endpoint("create", "POST", ORGS, {}, {**ADMIN_ONLY, "admin": CREATED}),
+    Endpoint(
+        "create",
+        "POST",
+        ORGS,
+        {},
+        {**ADMIN_ONLY, "admin": CREATED, **dict.fromkeys(USERS, CREATED)},
+    ),
     Endpoint("list", "GET", ORGS, None, ADMIN_ONLY),
     Endpoint("lookup", "GET", ORGS + "/lookup?slug={slug}", None, SAME_ORG),
     Endpoint("get", "GET", ORGS + "/{a}", None, SAME_ORG),
-    Endpoint("patch", "PATCH", ORGS + "/{a}", {"metadata": {"tier": "gold"}}, SAME_ORG),
-    Endpoint("put", "PUT", ORGS + "/{a}", {"name": "Acme Financial Group"}, SAME_ORG),
-    Endpoint(
-        "patch status",
-        "PATCH",
-        ORGS + "/{a}",
-        {"status": "active"},
-        {**SAME_ORG, "own": FORBIDDEN},
-    ),
+    Endpoint("patch", "PATCH", ORGS + "/{a}", {"metadata": {"tier": "gold"}}, SAME_ORG_WRITE),
+    Endpoint("put", "PUT", ORGS + "/{a}", {"name": "Acme Financial Group"}, SAME_ORG_WRITE),
+    Endpoint("patch status", "PATCH", ORGS + "/{a}", {"status": "active"}, ADMIN_FIELD),
     Endpoint(
         "archive (stale If-Match)",
         "DELETE",
         ORGS + "/{a}",
         None,
-        {"admin": (412, "VERSION_CONFLICT"), "own": FORBIDDEN, "other": NOT_FOUND},
+        {
+            "admin": (412, "VERSION_CONFLICT"),
+            "own": FORBIDDEN,
+            "other": NOT_FOUND,
+            **dict.fromkeys(READERS, FORBIDDEN),
+            **NO_MEMBER,
+        },
     ),
     Endpoint("issue key", "POST", ORGS + "/{a}/api-keys", {}, {**ADMIN_ONLY, "admin": CREATED}),
     Endpoint("list keys", "GET", ORGS + "/{a}/api-keys", None, ADMIN_ONLY),
@@ -111,28 +173,36 @@ ENDPOINTS = [
         {**ADMIN_ONLY, "admin": (404, "API_KEY_NOT_FOUND")},
     ),
     Endpoint("get current", "GET", ORGS + "/current", None, CURRENT, suspended=OK),
-    Endpoint("patch current", "PATCH", ORGS + "/current", {"metadata": {"a": "b"}}, CURRENT),
-    Endpoint("put current", "PUT", ORGS + "/current", {"name": "Acme Financial Group"}, CURRENT),
-    Endpoint("put (seed 000)", "PUT", ORGS, {"name": "Acme Financial Group"}, CURRENT),
+    Endpoint("patch current", "PATCH", ORGS + "/current", {"metadata": {"a": "b"}}, CURRENT_WRITE),
+    Endpoint(
+        "put current", "PUT", ORGS + "/current", {"name": "Acme Financial Group"}, CURRENT_WRITE
+    ),
+    Endpoint("put (seed 000)", "PUT", ORGS, {"name": "Acme Financial Group"}, CURRENT_WRITE),
     Endpoint(
         "patch current status",
         "PATCH",
         ORGS + "/current",
         {"status": "active"},
-        {"admin": NO_CONTEXT, "own": FORBIDDEN, "other": FORBIDDEN},
+        {
+            "admin": NO_CONTEXT,
+            "own": FORBIDDEN,
+            "other": FORBIDDEN,
+            **dict.fromkeys(READERS, FORBIDDEN),
+            **NO_MEMBER,
+        },
     ),
     Endpoint(
         "slug availability",
         "GET",
         ORGS + "/slug/availability?slug={slug}",
         None,
-        {"admin": OK, "own": OK, "other": OK},
+        {"admin": OK, "own": OK, "other": OK, **dict.fromkeys(USERS, OK)},
         anonymous=OK,
     ),
 ]
 
 
-@pytest.mark.parametrize("credential", CREDENTIALS)
+@pytest.mark.parametrize("credential", CREDENTIALS + USERS)
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.name)
 def test_access_matrix(server: Server, world: World, endpoint: Endpoint, credential: str) -> None:
     path = endpoint.path.format(a=world.a["id"], slug=world.a["slug"])

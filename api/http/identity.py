@@ -10,10 +10,12 @@ fetched again when a token names a key id they do not hold (at most once every
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
 import urllib.request
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -85,21 +87,27 @@ class KeySource:
 
     def key(self, kid: str | None) -> jwt.PyJWK:
         """The key with this id: from memory, or fetched again if it was not there (or the
-        keys held are old). One request fetches at a time; the others do not wait for it."""
+        keys held are old). One request fetches at a time: while keys are held the others
+        use them; before any is, they wait for the first fetch."""
         found = self._keys.get(kid)
         age = time.monotonic() - self._fetched_at
         if (found is None and age >= self._refetch_seconds) or age >= MAX_KEY_AGE_SECONDS:
-            if self._lock.acquire(blocking=False):
-                try:
-                    self._refresh()
-                finally:
-                    self._lock.release()
+            self._refresh_once(blocking=not self._keys)
             found = self._keys.get(kid)
         if found is None:
             if not self._keys:
                 raise IdentityProviderUnavailableError
             raise InvalidTokenError
         return found
+
+    def _refresh_once(self, *, blocking: bool) -> None:
+        if not self._lock.acquire(blocking=blocking):
+            return
+        try:  # Unless another request fetched while this one waited.
+            if time.monotonic() - self._fetched_at >= self._refetch_seconds:
+                self._refresh()
+        finally:
+            self._lock.release()
 
     def _refresh(self) -> None:
         # Tried, whatever the outcome: a provider that fails is asked again only after the
@@ -146,11 +154,22 @@ def _json(raw: bytes) -> dict[str, Any]:
 
 
 class TokenVerifier:
+    """Verifies tokens, and remembers the ones it verified for ``REMEMBER_SECONDS`` at most
+    (never past their expiry), so a client sending one token many times pays its signature
+    check once."""
+
+    REMEMBER_SECONDS = 60.0
+    REMEMBER_TOKENS = 10_000
+
     def __init__(self, rules: TokenRules, keys: KeySource) -> None:
         self.rules, self.keys = rules, keys
+        self._verified: OrderedDict[bytes, tuple[Identity, float]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def needs_fetch(self, token: str) -> bool:
         """Whether verifying ``token`` may fetch keys (so should not run on the event loop)."""
+        if self._remembered(token) is not None:
+            return False
         try:
             return not self.keys.holds(jwt.get_unverified_header(token).get("kid"))
         except jwt.PyJWTError:
@@ -158,6 +177,26 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Identity:
         """The identity a valid token names; ``InvalidTokenError`` for any other token."""
+        remembered = self._remembered(token)
+        if remembered is not None:
+            return remembered
+        identity = self._verify(token)
+        expires = float(identity.claims["exp"]) + self.rules.leeway
+        until = min(time.time() + self.REMEMBER_SECONDS, expires)
+        with self._lock:
+            self._verified[_digest(token)] = (identity, until)
+            if len(self._verified) > self.REMEMBER_TOKENS:
+                self._verified.popitem(last=False)
+        return identity
+
+    def _remembered(self, token: str) -> Identity | None:
+        with self._lock:
+            found = self._verified.get(_digest(token))
+        if found is None or found[1] <= time.time():
+            return None
+        return found[0]
+
+    def _verify(self, token: str) -> Identity:
         if len(token) > MAX_TOKEN_LENGTH:
             raise InvalidTokenError
         try:
@@ -202,6 +241,10 @@ class TokenVerifier:
             organization=organization if isinstance(organization, str) else None,
             claims=claims,
         )
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
 
 
 def token_verifier(settings: Settings) -> TokenVerifier | None:

@@ -1,0 +1,83 @@
+"""A signed-in user's token against the admin token, one server process, one run.
+
+Usage: python3 benchmarks/user_token.py [--organizations 50] [--seconds 5]
+                                       [--postgres-url URL]
+
+With a local key pair (``tenant-registry users keys``), one server process serves
+``--organizations`` organizations, each with the user ``bench`` as its owner. wrk (16
+connections) then runs ``GET /organizations/{id}`` and ``PATCH`` (a rename) of random ones,
+each first with the admin token and then with the user's token (verified, its membership
+and the operation's permission checked): rates, p50, p99 and the ratio user / admin.
+Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.harness import wrk
+from benchmarks.stores import on_each_store
+from cli.users import JWKS, LOCAL_AUDIENCE, LOCAL_ISSUER, make_keys, mint_token
+from tests.helpers import ADMIN, ORGS, Server
+
+USER = "bench"
+
+
+def organizations(server: Server, count: int) -> list[str]:
+    """``count`` organizations, each with ``USER`` as its owner."""
+    ids = []
+    for i in range(count):
+        body = {"name": f"Org {i}", "slug": f"bench-{i:05d}"}
+        org = server.client.post(ORGS, json=body, headers=ADMIN).json()["organization"]
+        member = {"userId": USER, "email": f"{USER}@example.com", "roles": ["owner"]}
+        added = server.client.post(f"{ORGS}/{org['id']}/members", json=member, headers=ADMIN)
+        added.raise_for_status()
+        ids.append(org["id"])
+    return ids
+
+
+def measure(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    keys = Path(tempfile.mkdtemp(prefix="bench-keys-"))
+    make_keys(keys)
+    env = {
+        "REGISTRY_JWKS_FILE": str(keys / JWKS),
+        "REGISTRY_JWT_ISSUER": LOCAL_ISSUER,
+        "REGISTRY_JWT_AUDIENCE": LOCAL_AUDIENCE,
+        "REGISTRY_LOG_LEVEL": "warning",
+    }
+    server = Server(database_url, env=env)
+    try:
+        ids_file = keys / "ids.txt"
+        ids_file.write_text("\n".join(organizations(server, args.organizations)) + "\n")
+        token = mint_token(keys, USER, email=f"{USER}@example.com", minutes=60)
+        results: dict[str, Any] = {"organizations": args.organizations}
+        for mode in ("get", "rename"):
+            scripted = {"MODE": mode, "IDS_FILE": str(ids_file)}
+            admin = wrk(server.url, args.seconds, scripted)
+            user = wrk(server.url, args.seconds, {**scripted, "TOKEN": token})
+            ratio = round(user["rps"] / admin["rps"], 2) if admin["rps"] else None
+            results[mode] = {"admin": admin, "user": user, "user_over_admin": ratio}
+        return results
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--organizations", type=int, default=50, help="organizations (50)")
+    parser.add_argument("--seconds", type=int, default=5, help="seconds per wrk run (5)")
+    parser.add_argument("--postgres-url", default=os.environ.get("REGISTRY_TEST_POSTGRES_URL"))
+    args = parser.parse_args()
+    print(json.dumps(on_each_store(measure, args, args.postgres_url), indent=2))
+
+
+if __name__ == "__main__":
+    main()

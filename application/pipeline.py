@@ -102,11 +102,18 @@ class Attempt:
         self.changed += aggregates
 
     def _get(self, aggregate_id: UUID, version: int | None = None) -> Aggregate | None:
-        try:
-            aggregate: Aggregate = self._repository.get(aggregate_id, version=version)
-        except AggregateNotFoundError:
-            return None
-        return aggregate
+        return _found(self._repository, aggregate_id, version)
+
+
+def _found(
+    repository: Repository[UUID], aggregate_id: UUID, version: int | None = None
+) -> Aggregate | None:
+    """The aggregate with this id (at ``version``), or ``None``."""
+    try:
+        aggregate: Aggregate = repository.get(aggregate_id, version=version)
+    except AggregateNotFoundError:
+        return None
+    return aggregate
 
 
 class CommandPipeline:
@@ -147,7 +154,7 @@ class CommandPipeline:
 
     def record_of(self, command_key: CommandKey) -> CommandRecord | None:
         """The record of the command keyed by ``command_key``, if it was recorded."""
-        record = Attempt(self._repository, 1, optimistic=False)._get(command_key.record_id)
+        record = _found(self._repository, command_key.record_id)
         return record if isinstance(record, CommandRecord) else None
 
     def _run(

@@ -7,7 +7,6 @@ and answer with what it wrote.
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID, uuid4
@@ -30,7 +29,7 @@ from domain.errors import (
 )
 from domain.keys.secrets import hash_secret, new_secret
 from domain.members import decisions as members
-from domain.members.membership import ACTIVE, INACTIVE, INVITATION_MARK, Membership
+from domain.members.membership import ACTIVE, INACTIVE, Membership, new_invitation_token
 from domain.members.roles import check_role_key, role_permissions
 from domain.members.validation import (
     MAX_BULK,
@@ -224,7 +223,7 @@ class OrganizationRegistry(Application[UUID]):
 
     def invite_member(self, org_id: UUID, new: NewInvitation) -> IssuedInvitation:
         """Invite a person by email; the token is in the result only."""
-        token = INVITATION_MARK + secrets.token_urlsafe(32)
+        token = new_invitation_token()
 
         def invite(attempt: Attempt, org: Organization) -> Membership:
             values = validate_new_invitation(new, org.roles)
@@ -239,7 +238,7 @@ class OrganizationRegistry(Application[UUID]):
     ) -> IssuedInvitation:
         """A new token and expiry for a pending invitation; the old token stops working."""
         days = validate_days(expires_in_days)
-        token = INVITATION_MARK + secrets.token_urlsafe(32)
+        token = new_invitation_token()
 
         def resend(attempt: Attempt, org: Organization) -> Membership:
             expires_at = datetime.now(UTC) + timedelta(days=days)
@@ -316,13 +315,24 @@ class OrganizationRegistry(Application[UUID]):
     ) -> dict[str, Any]:
         """A member's status, roles and effective permissions, now or at ``as_of`` (with
         the organization at ``version``, its version then)."""
-        org = self._get(org_id, version)
-        if as_of is None:
-            member = self._member_at(org_id, user_id, datetime.max.replace(tzinfo=UTC))
-        else:
-            member = self._member_at(org_id, user_id, as_of)
-        granted = role_permissions(member["roles"], org.roles) if member["status"] == ACTIVE else []
+        org, member = self.membership_at(org_id, user_id, as_of, version)
+        if member is None:
+            raise MemberNotFoundError(user_id)
+        active = member["status"] == ACTIVE
+        granted = role_permissions(member["roles"], org["roles"]) if active else []
         return {"member": member, "permissions": granted}
+
+    def membership_at(
+        self, org_id: UUID, user_id: str, as_of: datetime | None, version: int | None
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """The organization at ``version`` and the active or inactive membership of
+        ``user_id`` at ``as_of`` (now, without it; ``None`` when there was none)."""
+        org = self._get(org_id, version).details()
+        try:
+            member = self._member_at(org_id, user_id, as_of or datetime.max.replace(tzinfo=UTC))
+        except MemberNotFoundError:
+            return org, None
+        return org, member
 
     # Helpers
 

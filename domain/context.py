@@ -32,9 +32,12 @@ def api_key_actor(key_id: str) -> dict[str, Any]:
     return {"type": "apiKey", "id": key_id}
 
 
+USER = "user"
+
+
 def user_actor(user_id: str) -> dict[str, Any]:
     """A person signed in with the identity provider's token: their userId."""
-    return {"type": "user", "id": user_id}
+    return {"type": USER, "id": user_id}
 
 
 def current_actor() -> dict[str, Any]:

@@ -44,7 +44,11 @@ class Services:
     def behind(self, limit: int) -> tuple[int, Sequence[Notification]]:
         """The read model's position, and (up to ``limit`` of) its events the store has
         beyond it."""
-        return self.behind_from(self.read_model.position(), limit)
+        position = self.read_model.position()
+        beyond = self.registry.recorder.select_notifications(
+            start=position + 1, limit=limit, topics=OrganizationLookupProjection.topics
+        )
+        return position, beyond
 
     def last_event_to_project(self, window: int = 1000) -> int | None:
         """The position of the last event recorded so far that the read model projects
@@ -62,12 +66,6 @@ class Services:
                 return found[-1].id
             stop = start - 1
         return None
-
-    def behind_from(self, position: int, limit: int) -> tuple[int, Sequence[Notification]]:
-        beyond = self.registry.recorder.select_notifications(
-            start=position + 1, limit=limit, topics=OrganizationLookupProjection.topics
-        )
-        return position, beyond
 
     def lag(self, limit: int = 10_000) -> tuple[int, int]:
         """The read model's position, and how many of its events the store has beyond it."""

@@ -34,9 +34,8 @@ from domain.errors import (
     PermissionRequiredError,
 )
 from domain.keys.secrets import hash_secret, is_expired, looks_like_secret
-from domain.members.access import refusal
 from domain.members.membership import ACTIVE
-from domain.members.roles import role_permissions
+from domain.members.roles import grants, role_permissions
 from domain.organizations.organization import ARCHIVED, SUSPENDED
 
 if TYPE_CHECKING:
@@ -129,9 +128,10 @@ async def _caller(request: Request, read_model: ReadModelQueries, authorization:
     verifier: TokenVerifier | None = request.app.state.token_verifier
     if verifier is None:
         raise UnauthorizedError
-    if verifier.needs_fetch(token):  # Fetching keys blocks: not on the event loop.
+    identity = verifier.remembered(token)
+    if identity is None and verifier.needs_fetch(token):  # Fetching keys blocks.
         identity = await run_in_threadpool(verifier.verify, token)
-    else:
+    elif identity is None:
         identity = verifier.verify(token)
     return Caller(user_actor(identity.user_id), user=identity)
 
@@ -191,10 +191,11 @@ async def authorize_user(
     needed = ROUTE_PERMISSIONS.get(route)
     if needed is None:
         raise ForbiddenError("this operation is not for users")
+    granted = role_permissions(member["roles"], org["roles"])
     for permission in needed:
-        if refusal({**org, "status": "active"}, member, permission) is not None:
+        if not grants(granted, permission):
             raise PermissionRequiredError(permission)
-    grantable_cvar.set(role_permissions(member["roles"], org["roles"]))
+    grantable_cvar.set(granted)
 
 
 def _organization_and_member(
@@ -261,14 +262,23 @@ XOrganizationId = Annotated[str | None, Header(alias="X-Organization-Id")]
 XStytchOrganizationId = Annotated[str | None, Header(alias="x-stytch-organization-id")]
 
 
+async def org_context(
+    x_organization_id: XOrganizationId = None,
+    x_stytch_organization_id: XStytchOrganizationId = None,
+) -> tuple[str | None, str | None]:
+    """The organization an org-context header names: by id, or by external id."""
+    return x_organization_id, x_stytch_organization_id
+
+
+OrgContextDep = Annotated[tuple[str | None, str | None], Depends(org_context)]
+
+
 async def current_organization(
     request: Request,
     caller: Annotated[Caller, Depends(active_caller)],
     read_model: ReadModelDep,
-    x_organization_id: XOrganizationId = None,
-    x_stytch_organization_id: XStytchOrganizationId = None,
+    named_by: OrgContextDep,
 ) -> UUID:
-    named_by = (x_organization_id, x_stytch_organization_id)
     return await _current_organization(request, caller, read_model, named_by)
 
 
@@ -276,11 +286,9 @@ async def current_organization_any_status(
     request: Request,
     caller: Annotated[Caller, Depends(any_status_caller)],
     read_model: ReadModelDep,
-    x_organization_id: XOrganizationId = None,
-    x_stytch_organization_id: XStytchOrganizationId = None,
+    named_by: OrgContextDep,
 ) -> UUID:
     """As ``current_organization``, for the one endpoint a suspended organization may call."""
-    named_by = (x_organization_id, x_stytch_organization_id)
     return await _current_organization(request, caller, read_model, named_by)
 
 

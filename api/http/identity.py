@@ -168,18 +168,14 @@ class TokenVerifier:
 
     def needs_fetch(self, token: str) -> bool:
         """Whether verifying ``token`` may fetch keys (so should not run on the event loop)."""
-        if self._remembered(token) is not None:
-            return False
         try:
             return not self.keys.holds(jwt.get_unverified_header(token).get("kid"))
         except jwt.PyJWTError:
             return False
 
     def verify(self, token: str) -> Identity:
-        """The identity a valid token names; ``InvalidTokenError`` for any other token."""
-        remembered = self._remembered(token)
-        if remembered is not None:
-            return remembered
+        """The identity a valid token names (checked in full, then remembered);
+        ``InvalidTokenError`` for any other token."""
         identity = self._verify(token)
         expires = float(identity.claims["exp"]) + self.rules.leeway
         until = min(time.time() + self.REMEMBER_SECONDS, expires)
@@ -189,7 +185,8 @@ class TokenVerifier:
                 self._verified.popitem(last=False)
         return identity
 
-    def _remembered(self, token: str) -> Identity | None:
+    def remembered(self, token: str) -> Identity | None:
+        """The identity of a token verified a short while ago, still unexpired."""
         with self._lock:
             found = self._verified.get(_digest(token))
         if found is None or found[1] <= time.time():

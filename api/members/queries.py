@@ -60,21 +60,30 @@ def user_organizations_page(
     cursor: str | None,
     status: str | None,
 ) -> UserOrganizationsPage:
-    query = UserMembershipQuery(user_id, limit + 1, status, after_cursor(cursor))
-    rows = read_model.user_memberships(query)
+    rows = _user_rows(read_model, user_id, limit, cursor, status)
     return UserOrganizationsPage(
         user_id=user_id,
-        memberships=[
-            UserMembership(
-                organization_id=org["id"],
-                organization_name=org["name"],
-                organization_slug=org["slug"],
-                organization_status=org["status"],
-                member=MemberPublic(**member),
-            )
-            for member, org in rows[:limit]
-        ],
+        memberships=[_user_membership(member, org) for member, org in rows[:limit]],
         next_cursor=next_cursor([member for member, _ in rows], limit),
+    )
+
+
+def _user_rows(
+    read_model: ReadModelQueries, user_id: str, limit: int, cursor: str | None, status: str | None
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """A page of the user's memberships with their organizations (one more than ``limit``,
+    to tell whether there is a next page)."""
+    query = UserMembershipQuery(user_id, limit + 1, status, after_cursor(cursor))
+    return read_model.user_memberships(query)
+
+
+def _user_membership(member: dict[str, Any], org: dict[str, Any]) -> UserMembership:
+    return UserMembership(
+        organization_id=org["id"],
+        organization_name=org["name"],
+        organization_slug=org["slug"],
+        organization_status=org["status"],
+        member=MemberPublic(**member),
     )
 
 
@@ -147,11 +156,7 @@ def past_refusal(
     version = read_model.version_at(org_id, as_of)
     if version is None:
         raise OrganizationNotFoundError(org_id)
-    org = registry.get_details(org_id, version)
-    try:
-        member = registry.member_permissions(org_id, user_id, as_of, version)["member"]
-    except MemberNotFoundError:
-        member = None
+    org, member = registry.membership_at(org_id, user_id, as_of, version)
     return refusal(org, member, permission)
 
 
@@ -201,13 +206,18 @@ def my_organizations_page(
     read_model: ReadModelQueries, user_id: str, limit: int, cursor: str | None
 ) -> MyOrganizationsPage:
     """The user's current memberships (active and inactive), each with what it grants."""
-    page = user_organizations_page(read_model, user_id, limit, cursor, None)
-    memberships = []
-    for membership in page.memberships:
-        org = read_model.get_organization(membership.organization_id) or {"roles": {}}
-        active = membership.member.status == ACTIVE
-        granted = role_permissions(membership.member.roles, org["roles"]) if active else []
-        memberships.append(MyMembership(**vars(membership), permissions=granted))
+    rows = _user_rows(read_model, user_id, limit, cursor, None)
+    memberships = [
+        MyMembership(
+            **vars(_user_membership(member, org)),
+            permissions=role_permissions(member["roles"], org["roles"])
+            if member["status"] == ACTIVE
+            else [],
+        )
+        for member, org in rows[:limit]
+    ]
     return MyOrganizationsPage(
-        user_id=user_id, memberships=memberships, next_cursor=page.next_cursor
+        user_id=user_id,
+        memberships=memberships,
+        next_cursor=next_cursor([member for member, _ in rows], limit),
     )

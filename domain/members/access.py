@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from domain.context import current_actor, grantable_cvar
+from domain.context import USER, current_actor, grantable_cvar
 from domain.errors import PermissionRequiredError
 from domain.members.membership import ACTIVE as MEMBER_ACTIVE
 from domain.members.roles import grants, role_permissions
@@ -41,7 +41,7 @@ def ensure_may_grant(permissions: list[str]) -> None:
     """Refuse to give (or take from someone) permissions the acting member does not hold:
     no one raises anyone, themselves included, above their own roles."""
     held = grantable_cvar.get()
-    if held is None and current_actor().get("type") == "user":
+    if held is None and current_actor().get("type") == USER:
         held = []  # A user's own permissions were not established: they grant nothing.
     if held is None:
         return

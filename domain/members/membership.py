@@ -10,6 +10,7 @@ organization's history, change feed and member counts always agree with its memb
 
 from __future__ import annotations
 
+import secrets
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -24,6 +25,11 @@ MEMBER_STATUSES = (INVITED, ACTIVE, INACTIVE, REMOVED)
 INVITATION_MARK = "inv_"
 """The marker every invitation token starts with."""
 INVITATION_DAYS_DEFAULT, INVITATION_DAYS_MIN, INVITATION_DAYS_MAX = 7, 1, 30
+
+
+def new_invitation_token() -> str:
+    """A new invitation token (only its hash is ever recorded)."""
+    return INVITATION_MARK + secrets.token_urlsafe(32)
 
 
 class Membership(Aggregate):

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from domain.commands import UNSET
+from domain.context import USER
 from domain.errors import ForbiddenError
 
 if TYPE_CHECKING:
     from domain.commands import OrganizationChanges
 
-API_KEY, USER = "apiKey", "user"
+API_KEY = "apiKey"
 ADMIN_ONLY_FIELDS = (
     "status",
     "status_reason",

@@ -4,11 +4,13 @@ Usage: python3 benchmarks/user_token.py [--organizations 50] [--seconds 5]
                                        [--postgres-url URL]
 
 With a local key pair (``tenant-registry users keys``), one server process serves
-``--organizations`` organizations, each with the user ``bench`` as its owner. wrk (16
-connections) then runs ``GET /organizations/{id}`` and ``PATCH`` (a rename) of random ones,
-each first with the admin token and then with the user's token (verified, its membership
-and the operation's permission checked): rates, p50, p99 and the ratio user / admin.
-Prints JSON.
+wrk (16 connections) runs ``GET /organizations/{id}`` and ``PATCH`` (a rename) of random
+organizations among ``--organizations``, each with the admin token and with the user's
+token (verified, its membership and the operation's permission checked): rates, p50, p99
+and the ratio user / admin. Every wrk run has organizations of its own, just made, each
+with the user ``bench`` as its owner (a rename folds an organization's events, so runs on
+organizations with longer histories would be slower); the runs go admin, user, user,
+admin, and each side's rate is the mean of its two. Prints JSON.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import json
 import os
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +37,9 @@ USER = "bench"
 def organizations(server: Server, count: int) -> list[str]:
     """``count`` organizations, each with ``USER`` as its owner."""
     ids = []
+    batch = uuid.uuid4().hex[:8]
     for i in range(count):
-        body = {"name": f"Org {i}", "slug": f"bench-{i:05d}"}
+        body = {"name": f"Org {i}", "slug": f"bench-{batch}-{i:05d}"}
         org = server.client.post(ORGS, json=body, headers=ADMIN).json()["organization"]
         member = {"userId": USER, "email": f"{USER}@example.com", "roles": ["owner"]}
         added = server.client.post(f"{ORGS}/{org['id']}/members", json=member, headers=ADMIN)
@@ -55,19 +59,34 @@ def measure(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
     }
     server = Server(database_url, env=env)
     try:
-        ids_file = keys / "ids.txt"
-        ids_file.write_text("\n".join(organizations(server, args.organizations)) + "\n")
         token = mint_token(keys, USER, email=f"{USER}@example.com", minutes=60)
         results: dict[str, Any] = {"organizations": args.organizations}
         for mode in ("get", "rename"):
-            scripted = {"MODE": mode, "IDS_FILE": str(ids_file)}
-            admin = wrk(server.url, args.seconds, scripted)
-            user = wrk(server.url, args.seconds, {**scripted, "TOKEN": token})
-            ratio = round(user["rps"] / admin["rps"], 2) if admin["rps"] else None
-            results[mode] = {"admin": admin, "user": user, "user_over_admin": ratio}
+            runs: dict[str, list[dict[str, Any]]] = {"admin": [], "user": []}
+            for who in ("admin", "user", "user", "admin"):
+                ids_file = keys / f"ids-{mode}-{who}-{len(runs[who])}.txt"
+                ids_file.write_text("\n".join(organizations(server, args.organizations)) + "\n")
+                scripted = {"MODE": mode, "IDS_FILE": str(ids_file)}
+                runs[who].append(wrk(server.url, args.seconds, scripted | tokens(who, token)))
+            results[mode] = summary(runs)
         return results
     finally:
         server.stop()
+
+
+def tokens(who: str, user_token: str) -> dict[str, str]:
+    """The wrk script's ``TOKEN`` for ``who`` (the admin token is its default)."""
+    return {"TOKEN": user_token} if who == "user" else {}
+
+
+def summary(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Each side's runs, its mean rate, and the ratio of the means user / admin."""
+    mean = {who: sum(r["rps"] for r in done) / len(done) for who, done in runs.items()}
+    ratio = round(mean["user"] / mean["admin"], 2) if mean["admin"] else None
+    return {
+        **{who: {"runs": done, "mean_rps": round(mean[who], 1)} for who, done in runs.items()},
+        "user_over_admin": ratio,
+    }
 
 
 def main() -> None:

@@ -93,12 +93,12 @@ async def authenticate(
         return None
     limiter: FailureLimiter = request.app.state.auth_failures
     address = request.client.host if request.client else ""
-    keys = failure_keys(address, authorization.encode("latin-1"))
-    limiter.check(*keys)
+    credential = authorization.encode("latin-1")
+    limiter.check_attempt(address, credential)
     try:
         caller = await _caller(request, read_model, authorization)
     except (UnauthorizedError, InvalidTokenError):
-        limiter.failed(*keys)
+        limiter.failed(*failure_keys(address, credential))
         raise
     actor_cvar.set(caller.actor)
     return caller

@@ -35,7 +35,7 @@ from api.http.errors import (
 )
 from api.http.idempotency_store import CLAIMED, IdempotencyStore, Stored
 from api.http.middleware import read_body, replaying, send_json
-from api.http.rate_limit import FailureLimiter, RateLimitedError, failure_keys
+from api.http.rate_limit import FailureLimiter, RateLimitedError
 from api.http.sealing import seal, unseal
 from domain.command_records import CommandKey, keyed
 from projections.store_errors import STORE_ERRORS
@@ -78,7 +78,7 @@ async def _refused(scope: Scope, send: Send, key: bytes, authorization: bytes) -
     try:
         client = scope.get("client") or ("", 0)
         limiter: FailureLimiter = scope["app"].state.auth_failures
-        limiter.check(*failure_keys(client[0], authorization))
+        limiter.check_attempt(client[0], authorization)
     except RateLimitedError as limited:
         retry_after = {"Retry-After": str(limited.retry_after)}
         await send_json(send, 429, rate_limited_body(limited.retry_after), headers=retry_after)

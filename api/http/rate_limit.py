@@ -56,6 +56,14 @@ class FailureLimiter:
         if wait > 0:
             raise RateLimitedError(max(1, math.ceil(wait)))
 
+    def check_attempt(self, address: str, authorization: bytes) -> None:
+        """``check`` for the keys of one attempt (``failure_keys``). The credential is
+        hashed only while some failure is on record: a service with none pays nothing.
+        (The buckets are looked at without the lock; a failure counted meanwhile is a
+        concurrent attempt's, which ``check`` lets pass too.)"""
+        if self._buckets:
+            self.check(*failure_keys(address, authorization))
+
     def failed(self, *keys: str) -> None:
         """Count one failure against each of ``keys``."""
         if not self._capacity:

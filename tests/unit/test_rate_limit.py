@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.http.rate_limit import FailureLimiter, RateLimitedError
+from api.http.rate_limit import FailureLimiter, RateLimitedError, failure_keys
 
 
 class Clock:
@@ -55,3 +55,11 @@ def test_memory_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     for i in range(100):
         limiter.failed(f"k{i}")
     assert len(limiter._buckets) == 10
+
+
+def test_an_attempt_is_refused_by_its_credentials_failures_from_another_address() -> None:
+    limiter = FailureLimiter(1, Clock())
+    limiter.failed(*failure_keys("1.2.3.4", b"Bearer wrong"))
+    limiter.check_attempt("5.6.7.8", b"Bearer right")
+    with pytest.raises(RateLimitedError):
+        limiter.check_attempt("5.6.7.8", b"Bearer wrong")

@@ -2,18 +2,21 @@
 limit, on one PostgreSQL, in one run.
 
 Usage: python3 benchmarks/harness.py --postgres-url URL [--seconds 10]
-                                     [--organizations 1000000] [--output FILE]
+                                     [--organizations 1000000] [--skip-scale] [--output FILE]
 
 1. pgbench: single-row INSERT transactions per second at 16 connections (the database's limit).
 2. The CRUD baseline (``benchmarks/crud_baseline``) and 3. the registry, each one uvicorn
    process with the same settings, each in a fresh schema holding 1,000 organizations:
-   creates, lookups by slug, gets by id and renames with wrk at 16 connections (rate, p50,
-   p99; every non-2xx response is counted and reported).
-4. The ratios registry / baseline, and registry creates / database limit.
+   creates, lookups by slug, gets by id and renames with wrk at 16 connections and at 1
+   (rate, p50, p99, and the server's CPU time per request; every non-2xx response is
+   counted and reported).
+4. The ratios registry / baseline (at 16 connections and at 1), and registry creates /
+   database limit.
 5. Lookup p99 with 1,000 and with ``--organizations`` organizations in the store: the same
    1,000 slugs with the read cache on, and any slug with the cache off (the database's
    index); and lookups of any slug with the cache on.
-6. Peak RSS of the registry's server process at that size.
+6. Peak RSS of the registry's server process at that size. (``--skip-scale`` leaves 5 and 6
+   out.)
 Prints a table and writes everything, with the CPU count and versions, to a JSON file.
 """
 
@@ -54,6 +57,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SEEDED = 1000
 OPERATIONS = ("create", "lookup", "get", "rename")
+OPERATIONS_IN_ORDER = ("lookup", "get", "rename", "create")
 CONNECTIONS = 16
 PACKAGES = ("eventsourcing", "fastapi", "uvicorn", "psycopg", "psycopg-pool", "pydantic")
 
@@ -165,14 +169,20 @@ def resident_mb(pid: int) -> dict[str, float]:
     }
 
 
-def wrk(url: str, seconds: int, env: dict[str, str], script: str = "load.lua") -> dict[str, Any]:
-    """One wrk run of a script in ``benchmarks/`` at 16 connections (``env`` configures the
-    script; ``TOKEN`` defaults to the admin token)."""
+def wrk(
+    url: str,
+    seconds: int,
+    env: dict[str, str],
+    script: str = "load.lua",
+    connections: int = CONNECTIONS,
+) -> dict[str, Any]:
+    """One wrk run of a script in ``benchmarks/`` (``env`` configures the script; ``TOKEN``
+    defaults to the admin token)."""
     out = output(
         [
             "wrk",
-            "-t2",
-            f"-c{CONNECTIONS}",
+            f"-t{min(2, connections)}",
+            f"-c{connections}",
             f"-d{seconds}s",
             "--latency",
             "-s",
@@ -196,17 +206,44 @@ def wrk(url: str, seconds: int, env: dict[str, str], script: str = "load.lua") -
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process has used so far (user and system, all its threads)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(
+    server: ServerProcess, seconds: int, env: dict[str, str], connections: int
+) -> dict[str, Any]:
+    """One wrk run against ``server``, with the server's CPU time per request."""
+    before = cpu_seconds(server.process.pid)
+    result = wrk(server.url, seconds, env, connections=connections)
+    used = cpu_seconds(server.process.pid) - before
+    requests = result["rps"] * seconds
+    result["cpu_ms"] = round(1000 * used / requests, 2) if requests else None
+    return result
+
+
 def load(server: ServerProcess, ids: list[str], slugs: int, seconds: int) -> dict[str, Any]:
-    """Every operation against one server: reads first, while the store holds exactly the
-    seeded organizations; creates last."""
-    with tempfile.NamedTemporaryFile("w", suffix=".ids") as ids_file:
-        ids_file.write("\n".join(ids) + "\n")
-        ids_file.flush()
+    """Every operation against one server, at 16 connections and then at 1: reads first,
+    while the store holds exactly the seeded organizations; creates last. Renames pick
+    among the first half of ``ids`` at 16 connections and the second half at 1, so each
+    run starts on organizations of the same history."""
+    with tempfile.TemporaryDirectory() as tmp:
+        halves = [ids[: len(ids) // 2], ids[len(ids) // 2 :]]
+        files = []
+        for i, half in enumerate(halves):
+            files.append(Path(tmp) / f"ids-{i}")
+            files[-1].write_text("\n".join(half) + "\n")
         results = {}
-        for mode in ("lookup", "get", "rename", "create"):
-            env = {"MODE": mode, "IDS_FILE": ids_file.name, "SLUG_COUNT": str(slugs)}
-            results[mode] = wrk(server.url, seconds, env)
-            say(f"  {mode:7} {results[mode]}")
+        for mode in OPERATIONS_IN_ORDER:
+            runs = []
+            for ids_file, connections in zip(files, (CONNECTIONS, 1), strict=True):
+                env = {"MODE": mode, "IDS_FILE": str(ids_file), "SLUG_COUNT": str(slugs)}
+                runs.append(measured(server, seconds, env, connections))
+            results[mode] = {**runs[0], "one_connection": runs[1]}
+            say(f"  {mode:7} {runs[0]}\n          1 connection: {runs[1]}")
         return results
 
 
@@ -333,9 +370,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     result["ratios"] = {
         op: ratio(result["registry"][op]["rps"], result["baseline"][op]["rps"]) for op in OPERATIONS
     }
+    result["ratios_one_connection"] = {
+        op: ratio(
+            result["registry"][op]["one_connection"]["rps"],
+            result["baseline"][op]["one_connection"]["rps"],
+        )
+        for op in OPERATIONS
+    }
     result["ratios"]["create_vs_database_limit"] = ratio(
         result["registry"]["create"]["rps"], result["database_limit"]["tps"]
     )
+    if args.skip_scale:
+        return result
     say(f"5. registry, {args.organizations:,} organizations")
     with new_schema(url, "bench_large") as schema_url:
         seed_registry(schema_url, args.organizations)
@@ -376,25 +422,38 @@ def lookups(server: ServerProcess, slugs: int, seconds: int) -> dict[str, Any]:
 
 def table(result: dict[str, Any]) -> str:
     base, reg = result["baseline"], result["registry"]
-    scale, versions_ = result["scale"], result["versions"]
+    versions_ = result["versions"]
     lines = [
         f"cpus {result['cpus']}; " + ", ".join(f"{k} {v}" for k, v in versions_.items()),
         f"database limit (pgbench, {CONNECTIONS} connections): "
         f"{result['database_limit']['tps']:,.0f} INSERT transactions/s",
         "",
-        f"{'operation':10} {'baseline/s':>11} {'p50':>7} {'p99':>7}   "
-        f"{'registry/s':>11} {'p50':>7} {'p99':>7}   {'ratio':>6}  errors",
+        f"{'operation':10} {'baseline/s':>11} {'p50':>7} {'p99':>7} {'cpu':>5}   "
+        f"{'registry/s':>11} {'p50':>7} {'p99':>7} {'cpu':>5}   {'ratio':>6}  "
+        f"{'1 conn':>13} {'ratio':>6}  errors",
     ]
     for op in OPERATIONS:
         b, r = base[op], reg[op]
+        b1, r1 = b["one_connection"], r["one_connection"]
         lines.append(
-            f"{op:10} {b['rps']:>11,.0f} {b['p50_ms']:>7.1f} {b['p99_ms']:>7.1f}   "
-            f"{r['rps']:>11,.0f} {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f}   "
-            f"{result['ratios'][op]:>6.2f}  {b['errors']}/{r['errors']}"
+            f"{op:10} {b['rps']:>11,.0f} {b['p50_ms']:>7.1f} {b['p99_ms']:>7.1f} "
+            f"{b['cpu_ms']:>5.2f}   {r['rps']:>11,.0f} {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} "
+            f"{r['cpu_ms']:>5.2f}   {result['ratios'][op]:>6.2f}  "
+            f"{b1['rps']:>6,.0f}/{r1['rps']:<6,.0f} {result['ratios_one_connection'][op]:>6.2f}  "
+            f"{b['errors'] + b1['errors']}/{r['errors'] + r1['errors']}"
         )
     lines += [
-        "(latencies in ms; errors: non-2xx responses, baseline/registry)",
+        "(rates per second at 16 connections and at 1 (baseline/registry); latencies in ms;",
+        " cpu: the server's CPU ms per request at 16 connections; errors: non-2xx responses)",
         f"registry creates / database limit: {result['ratios']['create_vs_database_limit']:.3f}",
+    ]
+    if "scale" in result:
+        lines += scale_table(result["scale"])
+    return "\n".join(lines)
+
+
+def scale_table(scale: dict[str, Any]) -> list[str]:
+    return [
         f"lookup p99 at {SEEDED:,} / {scale['organizations']:,} organizations:",
         *(
             f"  {part['about']}: {part['small']['p99_ms']:.1f} / {part['large']['p99_ms']:.1f} ms "
@@ -407,7 +466,6 @@ def table(result: dict[str, Any]) -> str:
         f"registry server RSS at {scale['organizations']:,} organizations: "
         f"{scale['server_rss_mb']['now']:.0f} MB (peak {scale['server_rss_mb']['peak']:.0f} MB)",
     ]
-    return "\n".join(lines)
 
 
 def main() -> None:
@@ -425,6 +483,11 @@ def main() -> None:
         type=int,
         default=1_000_000,
         help="organizations in the store for the lookup-at-scale run (default 1,000,000)",
+    )
+    parser.add_argument(
+        "--skip-scale",
+        action="store_true",
+        help="leave out step 5 (lookups and memory with --organizations in the store)",
     )
     parser.add_argument(
         "--output",

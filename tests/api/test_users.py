@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import jwt
@@ -27,6 +28,9 @@ REFETCH = 0.5
 """Seconds between two fetches of the keys, for these tests (5 by default)."""
 
 
+STYTCH_ORGANIZATION = "https://stytch.com/organization"
+
+
 @pytest.fixture(scope="module")
 def keys() -> Iterator[KeyServer]:
     server = KeyServer(("RS256", "ES256", "EdDSA"))
@@ -36,11 +40,14 @@ def keys() -> Iterator[KeyServer]:
 
 @pytest.fixture(scope="module")
 def server(module_database_url: str, keys: KeyServer) -> Iterator[InProcessServer]:
+    """The app, its users' tokens verified with the key server's keys; a session names its
+    organization as Stytch's does (an object claim)."""
     running = InProcessServer(
         module_database_url,
         jwt_issuer=keys.issuer,
         jwt_audience=f"other,{AUDIENCE}",
         jwks_refetch_seconds=REFETCH,
+        jwt_organization_claim=STYTCH_ORGANIZATION,
     )
     yield running
     running.stop()
@@ -79,6 +86,32 @@ def test_a_token_signed_with_a_published_elliptic_curve_key_is_accepted(
     response = rename(server, org["id"], token)
     assert response.status_code == 200, response.text
     assert response.json()["organization"]["name"] == "Renamed by a user"
+
+
+@pytest.mark.parametrize("member", ["organization_id", "id"])
+def test_a_session_naming_its_organization_in_an_object_claim_reaches_it_as_current(
+    server: InProcessServer, keys: KeyServer, member: str
+) -> None:
+    external_id = f"organization-test-{uuid.uuid4()}"
+    org = new_org(server, externalId=external_id)
+    body = {"userId": "ann", "email": "ann@example.com", "roles": ["member"]}
+    server.client.post(f"{ORGS}/{org['id']}/members", json=body, headers=ADMIN)
+    session = {member: external_id, "slug": org["slug"]}
+    token = keys.token("ann", None, **{STYTCH_ORGANIZATION: session})
+    response = server.client.get(f"{ORGS}/current", headers=bearer(token))
+    assert response.status_code == 200, response.text
+    assert response.json()["organization"]["id"] == org["id"]
+
+
+def test_an_object_claim_without_an_organization_id_names_no_organization(
+    server: InProcessServer, keys: KeyServer
+) -> None:
+    org_with(server, ann="member")
+    token = keys.token("ann", None, **{STYTCH_ORGANIZATION: {"slug": "acme", "id": 7}})
+    me = server.client.get("/api/v1/me", headers=bearer(token))
+    assert (me.status_code, me.json()["organization"]) == (200, None)
+    response = server.client.get(f"{ORGS}/current", headers=bearer(token))
+    assert (response.status_code, response.json()["code"]) == (400, "VALIDATION_ERROR")
 
 
 def test_a_member_reads_but_may_not_write(server: InProcessServer, keys: KeyServer) -> None:

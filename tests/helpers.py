@@ -123,6 +123,16 @@ def new_org(server: HasClient, **fields: Any) -> dict[str, Any]:
     return org
 
 
+def org_with(server: HasClient, **people: str) -> dict[str, Any]:
+    """A new organization with these members (userId: role), added by the admin."""
+    org = new_org(server)
+    for user_id, role in people.items():
+        body = {"userId": user_id, "email": f"{user_id}@example.com", "roles": [role]}
+        added = server.client.post(f"{ORGS}/{org['id']}/members", json=body, headers=ADMIN)
+        assert added.status_code == 201, added.text
+    return org
+
+
 def issue_key(server: HasClient, org_id: str, **fields: Any) -> dict[str, Any]:
     response = server.client.post(f"{ORGS}/{org_id}/api-keys", json=fields, headers=ADMIN)
     assert response.status_code == 201, response.text

@@ -12,28 +12,45 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 AUDIENCE = "tenant-registry-tests"
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+
+
+def _private_key(algorithm: str) -> PrivateKey:
+    if algorithm == "RS256":
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    if algorithm == "ES256":
+        return ec.generate_private_key(ec.SECP256R1())
+    if algorithm == "EdDSA":
+        return ed25519.Ed25519PrivateKey.generate()
+    raise ValueError(f"no key for {algorithm}")
 
 
 class SigningKey:
-    def __init__(self) -> None:
+    """A provider's signing key: RS256 (RSA 2048), ES256 (P-256) or EdDSA (Ed25519)."""
+
+    def __init__(self, algorithm: str = "RS256") -> None:
         self.kid = uuid.uuid4().hex[:12]
-        self.private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.algorithm = algorithm
+        self.private = _private_key(algorithm)
 
     def jwk(self) -> dict[str, Any]:
         public: dict[str, Any] = json.loads(
-            jwt.algorithms.RSAAlgorithm.to_jwk(self.private.public_key())
+            jwt.algorithms.get_default_algorithms()[self.algorithm].to_jwk(
+                self.private.public_key()
+            )
         )
-        return {**public, "kid": self.kid, "alg": "RS256", "use": "sig"}
+        return {**public, "kid": self.kid, "alg": self.algorithm, "use": "sig"}
 
 
 class KeyServer:
-    """Serves ``/.well-known/openid-configuration`` and ``/jwks.json`` on 127.0.0.1."""
+    """Serves ``/.well-known/openid-configuration`` and ``/jwks.json`` on 127.0.0.1: a key
+    of each of ``algorithms``, the first one signing tokens unless told otherwise."""
 
-    def __init__(self) -> None:
-        self.keys = [SigningKey()]
+    def __init__(self, algorithms: tuple[str, ...] = ("RS256",)) -> None:
+        self.keys = [SigningKey(algorithm) for algorithm in algorithms]
         self.jwks_requests = 0
         server = self
 
@@ -76,7 +93,11 @@ class KeyServer:
             "exp": now + 300,
             **claims,
         }
-        return jwt.encode(payload, key.private, algorithm="RS256", headers={"kid": key.kid})
+        return jwt.encode(payload, key.private, algorithm=key.algorithm, headers={"kid": key.kid})
+
+    def signing(self, algorithm: str) -> SigningKey:
+        """The first key published for ``algorithm``."""
+        return next(k for k in self.keys if k.algorithm == algorithm)
 
     def rotate(self) -> SigningKey:
         """Publish a new key beside the old one; it signs from now on."""

@@ -22,7 +22,12 @@ from starlette.concurrency import run_in_threadpool
 
 from api.http.deps import ReadModelDep, organization_id
 from api.http.errors import InvalidQueryError, UnauthorizedError
-from api.http.identity import Identity, InvalidTokenError, TokenVerifier
+from api.http.identity import (
+    Identity,
+    IdentityProviderUnavailableError,
+    InvalidTokenError,
+    TokenVerifier,
+)
 from api.http.permissions import ROUTE_PERMISSIONS, SUSPENDED_ROUTES
 from api.http.rate_limit import failure_keys
 from domain.commands import NewMember
@@ -39,6 +44,8 @@ from domain.members.roles import grants, role_permissions
 from domain.organizations.organization import ARCHIVED, SUSPENDED
 
 if TYPE_CHECKING:
+    from starlette.datastructures import State
+
     from api.http.rate_limit import FailureLimiter
     from projections.queries import ReadModelQueries
 
@@ -128,12 +135,50 @@ async def _caller(request: Request, read_model: ReadModelQueries, authorization:
     verifier: TokenVerifier | None = request.app.state.token_verifier
     if verifier is None:
         raise UnauthorizedError
+    identity = await token_identity(verifier, token)
+    return Caller(user_actor(identity.user_id), user=identity)
+
+
+async def token_identity(verifier: TokenVerifier, token: str) -> Identity:
+    """Who a user's token names: remembered, or verified (off the event loop when that may
+    fetch keys); ``InvalidTokenError`` or ``IdentityProviderUnavailableError`` otherwise."""
     identity = verifier.remembered(token)
     if identity is None and verifier.needs_fetch(token):  # Fetching keys blocks.
         identity = await run_in_threadpool(verifier.verify, token)
     elif identity is None:
         identity = verifier.verify(token)
-    return Caller(user_actor(identity.user_id), user=identity)
+    return identity
+
+
+async def signed_in_user_of(state: State, authorization: bytes) -> Identity | None:
+    """The user ``authorization`` carries a valid token of; ``None`` for any other
+    credential (the admin token, a key) and for a token that fails verification."""
+    verifier: TokenVerifier | None = state.token_verifier
+    token = bearer_token(authorization.decode("latin-1"))
+    if verifier is None or token is None or looks_like_secret(token):
+        return None
+    if hmac.compare_digest(token.encode(), state.admin_token):
+        return None
+    try:
+        return await token_identity(verifier, token)
+    except (InvalidTokenError, IdentityProviderUnavailableError):
+        return None
+
+
+async def accepted_now(state: State, authorization: bytes) -> bool:
+    """Whether ``authorization`` carries the admin token, or a key accepted now (not
+    revoked, not expired, of an organization not archived)."""
+    text = authorization.decode("latin-1")
+    if is_admin_token(text, state.admin_token):
+        return True
+    token = bearer_token(text)
+    if token is None or not looks_like_secret(token):
+        return False
+    try:
+        await run_in_threadpool(key_caller, state.services.read_model.queries, token)
+    except UnauthorizedError:
+        return False
+    return True
 
 
 async def any_status_caller(caller: Annotated[Caller | None, Depends(authenticate)]) -> Caller:

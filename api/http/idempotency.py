@@ -1,7 +1,7 @@
 """Idempotency keys: a retried write gets its first response again and records nothing.
 
 A POST, PUT, PATCH or DELETE sent with ``Idempotency-Key: <1-255 characters>`` runs once
-per credential and key: a retry with the same method, path, credentials and body gets the
+per principal and key: a retry with the same method, path, principal and body gets the
 first response again for 24 hours (with ``Idempotent-Replayed: true``), and a command that
 changed an organization is never run twice, however late the retry
 (``domain.command_records``); the same key with another request is 409
@@ -9,22 +9,30 @@ changed an organization is never run twice, however late the retry
 gets its response. Responses of status 500 and above, and those that invite a retry (401,
 409 ``CONFLICT``, 429), are not kept, so such a request can be retried for real.
 
+The principal is the credential (the admin token, a key), or for a signed-in user the
+issuer and userId their token names: a user's tokens change as their session is
+refreshed, and a retry with a new one is still theirs.
+
 Neither the credential nor the key is stored, only their SHA-256; a response marked
 ``Cache-Control: no-store`` (one that carries a secret) is kept sealed under a key only
-the retrying client can give again (``api.http.sealing``).
+the retrying client can give again (``api.http.sealing``), and is given again only to a
+credential accepted now.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from cryptography.exceptions import InvalidTag
 from starlette.concurrency import run_in_threadpool
 
-from api.http.auth import is_admin_token
+from api.http.auth import accepted_now, signed_in_user_of
 from api.http.errors import (
     UNAUTHORIZED_MESSAGE,
     WWW_AUTHENTICATE,
@@ -41,8 +49,10 @@ from domain.command_records import CommandKey, keyed
 from projections.store_errors import STORE_ERRORS
 
 if TYPE_CHECKING:
+    from starlette.datastructures import State
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+    from api.http.identity import Identity
     from application.registry import OrganizationRegistry
 
 METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -72,8 +82,8 @@ async def _refused(scope: Scope, send: Send, key: bytes, authorization: bytes) -
     """Refuse a malformed key, or a client over its failure limit (a limited client costs
     no database write either); whether a refusal was sent."""
     if not 1 <= len(key.strip()) <= KEY_MAX_LENGTH:
-        field = {"field": "Idempotency-Key", "message": "must be 1-255 characters"}
-        await send_json(send, 400, validation_body([field]))
+        problem = {"field": "Idempotency-Key", "message": "must be 1-255 characters"}
+        await send_json(send, 400, validation_body([problem]))
         return True
     try:
         client = scope.get("client") or ("", 0)
@@ -92,6 +102,62 @@ def _fingerprint(scope: Scope, body: bytes) -> str:
     return hashlib.sha256(json.dumps(target).encode() + b"\n" + _canonical(body)).hexdigest()
 
 
+@dataclass(frozen=True)
+class Principal:
+    """Whose an ``Idempotency-Key`` is."""
+
+    scope: str
+    """What the key's answers are kept under: a hash, never the credential."""
+    seal: bytes = field(repr=False)
+    """With the key, what seals an answer that carries a secret."""
+    credential: bytes = field(repr=False)
+    """The request's ``Authorization``."""
+    user: Identity | None = None
+    """The signed-in user, whose token was verified here."""
+
+
+async def principal(state: State, authorization: bytes) -> Principal:
+    """A signed-in user is the issuer and userId their token names, whichever of their
+    tokens they send. As no token of theirs lasts, their answers are sealed under that
+    name keyed with the admin token (a secret of the server's, never stored): a dump gives
+    nothing, and whoever holds the admin token could invite anyone anyway. Any other
+    credential (the admin token, a key, a token that fails verification) is itself."""
+    user = await signed_in_user_of(state, authorization)
+    if user is None:
+        return Principal(hashlib.sha256(authorization).hexdigest(), authorization, authorization)
+    name = json.dumps(["user", user.claims["iss"], user.user_id]).encode()
+    seal = hmac.new(state.admin_token, name, hashlib.sha256).digest()
+    # Prefixed, so that no credential's hash (hex alone) is ever a user's scope.
+    return Principal("user:" + hashlib.sha256(name).hexdigest(), seal, authorization, user)
+
+
+async def _opened(state: State, stored: Stored, who: Principal, key: bytes) -> bytes | None:
+    """The kept body, opened if it was sealed; ``None`` for a sealed one this credential
+    may not have again: it holds a secret, given again only to a credential accepted now
+    (a key not revoked, the admin token as it is now, a user's valid token) that opens it."""
+    if not stored.sealed:
+        return stored.body
+    if who.user is None and not await accepted_now(state, who.credential):
+        return None
+    try:
+        return unseal(stored.body, who.seal, key)
+    except InvalidTag:  # Sealed under an earlier admin token: a user's answer.
+        return None
+
+
+async def _answer(send: Send, stored: Stored, body: bytes) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in stored.headers]
+    headers.append((b"idempotent-replayed", b"true"))
+    await send({"type": "http.response.start", "status": stored.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _store_unavailable(scope: Scope, send: Send) -> None:
+    scope["app"].state.services.health.suspect()
+    body = store_unavailable(scope["method"])
+    await send_json(send, 503, body, headers={"Retry-After": "1"})
+
+
 class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -107,22 +173,21 @@ class IdempotencyMiddleware:
         if await _refused(scope, send, key, authorization):
             return
         request_body = await read_body(receive) or b""
-        # Scoped per credential: the credential itself is never stored, only its hash.
-        credential = hashlib.sha256(authorization).hexdigest()
+        who = await principal(scope["app"].state, authorization)
         fingerprint = _fingerprint(scope, request_body)
-        secret = (authorization, key.strip())
+        secret = (who.seal, key.strip())
         name = hashlib.sha256(key.strip()).hexdigest()
-        command_key = CommandKey(credential, name, fingerprint)
+        command_key = CommandKey(who.scope, name, fingerprint)
         store: IdempotencyStore = scope["app"].state.idempotency
         outcome = await self._claim(scope, send, store, command_key)
         if outcome is None:
             return
         if isinstance(outcome, Stored):
-            await self._replay(scope, send, outcome, fingerprint, secret)
+            await self._replay(scope, send, outcome, fingerprint, (who, key.strip()))
             return
         with keyed(command_key):  # The command records its outcome with its events.
             replay_receive = replaying(request_body, receive)
-            await self._run_and_keep(store, credential, name, scope, replay_receive, send, secret)
+            await self._run_and_keep(store, who.scope, name, scope, replay_receive, send, secret)
 
     async def _claim(
         self, scope: Scope, send: Send, store: IdempotencyStore, command_key: CommandKey
@@ -134,9 +199,7 @@ class IdempotencyMiddleware:
             await self._purge_now_and_then(store)
             return await self._claim_or_wait(store, command_key, registry)
         except STORE_ERRORS:
-            scope["app"].state.services.health.suspect()
-            body = store_unavailable(scope["method"])
-            await send_json(send, 503, body, headers={"Retry-After": "1"})
+            await _store_unavailable(scope, send)
             return None
 
     async def _replay(
@@ -145,16 +208,30 @@ class IdempotencyMiddleware:
         send: Send,
         stored: Stored,
         fingerprint: str,
-        secret: tuple[bytes, bytes],
+        whose: tuple[Principal, bytes],
     ) -> None:
-        authorization, admin = secret[0], scope["app"].state.admin_token
-        if stored.sealed and not is_admin_token(authorization.decode("latin-1"), admin):
-            # A sealed response holds a key's secret, and only the admin issues keys: a
-            # credential that is no longer the admin's gets nothing from it.
+        """The kept answer again, to the principal that holds the key."""
+        if stored.fingerprint != fingerprint:
+            body = error_body(
+                "IDEMPOTENCY_KEY_REUSED",
+                "This Idempotency-Key was used for another request",
+            )
+            await send_json(send, 409, body)
+            return
+        if not stored.done:
+            body = error_body("CONFLICT", "A request with this Idempotency-Key is still running")
+            await send_json(send, 409, body)
+            return
+        try:
+            opened = await _opened(scope["app"].state, stored, *whose)
+        except STORE_ERRORS:
+            await _store_unavailable(scope, send)
+            return
+        if opened is None:
             body = error_body("UNAUTHORIZED", UNAUTHORIZED_MESSAGE)
             await send_json(send, 401, body, headers=WWW_AUTHENTICATE)
             return
-        await self._answer_from(stored, fingerprint, send, secret)
+        await _answer(send, stored, opened)
 
     async def _claim_or_wait(
         self, store: IdempotencyStore, command_key: CommandKey, registry: OrganizationRegistry
@@ -178,26 +255,6 @@ class IdempotencyMiddleware:
                 if await run_in_threadpool(registry.is_recorded, command_key):
                     return CLAIMED
             await asyncio.sleep(WAIT_POLL_SECONDS)
-
-    async def _answer_from(
-        self, stored: Stored, fingerprint: str, send: Send, secret: tuple[bytes, bytes]
-    ) -> None:
-        if stored.fingerprint != fingerprint:
-            body = error_body(
-                "IDEMPOTENCY_KEY_REUSED",
-                "This Idempotency-Key was used for another request",
-            )
-            await send_json(send, 409, body)
-            return
-        if not stored.done:
-            body = error_body("CONFLICT", "A request with this Idempotency-Key is still running")
-            await send_json(send, 409, body)
-            return
-        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in stored.headers]
-        headers.append((b"idempotent-replayed", b"true"))
-        replayed = unseal(stored.body, *secret) if stored.sealed else stored.body
-        await send({"type": "http.response.start", "status": stored.status, "headers": headers})
-        await send({"type": "http.response.body", "body": replayed})
 
     async def _run_and_keep(
         self,

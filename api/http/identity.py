@@ -231,13 +231,21 @@ class TokenVerifier:
             raise InvalidTokenError from None
         email = claims.get("email")
         org_claim = self.rules.organization_claim
-        organization = claims.get(org_claim) if org_claim else None
         return Identity(
             user_id=user_id,
             email=email if isinstance(email, str) else None,
-            organization=organization if isinstance(organization, str) else None,
+            organization=session_organization(claims.get(org_claim)) if org_claim else None,
             claims=claims,
         )
+
+
+def session_organization(value: object) -> str | None:
+    """The organization an organization claim names: a string claim itself (WorkOS
+    ``org_id``), or an object claim's ``organization_id`` or ``id`` member (Stytch's
+    ``https://stytch.com/organization``); ``None`` if it names none."""
+    if isinstance(value, dict):
+        value = value.get("organization_id", value.get("id"))
+    return value if isinstance(value, str) else None
 
 
 def _digest(token: str) -> bytes:

@@ -6,7 +6,9 @@ database, a dump or a backup. So such a response is encrypted (AES-256-GCM) unde
 derived (HKDF-SHA256, a random salt per response) from what only the retrying client
 holds: the credential it authenticates with and its ``Idempotency-Key``. The store keeps
 neither: only their SHA-256, which does not give them back. Whoever can open a sealed
-response could issue a key of their own with that credential anyway.
+response could issue a key of their own with that credential anyway. (A signed-in user's
+tokens change as their session is refreshed: for them the credential is their issuer and
+userId keyed with the admin token, ``api.http.idempotency.principal``.)
 """
 
 from __future__ import annotations

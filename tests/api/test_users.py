@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import jwt
@@ -14,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 
 from service.logs import LOGGERS
 from tests.api.conftest import InProcessServer
-from tests.helpers import ADMIN, ORGS, bearer, issue_key, new_org
+from tests.helpers import ADMIN, ORGS, bearer, issue_key, new_org, org_with
 from tests.key_server import AUDIENCE, KeyServer, SigningKey
 
 if TYPE_CHECKING:
@@ -27,35 +28,31 @@ REFETCH = 0.5
 """Seconds between two fetches of the keys, for these tests (5 by default)."""
 
 
+STYTCH_ORGANIZATION = "https://stytch.com/organization"
+
+
 @pytest.fixture(scope="module")
 def keys() -> Iterator[KeyServer]:
-    server = KeyServer()
+    server = KeyServer(("RS256", "ES256", "EdDSA"))
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
 def server(module_database_url: str, keys: KeyServer) -> Iterator[InProcessServer]:
+    """The app, its users' tokens verified with the key server's keys; a session names its
+    organization as Stytch's does (an object claim)."""
     running = InProcessServer(
         module_database_url,
         jwt_issuer=keys.issuer,
         jwt_audience=f"other,{AUDIENCE}",
         jwks_refetch_seconds=REFETCH,
+        jwt_organization_claim=STYTCH_ORGANIZATION,
     )
     yield running
     running.stop()
     for name in LOGGERS:
         logging.getLogger(name).handlers.clear()
-
-
-def org_with(server: InProcessServer, **people: str) -> dict[str, Any]:
-    """A new organization with these members (userId: role), added by the admin."""
-    org = new_org(server)
-    for user_id, role in people.items():
-        body = {"userId": user_id, "email": f"{user_id}@example.com", "roles": [role]}
-        added = server.client.post(f"{ORGS}/{org['id']}/members", json=body, headers=ADMIN)
-        assert added.status_code == 201, added.text
-    return org
 
 
 def rename(server: InProcessServer, org_id: str, token: str) -> httpx.Response:
@@ -77,6 +74,44 @@ def test_an_owner_changes_their_organization_and_is_its_actor(
     assert response.status_code == 200, response.text
     history = server.client.get(f"{ORGS}/{org['id']}/history", headers=ADMIN).json()["events"]
     assert history[-1]["actor"] == {"type": "user", "id": "ann"}
+
+
+@pytest.mark.parametrize("algorithm", ["ES256", "EdDSA"])
+def test_a_token_signed_with_a_published_elliptic_curve_key_is_accepted(
+    server: InProcessServer, keys: KeyServer, algorithm: str
+) -> None:
+    org = org_with(server, ann="owner")
+    token = keys.token("ann", key=keys.signing(algorithm))
+    assert jwt.get_unverified_header(token)["alg"] == algorithm
+    response = rename(server, org["id"], token)
+    assert response.status_code == 200, response.text
+    assert response.json()["organization"]["name"] == "Renamed by a user"
+
+
+@pytest.mark.parametrize("member", ["organization_id", "id"])
+def test_a_session_naming_its_organization_in_an_object_claim_reaches_it_as_current(
+    server: InProcessServer, keys: KeyServer, member: str
+) -> None:
+    external_id = f"organization-test-{uuid.uuid4()}"
+    org = new_org(server, externalId=external_id)
+    body = {"userId": "ann", "email": "ann@example.com", "roles": ["member"]}
+    server.client.post(f"{ORGS}/{org['id']}/members", json=body, headers=ADMIN)
+    session = {member: external_id, "slug": org["slug"]}
+    token = keys.token("ann", None, **{STYTCH_ORGANIZATION: session})
+    response = server.client.get(f"{ORGS}/current", headers=bearer(token))
+    assert response.status_code == 200, response.text
+    assert response.json()["organization"]["id"] == org["id"]
+
+
+def test_an_object_claim_without_an_organization_id_names_no_organization(
+    server: InProcessServer, keys: KeyServer
+) -> None:
+    org_with(server, ann="member")
+    token = keys.token("ann", None, **{STYTCH_ORGANIZATION: {"slug": "acme", "id": 7}})
+    me = server.client.get("/api/v1/me", headers=bearer(token))
+    assert (me.status_code, me.json()["organization"]) == (200, None)
+    response = server.client.get(f"{ORGS}/current", headers=bearer(token))
+    assert (response.status_code, response.json()["code"]) == (400, "VALIDATION_ERROR")
 
 
 def test_a_member_reads_but_may_not_write(server: InProcessServer, keys: KeyServer) -> None:
@@ -135,7 +170,7 @@ def test_a_rotated_key_signs_new_tokens_and_the_old_ones_stay_valid(
 
 def public_pem(keys: KeyServer) -> bytes:
     return (
-        keys.keys[-1]
+        keys.signing("RS256")
         .private.public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
@@ -148,7 +183,7 @@ def forged(keys: KeyServer, attack: str) -> str:
     if attack == "alg none":
         return jwt.encode(claims, "", algorithm="none")
     if attack == "HS256 with the public key":
-        header = {"alg": "HS256", "typ": "JWT", "kid": keys.keys[-1].kid}
+        header = {"alg": "HS256", "typ": "JWT", "kid": keys.signing("RS256").kid}
         return _hs256(claims, header, public_pem(keys))
     if attack == "tampered payload":
         head, _, sig = keys.token("ann").split(".")

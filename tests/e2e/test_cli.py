@@ -11,8 +11,18 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from cli.users import JWKS, LOCAL_AUDIENCE, LOCAL_ISSUER, make_keys, mint_token
 from service.composition import bootstrap
-from tests.helpers import ADMIN, Server, create_body, free_port, make_settings, run_cli
+from tests.helpers import (
+    ADMIN,
+    ORGS,
+    Server,
+    bearer,
+    create_body,
+    free_port,
+    make_settings,
+    run_cli,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -34,6 +44,30 @@ def test_history_prints_events_oldest_first_by_slug(database_url: str) -> None:
     assert [(r["version"], r["type"]) for r in rows] == [(1, "Created"), (2, "Renamed")]
     assert rows[1]["actor"] == {"type": "admin"}
     assert rows[1]["changes"] == {"name": "Renamed Co"}
+
+
+def test_history_shows_the_user_who_caused_an_event(database_url: str, tmp_path: Path) -> None:
+    make_keys(tmp_path)
+    env = {
+        "REGISTRY_JWKS_FILE": str(tmp_path / JWKS),
+        "REGISTRY_JWT_ISSUER": LOCAL_ISSUER,
+        "REGISTRY_JWT_AUDIENCE": LOCAL_AUDIENCE,
+    }
+    server = Server(database_url, env=env)
+    try:
+        token = mint_token(tmp_path, "alice", email="alice@example.com")
+        created = server.client.post(ORGS, json=create_body(), headers=bearer(token))
+        assert created.status_code == 201, created.text
+    finally:
+        server.stop()
+    org_id = created.json()["organization"]["id"]
+    as_text = run_cli("history", org_id, database_url=database_url).stdout.splitlines()
+    assert [(line.split()[2], line.split()[3]) for line in as_text] == [
+        ("Created", "user:alice"),
+        ("MembershipChanged", "user:alice"),
+    ]
+    as_json = run_cli("history", org_id, "--json", database_url=database_url).stdout
+    assert {json.loads(line)["actor"]["id"] for line in as_json.splitlines()} == {"alice"}
 
 
 def test_history_of_unknown_organization_fails_clearly(database_url: str) -> None:

@@ -182,3 +182,31 @@ def test_a_keyed_invitation_replays_its_token_which_is_kept_only_sealed(
     for text in (dump_store(module_database_url), server.logs()):
         assert token not in text
         assert token[len("inv_") :] not in text
+
+
+def invite_by_key(server: Server, org: dict[str, Any], secret: str) -> Any:
+    path = f"{ORGS}/{org['id']}/invitations"
+    headers = keyed(f"invite-by-key-{org['id']}", bearer(secret))
+    return server.client.post(path, json={"email": "by-key@example.com"}, headers=headers)
+
+
+def test_a_keys_keyed_invitation_replays_its_token_to_that_key(server: Server) -> None:
+    org = new_org(server)
+    secret = issue_key(server, org["id"])["secret"]
+    first = invite_by_key(server, org, secret)
+    replay = invite_by_key(server, org, secret)
+    assert first.status_code == 201, first.text
+    assert (replay.status_code, replay.json()) == (201, first.json())
+    assert replay.headers["idempotent-replayed"] == "true"
+
+
+def test_a_revoked_key_gets_nothing_from_its_sealed_answer(server: Server) -> None:
+    org = new_org(server)
+    issued = issue_key(server, org["id"])
+    first = invite_by_key(server, org, issued["secret"])
+    revoke = f"{ORGS}/{org['id']}/api-keys/{issued['apiKey']['id']}"
+    server.client.delete(revoke, headers=ADMIN).raise_for_status()
+    replay = invite_by_key(server, org, issued["secret"])
+    assert first.status_code == 201, first.text
+    assert (replay.status_code, replay.json()["code"]) == (401, "UNAUTHORIZED")
+    assert first.json()["token"] not in replay.text

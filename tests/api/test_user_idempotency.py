@@ -1,0 +1,140 @@
+"""Idempotency keys of signed-in users, on each store: a user's key is theirs (the issuer
+and userId their token names, not the token), so a retry with a refreshed token replays
+the first answer, sealed ones included, and nobody else's request does."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from service.logs import LOGGERS
+from tests.api.conftest import InProcessServer
+from tests.helpers import ADMIN, ORGS, bearer, dump_store, org_with
+from tests.key_server import AUDIENCE, KeyServer
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import httpx
+
+
+@pytest.fixture(scope="module")
+def keys() -> Iterator[KeyServer]:
+    server = KeyServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def server(module_database_url: str, keys: KeyServer) -> Iterator[InProcessServer]:
+    running = InProcessServer(module_database_url, jwt_issuer=keys.issuer, jwt_audience=AUDIENCE)
+    yield running
+    running.stop()
+    for name in LOGGERS:
+        logging.getLogger(name).handlers.clear()
+
+
+def token(keys: KeyServer, user_id: str, **claims: Any) -> dict[str, str]:
+    """A new token of ``user_id`` (another one each time, as a refreshed session's is)."""
+    return bearer(keys.token(user_id, None, jti=uuid.uuid4().hex, **claims))
+
+
+def keyed(key: str, headers: dict[str, str]) -> dict[str, str]:
+    return {**headers, "Idempotency-Key": key}
+
+
+def rename(server: InProcessServer, org: dict[str, Any], headers: dict[str, str]) -> httpx.Response:
+    return server.client.patch(f"{ORGS}/{org['id']}", json={"name": "Renamed"}, headers=headers)
+
+
+def invite(server: InProcessServer, org: dict[str, Any], headers: dict[str, str]) -> httpx.Response:
+    path = f"{ORGS}/{org['id']}/invitations"
+    return server.client.post(path, json={"email": "new@example.com"}, headers=headers)
+
+
+def version(server: InProcessServer, org: dict[str, Any]) -> int:
+    found = server.client.get(f"{ORGS}/{org['id']}", headers=ADMIN).json()["organization"]
+    return int(found["version"])
+
+
+def test_a_retry_with_a_refreshed_token_replays_the_first_answer_and_records_nothing(
+    server: InProcessServer, keys: KeyServer
+) -> None:
+    org = org_with(server, ann="owner")
+    first = rename(server, org, keyed(f"rename-{org['id']}", token(keys, "ann")))
+    assert first.status_code == 200, first.text
+    before = version(server, org)
+    retry = rename(server, org, keyed(f"rename-{org['id']}", token(keys, "ann")))
+    assert (retry.status_code, retry.json()) == (200, first.json())
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert version(server, org) == before
+
+
+def test_another_user_with_the_same_key_does_not_see_the_first_answer(
+    server: InProcessServer, keys: KeyServer
+) -> None:
+    org = org_with(server, ann="owner", bob="member")
+    first = rename(server, org, keyed(f"shared-{org['id']}", token(keys, "ann")))
+    by_bob = rename(server, org, keyed(f"shared-{org['id']}", token(keys, "bob")))
+    assert first.status_code == 200, first.text
+    assert (by_bob.status_code, by_bob.json()["details"]) == (
+        403,
+        {"permission": "organization:write"},
+    )
+    assert "idempotent-replayed" not in by_bob.headers
+
+
+@pytest.mark.parametrize("retried_with", ["the same token", "a refreshed token"])
+def test_a_users_keyed_invitation_is_replayed_to_them_with_its_token(
+    server: InProcessServer, keys: KeyServer, retried_with: str
+) -> None:
+    org = org_with(server, ann="owner")
+    first_token = token(keys, "ann")
+    first = invite(server, org, keyed(f"invite-{org['id']}", first_token))
+    assert first.status_code == 201, first.text
+    retry_token = first_token if retried_with == "the same token" else token(keys, "ann")
+    retry = invite(server, org, keyed(f"invite-{org['id']}", retry_token))
+    assert (retry.status_code, retry.json()) == (201, first.json())
+    assert retry.headers["idempotent-replayed"] == "true"
+
+
+def test_another_user_with_the_same_key_does_not_get_a_users_sealed_answer(
+    server: InProcessServer, keys: KeyServer
+) -> None:
+    org = org_with(server, ann="owner", bob="owner")
+    first = invite(server, org, keyed(f"invite-{org['id']}", token(keys, "ann")))
+    by_bob = invite(server, org, keyed(f"invite-{org['id']}", token(keys, "bob")))
+    assert first.status_code == 201, first.text
+    assert (by_bob.status_code, by_bob.json()["code"]) == (409, "DUPLICATE_MEMBER")
+    assert first.json()["token"] not in by_bob.text
+
+
+def test_a_retry_with_an_expired_token_is_refused_not_replayed(
+    server: InProcessServer, keys: KeyServer
+) -> None:
+    org = org_with(server, ann="owner")
+    first = rename(server, org, keyed(f"expiring-{org['id']}", token(keys, "ann")))
+    now = int(time.time())
+    expired = token(keys, "ann", iat=now - 7200, exp=now - 3600)
+    retry = rename(server, org, keyed(f"expiring-{org['id']}", expired))
+    assert (first.status_code, retry.status_code, retry.json()["code"]) == (
+        200,
+        401,
+        "UNAUTHORIZED",
+    )
+    assert "idempotent-replayed" not in retry.headers
+
+
+def test_a_users_sealed_answer_is_kept_only_sealed(
+    server: InProcessServer, keys: KeyServer, module_database_url: str
+) -> None:
+    org = org_with(server, ann="owner")
+    first = invite(server, org, keyed(f"sealed-{org['id']}", token(keys, "ann")))
+    secret = first.json()["token"]
+    store = dump_store(module_database_url)
+    assert secret not in store
+    assert secret[len("inv_") :] not in store

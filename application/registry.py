@@ -7,11 +7,17 @@ and answer with what it wrote.
 
 from __future__ import annotations
 
+from copy import deepcopy
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    Repository,
+)
 from eventsourcing.utils import get_topic
 
 import application.topics  # noqa: F401 - events stored under their old topics resolve
@@ -90,12 +96,36 @@ class OrganizationRegistry(Application[UUID]):
         self.pipeline = CommandPipeline(self.repository, self._group_commit.save)
 
     def _recorded(self, events: ProcessingEvent[UUID], recordings: list[Recording[UUID]]) -> None:
-        """What the library's ``save`` does once the events are recorded."""
+        """What the library's ``save`` does once the events are recorded; and the aggregates
+        just written are cached as they now are (``AGGREGATE_CACHE_MAXSIZE``)."""
         try:
+            self._cache(events)
             self._take_snapshots(events)
         finally:
             for listener in self.on_recorded:
                 listener()
+
+    def construct_repository(self) -> Repository[UUID]:
+        """The library's repository, its aggregate cache always brought forward before use
+        and copied for each command, whatever the environment says: a cache trusted as it
+        stands would answer from what another process has since changed."""
+        repository = super().construct_repository()
+        repository.fastforward, repository.fastforward_skipping = True, False
+        repository.deepcopy_from_cache = True
+        return repository
+
+    def _cache(self, events: ProcessingEvent[UUID]) -> None:
+        """Keep the aggregates a command wrote, at the version it wrote, so the next command
+        on them folds nothing. Safe with other writers: a cached aggregate is always brought
+        forward with the events recorded after its version before it is used (the
+        library's fast-forward), and it is put only once its events are committed. The cache
+        holds copies: commands get copies of them (the library's), and the command's own
+        objects, which its caller may still read, are never brought forward under it."""
+        cache = self.repository.cache
+        if cache is None:
+            return
+        for aggregate_id, aggregate in events.aggregates.items():
+            cache.put(aggregate_id, deepcopy(aggregate))
 
     def commit_counts(self) -> tuple[int, int]:
         """Transactions this process committed for commands, and the commands they held."""

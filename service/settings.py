@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     run_projections: bool = True
     ready_max_lag: int = Field(default=100, ge=0)
     read_cache_size: int = Field(default=10_000, ge=0)
+    aggregate_cache_size: int = Field(default=10_000, ge=0)
+    """Organizations (and their members' and keys' aggregates) each process keeps folded for
+    its commands; 0 folds every command's aggregates from the store."""
     member_cache_size: int = Field(default=100_000, ge=0)
     """Members kept in each process's read cache, for permission checks."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -126,6 +129,7 @@ class Settings(BaseSettings):
             env["POSTGRES_MAX_OVERFLOW"] = str(self.pool_max_overflow)
         if self.reserved_slugs is not None:
             env["RESERVED_SLUGS"] = self.reserved_slugs
+        env["AGGREGATE_CACHE_MAXSIZE"] = str(self.aggregate_cache_size or "")
         return env
 
 

@@ -1,0 +1,95 @@
+"""The aggregates a process keeps folded for its commands, on each store: never stale,
+whoever else writes, and never holding what a command did not record."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from application.registry import OrganizationRegistry
+from domain.commands import NewOrganization, OrganizationChanges
+from domain.errors import ValidationError
+from projections.leadership import schema_setup
+from tests.helpers import make_settings, random_slug
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+@pytest.fixture
+def two_processes(database_url: str) -> Iterator[tuple[OrganizationRegistry, ...]]:
+    """Two registries on one store, each with its own aggregate cache (as two servers)."""
+    env = make_settings(database_url).registry_env()
+    with schema_setup(env):
+        registries = (OrganizationRegistry(env), OrganizationRegistry(env))
+    yield registries
+    for registry in registries:
+        registry.close()
+
+
+def test_the_cache_is_on_by_default(registry: OrganizationRegistry) -> None:
+    org = registry.create(NewOrganization(name="Acme", slug=random_slug())).organization
+    registry.update(org["id"], OrganizationChanges(name="Acme 2"))
+    assert registry.repository.cache is not None
+    cached = registry.repository.cache.get(org["id"])
+    assert (cached.version, cached.details()["name"]) == (2, "Acme 2")  # type: ignore[attr-defined]
+
+
+def test_a_command_sees_what_another_process_recorded_after_its_cached_copy(
+    two_processes: tuple[OrganizationRegistry, OrganizationRegistry],
+) -> None:
+    first, second = two_processes
+    org = first.create(NewOrganization(name="Acme", slug=random_slug())).organization
+    first.update(org["id"], OrganizationChanges(name="Acme 2"))  # Cached here at version 2.
+    second.update(org["id"], OrganizationChanges(name="Acme 3"))
+    written = first.update(org["id"], OrganizationChanges(external_id="ext-1"), 3)
+    assert (written.organization["version"], written.organization["name"]) == (4, "Acme 3")
+
+
+def test_an_update_that_changes_nothing_answers_what_another_process_recorded(
+    two_processes: tuple[OrganizationRegistry, OrganizationRegistry],
+) -> None:
+    first, second = two_processes
+    org = first.create(NewOrganization(name="Acme", slug=random_slug())).organization
+    first.update(org["id"], OrganizationChanges(name="Acme 2"))
+    second.update(org["id"], OrganizationChanges(name="Acme 3"))
+    written = first.update(org["id"], OrganizationChanges(name="Acme 3"))
+    assert written.position is None  # Nothing recorded: the name already is Acme 3.
+    assert written.organization["version"] == 3
+
+
+def test_a_refused_command_leaves_the_cached_organization_as_recorded(
+    registry: OrganizationRegistry,
+) -> None:
+    org = registry.create(NewOrganization(name="Acme", slug=random_slug())).organization
+    registry.update(org["id"], OrganizationChanges(name="Acme 2"))
+    with pytest.raises(ValidationError):
+        registry.update(org["id"], OrganizationChanges(name="Acme 3", slug="NOT A SLUG"))
+    written = registry.update(org["id"], OrganizationChanges(external_id="ext-1"))
+    assert (written.organization["version"], written.organization["name"]) == (3, "Acme 2")
+
+
+def test_the_environment_cannot_make_the_cache_trusted_as_it_stands(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AGGREGATE_CACHE_FASTFORWARD", "n")
+    monkeypatch.setenv("DEEPCOPY_FROM_AGGREGATE_CACHE", "n")
+    env = make_settings(database_url).registry_env()
+    with schema_setup(env):
+        registry = OrganizationRegistry(env)
+    try:
+        repository = registry.repository
+        assert (repository.fastforward, repository.deepcopy_from_cache) == (True, True)
+    finally:
+        registry.close()
+
+
+def test_a_size_of_zero_turns_the_cache_off(database_url: str) -> None:
+    env = make_settings(database_url, aggregate_cache_size=0).registry_env()
+    with schema_setup(env):
+        registry = OrganizationRegistry(env)
+    try:
+        assert registry.repository.cache is None
+    finally:
+        registry.close()

@@ -83,9 +83,10 @@ def test_a_legacy_organization_answers_as_it_did(legacy: Services) -> None:
 
 def test_a_legacy_organization_has_seed_001s_defaults(legacy: Services) -> None:
     folded = legacy.registry.get_details(ACME)
+    from_snapshot = legacy.registry.get_details(BUSY)  # Folded from an earlier snapshot.
     row = legacy.read_model.queries.get_organization(ACME)
     assert row is not None
-    for details in (folded, row):
+    for details in (folded, from_snapshot, row):
         assert details["region"] == "eu-west-1"
         assert (details["gtm_id"], details["max_concurrent_imports"]) == (None, None)
         assert details["discount_disabled"] is False
@@ -95,11 +96,13 @@ def test_a_legacy_organization_has_seed_001s_defaults(legacy: Services) -> None:
 def test_a_legacy_organization_moves_region_and_verifies(legacy: Services) -> None:
     registry = legacy.registry
     registry.regions = ("eu-west-1", "us-east-1")
-    registry.update(ACME, OrganizationChanges(region="us-east-1", can_switch_live=True))
+    for org_id in (ACME, BUSY):  # BUSY is loaded from an earlier version's snapshot.
+        registry.update(org_id, OrganizationChanges(region="us-east-1", can_switch_live=True))
     caught_up(legacy)
-    row = legacy.read_model.queries.get_organization(ACME)
-    assert row is not None
-    assert (row["region"], row["can_switch_live"]) == ("us-east-1", True)
+    for org_id in (ACME, BUSY):
+        row = legacy.read_model.queries.get_organization(org_id)
+        assert row is not None
+        assert (row["region"], row["can_switch_live"]) == ("us-east-1", True)
     assert verify(registry, legacy.read_model) == []
 
 

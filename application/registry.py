@@ -50,6 +50,7 @@ from domain.members.validation import (
 )
 from domain.organizations import decisions as organizations
 from domain.organizations.access import ensure_may_change
+from domain.organizations.attributes import parse_regions
 from domain.organizations.organization import ARCHIVED, Organization
 from domain.organizations.validation import (
     validate_changes,
@@ -78,6 +79,7 @@ class OrganizationRegistry(Application[UUID]):
 
     env: ClassVar[dict[str, str]] = {
         "RESERVED_SLUGS": "",
+        "REGIONS": "",
         "TRANSCODER_TOPIC": get_topic(OrjsonTranscoder),
     }
     snapshotting_intervals: ClassVar[dict[Any, int]] = {Organization: 100}
@@ -90,6 +92,8 @@ class OrganizationRegistry(Application[UUID]):
             frozenset(normalize_slug(s) for s in configured.split(",") if s.strip())
             or DEFAULT_RESERVED_SLUGS
         )
+        self.regions = parse_regions(self.env.get("REGIONS") or "")
+        """The operator's regions; new organizations are in the first unless told."""
         self.on_recorded: list[Callable[[], None]] = []
         """Called after each save in this process (to wake an in-process projection)."""
         self._group_commit: GroupCommit = GroupCommit(self._record, self._recorded, "registry")
@@ -146,7 +150,9 @@ class OrganizationRegistry(Application[UUID]):
         the owner role, in the same transaction (an organization made for its creator)."""
 
         def decide(attempt: Attempt) -> Organization:
-            org = organizations.create(attempt, validate_new(new, self.reserved_slugs))
+            org = organizations.create(
+                attempt, validate_new(new, self.reserved_slugs, self.regions)
+            )
             if owner is not None:
                 with granting(["*"]):  # The creator of an organization holds all of it.
                     members.add(attempt, org, validate_new_member(owner, org.roles))
@@ -160,7 +166,7 @@ class OrganizationRegistry(Application[UUID]):
         ensure_may_change(current_actor(), changes)
 
         def decide(attempt: Attempt, org: Organization) -> None:
-            values = validate_changes(changes, org, self.reserved_slugs)
+            values = validate_changes(changes, org, self.reserved_slugs, self.regions)
             organizations.change(attempt, org, values)
 
         return self.pipeline.change(org_id, decide, expected_version, once=True)[1]

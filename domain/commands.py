@@ -34,6 +34,8 @@ class NewOrganization:
     settings: JSONValue = None
     profile: dict[str, JSONValue] = field(default_factory=dict)
     metadata: JSONValue = None
+    region: JSONValue = None
+    """One of the operator's regions; the first of them if not given."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,14 @@ class OrganizationChanges:
     max_allowed_memberships: JSONValue | Unset = UNSET
     owner: JSONValue | Unset = UNSET
     """The userId of an active member with the owner role."""
+    region: JSONValue | Unset = UNSET
+    discount_disabled: JSONValue | Unset = UNSET
+    account_disabled: JSONValue | Unset = UNSET
+    acceptance_disabled: JSONValue | Unset = UNSET
+    can_switch_live: JSONValue | Unset = UNSET
+    max_concurrent_promotions: JSONValue | Unset = UNSET
+    max_concurrent_imports: JSONValue | Unset = UNSET
+    subscription_info: JSONValue | Unset = UNSET
     merge: bool = False
 
 

@@ -28,6 +28,7 @@ from domain.errors import (
     ReservedSlugError,
     ValidationError,
 )
+from domain.organizations.attributes import ATTRIBUTE_RULES, check_gtm_id
 
 DEFAULT_RESERVED_SLUGS: frozenset[str] = frozenset(
     "admin api app auth dashboard settings account fanfare waitify support www mail ftp cdn".split()
@@ -181,6 +182,8 @@ PROFILE_RULES = {
     "contrast_color": check_color,
     "reference": check_short_text,
     "reference_origin": check_short_text,
+    "gtm_id": check_gtm_id,
+    "gtm_id_test": check_gtm_id,
 }
 PROFILE_FIELDS = tuple(PROFILE_RULES)
 
@@ -340,8 +343,10 @@ ACCOUNT_RULES = {
     "verified": check_verified,
     "managed_by": check_managed_by,
     "max_allowed_memberships": check_limit,
+    **ATTRIBUTE_RULES,
 }
-"""The admin-only fields of ``Organization.ACCOUNT_FIELDS``."""
+"""The admin-only fields of ``Organization.ACCOUNT_FIELDS`` (seed 001's flags, limits and
+subscription among them)."""
 
 
 class Problems:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from domain.changes import diff, diff_applied
+from domain.organizations.organization import legacy_attributes
 from projections.member_rows import MemberRow
 from projections.rows import doc_of, indexed_columns
 
@@ -151,11 +152,14 @@ class RowChanges:
         self.add_history(entry)
 
     def document(self, org_id: UUID) -> dict[str, Any]:
-        """The organization's document as the store has it (the batch has not changed it)."""
+        """The organization's document as the store has it (the batch has not changed it),
+        with seed 001's attributes as folding gives them to a row written before them."""
         doc = self._read_document(org_id)
         if doc is None:
             msg = f"read model has no row for organization {org_id}"
             raise LookupError(msg)
+        if "region" not in doc:
+            doc = doc_of({**legacy_attributes(), **doc})
         return doc
 
     def move_to_version(self, entry: HistoryEntry) -> None:

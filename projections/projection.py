@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 
     from projections.changes import RowChanges
 
-READ_MODEL_VERSION = 4
-"""Bumped whenever the projection's code changes what it writes."""
+READ_MODEL_VERSION = 5
+"""Bumped whenever the projection's code changes what it writes (5: seed 001's region,
+GTM ids, flags, limits and subscription in the organization's document)."""
 
 ORGANIZATION_EVENTS = (
     Organization.Created,
@@ -38,6 +39,7 @@ ORGANIZATION_EVENTS = (
     Organization.MetadataUpdated,
     Organization.ExternalIdChanged,
     Organization.StatusChanged,
+    Organization.RegionChanged,
     Organization.ApiKeyIssued,
     Organization.ApiKeyRevoked,
     Organization.AccountUpdated,

@@ -128,9 +128,10 @@ class ReadModelQueries(ABC):
 
     @abstractmethod
     def events_after(
-        self, position: int, limit: int, types: tuple[str, ...] = ()
+        self, position: int, limit: int, types: tuple[str, ...] = (), region: str | None = None
     ) -> list[HistoryEntry]:
-        """Every organization's history entries after ``position``, in commit order."""
+        """Every organization's history entries after ``position``, in commit order; with
+        ``region``, those of the organizations in it now, and the moves out of it."""
 
     @abstractmethod
     def version_at(self, org_id: UUID, moment: datetime) -> int | None:

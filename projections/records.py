@@ -28,6 +28,7 @@ class ListQuery:
     external_id: str | None = None
     after: tuple[datetime, UUID] | None = None
     """Keyset cursor: list what comes after this (created_at, id), newest first."""
+    region: str | None = None
 
 
 @dataclass(slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -66,8 +67,19 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         raise ValueError("invalid cursor") from e
 
 
+@dataclass(frozen=True)
+class RegionSql:
+    """How a store's statements read regions inside its JSON columns."""
+
+    organization: str
+    """An organization row's region (seed 001's default for a row written before regions:
+    the rebuild that follows an upgrade writes it)."""
+    left: str
+    """The region a history row's ``RegionChanged`` moved the organization out of."""
+
+
 def list_filter(
-    query: ListQuery, mark: str, after: tuple[Any, Any] | None
+    query: ListQuery, mark: str, after: tuple[Any, Any] | None, region: RegionSql
 ) -> tuple[str, list[Any]]:
     """The WHERE condition of a list query, with ``mark`` as placeholder, and its parameters.
 
@@ -82,6 +94,9 @@ def list_filter(
     if query.external_id is not None:
         where.append(f"external_id = {mark}")
         params.append(query.external_id)
+    if query.region is not None:
+        where.append(f"{region.organization} = {mark}")
+        params.append(query.region)
     if after is not None:
         where.append(f"(created_at, id) < ({mark}, {mark})")
         params += list(after)
@@ -118,7 +133,20 @@ def history_filter(query: HistoryQuery, mark: str, since: Any, until: Any) -> tu
     return " AND ".join(where) + f" ORDER BY version {order} LIMIT {mark}", params
 
 
-def feed_filter(types: tuple[str, ...], mark: str) -> str:
-    """The WHERE and ORDER BY of a change-feed page (parameters: position, *types, limit)."""
+def feed_filter(
+    types: tuple[str, ...], mark: str, region: tuple[RegionSql, str] | None = None
+) -> str:
+    """The WHERE and ORDER BY of a change-feed page (parameters: position, *types, and
+    the region twice if ``region`` is given, limit). ``region``: how the store reads
+    regions, and its organizations table; the page then holds the events of the
+    organizations in the region now, and the moves out of it."""
     by_type = f" AND type IN ({', '.join([mark] * len(types))})" if types else ""
-    return f"position > {mark}{by_type} ORDER BY position LIMIT {mark}"
+    by_region = ""
+    if region is not None:
+        sql, organizations = region
+        by_region = (
+            f" AND (organization_id IN (SELECT id FROM {organizations} "  # noqa: S608 - names, not input
+            f"WHERE {sql.organization} = {mark}) "
+            f"OR (type = 'RegionChanged' AND {sql.left} = {mark}))"
+        )
+    return f"position > {mark}{by_type}{by_region} ORDER BY position LIMIT {mark}"

@@ -10,6 +10,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.organizations.attributes import DEFAULT_REGION, parse_regions
+
 DEFAULT_DATABASE_URL = "sqlite:///./tenant-registry.db"
 SECRET_FILE_FIELDS = ("admin_token", "database_url")
 
@@ -22,6 +24,8 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     admin_token: SecretStr | None = None
     reserved_slugs: str | None = None
+    regions: str = DEFAULT_REGION
+    """The regions organizations may be in, comma-separated; new ones go to the first."""
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     consistency_timeout: float = Field(default=10.0, gt=0, le=300)
     run_projections: bool = True
@@ -115,6 +119,11 @@ class Settings(BaseSettings):
             raise ValueError(msg)
         return token
 
+    @field_validator("regions")
+    @classmethod
+    def _known_regions(cls, regions: str) -> str:
+        return ",".join(parse_regions(regions))
+
     @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith(("postgresql://", "postgres://"))
@@ -130,6 +139,7 @@ class Settings(BaseSettings):
         if self.reserved_slugs is not None:
             env["RESERVED_SLUGS"] = self.reserved_slugs
         env["AGGREGATE_CACHE_MAXSIZE"] = str(self.aggregate_cache_size or "")
+        env["REGIONS"] = self.regions
         return env
 
 

@@ -62,9 +62,15 @@ def history_page(
 
 
 def feed_page(
-    read_model: ReadModelQueries, after: int, limit: int, types: tuple[str, ...]
+    read_model: ReadModelQueries,
+    after: int,
+    limit: int,
+    types: tuple[str, ...],
+    region: str | None = None,
 ) -> FeedPage:
-    entries = read_model.events_after(after, limit, types)
+    """A page of the change feed; with ``region``, the events of the organizations in it
+    now, and the moves out of it."""
+    entries = read_model.events_after(after, limit, types, region)
     events = [
         FeedEvent(**FeedEvent.fields_of(e), position=e.position, organization_id=e.organization_id)
         for e in entries

@@ -21,6 +21,7 @@ from api.http.deps import (
     WatchDep,
 )
 from api.http.routing import ERRORS, PREFIX
+from api.http.schemas import RegionQuery
 from api.organizations.schemas import OrganizationEnvelope
 
 router = APIRouter(prefix=PREFIX, tags=["history"], responses=ERRORS)  # type: ignore[arg-type]
@@ -60,6 +61,7 @@ async def change_feed(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     event_type: Annotated[list[str] | None, Query(alias="type", max_length=40)] = None,
     wait: Annotated[float, Query(ge=0, le=30)] = 0,
+    region: RegionQuery = None,
 ) -> FeedPage:
     types = check_event_types(event_type or [])
     deadline = time.monotonic() + wait
@@ -67,7 +69,7 @@ async def change_feed(
         # Where the read model stood before the page was read: a long poll waits for more
         # than that. A request that does not wait needs only the page.
         seen = await run_in_threadpool(read_model.position) if wait else 0
-        page = await run_in_threadpool(feed_page, read_model, after, limit, types)
+        page = await run_in_threadpool(feed_page, read_model, after, limit, types, region)
         remaining = deadline - time.monotonic()
         if page.events or remaining <= 0 or watch.stopping:
             return page

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from fastapi import Query
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
@@ -16,6 +17,16 @@ StoredTime = Annotated[
     Field(description=f"ISO 8601 with a zone, from {EARLIEST.date()} up to {LATEST.date()}."),
 ]
 """A time in a query: within the range every store compares (``domain.storable``)."""
+
+RegionQuery = Annotated[
+    str | None,
+    Query(
+        max_length=50,
+        pattern=r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
+        description="Only organizations in this region.",
+    ),
+]
+"""A region a list or the change feed is filtered by."""
 
 
 def doc(description: str, default: Any = None, **schema: Any) -> Any:

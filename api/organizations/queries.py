@@ -11,6 +11,7 @@ from api.http.errors import InvalidQueryError
 from api.http.paging import after_cursor, next_cursor
 from api.organizations.schemas import OrganizationPublic, OrganizationsPage, SlugAvailability
 from domain.errors import InvalidValueError, OrganizationNotFoundError, ReservedSlugError
+from domain.organizations.organization import SEED_002_STATUSES
 from domain.rules import check_slug, normalize_slug
 from projections.records import ListQuery
 
@@ -29,8 +30,10 @@ def list_page(
     status: str | None,
     q: str | None,
     external_id: str | None,
+    region: str | None = None,
 ) -> OrganizationsPage:
-    query = ListQuery(limit + 1, status, q, external_id, after_cursor(cursor))
+    status = status and SEED_002_STATUSES.get(status, status)
+    query = ListQuery(limit + 1, status, q, external_id, after_cursor(cursor), region)
     rows = read_model.list_organizations(query)
     return OrganizationsPage(
         organizations=[OrganizationPublic.of(row) for row in rows[:limit]],

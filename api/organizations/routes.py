@@ -17,7 +17,7 @@ from api.http.auth import (
 from api.http.deps import AcknowledgementDep, ExpectedVersionDep, ReadModelDep, RegistryDep
 from api.http.read_your_writes import organization_response
 from api.http.routing import ERRORS, PREFIX
-from api.http.schemas import StoredTime
+from api.http.schemas import RegionQuery, StoredTime
 from api.organizations.queries import list_page, lookup_read, organization_read, slug_availability
 from api.organizations.schemas import (
     OrganizationCreate,
@@ -25,7 +25,7 @@ from api.organizations.schemas import (
     OrganizationsPage,
     OrganizationUpdate,
     SlugAvailability,
-    Status,
+    StatusGiven,
 )
 
 router = APIRouter(prefix=PREFIX, tags=["organizations"], responses=ERRORS)  # type: ignore[arg-type]
@@ -50,11 +50,12 @@ def list_organizations(
     read_model: ReadModelDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
-    status: Status | None = None,
+    status: StatusGiven | None = None,
     q: Annotated[str | None, Query(max_length=256)] = None,
     external_id: Annotated[str | None, Query(alias="externalId", max_length=255)] = None,
+    region: RegionQuery = None,
 ) -> OrganizationsPage:
-    return list_page(read_model, limit, cursor, status, q, external_id)
+    return list_page(read_model, limit, cursor, status, q, external_id, region)
 
 
 @router.get("/lookup", summary="Find an organization by slug or external id")

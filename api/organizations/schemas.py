@@ -12,13 +12,26 @@ from pydantic.alias_generators import to_camel
 
 from api.http.schemas import READ_YOUR_WRITES, ReadYourWrites, RequestBody, ResponseBody, doc
 from domain.commands import UNSET, NewOrganization, OrganizationChanges
+from domain.organizations.attributes import FLAGS, LIMITS, MAX_LIMIT, MAX_NAMED
 from domain.rules import PROFILE_FIELDS
 
 Status = Literal["active", "suspended", "archived"]
+StatusGiven = Literal["active", "suspended", "archived", "banned"]
+"""A status as a request may name it: ours, or seed 002's ``banned`` (kept as ``suspended``)."""
 
 
 URL_LIMITS = {"format": "uri", "pattern": "^https://", "maxLength": 2048}
+GTM_LIMITS = {"pattern": "^GTM-[A-Z0-9]{4,12}$", "examples": ["GTM-AB12CD3"]}
+REGION_LIMITS = {"pattern": "^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$", "examples": ["eu-west-1"]}
+COUNT_LIMITS = {
+    "maxProperties": MAX_NAMED,
+    "propertyNames": {"pattern": "^[A-Za-z][A-Za-z0-9_]{0,63}$"},
+}
 COLOR_LIMITS = {"pattern": "^#[0-9A-Fa-f]{6}$", "examples": ["#1A2B3C"]}
+
+
+ATTRIBUTE_FIELDS = (*FLAGS, *LIMITS)
+"""Seed 001's admin-only flags and limits, passed to the command as given."""
 
 
 class _OrganizationFields(RequestBody):
@@ -52,6 +65,8 @@ class _OrganizationFields(RequestBody):
     contrast_color: str | None = doc("A colour #RRGGBB (kept uppercase).", **COLOR_LIMITS)
     reference: str | None = doc("Your own reference.", maxLength=255)
     reference_origin: str | None = doc("Where the reference comes from.", maxLength=255)
+    gtm_id: str | None = doc("Its Google Tag Manager id (seed 001).", **GTM_LIMITS)
+    gtm_id_test: str | None = doc("Its Google Tag Manager id for test.", **GTM_LIMITS)
     metadata: dict[str, str] | None = doc(
         "Up to 50 pairs of text keys (1-40 characters) and values (up to 500).",
         maxProperties=50,
@@ -95,6 +110,11 @@ class OrganizationCreate(_OrganizationFields):
         maxLength=50,
         examples=["acme-financial"],
     )
+    region: str | None = doc(
+        "Where its data lives: one of the operator's regions (REGISTRY_REGIONS); the "
+        "first of them if not given.",
+        **REGION_LIMITS,
+    )
 
     def to_command(self) -> NewOrganization:
         return NewOrganization(
@@ -104,6 +124,7 @@ class OrganizationCreate(_OrganizationFields):
             settings=self.settings,
             profile=self._profile(),
             metadata=self.metadata,
+            region=self.region,
         )
 
 
@@ -112,7 +133,7 @@ class OrganizationUpdate(_OrganizationFields):
 
     name: str | None = doc("As on create.", minLength=1, maxLength=256)
     slug: str | None = doc("As on create; the old slug is released.", minLength=3, maxLength=50)
-    status: Status | None = doc("Admin only.")
+    status: StatusGiven | None = doc("Admin only; seed 002's `banned` means `suspended`.")
     status_reason: str | None = doc("Why the status changed (admin only).", maxLength=1000)
     verified: bool | None = doc("Admin only.")
     managed_by: list[Manager] | None = doc("Admin only: up to 10 managing systems.", maxItems=10)
@@ -124,6 +145,23 @@ class OrganizationUpdate(_OrganizationFields):
     owner: str | None = doc(
         "The userId of an active member with the owner role.", minLength=1, maxLength=255
     )
+    region: str | None = doc(
+        "Admin only: move it to another of the operator's regions.", **REGION_LIMITS
+    )
+    discount_disabled: bool | None = doc("Admin only (null: false).")
+    account_disabled: bool | None = doc("Admin only (null: false).")
+    acceptance_disabled: bool | None = doc("Admin only (null: false).")
+    can_switch_live: bool | None = doc("Admin only (null: false).")
+    max_concurrent_promotions: int | None = doc(
+        "Admin only: 0 to 1000000, or null (not set).", minimum=0, maximum=MAX_LIMIT
+    )
+    max_concurrent_imports: int | None = doc(
+        "Admin only: 0 to 1000000, or null (not set).", minimum=0, maximum=MAX_LIMIT
+    )
+    subscription_info: SubscriptionInfoChange | None = doc(
+        "Admin only (a billing system): PUT replaces it, PATCH merges it (RFC 7396: null "
+        "removes a limit or a total); null clears it."
+    )
 
     def to_changes(self, *, merge: bool) -> OrganizationChanges:
         given = self._given()
@@ -132,6 +170,12 @@ class OrganizationUpdate(_OrganizationFields):
             return current if field in given else UNSET
 
         return OrganizationChanges(
+            **{f: value(f, getattr(self, f)) for f in ATTRIBUTE_FIELDS},
+            region=value("region", self.region),
+            subscription_info=value(
+                "subscription_info",
+                self.subscription_info and self.subscription_info.model_dump(exclude_unset=True),
+            ),
             name=value("name", self.name),
             slug=value("slug", self.slug),
             external_id=value("external_id", self._external_id()),
@@ -149,6 +193,25 @@ class OrganizationUpdate(_OrganizationFields):
             owner=value("owner", self.owner),
             merge=merge,
         )
+
+
+class SubscriptionInfoChange(BaseModel):
+    """Seed 001's subscription_info: the plan, its limits and the running totals."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    plan: str | None = Field(default=None, min_length=1, max_length=100, examples=["growth"])
+    limits: dict[str, int | None] | None = doc(
+        "Named limits: whole numbers from 0.", examples=[{"orders": 10000}], **COUNT_LIMITS
+    )
+    totals: dict[str, int | None] | None = doc(
+        "Named running totals: whole numbers from 0.", examples=[{"orders": 42}], **COUNT_LIMITS
+    )
+
+
+class SubscriptionInfo(ResponseBody):
+    plan: str | None = Field(description="The plan's name.")
+    limits: dict[str, int] = Field(description="The plan's named limits.")
+    totals: dict[str, int] = Field(description="The subscription's named running totals.")
 
 
 class Manager(BaseModel):
@@ -194,6 +257,20 @@ class OrganizationPublic(ResponseBody):
     )
     verified: bool = Field(description="Whether an admin verified it.")
     managed_by: list[Manager] = Field(description="The systems that manage it.")
+    gtm_id: str | None = Field(description="Its Google Tag Manager id.")
+    gtm_id_test: str | None = Field(description="Its Google Tag Manager id for test.")
+    region: str = Field(description="Where its data lives.", examples=["eu-west-1"])
+    discount_disabled: bool = Field(description="Whether discounts are disabled.")
+    account_disabled: bool = Field(description="Whether its account is disabled.")
+    acceptance_disabled: bool = Field(description="Whether acceptance is disabled.")
+    can_switch_live: bool = Field(description="Whether it may switch to live mode.")
+    max_concurrent_promotions: int | None = Field(
+        description="At most how many promotions may be active at once (null: not set)."
+    )
+    max_concurrent_imports: int | None = Field(
+        description="At most how many imports may run at once (null: not set)."
+    )
+    subscription_info: SubscriptionInfo = Field(description="Its subscription.")
     version: int = Field(description="How many events it has; its ETag.", examples=[3])
     created_at: datetime = Field(description="When it was created.")
     updated_at: datetime = Field(description="When it last changed.")

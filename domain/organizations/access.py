@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from domain.commands import UNSET
 from domain.context import USER
 from domain.errors import ForbiddenError
+from domain.organizations.attributes import ATTRIBUTE_DEFAULTS
 
 if TYPE_CHECKING:
     from domain.commands import OrganizationChanges
@@ -19,9 +20,12 @@ ADMIN_ONLY_FIELDS = (
     "verified",
     "managed_by",
     "max_allowed_memberships",
+    "region",
+    *ATTRIBUTE_DEFAULTS,
 )
 """Fields only an admin may change: a tenant cannot reinstate itself, re-link its identity,
-verify itself, or raise its own membership cap."""
+verify itself, raise its own membership cap, move itself to another region, nor set its own
+flags, limits or subscription (seed 001's)."""
 
 
 TENANT_ACTORS = {API_KEY: "an API key", USER: "a user"}

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from domain.commands import OrganizationChanges
+from domain.organizations.attributes import ATTRIBUTE_DEFAULTS
 from domain.organizations.organization import Organization
 from domain.rules import PROFILE_FIELDS
 from domain.unique_keys import EXTERNAL_IDS, SLUGS
@@ -44,6 +45,8 @@ def change(work: Work, org: Organization, values: dict[str, Any]) -> None:
         org.change_status(values["status"], values["status_reason"])
     if values.get("account"):
         org.update_account(values["account"])
+    if "region" in values:
+        org.move_to_region(values["region"])
 
 
 def _move(work: Work, kind: str, org: Organization, old: str | None, new: str | None) -> None:
@@ -69,4 +72,6 @@ def changes_back_to(past: Organization) -> OrganizationChanges:
         verified=past.verified,
         managed_by=past.managed_by,
         max_allowed_memberships=past.max_allowed_memberships,
+        region=past.region,
+        **{f: getattr(past, f) for f in ATTRIBUTE_DEFAULTS},
     )

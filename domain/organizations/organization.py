@@ -12,6 +12,11 @@ from domain.context import current_actor, current_reason, current_request_id
 from domain.errors import ApiKeyNotFoundError, LastOwnerError
 from domain.members.membership import ACTIVE as MEMBER_ACTIVE
 from domain.members.membership import INVITED
+from domain.organizations.attributes import (
+    ATTRIBUTE_DEFAULTS,
+    DEFAULT_REGION,
+    attribute_defaults,
+)
 from domain.rules import PROFILE_FIELDS
 
 if TYPE_CHECKING:
@@ -22,10 +27,13 @@ if TYPE_CHECKING:
 
 ACTIVE, SUSPENDED, ARCHIVED = "active", "suspended", "archived"
 STATUSES = (ACTIVE, SUSPENDED, ARCHIVED)
+SEED_002_STATUSES = {"banned": SUSPENDED}
+"""Seed 002's statuses that are ours by another name (its ``active`` is ours as it is)."""
 
-ACCOUNT_FIELDS = ("verified", "managed_by", "max_allowed_memberships")
+ACCOUNT_FIELDS = ("verified", "managed_by", "max_allowed_memberships", *ATTRIBUTE_DEFAULTS)
 """Fields only an admin sets: whether the organization is verified, which systems manage
-it, and how many memberships (active and invited) it may hold (0 or ``None``: no cap)."""
+it, how many memberships (active and invited) it may hold (0 or ``None``: no cap), and seed
+001's flags, limits and subscription."""
 MEMBERSHIP_DEFAULTS: dict[str, Any] = {
     "owner": None,
     "active_member_count": 0,
@@ -60,9 +68,18 @@ class Organization(Aggregate):
     managed_by: list[dict[str, str]]
     max_allowed_memberships: int | None
     roles: dict[str, Any]
+    region: str
+    discount_disabled: bool
+    account_disabled: bool
+    acceptance_disabled: bool
+    can_switch_live: bool
+    max_concurrent_promotions: int | None
+    max_concurrent_imports: int | None
+    subscription_info: dict[str, Any]
 
-    class_version = 2
-    """Version 2 added memberships, roles and the account fields."""
+    class_version = 3
+    """Version 2 added memberships, roles and the account fields; version 3 seed 001's
+    region, GTM ids, flags, limits and subscription."""
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -73,6 +90,12 @@ class Organization(Aggregate):
         state.setdefault("owners", [])
         state.setdefault("pending", {})
         state.setdefault("role_keys", [])
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """Snapshots taken before seed 001's attributes existed."""
+        for name, value in {**legacy_attributes(), "gtm_id": None, "gtm_id_test": None}.items():
+            state.setdefault(name, value)
 
     class Event(Aggregate.Event):
         actor: dict[str, Any] = field(default_factory=current_actor, init=False)
@@ -111,6 +134,14 @@ class Organization(Aggregate):
         settings: dict[str, Any]
         profile: dict[str, str | None]
         metadata: dict[str, str]
+        region: str
+
+        class_version = 3
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """Organizations created before regions were in seed 001's default region."""
+            state["region"] = DEFAULT_REGION
 
         def changes(self) -> dict[str, Any]:
             profile = {f: self.profile.get(f) for f in PROFILE_FIELDS}
@@ -124,6 +155,8 @@ class Organization(Aggregate):
                 **profile,
                 "metadata": self.metadata,
                 **membership_defaults(),
+                "region": self.region,
+                **attribute_defaults(),
             }
 
     class Renamed(Event):
@@ -161,6 +194,14 @@ class Organization(Aggregate):
 
         def changes(self) -> dict[str, Any]:
             return {"external_id": self.external_id}
+
+    class RegionChanged(Event):
+        """The organization moved to another region (services serving it must hear of it)."""
+
+        region: str
+
+        def changes(self) -> dict[str, Any]:
+            return {"region": self.region}
 
     class StatusChanged(Event):
         status: str
@@ -277,6 +318,7 @@ class Organization(Aggregate):
         settings: dict[str, Any],
         profile: dict[str, str | None],
         metadata: dict[str, str],
+        region: str = DEFAULT_REGION,
     ) -> None:
         """State is set by ``Created.apply``, like every later change."""
         self.api_keys: dict[str, dict[str, Any]] = {}
@@ -313,6 +355,10 @@ class Organization(Aggregate):
     def change_external_id(self, external_id: str | None) -> None:
         if external_id != self.external_id:
             self.trigger_event(self.ExternalIdChanged, external_id=external_id)
+
+    def move_to_region(self, region: str) -> None:
+        if region != self.region:
+            self.trigger_event(self.RegionChanged, region=region)
 
     def change_status(self, status: str, reason: str | None) -> None:
         if (status, reason) != (self.status, self.status_reason):
@@ -424,17 +470,28 @@ STATE_FIELDS = (
     *PROFILE_FIELDS,
     "metadata",
     *MEMBERSHIP_DEFAULTS,
+    "region",
+    *ATTRIBUTE_DEFAULTS,
 )
+
+
+def legacy_attributes() -> dict[str, Any]:
+    """Seed 001's region and admin-only attributes as an organization recorded before they
+    existed has them."""
+    return {"region": DEFAULT_REGION, **attribute_defaults()}
 
 
 def organization_details(
     organization_id: UUID, state: dict[str, Any], version: int, created_at: Any, updated_at: Any
 ) -> dict[str, Any]:
     """The one shape in which an organization leaves the domain (aggregate or read model)."""
-    return {
+    details = {
         "id": organization_id,
         **{f: state.get(f) for f in STATE_FIELDS},
         "version": version,
         "created_at": created_at,
         "updated_at": updated_at,
     }
+    if "region" not in state:  # A read-model row written before seed 001's attributes.
+        details.update(legacy_attributes())
+    return details

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 from domain.commands import UNSET
 from domain.errors import InvalidValueError, ValidationError
 from domain.keys.secrets import check_expires_at, check_key_name
-from domain.organizations.organization import STATUSES
+from domain.organizations.attributes import DEFAULT_REGIONS, check_region
+from domain.organizations.organization import SEED_002_STATUSES, STATUSES
 from domain.rules import (
     ACCOUNT_RULES,
     PROFILE_FIELDS,
@@ -46,6 +47,9 @@ def ensure_storable(fields: dict[str, Any]) -> None:
 
 
 def _check_status(value: str) -> str:
+    """One of ``STATUSES``, or a seed 002 status that means one of them."""
+    if isinstance(value, str):
+        value = SEED_002_STATUSES.get(value, value)
     if value not in STATUSES:
         raise InvalidValueError(f"must be one of {', '.join(STATUSES)}")
     return value
@@ -73,7 +77,9 @@ def _profile(problems: Problems, profile: dict[str, Any]) -> dict[str, Any]:
     return {f: problems.check(f, check_profile_value, f, v) for f, v in profile.items()}
 
 
-def validate_new(new: NewOrganization, reserved: frozenset[str]) -> dict[str, Any]:
+def validate_new(
+    new: NewOrganization, reserved: frozenset[str], regions: tuple[str, ...] = DEFAULT_REGIONS
+) -> dict[str, Any]:
     """The ``Organization`` constructor's arguments, or a ``ValidationError``."""
     ensure_storable(
         {
@@ -82,6 +88,7 @@ def validate_new(new: NewOrganization, reserved: frozenset[str]) -> dict[str, An
             "external_id": new.external_id,
             "settings": new.settings,
             "metadata": new.metadata,
+            "region": new.region,
             **new.profile,
         }
     )
@@ -95,6 +102,9 @@ def validate_new(new: NewOrganization, reserved: frozenset[str]) -> dict[str, An
         "settings": problems.check("settings", _object, new.settings) or {},
         "profile": _profile(problems, {f: new.profile.get(f) for f in PROFILE_FIELDS}),
         "metadata": problems.check("metadata", _object, new.metadata) or {},
+        "region": regions[0]
+        if new.region is None
+        else problems.check("region", check_region, new.region, regions),
     }
     problems.extend(settings_problems(values["settings"]))
     problems.extend(metadata_problems(values["metadata"]))
@@ -111,11 +121,15 @@ _UPDATABLE = (
     "status_reason",
     *ACCOUNT_RULES,
     "owner",
+    "region",
 )
 
 
 def validate_changes(
-    changes: OrganizationChanges, org: Organization, reserved: frozenset[str]
+    changes: OrganizationChanges,
+    org: Organization,
+    reserved: frozenset[str],
+    regions: tuple[str, ...] = DEFAULT_REGIONS,
 ) -> dict[str, Any]:
     """The new values an update asks for (only those given), or a ``ValidationError``."""
     given = {f: getattr(changes, f) for f in _UPDATABLE if getattr(changes, f) is not UNSET}
@@ -125,9 +139,11 @@ def validate_changes(
         **_identity_changes(problems, changes, reserved),
         **_document_changes(problems, changes, org),
         "profile": _profile(problems, changes.profile),
-        "account": _account_changes(problems, given, org),
+        "account": _account_changes(problems, given, org, merge=changes.merge),
         **_status_changes(problems, changes, org),
     }
+    if "region" in given:
+        values["region"] = problems.check("region", check_region, given["region"], regions)
     problems.raise_if_any()
     return values
 
@@ -169,10 +185,14 @@ def _document_changes(
 
 
 def _account_changes(
-    problems: Problems, given: dict[str, Any], org: Organization
+    problems: Problems, given: dict[str, Any], org: Organization, *, merge: bool
 ) -> dict[str, Any]:
-    """The new account fields (``ACCOUNT_RULES``) and owner, those given."""
+    """The new account fields (``ACCOUNT_RULES``) and owner, those given (the subscription
+    merged into the current one when the update is a merge)."""
     account = {f: given[f] for f in ACCOUNT_RULES if f in given}
+    subscription = account.get("subscription_info")
+    if merge and isinstance(subscription, dict):
+        account["subscription_info"] = merge_patch(org.subscription_info, subscription)
     values = {f: problems.check(f, ACCOUNT_RULES[f], v) for f, v in account.items()}
     if "owner" in given:
         values["owner"] = problems.check("owner", check_owner, given["owner"], org.owners)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from projections.admin import ReadModelAdmin
-from projections.postgres.sql import Statements
+from projections.postgres.sql import REGION, Statements
 from projections.tables import OLD_SUFFIX, STATUS_TABLE, VERSIONS_TABLE
 
 if TYPE_CHECKING:
@@ -71,6 +71,11 @@ INDEXES: tuple[tuple[str, str, str], ...] = (
     (_INDEX + "{table} (external_id)", "organizations", "_external_id"),
     (_INDEX + "{table} (name_folded text_pattern_ops)", "organizations", "_name"),
     (_INDEX + "{table} (created_at DESC, id DESC)", "organizations", "_created"),
+    (
+        _INDEX + "{table} ((" + REGION.organization + "), created_at DESC, id DESC)",
+        "organizations",
+        "_region",
+    ),
     (
         "CREATE UNIQUE INDEX IF NOT EXISTS {i} ON {schema}.{keys} (secret_hash)",
         "keys",

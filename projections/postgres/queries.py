@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from projections.member_rows import CURRENT, member_filter, member_of, user_filter
-from projections.postgres.sql import Statements
+from projections.postgres.sql import REGION, Statements
 from projections.queries import ReadModelQueries
 from projections.records import HistoryEntry, KeyCredential
 from projections.rows import details_of, feed_filter, history_filter, list_filter, public_key
@@ -26,6 +26,7 @@ class PostgresReadModelQueries(ReadModelQueries):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         sql = Statements(self.datastore.schema, self.tables)
+        self.organizations_table = sql.qualified(self.tables.organizations)
         self.select_keys = sql.query(
             "SELECT {key_columns} FROM {schema}.{keys} WHERE organization_id = %s "
             "ORDER BY created_at, id"
@@ -63,10 +64,12 @@ class PostgresReadModelQueries(ReadModelQueries):
         return self._history(self.select_history + condition, [*params, query.limit])
 
     def events_after(
-        self, position: int, limit: int, types: tuple[str, ...] = ()
+        self, position: int, limit: int, types: tuple[str, ...] = (), region: str | None = None
     ) -> list[HistoryEntry]:
-        statement = self.select_history + feed_filter(types, "%s")
-        return self._history(statement, [position, *types, limit])
+        by_region = None if region is None else (REGION, self.organizations_table)
+        regions = [] if region is None else [region, region]
+        statement = self.select_history + feed_filter(types, "%s", by_region)
+        return self._history(statement, [position, *types, *regions, limit])
 
     def version_at(self, org_id: UUID, moment: datetime) -> int | None:
         with self._read() as curs:
@@ -101,7 +104,7 @@ class PostgresReadModelQueries(ReadModelQueries):
         )
 
     def list_organizations(self, query: ListQuery) -> list[dict[str, Any]]:
-        condition, params = list_filter(query, "%s", query.after)
+        condition, params = list_filter(query, "%s", query.after, REGION)
         statement = self.select_list + condition + " ORDER BY created_at DESC, id DESC LIMIT %s"
         with self._read() as curs:
             curs.execute(statement, (*params, query.limit))

@@ -1,8 +1,9 @@
 """Composing the read model's PostgreSQL statements, and encoding its ``json`` columns.
 
 Documents, actors and changes are ``json``, not ``jsonb``: they are stored as written and
-returned as stored, and no query looks inside them; PostgreSQL checks ``json`` input for
-syntax only, where ``jsonb`` would parse and rebuild every value a rebuild writes.
+returned as stored, and only the region filters look inside them (an expression index
+serves the organizations' one); PostgreSQL checks ``json`` input for syntax only, where
+``jsonb`` would parse and rebuild every value a rebuild writes.
 """
 
 from __future__ import annotations
@@ -14,12 +15,17 @@ import orjson
 from psycopg.sql import SQL, Composed, Identifier
 from psycopg.types.json import Json
 
+from domain.organizations.attributes import DEFAULT_REGION
 from projections.member_rows import MEMBER_COLUMNS
-from projections.rows import HISTORY_COLUMNS, KEY_COLUMNS, ORGANIZATION_COLUMNS
+from projections.rows import HISTORY_COLUMNS, KEY_COLUMNS, ORGANIZATION_COLUMNS, RegionSql
 
 if TYPE_CHECKING:
     from projections.tables import Tables
 
+REGION = RegionSql(
+    organization=f"COALESCE(doc ->> 'region', '{DEFAULT_REGION}')",
+    left="(changes -> 'region' ->> 'from')",
+)
 ROW_TYPES = ("uuid", "text", "text", "text", "text", "int8", "timestamptz", "timestamptz", "json")
 HISTORY_TYPES = ("int8", "uuid", "int8", "text", "timestamptz", "json", "text", "text", "json")
 MEMBER_TYPES = (

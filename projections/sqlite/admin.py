@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from projections.admin import ReadModelAdmin
+from projections.sqlite.columns import REGION
 from projections.tables import OLD_SUFFIX, STATUS_TABLE, VERSIONS_TABLE
 
 if TYPE_CHECKING:
@@ -26,6 +27,8 @@ class SQLiteReadModelAdmin(ReadModelAdmin):
             f"CREATE INDEX IF NOT EXISTS {t}_slug ON {t} (slug)",
             f"CREATE INDEX IF NOT EXISTS {t}_external_id ON {t} (external_id)",
             f"CREATE INDEX IF NOT EXISTS {t}_created ON {t} (created_at DESC, id DESC)",
+            f"CREATE INDEX IF NOT EXISTS {t}_region "
+            f"ON {t} ({REGION.organization}, created_at DESC, id DESC)",
             f"CREATE TABLE IF NOT EXISTS {k} ("
             "id TEXT PRIMARY KEY, organization_id TEXT NOT NULL, secret_hash TEXT NOT NULL, "
             "name TEXT, prefix TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT, "

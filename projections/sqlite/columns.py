@@ -5,6 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from domain.organizations.attributes import DEFAULT_REGION
+from projections.rows import RegionSql
+
+REGION = RegionSql(
+    organization=f"COALESCE(json_extract(doc, '$.region'), '{DEFAULT_REGION}')",
+    left="json_extract(changes, '$.region.from')",
+)
+
 
 def as_text(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")

@@ -20,7 +20,7 @@ from projections.rows import (
     list_filter,
     public_key,
 )
-from projections.sqlite.columns import as_text, optional_text, parse_time
+from projections.sqlite.columns import REGION, as_text, optional_text, parse_time
 
 if TYPE_CHECKING:
     from projections.records import HistoryQuery, ListQuery, MemberQuery, UserMembershipQuery
@@ -34,9 +34,13 @@ class SQLiteReadModelQueries(ReadModelQueries):
         return self._history(condition, [*params, query.limit])
 
     def events_after(
-        self, position: int, limit: int, types: tuple[str, ...] = ()
+        self, position: int, limit: int, types: tuple[str, ...] = (), region: str | None = None
     ) -> list[HistoryEntry]:
-        return self._history(feed_filter(types, "?"), [position, *types, limit])
+        by_region = None if region is None else (REGION, self.tables.organizations)
+        regions = [] if region is None else [region, region]
+        return self._history(
+            feed_filter(types, "?", by_region), [position, *types, *regions, limit]
+        )
 
     def version_at(self, org_id: UUID, moment: datetime) -> int | None:
         with self.datastore.transaction(commit=False) as c:
@@ -107,7 +111,7 @@ class SQLiteReadModelQueries(ReadModelQueries):
 
     def list_organizations(self, query: ListQuery) -> list[dict[str, Any]]:
         after = query.after and (as_text(query.after[0]), str(query.after[1]))
-        condition, params = list_filter(query, "?", after)
+        condition, params = list_filter(query, "?", after, REGION)
         with self.datastore.transaction(commit=False) as c:
             c.execute(
                 f"SELECT {ORGANIZATION_COLUMNS} FROM {self.tables.organizations} "

@@ -80,3 +80,14 @@ def test_every_operation_answering_errors_has_them_listed(server: Server) -> Non
         and not any(status >= "400" for status in operation["responses"])
     ]
     assert undocumented == []
+
+
+def test_seed_001s_nullable_attributes_accept_null_in_the_update_schema(server: Server) -> None:
+    schemas = spec_of(server)["components"]["schemas"]
+    update = schemas["OrganizationUpdate"]["properties"]
+    nullable = ("region", "gtmId", "gtmIdTest", "maxConcurrentImports", "subscriptionInfo")
+    for name in (*nullable, "discountDisabled", "canSwitchLive", "maxConcurrentPromotions"):
+        assert {"type": "null"} in update[name]["anyOf"], name
+    public = schemas["OrganizationPublic"]
+    assert {"region", "gtmId", "subscriptionInfo", "acceptanceDisabled"} <= set(public["required"])
+    assert {"type": "null"} in public["properties"]["gtmIdTest"]["anyOf"]

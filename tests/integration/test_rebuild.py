@@ -59,7 +59,17 @@ def add_people(services: Services, org_id: Any) -> None:
     issued = registry.invite_member(org_id, NewInvitation(email="i@example.com"))
     registry.accept_invitation(org_id, issued.member["id"], issued.token, "i")
     registry.invite_member(org_id, NewInvitation(email="pending@example.com"))
-    registry.update(org_id, OrganizationChanges(verified=True, max_allowed_memberships=50))
+    registry.update(
+        org_id,
+        OrganizationChanges(
+            verified=True,
+            max_allowed_memberships=50,
+            can_switch_live=True,
+            max_concurrent_imports=4,
+            subscription_info={"plan": "pro", "totals": {"orders": 3}},
+            profile={"gtm_id": "GTM-AB12CD3"},
+        ),
+    )
 
 
 def test_rebuild_equals_the_incrementally_built_read_model(services: Services) -> None:

@@ -56,7 +56,18 @@ changes = st.builds(
     status=st.just(OrganizationChanges().status) | st.sampled_from(["active", "suspended", "x"]),
     status_reason=st.just(OrganizationChanges().status_reason) | st.none() | any_text,
     profile=st.dictionaries(
-        st.sampled_from(["reference", "reference_origin"]), any_text, max_size=2
+        st.sampled_from(["reference", "reference_origin", "gtm_id"]),
+        any_text | st.just("GTM-AB12CD3"),
+        max_size=2,
+    ),
+    region=st.just(OrganizationChanges().region) | st.sampled_from(["eu-west-1", "x"]),
+    can_switch_live=st.just(OrganizationChanges().can_switch_live) | st.none() | any_json,
+    max_concurrent_imports=st.just(OrganizationChanges().max_concurrent_imports) | any_number,
+    subscription_info=st.just(OrganizationChanges().subscription_info)
+    | any_json
+    | st.fixed_dictionaries(
+        {"plan": st.none() | any_text},
+        optional={"limits": st.dictionaries(any_text, any_json, max_size=3), "totals": any_json},
     ),
     merge=st.booleans(),
 )

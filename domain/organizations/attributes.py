@@ -1,0 +1,125 @@
+"""Seed 001's commerce attributes: where an organization's data lives (its region), its
+Google Tag Manager ids, the flags and limits its operator sets, and its subscription."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from domain.errors import InvalidValueError
+
+DEFAULT_REGION = "eu-west-1"
+"""Seed 001's default region; also the region of organizations recorded before regions."""
+DEFAULT_REGIONS = (DEFAULT_REGION,)
+MAX_LIMIT = 1_000_000
+"""The highest concurrency limit."""
+MAX_NAMED = 50
+"""At most this many named limits, and as many named totals."""
+MAX_COUNT = 2**53 - 1
+"""The highest named limit or total: the largest integer every JSON reader holds exactly."""
+
+_REGION = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?")
+_GTM_ID = re.compile(r"GTM-[A-Z0-9]{4,12}")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+
+FLAGS = ("discount_disabled", "account_disabled", "acceptance_disabled", "can_switch_live")
+LIMITS = ("max_concurrent_promotions", "max_concurrent_imports")
+SUBSCRIPTION_DEFAULT: dict[str, Any] = {"plan": None, "limits": {}, "totals": {}}
+ATTRIBUTE_DEFAULTS: dict[str, Any] = {
+    **dict.fromkeys(FLAGS, False),
+    **dict.fromkeys(LIMITS),
+    "subscription_info": SUBSCRIPTION_DEFAULT,
+}
+"""The admin-only attributes an organization starts with (and has, when folded from events
+recorded before they existed)."""
+
+
+def attribute_defaults() -> dict[str, Any]:
+    """A fresh copy of ``ATTRIBUTE_DEFAULTS`` (nothing shared)."""
+    return copy.deepcopy(ATTRIBUTE_DEFAULTS)
+
+
+def parse_regions(configured: str) -> tuple[str, ...]:
+    """The operator's regions (comma-separated; the first is the default), or
+    ``DEFAULT_REGIONS`` when none are given; ``ValueError`` for a malformed one."""
+    regions = tuple(dict.fromkeys(r.strip() for r in configured.split(",") if r.strip()))
+    for region in regions:
+        if not _REGION.fullmatch(region):
+            msg = f"region {region!r} must be 1-50 lowercase letters, digits and hyphens"
+            raise ValueError(msg)
+    return regions or DEFAULT_REGIONS
+
+
+def check_region(value: Any, regions: tuple[str, ...]) -> str:
+    """One of the operator's regions."""
+    if value not in regions:
+        raise InvalidValueError(f"must be one of {', '.join(regions)}")
+    return str(value)
+
+
+def check_gtm_id(value: Any) -> str:
+    """A Google Tag Manager container id: GTM- and 4-12 uppercase letters or digits."""
+    if not isinstance(value, str) or not _GTM_ID.fullmatch(value):
+        raise InvalidValueError("must be a Google Tag Manager id, such as GTM-AB12CD3")
+    return value
+
+
+def check_flag(value: Any) -> bool:
+    """``true`` or ``false`` (``null``: ``false``)."""
+    if value is None:
+        return False
+    if type(value) is not bool:
+        raise InvalidValueError("must be true or false")
+    return value
+
+
+def check_concurrency_limit(value: Any) -> int | None:
+    """A whole number from 0 to ``MAX_LIMIT``, or ``None`` (not set)."""
+    if value is None:
+        return None
+    if type(value) is not int or not 0 <= value <= MAX_LIMIT:
+        raise InvalidValueError(f"must be a whole number from 0 to {MAX_LIMIT}, or null")
+    return value
+
+
+def _counts(value: Any, path: str) -> dict[str, int]:
+    """Named non-negative whole numbers: up to ``MAX_NAMED``, names of 1-64 letters,
+    digits and underscores starting with a letter."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or len(value) > MAX_NAMED:
+        raise InvalidValueError(f"must be an object of at most {MAX_NAMED} counts", path)
+    for name, count in value.items():
+        if not _NAME.fullmatch(name):
+            message = "names must be 1-64 letters, digits or _, starting with a letter"
+            raise InvalidValueError(message, path)
+        if type(count) is not int or not 0 <= count <= MAX_COUNT:
+            message = f"must be a whole number from 0 to {MAX_COUNT}"
+            raise InvalidValueError(message, f"{path}.{name}")
+    return dict(value)
+
+
+def check_subscription_info(value: Any) -> dict[str, Any]:
+    """``{"plan", "limits", "totals"}``: the plan's name (1-100 characters, or ``None``),
+    its limits and the subscription's running totals (named counts); ``null`` clears it."""
+    if value is None:
+        return copy.deepcopy(SUBSCRIPTION_DEFAULT)
+    if not isinstance(value, dict) or not set(value) <= {"plan", "limits", "totals"}:
+        raise InvalidValueError('must be an object with "plan", "limits" and "totals"')
+    plan = value.get("plan")
+    if plan is not None and (not isinstance(plan, str) or not 1 <= len(plan.strip()) <= 100):
+        raise InvalidValueError("must be 1-100 characters, or null", "plan")
+    return {
+        "plan": plan and plan.strip(),
+        "limits": _counts(value.get("limits"), "limits"),
+        "totals": _counts(value.get("totals"), "totals"),
+    }
+
+
+ATTRIBUTE_RULES: dict[str, Any] = {
+    **dict.fromkeys(FLAGS, check_flag),
+    **dict.fromkeys(LIMITS, check_concurrency_limit),
+    "subscription_info": check_subscription_info,
+}
+"""The admin-only attributes' rules, by field."""

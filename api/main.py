@@ -26,6 +26,7 @@ from api.http.openapi import openapi
 from api.http.position_watch import PositionWatch
 from api.http.rate_limit import FailureLimiter
 from api.http.tracing import instrument
+from api.jsonapi.middleware import JsonApiRequestMiddleware, JsonApiResponseMiddleware
 from api.keys import routes as keys
 from api.members import routes as members
 from api.organizations import current
@@ -103,8 +104,11 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         instrument(app, settings.tracing)
     app.add_middleware(ConditionalGetMiddleware)
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(JsonApiRequestMiddleware)  # Its document is the body idempotency keeps.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
+    # Around every answer but the metrics: errors of any middleware become JSON:API too.
+    app.add_middleware(JsonApiResponseMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
 
 

@@ -43,6 +43,14 @@ NO_DOCUMENT = error_body(
 )
 
 
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+"""The methods whose body a ``Content-Type`` describes (clients send one on reads too)."""
+
+
+def _sends_document(scope: Scope, headers: dict[bytes, bytes]) -> bool:
+    return scope["method"] in BODY_METHODS and media.sends_document(headers)
+
+
 def _takes_document(method: str, match: re.Match[str]) -> bool:
     named = match.group("id")
     return (method == "POST" and named is None) or (
@@ -54,9 +62,9 @@ def _refusal(scope: Scope, headers: dict[bytes, bytes], match: re.Match[str]) ->
     """The status and body of what the specification refuses, if anything."""
     if media.not_acceptable(headers):
         return 406, NOT_ACCEPTABLE
-    if media.sends_document(headers) and media.unsupported_document(headers):
+    if _sends_document(scope, headers) and media.unsupported_document(headers):
         return 415, UNSUPPORTED
-    if media.sends_document(headers) and not _takes_document(scope["method"], match):
+    if _sends_document(scope, headers) and not _takes_document(scope["method"], match):
         return 415, NO_DOCUMENT
     if media.wants_jsonapi(headers) and (found := query.problems(scope["query_string"])):
         return 400, validation_body(found)
@@ -83,7 +91,7 @@ class JsonApiRequestMiddleware:
         if refusal is not None:
             await send_json(send, *refusal)
             return
-        if not media.sends_document(headers):
+        if not _sends_document(scope, headers):
             await self.app(scope, receive, send)
             return
         raw = await read_body(receive) or b""
@@ -171,7 +179,7 @@ class JsonApiResponseMiddleware:
         sent = Request(
             parameters=frozenset(query.parameter_names(scope["query_string"])),
             headers=frozenset(k.decode("latin-1").lower() for k in headers),
-            document=media.sends_document(headers),
+            document=_sends_document(scope, headers),
         )
         body = payload if isinstance(payload, dict) else {}
         return errors_document(status, body, sent)

@@ -14,12 +14,12 @@ from api.http.errors import error_body, validation_body
 from api.jsonapi.documents import TYPE, attribute_name, field_name
 from api.organizations.schemas import OrganizationCreate, OrganizationUpdate
 
-WRITABLE = frozenset(
-    attribute_name(to_camel(name))
-    for model in (OrganizationCreate, OrganizationUpdate)
-    for name in model.model_fields
-)
-"""The attributes a create or a patch may hold: those of the JSON bodies, renamed."""
+WRITABLE = {
+    method: frozenset(attribute_name(to_camel(name)) for name in model.model_fields)
+    for method, model in (("POST", OrganizationCreate), ("PATCH", OrganizationUpdate))
+}
+"""The attributes a create and a patch may hold: those of their JSON bodies, renamed (the
+admin's flags, limits and subscription are set by a patch, as in the JSON form)."""
 
 
 class DocumentRefusedError(Exception):
@@ -73,10 +73,11 @@ def plain_body(raw: bytes, method: str, expected_id: str | None) -> bytes:
     attributes = data.get("attributes", {})
     if not isinstance(attributes, dict):
         raise _invalid("/data/attributes", "must be an object")
+    verb = "a create" if method == "POST" else "a patch"
     unknown = [
-        {"field": f"/data/attributes/{name}", "message": "is not a writable attribute"}
+        {"field": f"/data/attributes/{name}", "message": f"is not an attribute {verb} sets"}
         for name in attributes
-        if name not in WRITABLE
+        if name not in WRITABLE[method]
     ]
     if unknown:
         raise DocumentRefusedError(400, validation_body(unknown))

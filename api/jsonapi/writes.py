@@ -46,7 +46,7 @@ def _resource_object(raw: bytes) -> dict[str, Any]:
     if "type" not in data:
         raise _invalid("/data/type", "is required")
     if data["type"] != TYPE:
-        message = f"this endpoint takes resources of type {TYPE}"
+        message = f"This endpoint takes resources of type {TYPE}"
         raise DocumentRefusedError(409, error_body("DOCUMENT_CONFLICT", message))
     if "relationships" in data:
         raise _invalid("/data/relationships", "relationships change through their own endpoints")
@@ -62,7 +62,7 @@ def _check_id(data: dict[str, Any], method: str, expected: str | None) -> None:
     if not isinstance(data.get("id"), str):
         raise _invalid("/data/id", "is required (the organization's id)")
     if expected is not None and data["id"].lower() != expected.lower():
-        message = "the document's id is not the id of the organization this endpoint changes"
+        message = "The document's id is not the id of the organization this endpoint changes"
         raise DocumentRefusedError(409, error_body("DOCUMENT_CONFLICT", message))
 
 

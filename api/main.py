@@ -26,6 +26,8 @@ from api.http.openapi import openapi
 from api.http.position_watch import PositionWatch
 from api.http.rate_limit import FailureLimiter
 from api.http.tracing import instrument
+from api.jsonapi.middleware import JsonApiRequestMiddleware, JsonApiResponseMiddleware
+from api.jsonapi.openapi import document_jsonapi
 from api.keys import routes as keys
 from api.members import routes as members
 from api.organizations import current
@@ -103,8 +105,11 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         instrument(app, settings.tracing)
     app.add_middleware(ConditionalGetMiddleware)
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(JsonApiRequestMiddleware)  # Its document is the body idempotency keeps.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
+    # Around every answer but the metrics: errors of any middleware become JSON:API too.
+    app.add_middleware(JsonApiResponseMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
 
 
@@ -137,7 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # Served from packaged assets: api.http.docs.
         redoc_url=None,
     )
-    app.openapi = lambda: openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: openapi(app, document_jsonapi)  # type: ignore[method-assign]
     app.state.settings = settings
     app.state.admin_token = settings.admin_token.get_secret_value().encode()
     app.state.auth_failures = FailureLimiter(settings.auth_failures_per_minute)

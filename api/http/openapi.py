@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from fastapi.openapi.utils import get_openapi
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from fastapi import FastAPI
 
 WRITES = frozenset({"post", "put", "patch", "delete"})
@@ -71,6 +73,9 @@ CODES = {
     "RATE_LIMITED": (429, "too many failed authentications; see Retry-After"),
     "INTERNAL_ERROR": (500, "unexpected; quote X-Request-Id"),
     "STORE_UNAVAILABLE": (503, "the database does not answer; see Retry-After"),
+    "DOCUMENT_CONFLICT": (409, "JSON:API: the document's type or id is not the endpoint's"),
+    "NOT_ACCEPTABLE": (406, "JSON:API: Accept names its media type only with parameters"),
+    "UNSUPPORTED_MEDIA_TYPE": (415, "JSON:API: a document's media type with parameters"),
     "NOT_READY": (503, "not ready: the database, the projection or the lag"),
 }
 _ANY = ("VALIDATION_ERROR", "RATE_LIMITED", "INTERNAL_ERROR", "STORE_UNAVAILABLE")
@@ -93,13 +98,14 @@ ERRORS = {
         *_WRITE,
         "DUPLICATE_SLUG",
         "DUPLICATE_ORGANIZATION",
+        "DOCUMENT_CONFLICT",
     ),
     "organizations-list_organizations": _ADMIN,
     "organizations-lookup_organization": (*_KEY, "ORGANIZATION_NOT_FOUND"),
     "organizations-check_slug_availability": _KEY,
     "organizations-get_organization": (*_KEY, "ORGANIZATION_NOT_FOUND"),
     "organizations-replace_organization_fields": _CHANGE,
-    "organizations-patch_organization": _CHANGE,
+    "organizations-patch_organization": (*_CHANGE, "DOCUMENT_CONFLICT"),
     "organizations-archive_organization": (
         *_ADMIN,
         *_WRITE,
@@ -107,7 +113,7 @@ ERRORS = {
         "VERSION_CONFLICT",
     ),
     "current organization-get_current_organization": (*_KEY, "ORGANIZATION_NOT_FOUND"),
-    "current organization-patch_current_organization": _CHANGE,
+    "current organization-patch_current_organization": (*_CHANGE, "DOCUMENT_CONFLICT"),
     "current organization-replace_current_organization_fields": _CHANGE,
     "current organization-replace_caller_organization_fields": _CHANGE,
     "current organization-current_organization_history": (*_KEY, "ORGANIZATION_NOT_FOUND"),
@@ -168,8 +174,9 @@ def _error_responses(codes: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-def openapi(app: FastAPI) -> dict[str, Any]:
-    """The app's OpenAPI document, made once."""
+def openapi(app: FastAPI, *additions: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """The app's OpenAPI document, made once, with what ``additions`` add to it (another
+    form of some answers, say)."""
     if app.openapi_schema is None:
         spec = get_openapi(
             title=app.title,
@@ -179,6 +186,8 @@ def openapi(app: FastAPI) -> dict[str, Any]:
             routes=app.routes,
         )
         _complete(spec)
+        for add in additions:
+            add(spec)
         app.openapi_schema = spec
     return app.openapi_schema
 

@@ -91,3 +91,39 @@ def test_seed_001s_nullable_attributes_accept_null_in_the_update_schema(server: 
     public = schemas["OrganizationPublic"]
     assert {"region", "gtmId", "subscriptionInfo", "acceptanceDisabled"} <= set(public["required"])
     assert {"type": "null"} in public["properties"]["gtmIdTest"]["anyOf"]
+
+
+def test_organization_operations_document_their_jsonapi_documents(server: Server) -> None:
+    paths = spec_of(server)["paths"]
+    jsonapi = "application/vnd.api+json"
+    read = paths["/api/v1/organizations/{org_id}"]["get"]
+    assert read["responses"]["200"]["content"][jsonapi]["schema"] == {
+        "$ref": "#/components/schemas/JsonApiOrganizationDocument"
+    }
+    assert jsonapi in read["responses"]["404"]["content"]
+    assert "406" in read["responses"]
+    assert {"include", "fields[organizations]"} <= {p["name"] for p in read["parameters"]}
+    listed = paths["/api/v1/organizations"]["get"]["responses"]["200"]["content"]
+    assert listed[jsonapi]["schema"]["$ref"].endswith("/JsonApiOrganizationsDocument")
+    patch = paths["/api/v1/organizations/{org_id}"]["patch"]
+    assert patch["requestBody"]["content"][jsonapi]["schema"]["$ref"].endswith(
+        "/JsonApiOrganizationUpdateDocument"
+    )
+    assert "415" in patch["responses"]
+
+
+def test_the_jsonapi_attributes_are_seed_001s_names(server: Server) -> None:
+    schemas = spec_of(server)["components"]["schemas"]
+    attributes = schemas["JsonApiOrganization"]["properties"]["attributes"]["properties"]
+    assert {"config", "gtm_id_test", "subscription_info", "support_phone"} <= set(attributes)
+    assert not {"settings", "gtmIdTest", "id"} & set(attributes)
+    create = schemas["JsonApiOrganizationCreateDocument"]["properties"]["data"]
+    assert "name" in create["properties"]["attributes"]["required"]
+
+
+def test_the_json_form_is_documented_as_before(server: Server) -> None:
+    operation = spec_of(server)["paths"]["/api/v1/organizations"]["post"]
+    json_form = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert json_form == {"$ref": "#/components/schemas/OrganizationCreate"}
+    answered = operation["responses"]["201"]["content"]["application/json"]["schema"]
+    assert answered == {"$ref": "#/components/schemas/OrganizationEnvelope"}

@@ -30,7 +30,7 @@ MODULES = {
     module_name(path): path for package in ALLOWED for path in (ROOT / package).rglob("*.py")
 }
 
-API_FEATURES = ("organizations", "members", "keys", "history")
+API_FEATURES = ("organizations", "members", "keys", "history", "jsonapi")
 """The API's feature folders; ``api.http`` holds the HTTP machinery they share."""
 API_PACKAGES = {"api.http", *(f"api.{feature}" for feature in API_FEATURES)}
 OTHER_ROUTE_MODULES = {"api.organizations.current", "api.http.health"}

@@ -1,0 +1,84 @@
+"""A JSON:API request document (``{"data": {"type": "organizations", "attributes": ...}}``)
+as the JSON body the routes take, with the specification's answers to documents that do
+not fit: 400 for a malformed one, 409 for another type or another id than the endpoint's,
+403 for an id chosen by the client on create."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic.alias_generators import to_camel
+
+from api.http.errors import error_body, validation_body
+from api.jsonapi.documents import TYPE, attribute_name, field_name
+from api.organizations.schemas import OrganizationCreate, OrganizationUpdate
+
+WRITABLE = {
+    method: frozenset(attribute_name(to_camel(name)) for name in model.model_fields)
+    for method, model in (("POST", OrganizationCreate), ("PATCH", OrganizationUpdate))
+}
+"""The attributes a create and a patch may hold: those of their JSON bodies, renamed (the
+admin's flags, limits and subscription are set by a patch, as in the JSON form)."""
+
+
+class DocumentRefusedError(Exception):
+    """A request document that cannot stand for the body of the request it came with."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(body["message"])
+        self.status = status
+        self.body = body
+
+
+def _invalid(pointer: str, message: str) -> DocumentRefusedError:
+    return DocumentRefusedError(400, validation_body([{"field": pointer, "message": message}]))
+
+
+def _resource_object(raw: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise _invalid("body", "malformed JSON") from None
+    data = document.get("data") if isinstance(document, dict) else None
+    if not isinstance(data, dict):
+        raise _invalid("/data", "must be a resource object")
+    if "type" not in data:
+        raise _invalid("/data/type", "is required")
+    if data["type"] != TYPE:
+        message = f"This endpoint takes resources of type {TYPE}"
+        raise DocumentRefusedError(409, error_body("DOCUMENT_CONFLICT", message))
+    if "relationships" in data:
+        raise _invalid("/data/relationships", "relationships change through their own endpoints")
+    return data
+
+
+def _check_id(data: dict[str, Any], method: str, expected: str | None) -> None:
+    if method == "POST" and "id" in data:
+        message = "Forbidden: ids are given by the service, not the client"
+        raise DocumentRefusedError(403, error_body("FORBIDDEN", message))
+    if method != "PATCH":
+        return
+    if not isinstance(data.get("id"), str):
+        raise _invalid("/data/id", "is required (the organization's id)")
+    if expected is not None and data["id"].lower() != expected.lower():
+        message = "The document's id is not the id of the organization this endpoint changes"
+        raise DocumentRefusedError(409, error_body("DOCUMENT_CONFLICT", message))
+
+
+def plain_body(raw: bytes, method: str, expected_id: str | None) -> bytes:
+    """The JSON body a document stands for; ``DocumentRefusedError`` if it cannot."""
+    data = _resource_object(raw)
+    _check_id(data, method, expected_id)
+    attributes = data.get("attributes", {})
+    if not isinstance(attributes, dict):
+        raise _invalid("/data/attributes", "must be an object")
+    verb = "a create" if method == "POST" else "a patch"
+    unknown = [
+        {"field": f"/data/attributes/{name}", "message": f"is not an attribute {verb} sets"}
+        for name in attributes
+        if name not in WRITABLE[method]
+    ]
+    if unknown:
+        raise DocumentRefusedError(400, validation_body(unknown))
+    return json.dumps({field_name(name): value for name, value in attributes.items()}).encode()

@@ -1,0 +1,417 @@
+"""JSON:API on request, on each store: seed 001's organization documents checked against
+the specification's JSON Schema (as npm's jsonapi-validator ships it) and read by a JSON:API
+client library; compound documents within the reader's permissions; sparse fieldsets;
+pages; error objects; request documents; the media-type rules."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from service.logs import LOGGERS
+from tests.api.conftest import InProcessServer
+from tests.api.jsonapi_tools import (
+    MEDIA_TYPE,
+    jsonapi_client,
+    schema_errors,
+    schema_validator,
+)
+from tests.helpers import ADMIN, ORGS, bearer, issue_key, new_org, org_with, random_slug
+from tests.key_server import AUDIENCE, KeyServer
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import httpx
+    from jsonschema import Draft6Validator
+
+JSONAPI = {**ADMIN, "Accept": MEDIA_TYPE}
+WRITE = {**JSONAPI, "Content-Type": MEDIA_TYPE}
+CREATED = {
+    "name": "Acme Commerce",
+    "domain": "acme.com",
+    "config": {"timezone": "Europe/Rome", "defaultCurrency": "EUR"},
+    "support_phone": "+14155550123",
+    "support_email": "support@acme.com",
+    "logo_url": "https://acme.com/logo.png",
+    "favicon_url": "https://acme.com/favicon.ico",
+    "primary_color": "#1A2B3C",
+    "contrast_color": "#FFFFFF",
+    "gtm_id": "GTM-AB12CD3",
+    "gtm_id_test": "GTM-TEST01",
+    "region": "us-east-1",
+    "reference": "ERP-0042",
+    "reference_origin": "erp",
+    "metadata": {"tier": "gold"},
+}
+"""Seed 001's attributes a create sets."""
+PATCHED = {
+    "discount_disabled": True,
+    "account_disabled": True,
+    "acceptance_disabled": True,
+    "max_concurrent_promotions": 10,
+    "max_concurrent_imports": 2,
+    "can_switch_live": True,
+    "subscription_info": {"plan": "growth", "limits": {"orders": 10000}, "totals": {"orders": 42}},
+}
+"""The admin's: set by a patch, as in the JSON form."""
+SEED_001 = {**CREATED, **PATCHED}
+"""Every attribute of seed 001 but the service's own (created_at, updated_at)."""
+
+
+@pytest.fixture(scope="module")
+def keys() -> Iterator[KeyServer]:
+    server = KeyServer(("RS256",))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def server(module_database_url: str, keys: KeyServer) -> Iterator[InProcessServer]:
+    running = InProcessServer(
+        module_database_url,
+        regions="eu-west-1,us-east-1",
+        jwt_issuer=keys.issuer,
+        jwt_audience=AUDIENCE,
+    )
+    yield running
+    running.stop()
+    for name in LOGGERS:
+        logging.getLogger(name).handlers.clear()
+
+
+@pytest.fixture(scope="module")
+def validator() -> Draft6Validator:
+    return schema_validator()
+
+
+def document(resource: dict[str, Any]) -> str:
+    return json.dumps({"data": {"type": "organizations", **resource}})
+
+
+def create(server: InProcessServer, **attributes: Any) -> httpx.Response:
+    body = document({"attributes": {"name": "Acme", "slug": random_slug(), **attributes}})
+    return server.client.post(ORGS, content=body, headers=WRITE)
+
+
+def valid(validator: Draft6Validator, response: httpx.Response) -> dict[str, Any]:
+    """The response's document, once its media type and the schema say it is one."""
+    assert response.headers["content-type"] == MEDIA_TYPE, response.text
+    found: dict[str, Any] = response.json()
+    assert schema_errors(validator, found) == []
+    return found
+
+
+def test_an_organization_created_with_every_seed_001_attribute_reads_each_back(
+    server: InProcessServer, validator: Draft6Validator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = create(server, **CREATED)
+    assert created.status_code == 201, created.text
+    org_id = valid(validator, created)["data"]["id"]
+    body = document({"id": org_id, "attributes": PATCHED})
+    patched = server.client.patch(f"{ORGS}/{org_id}", content=body, headers=WRITE)
+    assert patched.status_code == 200, patched.text
+    api = jsonapi_client(monkeypatch, server.client, ADMIN["Authorization"].split()[1])
+    read = api.endpoint(f"organizations/{org_id}").get()
+    assert read.data.type == "organizations"
+    assert read.data.id == org_id
+    assert {name: read.data.attributes[name] for name in SEED_001} == SEED_001
+    assert {"created_at", "updated_at"} <= set(read.data.attributes)
+
+
+def test_a_document_is_seed_001s_organization_object(
+    server: InProcessServer, validator: Draft6Validator
+) -> None:
+    org = new_org(server)
+    found = valid(validator, server.client.get(f"{ORGS}/{org['id']}", headers=JSONAPI))
+    link = f"{ORGS}/{org['id']}"
+    assert found["data"]["links"] == {"self": link}
+    assert found["data"]["attributes"]["config"] == org["settings"]
+    assert "settings" not in found["data"]["attributes"]
+    assert found["data"]["relationships"] == {
+        "memberships": {"links": {"related": f"{link}/members"}},
+        "roles": {"links": {"related": f"{link}/roles"}},
+        "permissions": {"links": {"related": f"{link}/roles"}},
+        "api_credentials": {"links": {"related": f"{link}/api-keys"}},
+    }
+
+
+def test_without_the_jsonapi_accept_the_json_form_is_unchanged(server: InProcessServer) -> None:
+    org = new_org(server)
+    plain = server.client.get(f"{ORGS}/{org['id']}", headers=ADMIN)
+    asked_json = server.client.get(
+        f"{ORGS}/{org['id']}", headers={**ADMIN, "Accept": "application/json"}
+    )
+    assert plain.headers["content-type"] == "application/json"
+    assert plain.content == asked_json.content
+    assert plain.json()["organization"]["id"] == org["id"]
+    assert "vary" not in plain.headers
+
+
+def test_a_compound_document_includes_memberships_roles_permissions_and_credentials(
+    server: InProcessServer, validator: Draft6Validator
+) -> None:
+    org = org_with(server, alice="owner", bob="member")
+    issue_key(server, org["id"], name="backend")
+    include = "memberships,roles,permissions,api_credentials"
+    url = f"{ORGS}/{org['id']}?include={include}"
+    found = valid(validator, server.client.get(url, headers=JSONAPI))
+    included = {(r["type"], r["id"]) for r in found["included"]}
+    for name in include.split(","):
+        linked = found["data"]["relationships"][name]["data"]
+        assert {(r["type"], r["id"]) for r in linked} <= included
+    kinds = [r["type"] for r in found["included"]]
+    assert kinds.count("memberships") == 2
+    assert kinds.count("api_credentials") == 1
+    assert f"{org['id']}:owner" in {r["id"] for r in found["included"] if r["type"] == "roles"}
+    assert ("permissions", "members:read") in included
+
+
+def test_api_credentials_show_what_the_key_list_shows_and_never_a_secret(
+    server: InProcessServer,
+) -> None:
+    org = new_org(server)
+    issued = issue_key(server, org["id"], name="backend")
+    url = f"{ORGS}/{org['id']}?include=api_credentials"
+    response = server.client.get(url, headers=JSONAPI)
+    assert issued["secret"] not in response.text
+    (credential,) = response.json()["included"]
+    listed = server.client.get(f"{ORGS}/{org['id']}/api-keys", headers=ADMIN).json()
+    (key,) = listed["apiKeys"]
+    assert credential["id"] == key["id"]
+    assert credential["attributes"] == {
+        "name": key["name"],
+        "prefix": key["prefix"],
+        "created_at": key["createdAt"],
+        "expires_at": key["expiresAt"],
+        "revoked_at": key["revokedAt"],
+    }
+
+
+def test_a_key_gets_its_organization_without_the_credentials_it_may_not_list(
+    server: InProcessServer, validator: Draft6Validator
+) -> None:
+    org = org_with(server, alice="owner")
+    secret = issue_key(server, org["id"])["secret"]
+    url = f"{ORGS}/{org['id']}?include=memberships,api_credentials"
+    headers = {**bearer(secret), "Accept": MEDIA_TYPE}
+    found = valid(validator, server.client.get(url, headers=headers))
+    credentials = found["data"]["relationships"]["api_credentials"]
+    assert credentials["meta"] == {"omitted": {"status": "403", "code": "FORBIDDEN"}}
+    assert "data" not in credentials
+    assert {r["type"] for r in found["included"]} == {"memberships"}
+
+
+def test_a_member_whose_roles_do_not_grant_roles_read_gets_no_roles(
+    server: InProcessServer, keys: KeyServer, validator: Draft6Validator
+) -> None:
+    org = org_with(server, bob="member")  # member: organization:read and members:read.
+    headers = {**bearer(keys.token("bob")), "Accept": MEDIA_TYPE}
+    url = f"{ORGS}/{org['id']}?include=memberships,roles"
+    found = valid(validator, server.client.get(url, headers=headers))
+    roles = found["data"]["relationships"]["roles"]
+    assert roles["meta"] == {"omitted": {"status": "403", "code": "FORBIDDEN"}}
+    assert {r["type"] for r in found["included"]} == {"memberships"}
+
+
+def test_a_sparse_fieldset_shows_only_the_fields_asked_for(
+    server: InProcessServer, validator: Draft6Validator
+) -> None:
+    org = new_org(server)
+    url = f"{ORGS}/{org['id']}?fields[organizations]=name,region,roles"
+    found = valid(validator, server.client.get(url, headers=JSONAPI))
+    assert found["data"]["attributes"] == {"name": org["name"], "region": org["region"]}
+    assert set(found["data"]["relationships"]) == {"roles"}
+
+
+def test_a_page_links_to_the_next_with_the_json_forms_cursor(
+    server: InProcessServer, validator: Draft6Validator
+) -> None:
+    for _ in range(3):
+        new_org(server)
+    first = valid(validator, server.client.get(f"{ORGS}?limit=2", headers=JSONAPI))
+    cursor = server.client.get(f"{ORGS}?limit=2", headers=ADMIN).json()["nextCursor"]
+    assert first["meta"] == {"next_cursor": cursor}
+    assert first["links"]["self"] == f"{ORGS}?limit=2"
+    following = valid(validator, server.client.get(first["links"]["next"], headers=JSONAPI))
+    listed = server.client.get(f"{ORGS}?limit=2&cursor={cursor}", headers=ADMIN).json()
+    assert [r["id"] for r in following["data"]] == [o["id"] for o in listed["organizations"]]
+
+
+def test_an_error_is_a_jsonapi_error_object_with_our_code(
+    server: InProcessServer, validator: Draft6Validator
+) -> None:
+    missing = f"{ORGS}/00000000-0000-4000-8000-000000000000"
+    found = valid(validator, server.client.get(missing, headers=JSONAPI))
+    assert found["errors"] == [
+        {
+            "status": "404",
+            "code": "ORGANIZATION_NOT_FOUND",
+            "title": "Organization not found",
+            "detail": "Organization not found",
+        }
+    ]
+
+
+def test_an_invalid_attribute_is_pointed_at_in_the_request_document(
+    server: InProcessServer, validator: Draft6Validator
+) -> None:
+    response = create(server, support_phone="not a phone", gtm_id_test="UA-1")
+    assert response.status_code == 400
+    errors = valid(validator, response)["errors"]
+    assert {e["code"] for e in errors} == {"VALIDATION_ERROR"}
+    assert {e["source"]["pointer"] for e in errors} == {
+        "/data/attributes/support_phone",
+        "/data/attributes/gtm_id_test",
+    }
+
+
+def test_an_attribute_seed_001_names_otherwise_is_refused_by_our_name(
+    server: InProcessServer,
+) -> None:
+    response = create(server, settings={"timezone": "UTC"})
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]
+    assert error["source"] == {"pointer": "/data/attributes/settings"}
+
+
+def test_a_patch_document_changes_the_organization(
+    server: InProcessServer, validator: Draft6Validator
+) -> None:
+    org = new_org(server)
+    body = document({"id": org["id"], "attributes": {"config": {"locale": "it-IT"}}})
+    response = server.client.patch(f"{ORGS}/{org['id']}", content=body, headers=WRITE)
+    assert response.status_code == 200, response.text
+    found = valid(validator, response)
+    assert found["data"]["attributes"]["config"]["locale"] == "it-IT"
+    assert found["meta"] == {"read_your_writes": "ok"}
+
+
+def test_a_patch_document_of_another_organization_is_a_conflict(
+    server: InProcessServer,
+) -> None:
+    org, other = new_org(server), new_org(server)
+    body = document({"id": other["id"], "attributes": {"name": "Renamed"}})
+    response = server.client.patch(f"{ORGS}/{org['id']}", content=body, headers=WRITE)
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["code"] == "DOCUMENT_CONFLICT"
+    assert (
+        server.client.get(f"{ORGS}/{org['id']}", headers=ADMIN).json()["organization"]["name"]
+        == org["name"]
+    )
+
+
+def test_a_patch_of_the_current_organization_holds_its_id(server: InProcessServer) -> None:
+    org = new_org(server)
+    headers = {**bearer(issue_key(server, org["id"])["secret"]), "Content-Type": MEDIA_TYPE}
+    right = document({"id": org["id"], "attributes": {"domain": "acme.org"}})
+    wrong = document({"id": new_org(server)["id"], "attributes": {"domain": "acme.net"}})
+    assert server.client.patch(f"{ORGS}/current", content=wrong, headers=headers).status_code == 409
+    changed = server.client.patch(f"{ORGS}/current", content=right, headers=headers)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["organization"]["domain"] == "acme.org"  # Asked for JSON.
+
+
+def test_a_document_of_another_type_is_a_conflict(server: InProcessServer) -> None:
+    body = json.dumps({"data": {"type": "people", "attributes": {"name": "Acme"}}})
+    response = server.client.post(ORGS, content=body, headers=WRITE)
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["code"] == "DOCUMENT_CONFLICT"
+
+
+def test_an_id_chosen_by_the_client_is_refused_on_create(server: InProcessServer) -> None:
+    body = document({"id": "mine", "attributes": {"name": "Acme", "slug": random_slug()}})
+    response = server.client.post(ORGS, content=body, headers=WRITE)
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["code"] == "FORBIDDEN"
+
+
+@pytest.mark.parametrize(
+    "content_type", [f"{MEDIA_TYPE}; charset=utf-8", f'{MEDIA_TYPE}; ext="https://x.org/ext"']
+)
+def test_a_document_whose_media_type_has_a_parameter_but_profile_is_415(
+    server: InProcessServer, content_type: str
+) -> None:
+    body = document({"attributes": {"name": "Acme", "slug": random_slug()}})
+    response = server.client.post(
+        ORGS, content=body, headers={**WRITE, "Content-Type": content_type}
+    )
+    assert response.status_code == 415
+    assert response.json()["errors"][0]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+
+
+def test_a_document_with_a_profile_is_taken(server: InProcessServer) -> None:
+    profiled = f'{MEDIA_TYPE}; profile="https://example.com/profile"'
+    body = document({"attributes": {"name": "Acme", "slug": random_slug()}})
+    response = server.client.post(ORGS, content=body, headers={**WRITE, "Content-Type": profiled})
+    assert response.status_code == 201, response.text
+
+
+def test_an_accept_whose_every_jsonapi_media_type_has_parameters_is_406(
+    server: InProcessServer,
+) -> None:
+    org = new_org(server)
+    accept = f"{MEDIA_TYPE}; charset=utf-8, {MEDIA_TYPE}; ext=bulk"
+    response = server.client.get(f"{ORGS}/{org['id']}", headers={**ADMIN, "Accept": accept})
+    assert response.status_code == 406
+    assert response.json()["code"] == "NOT_ACCEPTABLE"
+
+
+def test_one_acceptable_jsonapi_media_type_in_accept_is_enough(
+    server: InProcessServer, validator: Draft6Validator
+) -> None:
+    org = new_org(server)
+    accept = f"{MEDIA_TYPE}; ext=bulk, {MEDIA_TYPE}; profile=x"
+    response = server.client.get(f"{ORGS}/{org['id']}", headers={**ADMIN, "Accept": accept})
+    assert valid(validator, response)["data"]["id"] == org["id"]
+
+
+def test_an_unknown_include_is_400_naming_the_parameter(
+    server: InProcessServer, validator: Draft6Validator
+) -> None:
+    org = new_org(server)
+    url = f"{ORGS}/{org['id']}?include=owner"
+    response = server.client.get(url, headers=JSONAPI)
+    assert response.status_code == 400
+    (error,) = valid(validator, response)["errors"]
+    assert error["source"] == {"parameter": "include"}
+
+
+def test_an_idempotent_replay_is_answered_as_a_document(
+    server: InProcessServer, validator: Draft6Validator
+) -> None:
+    body = document({"attributes": {"name": "Acme", "slug": random_slug()}})
+    headers = {**WRITE, "Idempotency-Key": random_slug()}
+    first = server.client.post(ORGS, content=body, headers=headers)
+    again = server.client.post(ORGS, content=body, headers=headers)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert valid(validator, again)["data"] == valid(validator, first)["data"]
+
+
+def test_a_body_over_the_limit_is_a_jsonapi_error(server: InProcessServer) -> None:
+    body = document({"attributes": {"name": "x" * 70_000}})
+    response = server.client.post(ORGS, content=body, headers=WRITE)
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+def test_a_lookup_answers_a_document(server: InProcessServer, validator: Draft6Validator) -> None:
+    org = new_org(server)
+    url = f"{ORGS}/lookup?slug={org['slug']}"
+    assert valid(validator, server.client.get(url, headers=JSONAPI))["data"]["id"] == org["id"]
+
+
+def test_a_client_library_reads_the_included_resources(
+    server: InProcessServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = org_with(server, alice="owner")
+    api = jsonapi_client(monkeypatch, server.client, ADMIN["Authorization"].split()[1])
+    read = api.endpoint(f"organizations/{org['id']}").get(params={"include": "memberships"})
+    (member,) = read.content.included
+    assert member.type == "memberships"
+    assert member.attributes["user_id"] == "alice"
+    linked = read.data.relationships["memberships"].data
+    assert [(r.type, r.id) for r in linked] == [(member.type, member.id)]

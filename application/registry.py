@@ -7,7 +7,6 @@ and answer with what it wrote.
 
 from __future__ import annotations
 
-from copy import deepcopy
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID, uuid4
@@ -21,6 +20,7 @@ from eventsourcing.application import (
 from eventsourcing.utils import get_topic
 
 import application.topics  # noqa: F401 - events stored under their old topics resolve
+from application.aggregate_cache import CachingRepository
 from application.group_commit import GroupCommit
 from application.pipeline import CommandPipeline
 from application.results import BulkWritten, IssuedApiKey, IssuedInvitation, MemberWritten
@@ -110,26 +110,22 @@ class OrganizationRegistry(Application[UUID]):
                 listener()
 
     def construct_repository(self) -> Repository[UUID]:
-        """The library's repository, its aggregate cache always brought forward before use
-        and copied for each command, whatever the environment says: a cache trusted as it
-        stands would answer from what another process has since changed."""
-        repository = super().construct_repository()
-        repository.fastforward, repository.fastforward_skipping = True, False
-        repository.deepcopy_from_cache = True
-        return repository
+        """The library's repository with our aggregate cache (``application.aggregate_cache``),
+        whatever the library's environment says about fast-forwarding and copies."""
+        size = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return CachingRepository(
+            event_store=self.events,
+            snapshot_store=self.snapshots,
+            cache_maxsize=int(size) if size else None,
+        )
 
     def _cache(self, events: ProcessingEvent[UUID]) -> None:
-        """Keep the aggregates a command wrote, at the version it wrote, so the next command
-        on them folds nothing. Safe with other writers: a cached aggregate is always brought
-        forward with the events recorded after its version before it is used (the
-        library's fast-forward), and it is put only once its events are committed. The cache
-        holds copies: commands get copies of them (the library's), and the command's own
-        objects, which its caller may still read, are never brought forward under it."""
-        cache = self.repository.cache
-        if cache is None:
-            return
-        for aggregate_id, aggregate in events.aggregates.items():
-            cache.put(aggregate_id, deepcopy(aggregate))
+        """Keep the organizations and memberships a command wrote, as committed, so the next
+        command on them folds nothing."""
+        repository = self.repository
+        assert isinstance(repository, CachingRepository)
+        for aggregate in events.aggregates.values():
+            repository.keep(aggregate)
 
     def commit_counts(self) -> tuple[int, int]:
         """Transactions this process committed for commands, and the commands they held."""

@@ -3,13 +3,15 @@ whoever else writes, and never holding what a command did not record."""
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 import pytest
 
 from application.registry import OrganizationRegistry
-from domain.commands import NewOrganization, OrganizationChanges
-from domain.errors import ValidationError
+from domain.commands import NewApiKey, NewOrganization, OrganizationChanges
+from domain.errors import SlugTakenError
+from domain.unique_keys import SLUGS, UniqueKey
 from projections.leadership import schema_setup
 from tests.helpers import make_settings, random_slug
 
@@ -59,15 +61,53 @@ def test_an_update_that_changes_nothing_answers_what_another_process_recorded(
     assert written.organization["version"] == 3
 
 
-def test_a_refused_command_leaves_the_cached_organization_as_recorded(
+def test_a_command_refused_after_changing_the_organization_leaves_the_cache_as_recorded(
     registry: OrganizationRegistry,
 ) -> None:
+    taken = registry.create(NewOrganization(name="Other", slug=random_slug())).organization
     org = registry.create(NewOrganization(name="Acme", slug=random_slug())).organization
     registry.update(org["id"], OrganizationChanges(name="Acme 2"))
-    with pytest.raises(ValidationError):
-        registry.update(org["id"], OrganizationChanges(name="Acme 3", slug="NOT A SLUG"))
+    with pytest.raises(SlugTakenError):  # Renamed first, then refused on the slug's claim.
+        registry.update(org["id"], OrganizationChanges(name="Phantom", slug=taken["slug"]))
     written = registry.update(org["id"], OrganizationChanges(external_id="ext-1"))
     assert (written.organization["version"], written.organization["name"]) == (3, "Acme 2")
+
+
+def test_only_organizations_and_memberships_are_kept(registry: OrganizationRegistry) -> None:
+    slug = random_slug()
+    org = registry.create(NewOrganization(name="Acme", slug=slug)).organization
+    registry.update(org["id"], OrganizationChanges(name="Acme 2"))
+    assert registry.repository.cache is not None
+    registry.repository.cache.get(org["id"])  # Kept.
+    with pytest.raises(KeyError):  # The slug's claim is not.
+        registry.repository.cache.get(UniqueKey.create_id(SLUGS, slug))
+
+
+def test_readers_in_one_process_and_a_writer_in_another_never_fail(
+    two_processes: tuple[OrganizationRegistry, OrganizationRegistry],
+) -> None:
+    first, second = two_processes
+    org = first.create(NewOrganization(name="Acme", slug=random_slug())).organization
+    failures: list[BaseException] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            try:
+                first.repository.get(org["id"])
+            except BaseException as failure:
+                failures.append(failure)
+                return
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    for reader in readers:
+        reader.start()
+    for i in range(150):
+        second.issue_api_key(org["id"], NewApiKey(name=f"key {i}"))
+    done.set()
+    for reader in readers:
+        reader.join()
+    assert failures == []
 
 
 def test_the_environment_cannot_make_the_cache_trusted_as_it_stands(
@@ -77,12 +117,16 @@ def test_the_environment_cannot_make_the_cache_trusted_as_it_stands(
     monkeypatch.setenv("DEEPCOPY_FROM_AGGREGATE_CACHE", "n")
     env = make_settings(database_url).registry_env()
     with schema_setup(env):
-        registry = OrganizationRegistry(env)
+        first, second = OrganizationRegistry(env), OrganizationRegistry(env)
     try:
-        repository = registry.repository
-        assert (repository.fastforward, repository.deepcopy_from_cache) == (True, True)
+        org = first.create(NewOrganization(name="Acme", slug=random_slug())).organization
+        first.update(org["id"], OrganizationChanges(name="Acme 2"))
+        second.update(org["id"], OrganizationChanges(name="Acme 3"))
+        written = first.update(org["id"], OrganizationChanges(external_id="ext-1"), 3)
+        assert written.organization["name"] == "Acme 3"
     finally:
-        registry.close()
+        first.close()
+        second.close()
 
 
 def test_a_size_of_zero_turns_the_cache_off(database_url: str) -> None:

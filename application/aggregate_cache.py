@@ -1,0 +1,75 @@
+"""The organizations and memberships a process's commands use, kept folded between them.
+
+The library's repository brings a cached aggregate forward in place, and copies it for the
+command only after releasing its lock: a copy taken while another thread brings the same
+aggregate forward can fail ("dictionary changed size during iteration"). Here a cached
+aggregate is never changed once cached: under the aggregate's lock, a command's copy is
+taken from it, brought forward with whatever was recorded after its version (by this
+process or another), and a copy of the result replaces it. Nothing enters the cache before
+its events are committed (``keep``, after a save, and folds of the store), so the cache
+never holds what the store does not.
+
+Only organizations and memberships are kept: the records of keyed commands and the claims
+of unique values are read once or rarely, and would push them out. After a store is
+restored from a backup, restart every process: a cache ahead of the store would write past
+a gap.
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Repository, project_aggregate
+
+from domain.members.membership import Membership
+from domain.organizations.organization import Organization
+
+KEPT = (Organization, Membership)
+
+
+class CachingRepository(Repository[UUID]):
+    def get(
+        self,
+        aggregate_id: UUID,
+        *,
+        version: int | None = None,
+        projector_func: Any = project_aggregate,
+        fastforward_skipping: bool = False,
+        deepcopy_from_cache: bool = True,
+    ) -> Any:
+        """The aggregate as the store has it now (at ``version``, if given): the caller's
+        own object, which it may change."""
+        if self.cache is None or version is not None:
+            return super().get(aggregate_id, version=version, projector_func=projector_func)
+        lock = self._use_fastforward_lock(aggregate_id)
+        try:
+            with lock:
+                return self._current(aggregate_id, projector_func)
+        finally:
+            self._disuse_fastforward_lock(aggregate_id)
+
+    def _current(self, aggregate_id: UUID, projector_func: Any) -> Any:
+        assert self.cache is not None
+        try:
+            cached = self.cache.get(aggregate_id)
+        except KeyError:
+            aggregate = self._reconstruct_aggregate(aggregate_id, None, projector_func)
+            self.keep(aggregate)
+            return aggregate
+        aggregate = deepcopy(cached)
+        recorded_since = list(
+            self.event_store.get(originator_id=aggregate_id, gt=aggregate.version)
+        )
+        if recorded_since:
+            aggregate = projector_func(aggregate, recorded_since)
+            if aggregate is None:
+                raise AggregateNotFoundError(aggregate_id)
+            self.keep(aggregate)
+        return aggregate
+
+    def keep(self, aggregate: object) -> None:
+        """Cache a copy of ``aggregate``, as committed, if it is of a kind kept."""
+        if self.cache is not None and isinstance(aggregate, KEPT):
+            self.cache.put(aggregate.id, deepcopy(aggregate))

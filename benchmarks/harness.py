@@ -367,23 +367,33 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             result["registry"] = load(server, ids, SEEDED, args.seconds)
         with registry_server(schema_url, cache=False) as server:
             small_uncached = lookups(server, SEEDED, args.seconds)
-    result["ratios"] = {
-        op: ratio(result["registry"][op]["rps"], result["baseline"][op]["rps"]) for op in OPERATIONS
-    }
-    result["ratios_one_connection"] = {
-        op: ratio(
-            result["registry"][op]["one_connection"]["rps"],
-            result["baseline"][op]["one_connection"]["rps"],
-        )
+    result.update(ratios(result))
+    if not args.skip_scale:
+        result["scale"] = scale(args, result["registry"]["lookup"], small_uncached)
+    return result
+
+
+def ratios(result: dict[str, Any]) -> dict[str, Any]:
+    """Registry / baseline per operation, at 16 connections and at 1, and creates / the
+    database's limit."""
+    registry, baseline = result["registry"], result["baseline"]
+    at_16 = {op: ratio(registry[op]["rps"], baseline[op]["rps"]) for op in OPERATIONS}
+    at_16["create_vs_database_limit"] = ratio(
+        registry["create"]["rps"], result["database_limit"]["tps"]
+    )
+    at_1 = {
+        op: ratio(registry[op]["one_connection"]["rps"], baseline[op]["one_connection"]["rps"])
         for op in OPERATIONS
     }
-    result["ratios"]["create_vs_database_limit"] = ratio(
-        result["registry"]["create"]["rps"], result["database_limit"]["tps"]
-    )
-    if args.skip_scale:
-        return result
+    return {"ratios": at_16, "ratios_one_connection": at_1}
+
+
+def scale(
+    args: argparse.Namespace, small: dict[str, Any], small_uncached: dict[str, Any]
+) -> dict[str, Any]:
+    """5. and 6.: lookups and memory with ``--organizations`` organizations in the store."""
     say(f"5. registry, {args.organizations:,} organizations")
-    with new_schema(url, "bench_large") as schema_url:
+    with new_schema(args.postgres_url, "bench_large") as schema_url:
         seed_registry(schema_url, args.organizations)
         with registry_server(schema_url) as server:
             hot = lookups(server, SEEDED, args.seconds)
@@ -392,8 +402,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         with registry_server(schema_url, cache=False) as server:
             large_uncached = lookups(server, args.organizations, args.seconds)
     say(f"  RSS {rss}")
-    small = result["registry"]["lookup"]
-    result["scale"] = {
+    return {
         "organizations": args.organizations,
         "hot_set": {
             "about": f"lookups of the same {SEEDED:,} slugs, read cache on",
@@ -410,7 +419,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "uniform_large_cached": large,
         "server_rss_mb": rss,
     }
-    return result
 
 
 def lookups(server: ServerProcess, slugs: int, seconds: int) -> dict[str, Any]:

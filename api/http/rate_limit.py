@@ -58,11 +58,23 @@ class FailureLimiter:
 
     def check_attempt(self, address: str, authorization: bytes) -> None:
         """``check`` for the keys of one attempt (``failure_keys``). The credential is
-        hashed only while some failure is on record: a service with none pays nothing.
-        (The buckets are looked at without the lock; a failure counted meanwhile is a
-        concurrent attempt's, which ``check`` lets pass too.)"""
+        hashed only while some failure is on record (buckets that have refilled are
+        forgotten, oldest first): a service with no recent failure pays nothing. (A failure
+        counted meanwhile is a concurrent attempt's, which ``check`` lets pass too.)"""
+        if not self._buckets:
+            return
+        with self._lock:
+            self._forget_refilled()
         if self._buckets:
             self.check(*failure_keys(address, authorization))
+
+    def _forget_refilled(self) -> None:
+        """Drop the oldest buckets while they are full again (the lock held)."""
+        while self._buckets:
+            oldest = next(iter(self._buckets))
+            if self._tokens(oldest) < self._capacity:
+                return
+            del self._buckets[oldest]
 
     def failed(self, *keys: str) -> None:
         """Count one failure against each of ``keys``."""

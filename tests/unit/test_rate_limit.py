@@ -63,3 +63,12 @@ def test_an_attempt_is_refused_by_its_credentials_failures_from_another_address(
     limiter.check_attempt("5.6.7.8", b"Bearer right")
     with pytest.raises(RateLimitedError):
         limiter.check_attempt("5.6.7.8", b"Bearer wrong")
+
+
+def test_buckets_that_have_refilled_are_forgotten() -> None:
+    clock = Clock()
+    limiter = FailureLimiter(3, clock)
+    limiter.failed(*failure_keys("1.2.3.4", b"Bearer wrong"))
+    clock.now += 20  # One failure comes back every 20 s: full again.
+    limiter.check_attempt("5.6.7.8", b"Bearer right")
+    assert len(limiter._buckets) == 0

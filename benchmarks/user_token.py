@@ -1,16 +1,16 @@
 """A signed-in user's token against the admin token, one server process, one run.
 
-Usage: python3 benchmarks/user_token.py [--organizations 50] [--seconds 5]
+Usage: python3 benchmarks/user_token.py [--organizations 50] [--seconds 5] [--rounds 2]
                                        [--postgres-url URL]
 
-With a local key pair (``tenant-registry users keys``), one server process serves
-wrk (16 connections) runs ``GET /organizations/{id}`` and ``PATCH`` (a rename) of random
+With a local key pair (``tenant-registry users keys``), one server process; wrk (16
+connections) runs ``GET /organizations/{id}`` and ``PATCH`` (a rename) of random
 organizations among ``--organizations``, each with the admin token and with the user's
 token (verified, its membership and the operation's permission checked): rates, p50, p99
 and the ratio user / admin. Every wrk run has organizations of its own, just made, each
 with the user ``bench`` as its owner (a rename folds an organization's events, so runs on
 organizations with longer histories would be slower); the runs go admin, user, user,
-admin, and each side's rate is the mean of its two. Prints JSON.
+admin (``--rounds`` times), and each side's rate is the mean of its runs. Prints JSON.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def measure(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
         results: dict[str, Any] = {"organizations": args.organizations}
         for mode in ("get", "rename"):
             runs: dict[str, list[dict[str, Any]]] = {"admin": [], "user": []}
-            for who in ("admin", "user", "user", "admin"):
+            for who in ("admin", "user", "user", "admin") * args.rounds:
                 ids_file = keys / f"ids-{mode}-{who}-{len(runs[who])}.txt"
                 ids_file.write_text("\n".join(organizations(server, args.organizations)) + "\n")
                 scripted = {"MODE": mode, "IDS_FILE": str(ids_file)}
@@ -93,6 +93,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--organizations", type=int, default=50, help="organizations (50)")
     parser.add_argument("--seconds", type=int, default=5, help="seconds per wrk run (5)")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="rounds of admin, user, user, admin runs (2)"
+    )
     parser.add_argument("--postgres-url", default=os.environ.get("REGISTRY_TEST_POSTGRES_URL"))
     args = parser.parse_args()
     print(json.dumps(on_each_store(measure, args, args.postgres_url), indent=2))

@@ -16,7 +16,8 @@ refreshed, and a retry with a new one is still theirs.
 Neither the credential nor the key is stored, only their SHA-256; a response marked
 ``Cache-Control: no-store`` (one that carries a secret) is kept sealed under a key only
 the retrying client can give again (``api.http.sealing``), and is given again only to a
-credential accepted now.
+credential accepted now. A user gets any kept answer again only while they may call its
+operation on its organization now; otherwise what the route answers them now.
 """
 
 from __future__ import annotations
@@ -31,12 +32,14 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidTag
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 
-from api.http.auth import accepted_now, signed_in_user_of
+from api.http.auth import USER_REFUSALS, accepted_now, signed_in_user_of, user_may_call_now
 from api.http.errors import (
     UNAUTHORIZED_MESSAGE,
     WWW_AUTHENTICATE,
     error_body,
+    handled,
     rate_limited_body,
     store_unavailable,
     validation_body,
@@ -131,10 +134,18 @@ async def principal(state: State, authorization: bytes) -> Principal:
     return Principal("user:" + hashlib.sha256(name).hexdigest(), seal, authorization, user)
 
 
-async def _opened(state: State, stored: Stored, who: Principal, key: bytes) -> bytes | None:
+async def _opened(scope: Scope, stored: Stored, who: Principal, key: bytes) -> bytes | None:
     """The kept body, opened if it was sealed; ``None`` for a sealed one this credential
     may not have again: it holds a secret, given again only to a credential accepted now
-    (a key not revoked, the admin token as it is now, a user's valid token) that opens it."""
+    (a key not revoked, the admin token as it is now) that opens it. A user gets a kept
+    answer only while they may call its operation on its organization (an active member
+    whose roles allow it, of an organization not archived): otherwise this raises what the
+    route answers them now (``USER_REFUSALS``)."""
+    state = scope["app"].state
+    if who.user is not None:
+        on_an_organization = await user_may_call_now(state, who.user, scope)
+        if stored.sealed and not on_an_organization:
+            return None
     if not stored.sealed:
         return stored.body
     if who.user is None and not await accepted_now(state, who.credential):
@@ -183,7 +194,7 @@ class IdempotencyMiddleware:
         if outcome is None:
             return
         if isinstance(outcome, Stored):
-            await self._replay(scope, send, outcome, fingerprint, (who, key.strip()))
+            await self._replay(scope, (receive, send), outcome, fingerprint, (who, key.strip()))
             return
         with keyed(command_key):  # The command records its outcome with its events.
             replay_receive = replaying(request_body, receive)
@@ -205,12 +216,13 @@ class IdempotencyMiddleware:
     async def _replay(
         self,
         scope: Scope,
-        send: Send,
+        channel: tuple[Receive, Send],
         stored: Stored,
         fingerprint: str,
         whose: tuple[Principal, bytes],
     ) -> None:
         """The kept answer again, to the principal that holds the key."""
+        receive, send = channel
         if stored.fingerprint != fingerprint:
             body = error_body(
                 "IDEMPOTENCY_KEY_REUSED",
@@ -223,9 +235,12 @@ class IdempotencyMiddleware:
             await send_json(send, 409, body)
             return
         try:
-            opened = await _opened(scope["app"].state, stored, *whose)
+            opened = await _opened(scope, stored, *whose)
         except STORE_ERRORS:
             await _store_unavailable(scope, send)
+            return
+        except USER_REFUSALS as refused:  # A user who may no longer call the operation.
+            await handled(Request(scope), refused)(scope, receive, send)
             return
         if opened is None:
             body = error_body("UNAUTHORIZED", UNAUTHORIZED_MESSAGE)

@@ -25,7 +25,6 @@ from api.http.deps import ReadModelDep, organization_id
 from api.http.errors import InvalidQueryError, UnauthorizedError
 from api.http.identity import (
     Identity,
-    IdentityProviderUnavailableError,
     InvalidTokenError,
     TokenVerifier,
 )
@@ -154,7 +153,9 @@ async def token_identity(verifier: TokenVerifier, token: str) -> Identity:
 
 async def signed_in_user_of(state: State, authorization: bytes) -> Identity | None:
     """The user ``authorization`` carries a valid token of; ``None`` for any other
-    credential (the admin token, a key) and for a token that fails verification."""
+    credential (the admin token, a key) and for a token that fails verification.
+    ``IdentityProviderUnavailableError`` when no key of the provider can be had: whether it
+    is a user's token is not known then, and guessing would make it someone else's."""
     verifier: TokenVerifier | None = state.token_verifier
     token = bearer_token(authorization.decode("latin-1"))
     if verifier is None or token is None or looks_like_secret(token):
@@ -163,7 +164,7 @@ async def signed_in_user_of(state: State, authorization: bytes) -> Identity | No
         return None
     try:
         return await token_identity(verifier, token)
-    except (InvalidTokenError, IdentityProviderUnavailableError):
+    except InvalidTokenError:
         return None
 
 

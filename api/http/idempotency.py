@@ -45,6 +45,7 @@ from api.http.errors import (
     validation_body,
 )
 from api.http.idempotency_store import CLAIMED, IdempotencyStore, Stored
+from api.http.identity import IdentityProviderUnavailableError
 from api.http.middleware import read_body, replaying, send_json
 from api.http.rate_limit import FailureLimiter, RateLimitedError
 from api.http.sealing import seal, unseal
@@ -184,7 +185,11 @@ class IdempotencyMiddleware:
         if await _refused(scope, send, key, authorization):
             return
         request_body = await read_body(receive) or b""
-        who = await principal(scope["app"].state, authorization)
+        try:
+            who = await principal(scope["app"].state, authorization)
+        except IdentityProviderUnavailableError as unavailable:
+            await handled(Request(scope), unavailable)(scope, receive, send)
+            return
         fingerprint = _fingerprint(scope, request_body)
         secret = (who.seal, key.strip())
         name = hashlib.sha256(key.strip()).hexdigest()

@@ -197,3 +197,32 @@ def test_a_removed_members_keyed_change_of_the_current_organization_is_not_repla
     retry = server.client.patch(path, json=body, headers={**token(keys, "ann"), **current})
     assert (retry.status_code, retry.json()["code"]) == (404, "ORGANIZATION_NOT_FOUND")
     assert "idempotent-replayed" not in retry.headers
+
+
+def test_a_keyed_request_the_provider_cannot_vouch_for_is_503_and_runs_nothing(
+    module_database_url: str,
+) -> None:
+    provider = KeyServer()
+    app = InProcessServer(
+        module_database_url,
+        jwt_issuer=provider.issuer,
+        jwt_audience=AUDIENCE,
+        jwks_refetch_seconds=0.1,
+    )
+    try:
+        org = org_with(app, ann="owner")
+        before = version(app, org)
+        # No key held yet, and the provider fails the first fetch (slowly enough that the
+        # next one may be tried at once, and succeeds): the key's owner cannot be known.
+        provider.fail_next(0.3)
+        response = rename(app, org, keyed(f"unvouched-{org['id']}", token(provider, "ann")))
+        assert (response.status_code, response.json()["code"]) == (
+            503,
+            "IDENTITY_PROVIDER_UNAVAILABLE",
+        )
+        assert version(app, org) == before
+    finally:
+        app.stop()
+        provider.stop()
+        for name in LOGGERS:
+            logging.getLogger(name).handlers.clear()

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 import json
 import time
 from dataclasses import dataclass, field
@@ -48,7 +47,7 @@ from api.http.idempotency_store import CLAIMED, IdempotencyStore, Stored
 from api.http.identity import IdentityProviderUnavailableError
 from api.http.middleware import read_body, replaying, send_json
 from api.http.rate_limit import FailureLimiter, RateLimitedError
-from api.http.sealing import seal, unseal
+from api.http.sealing import seal, unseal, user_keys
 from domain.command_records import CommandKey, keyed
 from projections.store_errors import STORE_ERRORS
 
@@ -122,17 +121,18 @@ class Principal:
 
 async def principal(state: State, authorization: bytes) -> Principal:
     """A signed-in user is the issuer and userId their token names, whichever of their
-    tokens they send. As no token of theirs lasts, their answers are sealed under that
-    name keyed with the admin token (a secret of the server's, never stored): a dump gives
-    nothing, and whoever holds the admin token could invite anyone anyway. Any other
-    credential (the admin token, a key, a token that fails verification) is itself."""
+    tokens they send. As no token of theirs lasts, their answers are filed and sealed under
+    that name keyed with keys derived from the admin token (a secret of the server's, never
+    stored, ``api.http.sealing.user_keys``): a dump gives nothing, not even whose they are,
+    and whoever holds the admin token could invite anyone anyway. Any other credential (the
+    admin token, a key, a token that fails verification) is itself."""
     user = await signed_in_user_of(state, authorization)
     if user is None:
         return Principal(hashlib.sha256(authorization).hexdigest(), authorization, authorization)
     name = json.dumps(["user", user.claims["iss"], user.user_id]).encode()
-    seal = hmac.new(state.admin_token, name, hashlib.sha256).digest()
+    scope, seal = user_keys(state.admin_token, name)
     # Prefixed, so that no credential's hash (hex alone) is ever a user's scope.
-    return Principal("user:" + hashlib.sha256(name).hexdigest(), seal, authorization, user)
+    return Principal("user:" + scope, seal, authorization, user)
 
 
 async def _opened(scope: Scope, stored: Stored, who: Principal, key: bytes) -> bytes | None:
@@ -153,7 +153,7 @@ async def _opened(scope: Scope, stored: Stored, who: Principal, key: bytes) -> b
         return None
     try:
         return unseal(stored.body, who.seal, key)
-    except InvalidTag:  # Sealed under an earlier admin token: a user's answer.
+    except InvalidTag:  # Sealed under other keys (the stored row was changed).
         return None
 
 

@@ -4,6 +4,8 @@ the first answer, sealed ones included, and nobody else's request does."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 import uuid
@@ -226,3 +228,15 @@ def test_a_keyed_request_the_provider_cannot_vouch_for_is_503_and_runs_nothing(
         provider.stop()
         for name in LOGGERS:
             logging.getLogger(name).handlers.clear()
+
+
+def test_a_dump_does_not_show_which_users_sent_keyed_requests(
+    server: InProcessServer, keys: KeyServer, module_database_url: str
+) -> None:
+    org = org_with(server, zoe="owner")
+    first = rename(server, org, keyed(f"whose-{org['id']}", token(keys, "zoe")))
+    assert first.status_code == 200, first.text
+    # Whoever holds a dump knows the issuer and the members' userIds: a plain hash of them
+    # would name the user.
+    name = json.dumps(["user", keys.issuer, "zoe"]).encode()
+    assert hashlib.sha256(name).hexdigest() not in dump_store(module_database_url)

@@ -114,18 +114,25 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
 
 
 def _include_routers(app: FastAPI) -> None:
-    """The routes, in the order they are matched."""
-    app.include_router(members.checks)  # First: the hot path, matched before any other route.
-    app.include_router(health.router)
-    app.include_router(current.router)  # Before "/{org_id}", which would take "current".
-    app.include_router(organizations.admin)
-    app.include_router(organizations.router)
-    app.include_router(keys.router)
-    app.include_router(history.router)
-    app.include_router(history.feed)
-    app.include_router(members.router)
-    app.include_router(members.users)
-    app.include_router(members.me)
+    """The routes, in the order they are matched; also listed in that order on
+    ``app.state.routes``, for middleware that must know a request's route before it runs
+    (``api.http.auth.user_may_call_now``)."""
+    routers = (
+        members.checks,  # First: the hot path, matched before any other route.
+        health.router,
+        current.router,  # Before "/{org_id}", which would take "current".
+        organizations.admin,
+        organizations.router,
+        keys.router,
+        history.router,
+        history.feed,
+        members.router,
+        members.users,
+        members.me,
+    )
+    for router in routers:
+        app.include_router(router)
+    app.state.routes = [route for router in routers for route in router.routes]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -52,11 +52,16 @@ class KeyServer:
     def __init__(self, algorithms: tuple[str, ...] = ("RS256",)) -> None:
         self.keys = [SigningKey(algorithm) for algorithm in algorithms]
         self.jwks_requests = 0
+        self._failing: list[float] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 body: dict[str, Any]
+                if server._failing:
+                    time.sleep(server._failing.pop())
+                    self.send_error(503)
+                    return
                 if self.path == "/.well-known/openid-configuration":
                     body = {"issuer": server.issuer, "jwks_uri": f"{server.issuer}/jwks.json"}
                 elif self.path == "/jwks.json":
@@ -94,6 +99,10 @@ class KeyServer:
             **claims,
         }
         return jwt.encode(payload, key.private, algorithm=key.algorithm, headers={"kid": key.kid})
+
+    def fail_next(self, seconds: float) -> None:
+        """Answer the next request 503, after ``seconds``: a provider down for a moment."""
+        self._failing.append(seconds)
 
     def signing(self, algorithm: str) -> SigningKey:
         """The first key published for ``algorithm``."""

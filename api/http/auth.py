@@ -19,12 +19,12 @@ from uuid import UUID
 
 from fastapi import Depends, Header, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match
 
 from api.http.deps import ReadModelDep, organization_id
 from api.http.errors import InvalidQueryError, UnauthorizedError
 from api.http.identity import (
     Identity,
-    IdentityProviderUnavailableError,
     InvalidTokenError,
     TokenVerifier,
 )
@@ -45,6 +45,7 @@ from domain.organizations.organization import ARCHIVED, SUSPENDED
 
 if TYPE_CHECKING:
     from starlette.datastructures import State
+    from starlette.types import Scope
 
     from api.http.rate_limit import FailureLimiter
     from projections.queries import ReadModelQueries
@@ -152,7 +153,9 @@ async def token_identity(verifier: TokenVerifier, token: str) -> Identity:
 
 async def signed_in_user_of(state: State, authorization: bytes) -> Identity | None:
     """The user ``authorization`` carries a valid token of; ``None`` for any other
-    credential (the admin token, a key) and for a token that fails verification."""
+    credential (the admin token, a key) and for a token that fails verification.
+    ``IdentityProviderUnavailableError`` when no key of the provider can be had: whether it
+    is a user's token is not known then, and guessing would make it someone else's."""
     verifier: TokenVerifier | None = state.token_verifier
     token = bearer_token(authorization.decode("latin-1"))
     if verifier is None or token is None or looks_like_secret(token):
@@ -161,7 +164,7 @@ async def signed_in_user_of(state: State, authorization: bytes) -> Identity | No
         return None
     try:
         return await token_identity(verifier, token)
-    except (InvalidTokenError, IdentityProviderUnavailableError):
+    except InvalidTokenError:
         return None
 
 
@@ -225,12 +228,20 @@ async def authorize_user(
 ) -> None:
     """A user reaches an organization as an active member only, and calls the operation
     only if their roles there grant its permission (``ROUTE_PERMISSIONS``)."""
+    route = request.scope["route"].name
+    grantable_cvar.set(await user_permissions(read_model, user, org_id, route))
+
+
+async def user_permissions(
+    read_model: ReadModelQueries, user: Identity, org_id: UUID, route: str
+) -> list[str]:
+    """What ``user``'s roles grant in the organization, if they may call ``route`` (a
+    route's name) there now; otherwise what the route answers them (404, suspended, 403)."""
     org, member = read_model.cache.get(org_id), read_model.cache.get_member(org_id, user.user_id)
     if org is None or member is None:
         org, member = await run_in_threadpool(_organization_and_member, read_model, org_id, user)
     if org is None or org["status"] == ARCHIVED or member is None or member["status"] != ACTIVE:
         raise OrganizationNotFoundError(org_id)
-    route = request.scope["route"].name
     if org["status"] == SUSPENDED and route not in SUSPENDED_ROUTES:
         raise OrganizationSuspendedError
     needed = ROUTE_PERMISSIONS.get(route)
@@ -240,7 +251,56 @@ async def authorize_user(
     for permission in needed:
         if not grants(granted, permission):
             raise PermissionRequiredError(permission)
-    grantable_cvar.set(granted)
+    return granted
+
+
+USER_REFUSALS = (
+    OrganizationNotFoundError,
+    OrganizationSuspendedError,
+    ForbiddenError,
+    InvalidQueryError,
+)
+"""What ``user_may_call_now`` raises: the route's answer to a user who may not call it."""
+
+
+async def user_may_call_now(state: State, user: Identity, scope: Scope) -> bool:
+    """Whether the request ``scope`` names an organization, which ``user`` may call its
+    operation on now (as ``authorize_user`` checks); raises what the route would answer
+    them otherwise. ``False`` for an operation that names none (a user creating one)."""
+    found = _route_of(state, scope)
+    if found is None:
+        return False
+    route, params = found
+    read_model: ReadModelQueries = state.services.read_model.queries
+    if "org_id" in params:
+        org_id = await organization_id(params["org_id"])
+    elif route in ROUTE_PERMISSIONS:  # The current organization's operations.
+        org_id = await _users_organization(read_model, user, _named_by(scope))
+    else:
+        return False
+    await user_permissions(read_model, user, org_id, route)
+    return True
+
+
+def _named_by(scope: Scope) -> tuple[str | None, str | None]:
+    """What the request's org-context headers name (as ``org_context`` reads them)."""
+    headers = dict(scope["headers"])
+    by_id, by_external_id = (
+        headers.get(name) for name in (b"x-organization-id", b"x-stytch-organization-id")
+    )
+    return (
+        None if by_id is None else by_id.decode("latin-1"),
+        None if by_external_id is None else by_external_id.decode("latin-1"),
+    )
+
+
+def _route_of(state: State, scope: Scope) -> tuple[str, dict[str, Any]] | None:
+    """The name and path parameters of the route the request goes to."""
+    for route in state.routes:
+        match, child = route.matches(scope)
+        if match == Match.FULL:
+            return route.name, child.get("path_params", {})
+    return None
 
 
 def _organization_and_member(
@@ -270,23 +330,40 @@ async def _current_organization(
 ) -> UUID:
     """A key's own organization, one a user's session or an org-context header names (an
     active membership of the user's), or the one an admin names in an org-context header."""
-    by_id, by_external_id = named_by
-    if caller.user is not None and by_id is None and by_external_id is None:
-        by_external_id = caller.user.organization
-    named = await _named_organization(read_model, by_id, by_external_id)
+    if caller.user is not None:
+        users = await _users_organization(read_model, caller.user, named_by)
+        await authorize_user(request, caller.user, read_model, users)
+        return users
+    named = await _named_organization(read_model, *named_by)
     if caller.organization_id is not None:
         if named is not None and named != caller.organization_id:
             raise OrganizationNotFoundError(named)
         return caller.organization_id
     if named is None:
-        raise InvalidQueryError(
-            "X-Organization-Id",
-            "name the current organization with X-Organization-Id or "
-            "x-stytch-organization-id (a user's token may name it)",
-        )
-    if caller.user is not None:
-        await authorize_user(request, caller.user, read_model, named)
+        raise _no_current_organization()
     return named
+
+
+async def _users_organization(
+    read_model: ReadModelQueries, user: Identity, named_by: tuple[str | None, str | None]
+) -> UUID:
+    """The organization a user's request names in an org-context header, or their
+    session names."""
+    by_id, by_external_id = named_by
+    if by_id is None and by_external_id is None:
+        by_external_id = user.organization
+    named = await _named_organization(read_model, by_id, by_external_id)
+    if named is None:
+        raise _no_current_organization()
+    return named
+
+
+def _no_current_organization() -> InvalidQueryError:
+    return InvalidQueryError(
+        "X-Organization-Id",
+        "name the current organization with X-Organization-Id or "
+        "x-stytch-organization-id (a user's token may name it)",
+    )
 
 
 async def _named_organization(

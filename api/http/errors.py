@@ -252,6 +252,15 @@ HANDLERS: dict[type[Exception], Any] = {
 """Each error a route may raise, and the handler that answers it: one status and code each."""
 
 
+def handled(request: Request, exc: Exception) -> JSONResponse:
+    """What the handler of ``exc`` answers (for middleware, which answers without a route)."""
+    for cls in type(exc).__mro__:
+        if cls in HANDLERS:
+            response: JSONResponse = HANDLERS[cls](request, exc)
+            return response
+    raise exc
+
+
 def install_error_handlers(app: FastAPI) -> None:
     for exc_class, handler in HANDLERS.items():
         app.add_exception_handler(exc_class, handler)

@@ -16,14 +16,14 @@ refreshed, and a retry with a new one is still theirs.
 Neither the credential nor the key is stored, only their SHA-256; a response marked
 ``Cache-Control: no-store`` (one that carries a secret) is kept sealed under a key only
 the retrying client can give again (``api.http.sealing``), and is given again only to a
-credential accepted now.
+credential accepted now. A user gets any kept answer again only while they may call its
+operation on its organization now; otherwise what the route answers them now.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 import json
 import time
 from dataclasses import dataclass, field
@@ -31,20 +31,23 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidTag
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 
-from api.http.auth import accepted_now, signed_in_user_of
+from api.http.auth import USER_REFUSALS, accepted_now, signed_in_user_of, user_may_call_now
 from api.http.errors import (
     UNAUTHORIZED_MESSAGE,
     WWW_AUTHENTICATE,
     error_body,
+    handled,
     rate_limited_body,
     store_unavailable,
     validation_body,
 )
 from api.http.idempotency_store import CLAIMED, IdempotencyStore, Stored
+from api.http.identity import IdentityProviderUnavailableError
 from api.http.middleware import read_body, replaying, send_json
 from api.http.rate_limit import FailureLimiter, RateLimitedError
-from api.http.sealing import seal, unseal
+from api.http.sealing import seal, unseal, user_keys
 from domain.command_records import CommandKey, keyed
 from projections.store_errors import STORE_ERRORS
 
@@ -118,30 +121,39 @@ class Principal:
 
 async def principal(state: State, authorization: bytes) -> Principal:
     """A signed-in user is the issuer and userId their token names, whichever of their
-    tokens they send. As no token of theirs lasts, their answers are sealed under that
-    name keyed with the admin token (a secret of the server's, never stored): a dump gives
-    nothing, and whoever holds the admin token could invite anyone anyway. Any other
-    credential (the admin token, a key, a token that fails verification) is itself."""
+    tokens they send. As no token of theirs lasts, their answers are filed and sealed under
+    that name keyed with keys derived from the admin token (a secret of the server's, never
+    stored, ``api.http.sealing.user_keys``): a dump gives nothing, not even whose they are,
+    and whoever holds the admin token could invite anyone anyway. Any other credential (the
+    admin token, a key, a token that fails verification) is itself."""
     user = await signed_in_user_of(state, authorization)
     if user is None:
         return Principal(hashlib.sha256(authorization).hexdigest(), authorization, authorization)
     name = json.dumps(["user", user.claims["iss"], user.user_id]).encode()
-    seal = hmac.new(state.admin_token, name, hashlib.sha256).digest()
+    scope, seal = user_keys(state.admin_token, name)
     # Prefixed, so that no credential's hash (hex alone) is ever a user's scope.
-    return Principal("user:" + hashlib.sha256(name).hexdigest(), seal, authorization, user)
+    return Principal("user:" + scope, seal, authorization, user)
 
 
-async def _opened(state: State, stored: Stored, who: Principal, key: bytes) -> bytes | None:
+async def _opened(scope: Scope, stored: Stored, who: Principal, key: bytes) -> bytes | None:
     """The kept body, opened if it was sealed; ``None`` for a sealed one this credential
     may not have again: it holds a secret, given again only to a credential accepted now
-    (a key not revoked, the admin token as it is now, a user's valid token) that opens it."""
+    (a key not revoked, the admin token as it is now) that opens it. A user gets a kept
+    answer only while they may call its operation on its organization (an active member
+    whose roles allow it, of an organization not archived): otherwise this raises what the
+    route answers them now (``USER_REFUSALS``)."""
+    state = scope["app"].state
+    if who.user is not None:
+        on_an_organization = await user_may_call_now(state, who.user, scope)
+        if stored.sealed and not on_an_organization:
+            return None
     if not stored.sealed:
         return stored.body
     if who.user is None and not await accepted_now(state, who.credential):
         return None
     try:
         return unseal(stored.body, who.seal, key)
-    except InvalidTag:  # Sealed under an earlier admin token: a user's answer.
+    except InvalidTag:  # Sealed under other keys (the stored row was changed).
         return None
 
 
@@ -173,7 +185,11 @@ class IdempotencyMiddleware:
         if await _refused(scope, send, key, authorization):
             return
         request_body = await read_body(receive) or b""
-        who = await principal(scope["app"].state, authorization)
+        try:
+            who = await principal(scope["app"].state, authorization)
+        except IdentityProviderUnavailableError as unavailable:
+            await handled(Request(scope), unavailable)(scope, receive, send)
+            return
         fingerprint = _fingerprint(scope, request_body)
         secret = (who.seal, key.strip())
         name = hashlib.sha256(key.strip()).hexdigest()
@@ -183,7 +199,7 @@ class IdempotencyMiddleware:
         if outcome is None:
             return
         if isinstance(outcome, Stored):
-            await self._replay(scope, send, outcome, fingerprint, (who, key.strip()))
+            await self._replay(scope, (receive, send), outcome, fingerprint, (who, key.strip()))
             return
         with keyed(command_key):  # The command records its outcome with its events.
             replay_receive = replaying(request_body, receive)
@@ -205,12 +221,13 @@ class IdempotencyMiddleware:
     async def _replay(
         self,
         scope: Scope,
-        send: Send,
+        channel: tuple[Receive, Send],
         stored: Stored,
         fingerprint: str,
         whose: tuple[Principal, bytes],
     ) -> None:
         """The kept answer again, to the principal that holds the key."""
+        receive, send = channel
         if stored.fingerprint != fingerprint:
             body = error_body(
                 "IDEMPOTENCY_KEY_REUSED",
@@ -223,9 +240,12 @@ class IdempotencyMiddleware:
             await send_json(send, 409, body)
             return
         try:
-            opened = await _opened(scope["app"].state, stored, *whose)
+            opened = await _opened(scope, stored, *whose)
         except STORE_ERRORS:
             await _store_unavailable(scope, send)
+            return
+        except USER_REFUSALS as refused:  # A user who may no longer call the operation.
+            await handled(Request(scope), refused)(scope, receive, send)
             return
         if opened is None:
             body = error_body("UNAUTHORIZED", UNAUTHORIZED_MESSAGE)

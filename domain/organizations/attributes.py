@@ -51,9 +51,10 @@ def parse_regions(configured: str) -> tuple[str, ...]:
     return regions or DEFAULT_REGIONS
 
 
-def check_region(value: Any, regions: tuple[str, ...]) -> str:
-    """One of the operator's regions."""
-    if value not in regions:
+def check_region(value: Any, regions: tuple[str, ...], current: str | None = None) -> str:
+    """One of the operator's regions, or the organization's ``current`` one: an
+    organization keeps a region the operator no longer serves until it is moved."""
+    if value != current and value not in regions:
         raise InvalidValueError(f"must be one of {', '.join(regions)}")
     return str(value)
 

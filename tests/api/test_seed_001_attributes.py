@@ -193,6 +193,29 @@ def test_nullable_attributes_accept_null(server: InProcessServer) -> None:
     assert cleared["subscriptionInfo"] == {"plan": None, "limits": {}, "totals": {}}
 
 
+def test_a_patch_merges_the_named_parts_of_the_subscription(server: InProcessServer) -> None:
+    org = new_org(server)
+    patch(server, org["id"], {"subscriptionInfo": SUBSCRIPTION}, ADMIN)
+    body = {"subscriptionInfo": {"totals": {"orders": 43, "returns": 1}}}
+    merged = patch(server, org["id"], body, ADMIN).json()["organization"]["subscriptionInfo"]
+    assert merged == {**SUBSCRIPTION, "totals": {"orders": 43, "returns": 1}}
+
+
+def test_a_patch_removes_a_named_limit_set_to_null(server: InProcessServer) -> None:
+    org = new_org(server)
+    patch(server, org["id"], {"subscriptionInfo": SUBSCRIPTION}, ADMIN)
+    body = {"subscriptionInfo": {"limits": {"orders": None}}}
+    merged = patch(server, org["id"], body, ADMIN).json()["organization"]["subscriptionInfo"]
+    assert merged == {**SUBSCRIPTION, "limits": {}}
+
+
+def test_a_flag_set_to_null_is_false(server: InProcessServer) -> None:
+    org = new_org(server)
+    patch(server, org["id"], FLAGS, ADMIN)
+    cleared = patch(server, org["id"], dict.fromkeys(FLAGS), ADMIN).json()["organization"]
+    assert {f: cleared[f] for f in FLAGS} == dict.fromkeys(FLAGS, False)
+
+
 @pytest.fixture
 def eu_west_1_dropped(server: InProcessServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """The operator no longer serves eu-west-1 (its organizations are still there)."""

@@ -180,11 +180,11 @@ class OrganizationRegistry(Application[UUID]):
         """Record the changes that bring the organization back to its state at
         ``to_version`` (``organizations.changes_back_to`` says which)."""
         reason = validate_reason(reason)
-        current = self._get(org_id).version
-        if not 1 <= to_version <= current:
-            problem = FieldProblem("to_version", f"must be between 1 and {current}")
+        now = self._get(org_id)
+        if not 1 <= to_version <= now.version:
+            problem = FieldProblem("to_version", f"must be between 1 and {now.version}")
             raise ValidationError([problem])
-        changes = organizations.changes_back_to(self._get(org_id, to_version))
+        changes = organizations.changes_back_to(self._get(org_id, to_version), now)
         with because(reason):
             return self.update(org_id, changes, expected_version)
 

@@ -28,7 +28,7 @@ from domain.errors import (
     ReservedSlugError,
     ValidationError,
 )
-from domain.organizations.attributes import ATTRIBUTE_RULES, check_gtm_id
+from domain.organizations.attributes import ATTRIBUTE_RULES, check_flag, check_gtm_id, check_limit
 
 DEFAULT_RESERVED_SLUGS: frozenset[str] = frozenset(
     "admin api app auth dashboard settings account fanfare waitify support www mail ftp cdn".split()
@@ -315,24 +315,6 @@ def check_managed_by(value: Any) -> list[dict[str, str]]:
     return managers
 
 
-def check_limit(value: Any) -> int | None:
-    """At most how many memberships: 0 to 1,000,000 (0 or null: no cap)."""
-    if value is None:
-        return None
-    if type(value) is not int or not 0 <= value <= 1_000_000:
-        raise InvalidValueError("must be a whole number from 0 to 1000000, or null")
-    return value
-
-
-def check_verified(value: Any) -> bool:
-    """``true`` or ``false`` (``null``: not verified)."""
-    if value is None:
-        return False
-    if type(value) is not bool:
-        raise InvalidValueError("must be true or false")
-    return value
-
-
 def check_owner(value: Any, owners: list[str]) -> str:
     if value not in owners:
         raise InvalidValueError("must be the userId of an active member with the owner role")
@@ -340,7 +322,7 @@ def check_owner(value: Any, owners: list[str]) -> str:
 
 
 ACCOUNT_RULES = {
-    "verified": check_verified,
+    "verified": check_flag,
     "managed_by": check_managed_by,
     "max_allowed_memberships": check_limit,
     **ATTRIBUTE_RULES,

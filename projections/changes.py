@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 HistoryRow = tuple[Any, ...]
 """A history row in ``rows.HISTORY_COLUMNS`` order: position, organization id, version,
-type, occurred at, actor, request id, reason, changes."""
+type, occurred at, actor, request id, reason, changes, region."""
 KeyRow = tuple[Any, ...]
 """A key row in ``rows.KEY_COLUMNS`` order: id, organization id, secret hash, name, prefix,
 created at, expires at, revoked at."""
@@ -81,7 +81,7 @@ class RowChanges:
         doc = doc_of(state)
         org_id, at = entry.organization_id, entry.occurred_at
         self.organizations[org_id] = OrganizationRow(org_id, True, doc, entry.version, at, at)
-        self.add_history(entry, diff({}, doc))
+        self.add_history(entry, doc["region"], diff({}, doc))
 
     def organization_changed(
         self, changes: dict[str, Any], entry: HistoryEntry, more: dict[str, Any] | None = None
@@ -99,7 +99,8 @@ class RowChanges:
             )
         else:
             row.doc, row.version, row.updated_at = doc, entry.version, entry.occurred_at
-        self.add_history(entry, {**diff_applied(before, changes), **(more or {})})
+        changed = {**diff_applied(before, changes), **(more or {})}
+        self.add_history(entry, doc["region"], changed)
 
     def membership_changed(
         self,
@@ -143,13 +144,19 @@ class RowChanges:
             )
         )
         self.move_to_version(entry)
-        self.add_history(entry)
+        self.add_history(entry, self.region(entry.organization_id))
 
     def api_key_revoked(self, key_id: UUID, entry: HistoryEntry) -> None:
         """A key marked revoked; its organization moves to the entry's version."""
         self.keys_revoked.append((entry.occurred_at, key_id))
         self.move_to_version(entry)
-        self.add_history(entry)
+        self.add_history(entry, self.region(entry.organization_id))
+
+    def region(self, org_id: UUID) -> str:
+        """The organization's region as the batch leaves it so far."""
+        row = self.organizations.get(org_id)
+        region: str = (self.document(org_id) if row is None else row.doc)["region"]
+        return region
 
     def document(self, org_id: UUID) -> dict[str, Any]:
         """The organization's document as the store has it (the batch has not changed it),
@@ -170,8 +177,11 @@ class RowChanges:
             org_id = entry.organization_id
             self.moves[org_id] = VersionMove(org_id, entry.version, entry.occurred_at)
 
-    def add_history(self, entry: HistoryEntry, changes: dict[str, Any] | None = None) -> None:
-        """Add ``entry`` to the history, with ``changes`` if given (else its own)."""
+    def add_history(
+        self, entry: HistoryEntry, region: str, changes: dict[str, Any] | None = None
+    ) -> None:
+        """Add ``entry`` to the history, recorded in ``region``, with ``changes`` if given
+        (else its own)."""
         self.history.append(
             (
                 entry.position,
@@ -183,6 +193,7 @@ class RowChanges:
                 entry.request_id,
                 entry.reason,
                 entry.changes if changes is None else changes,
+                region,
             )
         )
 

@@ -26,9 +26,10 @@ if TYPE_CHECKING:
 
     from projections.changes import RowChanges
 
-READ_MODEL_VERSION = 5
+READ_MODEL_VERSION = 6
 """Bumped whenever the projection's code changes what it writes (5: seed 001's region,
-GTM ids, flags, limits and subscription in the organization's document)."""
+GTM ids, flags, limits and subscription in the organization's document; 6: each history
+row's region, the one its organization was in when the event was recorded)."""
 
 ORGANIZATION_EVENTS = (
     Organization.Created,

@@ -131,7 +131,8 @@ class ReadModelQueries(ABC):
         self, position: int, limit: int, types: tuple[str, ...] = (), region: str | None = None
     ) -> list[HistoryEntry]:
         """Every organization's history entries after ``position``, in commit order; with
-        ``region``, those of the organizations in it now, and the moves out of it."""
+        ``region``, those recorded while their organization was in it (a move: in the
+        region it entered), and the moves out of it."""
 
     @abstractmethod
     def version_at(self, org_id: UUID, moment: datetime) -> int | None:

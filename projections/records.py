@@ -48,6 +48,10 @@ class HistoryEntry:
     changes: dict[str, dict[str, Any]] = field(default_factory=dict)
     """``{path: {"from": old, "to": new}}``; for the organization's own fields the read
     model works it out from the row it updates."""
+    region: str | None = None
+    """The region the organization was in once the event was recorded (a move: the region
+    it entered); what a region's change feed filters on. ``None`` in a row written before
+    read model version 6, until the rebuild that follows an upgrade writes it."""
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,8 @@ ORGANIZATION_COLUMNS = (
 )
 KEY_COLUMNS = "id, organization_id, secret_hash, name, prefix, created_at, expires_at, revoked_at"
 HISTORY_COLUMNS = (
-    "position, organization_id, version, type, occurred_at, actor, request_id, reason, changes"
+    "position, organization_id, version, type, occurred_at, actor, request_id, reason, changes, "
+    "region"
 )
 
 
@@ -134,19 +135,29 @@ def history_filter(query: HistoryQuery, mark: str, since: Any, until: Any) -> tu
 
 
 def feed_filter(
-    types: tuple[str, ...], mark: str, region: tuple[RegionSql, str] | None = None
-) -> str:
-    """The WHERE and ORDER BY of a change-feed page (parameters: position, *types, and
-    the region twice if ``region`` is given, limit). ``region``: how the store reads
-    regions, and its organizations table; the page then holds the events of the
-    organizations in the region now, and the moves out of it."""
-    by_type = f" AND type IN ({', '.join([mark] * len(types))})" if types else ""
-    by_region = ""
+    after: int,
+    limit: int,
+    types: tuple[str, ...],
+    mark: str,
+    region: tuple[str, RegionSql, str] | None = None,
+) -> tuple[str, list[Any]]:
+    """The WHERE and ORDER BY of a change-feed page, and its parameters. ``region``: the
+    region, how the store reads regions, and its organizations table; the page then holds
+    the events recorded while their organization was in the region (a move is in the feed
+    of the region it entered), and the moves out of it. A row written before read model
+    version 6 has no region until the rebuild that follows the upgrade fills it; until
+    then it counts in the region its organization is in now."""
+    where = f"position > {mark}"
+    params: list[Any] = [after]
+    if types:
+        where += f" AND type IN ({', '.join([mark] * len(types))})"
+        params += list(types)
     if region is not None:
-        sql, organizations = region
-        by_region = (
-            f" AND (organization_id IN (SELECT id FROM {organizations} "  # noqa: S608 - names, not input
-            f"WHERE {sql.organization} = {mark}) "
-            f"OR (type = 'RegionChanged' AND {sql.left} = {mark}))"
+        name, sql, organizations = region
+        where += (
+            f" AND (region = {mark} OR (type = 'RegionChanged' AND {sql.left} = {mark}) "  # noqa: S608 - names, not input
+            f"OR (region IS NULL AND organization_id IN (SELECT id FROM {organizations} "
+            f"WHERE {sql.organization} = {mark})))"
         )
-    return f"position > {mark}{by_type}{by_region} ORDER BY position LIMIT {mark}"
+        params += [name] * 3
+    return f"{where} ORDER BY position LIMIT {mark}", [*params, limit]

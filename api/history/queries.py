@@ -68,11 +68,15 @@ def feed_page(
     types: tuple[str, ...],
     region: str | None = None,
 ) -> FeedPage:
-    """A page of the change feed; with ``region``, the events of the organizations in it
-    now, and the moves out of it."""
+    """A page of the change feed; with ``region``, the events recorded while their
+    organization was in it, and the moves out of it. An empty page's ``next`` is where
+    the read model stood when it was read, if the page is filtered: everything up to there
+    was scanned and nothing matched, so the next poll need not scan it again."""
+    filtered = bool(types) or region is not None
+    scanned = read_model.position() if filtered else after
     entries = read_model.events_after(after, limit, types, region)
     events = [
         FeedEvent(**FeedEvent.fields_of(e), position=e.position, organization_id=e.organization_id)
         for e in entries
     ]
-    return FeedPage(events=events, next=entries[-1].position if entries else after)
+    return FeedPage(events=events, next=entries[-1].position if entries else max(after, scanned))

@@ -55,4 +55,7 @@ class FeedEvent(HistoryEvent):
 
 class FeedPage(ResponseBody):
     events: list[FeedEvent]
-    next: int = Field(description="Pass as `after` to read on; equals `after` on an empty page.")
+    next: int = Field(
+        description="Pass as `after` to read on. On an empty page: `after`, or, when `type` "
+        "or `region` filters the feed, the last position scanned (at least `after`)."
+    )

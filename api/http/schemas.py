@@ -9,6 +9,7 @@ from fastapi import Query
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from domain.organizations.attributes import REGION_PATTERN
 from domain.storable import EARLIEST, LATEST, check_time
 
 StoredTime = Annotated[
@@ -22,7 +23,7 @@ RegionQuery = Annotated[
     str | None,
     Query(
         max_length=50,
-        pattern=r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
+        pattern=f"^{REGION_PATTERN}$",
         description="Only organizations in this region.",
     ),
 ]
@@ -33,6 +34,18 @@ def doc(description: str, default: Any = None, **schema: Any) -> Any:
     """A field's description and documented limits (JSON Schema keywords). The domain
     checks them, with its own messages (README, Field rules); the schema only says them."""
     return Field(default=default, description=description, json_schema_extra=schema or None)
+
+
+def doc_not_null(description: str, **schema: Any) -> Any:
+    """A field a body may leave out but not set to null (annotated with its type alone):
+    its schema has no null and no default, so a client generated from the specification
+    does not send null for it. ``None`` in the model: not given."""
+
+    def extra(field_schema: dict[str, Any]) -> None:
+        field_schema.pop("default", None)
+        field_schema.update(schema)
+
+    return Field(default=None, description=description, json_schema_extra=extra)
 
 
 class RequestBody(BaseModel):

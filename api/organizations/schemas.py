@@ -10,9 +10,24 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from api.http.schemas import READ_YOUR_WRITES, ReadYourWrites, RequestBody, ResponseBody, doc
+from api.http.schemas import (
+    READ_YOUR_WRITES,
+    ReadYourWrites,
+    RequestBody,
+    ResponseBody,
+    doc,
+    doc_not_null,
+)
 from domain.commands import UNSET, NewOrganization, OrganizationChanges
-from domain.organizations.attributes import FLAGS, LIMITS, MAX_LIMIT, MAX_NAMED
+from domain.organizations.attributes import (
+    COUNT_NAME_PATTERN,
+    FLAGS,
+    GTM_ID_PATTERN,
+    LIMITS,
+    MAX_LIMIT,
+    MAX_NAMED,
+    REGION_PATTERN,
+)
 from domain.rules import PROFILE_FIELDS
 
 Status = Literal["active", "suspended", "archived"]
@@ -21,11 +36,11 @@ StatusGiven = Literal["active", "suspended", "archived", "banned"]
 
 
 URL_LIMITS = {"format": "uri", "pattern": "^https://", "maxLength": 2048}
-GTM_LIMITS = {"pattern": "^GTM-[A-Z0-9]{4,12}$", "examples": ["GTM-AB12CD3"]}
-REGION_LIMITS = {"pattern": "^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$", "examples": ["eu-west-1"]}
+GTM_LIMITS = {"pattern": f"^{GTM_ID_PATTERN}$", "examples": ["GTM-AB12CD3"]}
+REGION_LIMITS = {"pattern": f"^{REGION_PATTERN}$", "examples": ["eu-west-1"]}
 COUNT_LIMITS = {
     "maxProperties": MAX_NAMED,
-    "propertyNames": {"pattern": "^[A-Za-z][A-Za-z0-9_]{0,63}$"},
+    "propertyNames": {"pattern": f"^{COUNT_NAME_PATTERN}$"},
 }
 COLOR_LIMITS = {"pattern": "^#[0-9A-Fa-f]{6}$", "examples": ["#1A2B3C"]}
 
@@ -140,13 +155,15 @@ class OrganizationUpdate(_OrganizationFields):
     max_allowed_memberships: int | None = doc(
         "Admin only: the cap on memberships, active and invited (0 or null: none).",
         minimum=0,
-        maximum=1_000_000,
+        maximum=MAX_LIMIT,
     )
     owner: str | None = doc(
         "The userId of an active member with the owner role.", minLength=1, maxLength=255
     )
-    region: str | None = doc(
-        "Admin only: move it to another of the operator's regions.", **REGION_LIMITS
+    region: str = doc_not_null(
+        "Admin only: move it to another of the operator's regions (not null; an "
+        "organization keeps a region the operator no longer serves until it is moved).",
+        **REGION_LIMITS,
     )
     discount_disabled: bool | None = doc("Admin only (null: false).")
     account_disabled: bool | None = doc("Admin only (null: false).")

@@ -13,15 +13,21 @@ DEFAULT_REGION = "eu-west-1"
 """Seed 001's default region; also the region of organizations recorded before regions."""
 DEFAULT_REGIONS = (DEFAULT_REGION,)
 MAX_LIMIT = 1_000_000
-"""The highest concurrency limit."""
+"""The highest limit: concurrency limits, and the cap on memberships."""
 MAX_NAMED = 50
 """At most this many named limits, and as many named totals."""
 MAX_COUNT = 2**53 - 1
 """The highest named limit or total: the largest integer every JSON reader holds exactly."""
 
-_REGION = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?")
-_GTM_ID = re.compile(r"GTM-[A-Z0-9]{4,12}")
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+REGION_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?"
+"""A region's form, matched whole (the API's schemas anchor it)."""
+GTM_ID_PATTERN = r"GTM-[A-Z0-9]{4,12}"
+"""A Google Tag Manager id's form, matched whole."""
+COUNT_NAME_PATTERN = r"[A-Za-z][A-Za-z0-9_]{0,63}"
+"""The form of a named limit's or total's name, matched whole."""
+_REGION = re.compile(REGION_PATTERN)
+_GTM_ID = re.compile(GTM_ID_PATTERN)
+_NAME = re.compile(COUNT_NAME_PATTERN)
 
 FLAGS = ("discount_disabled", "account_disabled", "acceptance_disabled", "can_switch_live")
 LIMITS = ("max_concurrent_promotions", "max_concurrent_imports")
@@ -51,9 +57,10 @@ def parse_regions(configured: str) -> tuple[str, ...]:
     return regions or DEFAULT_REGIONS
 
 
-def check_region(value: Any, regions: tuple[str, ...]) -> str:
-    """One of the operator's regions."""
-    if value not in regions:
+def check_region(value: Any, regions: tuple[str, ...], current: str | None = None) -> str:
+    """One of the operator's regions, or the organization's ``current`` one: an
+    organization keeps a region the operator no longer serves until it is moved."""
+    if value != current and value not in regions:
         raise InvalidValueError(f"must be one of {', '.join(regions)}")
     return str(value)
 
@@ -66,7 +73,7 @@ def check_gtm_id(value: Any) -> str:
 
 
 def check_flag(value: Any) -> bool:
-    """``true`` or ``false`` (``null``: ``false``)."""
+    """``true`` or ``false`` (``null``: ``false``): seed 001's flags, and ``verified``."""
     if value is None:
         return False
     if type(value) is not bool:
@@ -74,8 +81,9 @@ def check_flag(value: Any) -> bool:
     return value
 
 
-def check_concurrency_limit(value: Any) -> int | None:
-    """A whole number from 0 to ``MAX_LIMIT``, or ``None`` (not set)."""
+def check_limit(value: Any) -> int | None:
+    """A whole number from 0 to ``MAX_LIMIT``, or ``None`` (not set): seed 001's
+    concurrency limits, and the cap on memberships (0 or ``None``: no cap)."""
     if value is None:
         return None
     if type(value) is not int or not 0 <= value <= MAX_LIMIT:
@@ -119,7 +127,7 @@ def check_subscription_info(value: Any) -> dict[str, Any]:
 
 ATTRIBUTE_RULES: dict[str, Any] = {
     **dict.fromkeys(FLAGS, check_flag),
-    **dict.fromkeys(LIMITS, check_concurrency_limit),
+    **dict.fromkeys(LIMITS, check_limit),
     "subscription_info": check_subscription_info,
 }
 """The admin-only attributes' rules, by field."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from domain.commands import OrganizationChanges
+from domain.commands import UNSET, OrganizationChanges
 from domain.organizations.attributes import ATTRIBUTE_DEFAULTS
 from domain.organizations.organization import Organization
 from domain.rules import PROFILE_FIELDS
@@ -56,10 +56,10 @@ def _move(work: Work, kind: str, org: Organization, old: str | None, new: str | 
         work.claim(kind, new, org.id)
 
 
-def changes_back_to(past: Organization) -> OrganizationChanges:
-    """The changes that bring an organization back to its state ``past``. Keys, roles and
-    memberships are not among them: a revoked key stays revoked, and nobody regains access
-    by a revert."""
+def changes_back_to(past: Organization, now: Organization) -> OrganizationChanges:
+    """The changes that bring an organization back from its state ``now`` to its state
+    ``past``. Keys, roles and memberships are not among them: a revoked key stays revoked,
+    and nobody regains access by a revert. Its region is among them only if it moved."""
     return OrganizationChanges(
         name=past.name,
         slug=past.slug,
@@ -72,6 +72,6 @@ def changes_back_to(past: Organization) -> OrganizationChanges:
         verified=past.verified,
         managed_by=past.managed_by,
         max_allowed_memberships=past.max_allowed_memberships,
-        region=past.region,
+        region=UNSET if past.region == now.region else past.region,
         **{f: getattr(past, f) for f in ATTRIBUTE_DEFAULTS},
     )

@@ -143,7 +143,9 @@ def validate_changes(
         **_status_changes(problems, changes, org),
     }
     if "region" in given:
-        values["region"] = problems.check("region", check_region, given["region"], regions)
+        values["region"] = problems.check(
+            "region", check_region, given["region"], regions, org.region
+        )
     problems.raise_if_any()
     return values
 

@@ -41,7 +41,15 @@ TABLES: tuple[tuple[str, dict[str, str]], ...] = (
         "CREATE TABLE IF NOT EXISTS {schema}.{history} ("
         "position bigint PRIMARY KEY, organization_id uuid NOT NULL, "
         "version bigint NOT NULL, type text NOT NULL, occurred_at timestamptz NOT NULL, "
-        "actor json NOT NULL, request_id text, reason text, changes json NOT NULL)",
+        "actor json NOT NULL, request_id text, reason text, changes json NOT NULL, "
+        "region text)",
+        {},
+    ),
+    (
+        # A history table written before read model version 6 gets the column (empty
+        # until the rebuild that follows the upgrade fills it): the projector goes on
+        # writing it meanwhile.
+        "ALTER TABLE {schema}.{history} ADD COLUMN IF NOT EXISTS region text",
         {},
     ),
     (
@@ -88,6 +96,7 @@ INDEXES: tuple[tuple[str, str, str], ...] = (
         "_version",
     ),
     (_INDEX + "{history} (organization_id, occurred_at, version)", "history", "_time"),
+    (_INDEX + "{history} (region, position)", "history", "_region"),
     (_INDEX + "{members} (organization_id, user_id)", "members", "_user"),
     (_INDEX + "{members} (organization_id, created_at, id)", "members", "_created"),
     (_INDEX + "{members} (organization_id, email_folded text_pattern_ops)", "members", "_email"),

@@ -66,10 +66,9 @@ class PostgresReadModelQueries(ReadModelQueries):
     def events_after(
         self, position: int, limit: int, types: tuple[str, ...] = (), region: str | None = None
     ) -> list[HistoryEntry]:
-        by_region = None if region is None else (REGION, self.organizations_table)
-        regions = [] if region is None else [region, region]
-        statement = self.select_history + feed_filter(types, "%s", by_region)
-        return self._history(statement, [position, *types, *regions, limit])
+        by_region = None if region is None else (region, REGION, self.organizations_table)
+        condition, params = feed_filter(position, limit, types, "%s", by_region)
+        return self._history(self.select_history + condition, params)
 
     def version_at(self, org_id: UUID, moment: datetime) -> int | None:
         with self._read() as curs:

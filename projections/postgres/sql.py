@@ -27,7 +27,18 @@ REGION = RegionSql(
     left="(changes -> 'region' ->> 'from')",
 )
 ROW_TYPES = ("uuid", "text", "text", "text", "text", "int8", "timestamptz", "timestamptz", "json")
-HISTORY_TYPES = ("int8", "uuid", "int8", "text", "timestamptz", "json", "text", "text", "json")
+HISTORY_TYPES = (
+    "int8",
+    "uuid",
+    "int8",
+    "text",
+    "timestamptz",
+    "json",
+    "text",
+    "text",
+    "json",
+    "text",
+)
 MEMBER_TYPES = (
     "uuid",
     "uuid",

@@ -38,9 +38,11 @@ class SQLiteReadModelAdmin(ReadModelAdmin):
             f"CREATE TABLE IF NOT EXISTS {h} ("
             "position INTEGER PRIMARY KEY, organization_id TEXT NOT NULL, "
             "version INTEGER NOT NULL, type TEXT NOT NULL, occurred_at TEXT NOT NULL, "
-            "actor TEXT NOT NULL, request_id TEXT, reason TEXT, changes TEXT NOT NULL)",
+            "actor TEXT NOT NULL, request_id TEXT, reason TEXT, changes TEXT NOT NULL, "
+            "region TEXT)",
             f"CREATE UNIQUE INDEX IF NOT EXISTS {h}_version ON {h} (organization_id, version)",
             f"CREATE INDEX IF NOT EXISTS {h}_time ON {h} (organization_id, occurred_at, version)",
+            f"CREATE INDEX IF NOT EXISTS {h}_region ON {h} (region, position)",
             f"CREATE TABLE IF NOT EXISTS {m} ("
             "id TEXT PRIMARY KEY, organization_id TEXT NOT NULL, user_id TEXT, "
             "email_folded TEXT NOT NULL, status TEXT NOT NULL, roles TEXT NOT NULL, "
@@ -59,8 +61,18 @@ class SQLiteReadModelAdmin(ReadModelAdmin):
         """Tables and indexes together: SQLite keeps its indexes up cheaply enough."""
         self.writer.create_table()
         with self.datastore.transaction(commit=True) as c:
+            self._add_history_region(c)
             for statement in self.statements():
                 c.execute(statement)
+
+    def _add_history_region(self, cursor: Any) -> None:
+        """Give a history table written before read model version 6 its region column
+        (empty until the rebuild that follows the upgrade fills it), so the projector can
+        go on writing it meanwhile."""
+        cursor.execute(f"PRAGMA table_info({self.tables.history})")
+        columns = {row["name"] for row in cursor.fetchall()}
+        if columns and "region" not in columns:
+            cursor.execute(f"ALTER TABLE {self.tables.history} ADD COLUMN region TEXT")
 
     def create_indexes(self) -> None:
         """Created with the tables."""

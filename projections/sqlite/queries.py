@@ -36,11 +36,8 @@ class SQLiteReadModelQueries(ReadModelQueries):
     def events_after(
         self, position: int, limit: int, types: tuple[str, ...] = (), region: str | None = None
     ) -> list[HistoryEntry]:
-        by_region = None if region is None else (REGION, self.tables.organizations)
-        regions = [] if region is None else [region, region]
-        return self._history(
-            feed_filter(types, "?", by_region), [position, *types, *regions, limit]
-        )
+        by_region = None if region is None else (region, REGION, self.tables.organizations)
+        return self._history(*feed_filter(position, limit, types, "?", by_region))
 
     def version_at(self, org_id: UUID, moment: datetime) -> int | None:
         with self.datastore.transaction(commit=False) as c:
@@ -69,6 +66,7 @@ class SQLiteReadModelQueries(ReadModelQueries):
                 request_id=row["request_id"],
                 reason=row["reason"],
                 changes=json.loads(row["changes"]),
+                region=row["region"],
             )
             for row in rows
         ]

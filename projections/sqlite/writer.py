@@ -94,10 +94,10 @@ class SQLiteRowWriter(SQLiteTrackingRecorder, RowWriter):
     def insert_history(self, cursor: SQLiteCursor, rows: list[HistoryRow]) -> None:
         cursor.executemany(
             f"INSERT INTO {self.tables.history} ({HISTORY_COLUMNS}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (pos, str(o), v, t, as_text(at), json.dumps(who), rid, why, json.dumps(ch))
-                for pos, o, v, t, at, who, rid, why, ch in rows
+                (pos, str(o), v, t, as_text(at), json.dumps(who), rid, why, json.dumps(ch), reg)
+                for pos, o, v, t, at, who, rid, why, ch, reg in rows
             ],
         )
 

@@ -132,6 +132,19 @@ def test_change_feed_pages_in_commit_order_and_echoes_after_when_empty(server: S
     assert [e["type"] for e in typed.json()["events"]] == ["Renamed"]
 
 
+def test_an_empty_page_of_a_feed_filtered_by_type_moves_past_what_it_scanned(
+    server: Server,
+) -> None:
+    head = server.client.get("/api/v1/events", params={"after": 0, "limit": 1000}, headers=ADMIN)
+    start = head.json()["next"]
+    org = new_org(server)
+    params = {"after": start, "type": "ApiKeyRevoked"}
+    empty = server.client.get("/api/v1/events", params=params, headers=ADMIN).json()
+    created = server.client.get("/api/v1/events", params={"after": start}, headers=ADMIN)
+    assert (created.json()["events"][0]["organizationId"], empty["events"]) == (org["id"], [])
+    assert empty["next"] >= created.json()["events"][0]["position"] > start
+
+
 def test_change_feed_long_poll_returns_when_an_event_arrives(server: Server) -> None:
     head = server.client.get("/api/v1/events", params={"after": 0, "limit": 1000}, headers=ADMIN)
     after = head.json()["next"]

@@ -85,12 +85,21 @@ def test_every_operation_answering_errors_has_them_listed(server: Server) -> Non
 def test_seed_001s_nullable_attributes_accept_null_in_the_update_schema(server: Server) -> None:
     schemas = spec_of(server)["components"]["schemas"]
     update = schemas["OrganizationUpdate"]["properties"]
-    nullable = ("region", "gtmId", "gtmIdTest", "maxConcurrentImports", "subscriptionInfo")
+    nullable = ("gtmId", "gtmIdTest", "maxConcurrentImports", "subscriptionInfo")
     for name in (*nullable, "discountDisabled", "canSwitchLive", "maxConcurrentPromotions"):
         assert {"type": "null"} in update[name]["anyOf"], name
     public = schemas["OrganizationPublic"]
     assert {"region", "gtmId", "subscriptionInfo", "acceptanceDisabled"} <= set(public["required"])
     assert {"type": "null"} in public["properties"]["gtmIdTest"]["anyOf"]
+
+
+def test_the_update_schema_does_not_offer_null_for_region(server: Server) -> None:
+    schemas = spec_of(server)["components"]["schemas"]
+    document = schemas["JsonApiOrganizationUpdateDocument"]["properties"]["data"]
+    for update in (schemas["OrganizationUpdate"], document["properties"]["attributes"]):
+        region = update["properties"]["region"]
+        assert (region["type"], "anyOf" in region, "default" in region) == ("string", False, False)
+        assert "region" not in update.get("required", [])
 
 
 def test_organization_operations_document_their_jsonapi_documents(server: Server) -> None:

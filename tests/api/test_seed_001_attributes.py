@@ -17,8 +17,9 @@ from tests.key_server import AUDIENCE, KeyServer
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-REGIONS = "eu-west-1,us-east-1,ap-south-1,sa-east-1"
-"""ap-south-1 and sa-east-1 are each one feed test's own: their feeds hold only its events."""
+FEED_REGIONS = ("ap-south-1", "sa-east-1", "ca-central-1", "me-south-1", "af-south-1")
+"""Each one feed test's own region: its feed holds only that test's events."""
+REGIONS = ",".join(("eu-west-1", "us-east-1", *FEED_REGIONS))
 FLAGS = {
     "discountDisabled": True,
     "accountDisabled": True,
@@ -38,6 +39,7 @@ INVALID = [
     ({"maxConcurrentPromotions": -1}, "maxConcurrentPromotions"),
     ({"maxConcurrentImports": 1_000_001}, "maxConcurrentImports"),
     ({"region": "mars-1"}, "region"),
+    ({"region": None}, "region"),
     ({"subscriptionInfo": {"limits": {"orders": -1}}}, "subscriptionInfo.limits.orders"),
     ({"discountDisabled": "yes"}, "discountDisabled"),
 ]
@@ -80,6 +82,8 @@ def history(server: InProcessServer, org_id: str) -> list[dict[str, Any]]:
 
 
 def feed(server: InProcessServer, region: str) -> list[tuple[str, str]]:
+    """A region's whole feed (it is one test's own: ``FEED_REGIONS``)."""
+    assert region in FEED_REGIONS
     params: dict[str, str | int] = {"region": region, "limit": 1000}
     events = server.client.get("/api/v1/events", params=params, headers=ADMIN).json()["events"]
     return [(e["organizationId"], e["type"]) for e in events]
@@ -189,6 +193,62 @@ def test_nullable_attributes_accept_null(server: InProcessServer) -> None:
     assert cleared["subscriptionInfo"] == {"plan": None, "limits": {}, "totals": {}}
 
 
+def test_a_patch_merges_the_named_parts_of_the_subscription(server: InProcessServer) -> None:
+    org = new_org(server)
+    patch(server, org["id"], {"subscriptionInfo": SUBSCRIPTION}, ADMIN)
+    body = {"subscriptionInfo": {"totals": {"orders": 43, "returns": 1}}}
+    merged = patch(server, org["id"], body, ADMIN).json()["organization"]["subscriptionInfo"]
+    assert merged == {**SUBSCRIPTION, "totals": {"orders": 43, "returns": 1}}
+
+
+def test_a_patch_removes_a_named_limit_set_to_null(server: InProcessServer) -> None:
+    org = new_org(server)
+    patch(server, org["id"], {"subscriptionInfo": SUBSCRIPTION}, ADMIN)
+    body = {"subscriptionInfo": {"limits": {"orders": None}}}
+    merged = patch(server, org["id"], body, ADMIN).json()["organization"]["subscriptionInfo"]
+    assert merged == {**SUBSCRIPTION, "limits": {}}
+
+
+def test_a_flag_set_to_null_is_false(server: InProcessServer) -> None:
+    org = new_org(server)
+    patch(server, org["id"], FLAGS, ADMIN)
+    cleared = patch(server, org["id"], dict.fromkeys(FLAGS), ADMIN).json()["organization"]
+    assert {f: cleared[f] for f in FLAGS} == dict.fromkeys(FLAGS, False)
+
+
+@pytest.fixture
+def eu_west_1_dropped(server: InProcessServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The operator no longer serves eu-west-1 (its organizations are still there)."""
+    registry = server.app.state.services.registry
+    monkeypatch.setattr(registry, "regions", ("us-east-1",))
+
+
+def test_a_revert_in_a_region_no_longer_served_keeps_the_region(
+    server: InProcessServer, request: pytest.FixtureRequest
+) -> None:
+    org = new_org(server)  # In eu-west-1.
+    patch(server, org["id"], {"name": "Mistake"}, ADMIN)
+    request.getfixturevalue("eu_west_1_dropped")
+    path = f"{ORGS}/{org['id']}/revert"
+    reverted = server.client.post(path, json={"toVersion": 1}, headers=ADMIN)
+    assert reverted.status_code == 200, reverted.text
+    body = reverted.json()["organization"]
+    assert (body["name"], body["region"]) == (org["name"], "eu-west-1")
+
+
+def test_a_put_echoing_a_region_no_longer_served_is_accepted(
+    server: InProcessServer, request: pytest.FixtureRequest
+) -> None:
+    org = new_org(server)  # In eu-west-1.
+    request.getfixturevalue("eu_west_1_dropped")
+    body = {"name": "Acme Renamed", "region": "eu-west-1"}
+    put = server.client.put(f"{ORGS}/{org['id']}", json=body, headers=ADMIN)
+    assert put.status_code == 200, put.text
+    updated = put.json()["organization"]
+    assert (updated["name"], updated["region"]) == (body["name"], "eu-west-1")
+    assert updated["version"] == 2  # No move recorded.
+
+
 def test_the_list_filters_by_region(server: InProcessServer) -> None:
     prefix = random_slug("regional")
     us = new_org(server, slug=f"{prefix}-us", region="us-east-1")
@@ -217,10 +277,31 @@ def test_a_move_is_in_the_feed_of_the_region_left_and_of_the_region_entered(
     server: InProcessServer,
 ) -> None:
     org = new_org(server, region="sa-east-1")
+    patch(server, org["id"], {"region": "ca-central-1"}, ADMIN)
+    assert feed(server, "sa-east-1") == [(org["id"], "Created"), (org["id"], "RegionChanged")]
+    assert feed(server, "ca-central-1") == [(org["id"], "RegionChanged")]
+
+
+def test_a_regions_feed_keeps_what_was_recorded_there_after_a_move(
+    server: InProcessServer,
+) -> None:
+    org = new_org(server, region="me-south-1")
+    patch(server, org["id"], {"name": "Renamed"}, ADMIN)
+    before = feed(server, "me-south-1")
     patch(server, org["id"], {"region": "us-east-1"}, ADMIN)
-    assert feed(server, "sa-east-1") == [(org["id"], "RegionChanged")]
-    entered = [t for o, t in feed(server, "us-east-1") if o == org["id"]]
-    assert entered == ["Created", "RegionChanged"]
+    patch(server, org["id"], {"name": "Renamed again"}, ADMIN)
+    assert feed(server, "me-south-1") == [*before, (org["id"], "RegionChanged")]
+
+
+def test_an_empty_page_of_a_regions_feed_moves_past_what_it_scanned(
+    server: InProcessServer,
+) -> None:
+    new_org(server)  # In eu-west-1: af-south-1's feed is empty.
+    whole = server.client.get("/api/v1/events", params={"limit": 1000}, headers=ADMIN).json()
+    params: dict[str, str | int] = {"region": "af-south-1", "after": 0}
+    empty = server.client.get("/api/v1/events", params=params, headers=ADMIN).json()
+    assert empty["events"] == []
+    assert empty["next"] >= whole["next"] > 0
 
 
 def test_seed_002s_banned_status_suspends_and_lists_as_suspended(

@@ -172,6 +172,45 @@ def test_an_earlier_version_shows_the_region_it_was_in(registry: OrganizationReg
     assert registry.get_details(org_id)["region"] == "us-east-1"
 
 
+def test_a_revert_in_a_region_no_longer_served_keeps_the_region(
+    registry: OrganizationRegistry,
+) -> None:
+    org_id = new(registry)
+    registry.update(org_id, OrganizationChanges(name="Renamed"))
+    registry.regions = ("us-east-1",)  # The operator no longer serves eu-west-1.
+    registry.revert(org_id, 1)
+    reverted = registry.get_details(org_id)
+    assert (reverted["name"], reverted["region"]) == ("Acme", "eu-west-1")
+
+
+def test_a_revert_in_a_region_no_longer_served_records_no_move(
+    registry: OrganizationRegistry,
+) -> None:
+    org_id = new(registry)
+    registry.update(org_id, OrganizationChanges(name="Renamed"))
+    registry.regions = ("us-east-1",)
+    registry.revert(org_id, 1)
+    assert [type(e).__name__ for e in registry.history(org_id)][-1] == "Renamed"
+
+
+def test_an_update_naming_a_region_no_longer_served_that_it_is_in_is_accepted(
+    registry: OrganizationRegistry,
+) -> None:
+    org_id = new(registry)
+    registry.regions = ("us-east-1",)
+    registry.update(org_id, OrganizationChanges(name="Renamed", region="eu-west-1"))
+    details = registry.get_details(org_id)
+    assert (details["name"], details["region"], details["version"]) == ("Renamed", "eu-west-1", 2)
+
+
+def test_a_move_to_a_region_no_longer_served_is_refused(registry: OrganizationRegistry) -> None:
+    org_id = new(registry, region="us-east-1")
+    registry.regions = ("us-east-1",)
+    with pytest.raises(ValidationError) as error:
+        registry.update(org_id, OrganizationChanges(region="eu-west-1"))
+    assert problem_fields(error) == ["region"]
+
+
 def test_seed_002s_banned_status_is_suspended(registry: OrganizationRegistry) -> None:
     org_id = new(registry)
     registry.update(org_id, OrganizationChanges(status="banned", status_reason="fraud"))

@@ -9,9 +9,9 @@ from pydantic import ValidationError
 
 from domain.errors import InvalidValueError
 from domain.organizations.attributes import (
-    check_concurrency_limit,
     check_flag,
     check_gtm_id,
+    check_limit,
     check_region,
     check_subscription_info,
     parse_regions,
@@ -29,10 +29,10 @@ REJECTED: list[tuple[Any, Any]] = [
     (check_gtm_id, 12345),
     (check_flag, "true"),
     (check_flag, 1),
-    (check_concurrency_limit, -1),
-    (check_concurrency_limit, 1_000_001),
-    (check_concurrency_limit, 2.5),
-    (check_concurrency_limit, True),
+    (check_limit, -1),
+    (check_limit, 1_000_001),
+    (check_limit, 2.5),
+    (check_limit, True),
     (check_subscription_info, []),
     (check_subscription_info, {"tier": "gold"}),
     (check_subscription_info, {"plan": ""}),
@@ -64,8 +64,8 @@ def test_gtm_ids_of_4_to_12_uppercase_letters_or_digits_are_accepted() -> None:
 
 def test_null_flags_are_false_and_null_limits_are_not_set() -> None:
     assert check_flag(None) is False
-    assert check_concurrency_limit(None) is None
-    assert check_concurrency_limit(0) == 0
+    assert check_limit(None) is None
+    assert check_limit(0) == 0
 
 
 def test_a_subscription_is_its_plan_limits_and_totals_each_defaulted() -> None:

@@ -3,14 +3,17 @@ organization a document holds, read through their own routes for the same client
 (``api.jsonapi.subrequests``).
 
 A relationship the client may not read (a key or a user lacking the permission of its
-route: 403 there) is left out: its relationship says why in ``meta.omitted`` (the status
-and code its route answered), and the rest of the document is answered. Memberships are
+route: 403 there), or whose read failed on the server's side (5xx, logged), is left out:
+its relationship says why in ``meta.omitted`` (the status and code its route answered),
+and the rest of the document is answered. An include never turns an answer into an
+error: a write that was saved is answered as saved. Memberships are
 included up to ``MAX_MEMBER_PAGES`` pages of 100; beyond, ``meta.complete`` is false and
 ``links.related`` lists them all.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -22,6 +25,8 @@ from api.jsonapi.subrequests import get_json
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Scope
 
+log = logging.getLogger("tenant_registry.api")
+
 MAX_MEMBER_PAGES = 10
 SOURCES = {
     "memberships": ("members", "members"),
@@ -30,15 +35,6 @@ SOURCES = {
     "api_credentials": ("api-keys", "apiKeys"),
 }
 """Each includable relationship: the route below the organization, and its list's key."""
-
-
-class IncludeFailedError(Exception):
-    """A route read for a compound document failed on the server's side (5xx)."""
-
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
-        super().__init__(status)
-        self.status = status
-        self.body = body
 
 
 @dataclass
@@ -65,7 +61,7 @@ class Reader:
             status, body = await get_json(self.app, self.scope, path, query)
             pages, items = pages + 1, items + list(body.get(key) or [])
         if status >= 500:
-            raise IncludeFailedError(status, body)
+            log.error("include: %s answered %s; left out of the document", path, status)
         complete = status != 200 or not body.get("nextCursor")
         return status, {**body, key: items, "complete": complete}
 

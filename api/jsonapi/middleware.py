@@ -138,10 +138,7 @@ class JsonApiResponseMiddleware:
         status = started.get("status", 500)
         kind = dict(headers).get(b"content-type", b"")
         if body and kind.startswith(b"application/json"):
-            try:
-                status, document = await self._document(scope, status, json.loads(body))
-            except included.IncludeFailedError as failed:
-                status, document = failed.status, self._errors(scope, failed.status, failed.body)
+            status, document = await self._document(scope, status, json.loads(body))
             if document is not None:
                 body = json.dumps(document, separators=(",", ":")).encode()
                 headers = _document_headers(headers, len(body))

@@ -27,7 +27,7 @@ class InProcessServer:
     def __init__(self, database_url: str, **settings: object) -> None:
         # An httpx.Client at run time; Starlette types it against httpx2 (not installed),
         # which would leave every response untyped.
-        app = create_app(make_settings(database_url, **settings))
+        self.app = app = create_app(make_settings(database_url, **settings))
         self.client: httpx.Client = TestClient(app)
         self.client.__enter__()  # Runs the lifespan: the services start.
 

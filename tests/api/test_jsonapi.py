@@ -88,6 +88,16 @@ def validator() -> Draft6Validator:
     return schema_validator()
 
 
+@pytest.fixture
+def failing_key_list(server: InProcessServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key list fails on the server's side (500) until the test ends."""
+
+    def fail(*_: object) -> None:
+        raise RuntimeError("the key list failed")
+
+    monkeypatch.setattr(server.app.state.services.read_model.queries, "list_api_keys", fail)
+
+
 def document(resource: dict[str, Any]) -> str:
     return json.dumps({"data": {"type": "organizations", **resource}})
 
@@ -415,3 +425,17 @@ def test_a_client_library_reads_the_included_resources(
     assert member.attributes["user_id"] == "alice"
     linked = read.data.relationships["memberships"].data
     assert [(r.type, r.id) for r in linked] == [(member.type, member.id)]
+
+
+@pytest.mark.usefixtures("failing_key_list")
+def test_a_create_whose_include_fails_is_answered_as_created(
+    server: InProcessServer, validator: Draft6Validator
+) -> None:
+    body = document({"attributes": {"name": "Acme", "slug": random_slug()}})
+    response = server.client.post(f"{ORGS}?include=api_credentials", content=body, headers=WRITE)
+    assert response.status_code == 201, response.text
+    found = valid(validator, response)
+    assert response.headers["location"].endswith(found["data"]["id"])
+    credentials = found["data"]["relationships"]["api_credentials"]
+    assert credentials["meta"] == {"omitted": {"status": "500", "code": "INTERNAL_ERROR"}}
+    assert "data" not in credentials

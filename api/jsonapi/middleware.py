@@ -13,19 +13,29 @@ are converted as the routes' answers are).
 from __future__ import annotations
 
 import json
+import logging
 from typing import TYPE_CHECKING, Any
 
 from api.http.errors import error_body, validation_body
-from api.http.middleware import read_body, replaying, send_json
+from api.http.middleware import (
+    INTERNAL_ERROR,
+    ensure_request_id,
+    read_body,
+    replaying,
+    send_json,
+)
 from api.jsonapi import documents, included, media, query
 from api.jsonapi.errors import Request, errors_document
 from api.jsonapi.subrequests import get_json
 from api.jsonapi.writes import DocumentRefusedError, plain_body
+from domain.context import request_id_cvar
 
 if TYPE_CHECKING:
     import re
 
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("tenant_registry.api")
 
 NOT_ACCEPTABLE = error_body(
     "NOT_ACCEPTABLE",
@@ -120,6 +130,28 @@ class JsonApiResponseMiddleware:
         if match is None or not media.wants_jsonapi(dict(scope["headers"])):
             await self.app(scope, receive, send)
             return
+        # Chosen here, outside the request-id middleware: the reads made for the document,
+        # this layer's logs and its own 500 carry the id the answer carries.
+        request_id = ensure_request_id(scope)
+        token = request_id_cvar.set(request_id)
+        sent = False
+
+        async def send_once(message: Message) -> None:
+            nonlocal sent
+            sent = True
+            await send(message)
+
+        try:
+            await self._translated(scope, receive, send_once)
+        except Exception:
+            log.exception("unexpected error in the JSON:API answer to %s", scope["path"])
+            if sent:
+                raise
+            await self._internal_error(scope, request_id, send)
+        finally:
+            request_id_cvar.reset(token)
+
+    async def _translated(self, scope: Scope, receive: Receive, send: Send) -> None:
         unrouted = dict(scope)  # The router writes its match into the scope it is given.
         started: dict[str, Any] = {}
         chunks: list[bytes] = []
@@ -170,6 +202,12 @@ class JsonApiResponseMiddleware:
             ]
             document["included"] = included.unique(found)
         return status, document
+
+    async def _internal_error(self, scope: Scope, request_id: str, send: Send) -> None:
+        body = json.dumps(self._errors(scope, 500, INTERNAL_ERROR)).encode()
+        headers = [*_document_headers([], len(body)), (b"x-request-id", request_id.encode())]
+        await send({"type": "http.response.start", "status": 500, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
     def _errors(self, scope: Scope, status: int, payload: Any) -> dict[str, Any]:
         headers = dict(scope["headers"])

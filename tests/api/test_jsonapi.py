@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from service.logs import LOGGERS
+from api.jsonapi import documents
+from service.logs import LOGGERS, RequestContext
 from tests.api.conftest import InProcessServer
 from tests.api.jsonapi_tools import (
     MEDIA_TYPE,
@@ -96,6 +97,23 @@ def failing_key_list(server: InProcessServer, monkeypatch: pytest.MonkeyPatch) -
         raise RuntimeError("the key list failed")
 
     monkeypatch.setattr(server.app.state.services.read_model.queries, "list_api_keys", fail)
+
+
+@pytest.fixture
+def api_log() -> Iterator[list[logging.LogRecord]]:
+    """The records the API logs during the test, each with its request id."""
+    kept: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            kept.append(record)
+
+    handler = Keep()
+    handler.addFilter(RequestContext())
+    logger = logging.getLogger("tenant_registry.api")
+    logger.addHandler(handler)
+    yield kept
+    logger.removeHandler(handler)
 
 
 def document(resource: dict[str, Any]) -> str:
@@ -439,3 +457,30 @@ def test_a_create_whose_include_fails_is_answered_as_created(
     credentials = found["data"]["relationships"]["api_credentials"]
     assert credentials["meta"] == {"omitted": {"status": "500", "code": "INTERNAL_ERROR"}}
     assert "data" not in credentials
+
+
+@pytest.mark.usefixtures("failing_key_list")
+def test_a_failed_include_is_logged_under_the_answers_request_id(
+    server: InProcessServer, api_log: list[logging.LogRecord]
+) -> None:
+    org = new_org(server)
+    url = f"{ORGS}/{org['id']}?include=api_credentials"
+    response = server.client.get(url, headers=JSONAPI)
+    assert response.status_code == 200, response.text
+    logged = {getattr(r, "request_id", None) for r in api_log if r.levelno >= logging.ERROR}
+    assert logged == {response.headers["x-request-id"]}
+
+
+def test_a_failure_of_the_jsonapi_layer_is_a_500_document_with_the_request_id(
+    server: InProcessServer, validator: Draft6Validator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(*_: object) -> None:
+        raise RuntimeError("the document failed")
+
+    monkeypatch.setattr(documents, "single", fail)
+    org = new_org(server)
+    response = server.client.get(f"{ORGS}/{org['id']}", headers=JSONAPI)
+    assert response.status_code == 500
+    (error,) = valid(validator, response)["errors"]
+    assert error["code"] == "INTERNAL_ERROR"
+    assert response.headers["x-request-id"]

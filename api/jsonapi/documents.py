@@ -83,14 +83,18 @@ def single(envelope: dict[str, Any], fieldsets: Fieldsets, self_link: str) -> di
 
 def collection(page: dict[str, Any], fieldsets: Fieldsets, path: str, query: str) -> dict[str, Any]:
     """The document of a page of organizations: ``links.next`` is this request with the
-    next page's cursor (the same cursors as the JSON form), null on the last page."""
+    next page's cursor as ``page[cursor]`` (the same cursors as the JSON form), none on the
+    last page."""
     after = page["nextCursor"]
-    kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "cursor"]
-    following = None if after is None else f"{path}?{urlencode([*kept, ('cursor', after)])}"
+    pairs = parse_qsl(query, keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if k not in ("cursor", "page[cursor]")]
+    links = {"self": f"{path}?{query}" if query else path}
+    if after is not None:  # Left out on the last page (the schema's links take no null).
+        links["next"] = f"{path}?{urlencode([*kept, ('page[cursor]', after)])}"
     return {
         "jsonapi": JSONAPI,
         "data": [organization(org, fieldsets) for org in page["organizations"]],
-        "links": {"self": f"{path}?{query}" if query else path, "next": following},
+        "links": links,
         "meta": {"next_cursor": after},
     }
 

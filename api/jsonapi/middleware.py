@@ -76,9 +76,17 @@ def _refusal(scope: Scope, headers: dict[bytes, bytes], match: re.Match[str]) ->
         return 415, UNSUPPORTED
     if _sends_document(scope, headers) and not _takes_document(scope["method"], match):
         return 415, NO_DOCUMENT
-    if media.wants_jsonapi(headers) and (found := query.problems(scope["query_string"])):
+    if media.wants_jsonapi(headers) and (found := _query_problems(scope)):
         return 400, validation_body(found)
     return None
+
+
+def _query_problems(scope: Scope) -> list[dict[str, str]]:
+    taken = query.route_parameters(scope)
+    found = query.problems(scope["query_string"])
+    if taken is not None:
+        found += query.parameter_problems(scope["query_string"], taken)
+    return found
 
 
 def _as_json(scope: Scope, body: bytes) -> Scope:
@@ -101,6 +109,8 @@ class JsonApiRequestMiddleware:
         if refusal is not None:
             await send_json(send, *refusal)
             return
+        if media.wants_jsonapi(headers):  # In place: the answer's links keep the client's.
+            scope["query_string"] = query.plain_query(scope["query_string"])
         if not _sends_document(scope, headers):
             await self.app(scope, receive, send)
             return

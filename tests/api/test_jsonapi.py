@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -484,3 +485,37 @@ def test_a_failure_of_the_jsonapi_layer_is_a_500_document_with_the_request_id(
     (error,) = valid(validator, response)["errors"]
     assert error["code"] == "INTERNAL_ERROR"
     assert response.headers["x-request-id"]
+
+
+@pytest.mark.parametrize("parameter", ["sort=-name", "page[number]=2", "filter[name]=x", "foo=bar"])
+def test_a_parameter_this_service_does_not_take_is_400_naming_it(
+    server: InProcessServer, validator: Draft6Validator, parameter: str
+) -> None:
+    response = server.client.get(f"{ORGS}?{parameter}", headers=JSONAPI)
+    assert response.status_code == 400
+    (error,) = valid(validator, response)["errors"]
+    assert error["source"] == {"parameter": parameter.split("=")[0]}
+
+
+def test_page_size_and_page_cursor_page_as_limit_and_cursor(
+    server: InProcessServer, validator: Draft6Validator
+) -> None:
+    for _ in range(3):
+        new_org(server)
+    first = valid(validator, server.client.get(f"{ORGS}?page[size]=2", headers=JSONAPI))
+    assert len(first["data"]) == 2
+    cursor = first["meta"]["next_cursor"]
+    following_query = urlencode({"page[size]": 2, "page[cursor]": cursor})
+    assert first["links"]["next"] == f"{ORGS}?{following_query}"
+    following = valid(validator, server.client.get(first["links"]["next"], headers=JSONAPI))
+    listed = server.client.get(f"{ORGS}?limit=2&cursor={cursor}", headers=ADMIN).json()
+    assert [r["id"] for r in following["data"]] == [o["id"] for o in listed["organizations"]]
+
+
+def test_a_filter_parameter_filters_as_our_own_parameter(
+    server: InProcessServer, validator: Draft6Validator
+) -> None:
+    name = f"Filtered {random_slug()}"
+    org = new_org(server, name=name)
+    response = server.client.get(f"{ORGS}?{urlencode({'filter[q]': name})}", headers=JSONAPI)
+    assert [r["id"] for r in valid(validator, response)["data"]] == [org["id"]]

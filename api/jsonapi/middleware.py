@@ -24,7 +24,7 @@ from api.http.middleware import (
     replaying,
     send_json,
 )
-from api.jsonapi import documents, included, media, query
+from api.jsonapi import documents, etags, included, media, query
 from api.jsonapi.errors import Request, errors_document
 from api.jsonapi.subrequests import get_json
 from api.jsonapi.writes import DocumentRefusedError, plain_body
@@ -109,7 +109,9 @@ class JsonApiRequestMiddleware:
         if refusal is not None:
             await send_json(send, *refusal)
             return
-        if media.wants_jsonapi(headers):  # In place: the answer's links keep the client's.
+        # In place: the answer's links keep the client's query.
+        scope["headers"] = etags.conditions(scope["headers"], media.wants_jsonapi(headers))
+        if media.wants_jsonapi(headers):
             scope["query_string"] = query.plain_query(scope["query_string"])
         if not _sends_document(scope, headers):
             await self.app(scope, receive, send)
@@ -137,8 +139,11 @@ class JsonApiResponseMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match = media.organization_path(scope["path"]) if scope["type"] == "http" else None
-        if match is None or not media.wants_jsonapi(dict(scope["headers"])):
+        if match is None:
             await self.app(scope, receive, send)
+            return
+        if not media.wants_jsonapi(dict(scope["headers"])):
+            await self.app(scope, receive, _varying(send))
             return
         # Chosen here, outside the request-id middleware: the reads made for the document,
         # this layer's logs and its own 500 carry the id the answer carries.
@@ -184,6 +189,7 @@ class JsonApiResponseMiddleware:
             if document is not None:
                 body = json.dumps(document, separators=(",", ":")).encode()
                 headers = _document_headers(headers, len(body))
+        headers = etags.negotiated(headers, jsonapi=True)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
@@ -216,6 +222,7 @@ class JsonApiResponseMiddleware:
     async def _internal_error(self, scope: Scope, request_id: str, send: Send) -> None:
         body = json.dumps(self._errors(scope, 500, INTERNAL_ERROR)).encode()
         headers = [*_document_headers([], len(body)), (b"x-request-id", request_id.encode())]
+        headers = etags.negotiated(headers, jsonapi=True)
         await send({"type": "http.response.start", "status": 500, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
@@ -236,5 +243,16 @@ def _document_headers(headers: list[tuple[bytes, bytes]], length: int) -> list[t
         *kept,
         (b"content-type", media.MEDIA_TYPE.encode()),
         (b"content-length", str(length).encode()),
-        (b"vary", b"Accept"),
     ]
+
+
+def _varying(send: Send) -> Send:
+    """``send`` adding ``Vary: Accept`` to the JSON form of an organization endpoint."""
+
+    async def send_varying(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = etags.negotiated(list(message.get("headers", [])), jsonapi=False)
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return send_varying

@@ -177,7 +177,6 @@ def test_without_the_jsonapi_accept_the_json_form_is_unchanged(server: InProcess
     assert plain.headers["content-type"] == "application/json"
     assert plain.content == asked_json.content
     assert plain.json()["organization"]["id"] == org["id"]
-    assert "vary" not in plain.headers
 
 
 def test_a_compound_document_includes_memberships_roles_permissions_and_credentials(
@@ -519,3 +518,34 @@ def test_a_filter_parameter_filters_as_our_own_parameter(
     org = new_org(server, name=name)
     response = server.client.get(f"{ORGS}?{urlencode({'filter[q]': name})}", headers=JSONAPI)
     assert [r["id"] for r in valid(validator, response)["data"]] == [org["id"]]
+
+
+def test_the_json_form_of_an_organization_endpoint_varies_with_accept(
+    server: InProcessServer,
+) -> None:
+    org = new_org(server)
+    assert server.client.get(f"{ORGS}/{org['id']}", headers=ADMIN).headers["vary"] == "Accept"
+
+
+def test_a_document_has_its_own_etag_that_if_none_match_names(server: InProcessServer) -> None:
+    org = new_org(server)
+    url = f"{ORGS}/{org['id']}"
+    plain_tag = server.client.get(url, headers=ADMIN).headers["etag"]
+    tag = server.client.get(url, headers=JSONAPI).headers["etag"]
+    assert tag != plain_tag
+    cached = server.client.get(url, headers={**JSONAPI, "If-None-Match": tag})
+    assert (cached.status_code, cached.headers["etag"]) == (304, tag)
+    other = server.client.get(url, headers={**JSONAPI, "If-None-Match": plain_tag})
+    assert other.status_code == 200
+
+
+def test_a_patch_document_with_if_match_of_the_documents_etag_is_applied(
+    server: InProcessServer,
+) -> None:
+    org = new_org(server)
+    tag = server.client.get(f"{ORGS}/{org['id']}", headers=JSONAPI).headers["etag"]
+    body = document({"id": org["id"], "attributes": {"name": "Renamed"}})
+    headers = {**WRITE, "If-Match": tag}
+    response = server.client.patch(f"{ORGS}/{org['id']}", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["attributes"]["name"] == "Renamed"

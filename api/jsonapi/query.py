@@ -38,6 +38,7 @@ ALIASES = {
     **{f"filter[{attribute_name(name)}]": name for name in ("status", "region", "q", "externalId")},
 }
 """JSON:API's page and filter parameters, and the parameter of ours each stands for."""
+TIME_TRAVEL = frozenset({"version", "asOf"})
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,10 @@ def problems(query_string: bytes) -> list[dict[str, str]]:
         for name in asked.include
         if name not in RELATED
     ]
+    if asked.include and parameter_names(query_string) & TIME_TRAVEL:
+        # The related resources are read as they are now, not as they were then.
+        message = "cannot include with version or asOf (related resources are read as now)"
+        found.append({"field": "include", "message": message})
     for kind, names in asked.fieldsets.items():
         if kind not in KNOWN:
             found.append({"field": f"fields[{kind}]", "message": f"no resource is of type {kind}"})

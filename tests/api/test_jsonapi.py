@@ -549,3 +549,15 @@ def test_a_patch_document_with_if_match_of_the_documents_etag_is_applied(
     response = server.client.patch(f"{ORGS}/{org['id']}", content=body, headers=headers)
     assert response.status_code == 200, response.text
     assert response.json()["data"]["attributes"]["name"] == "Renamed"
+
+
+@pytest.mark.parametrize("travel", ["version=1", "asOf=2026-01-01T00:00:00Z"])
+def test_include_with_time_travel_is_400_naming_include(
+    server: InProcessServer, validator: Draft6Validator, travel: str
+) -> None:
+    org = new_org(server)
+    url = f"{ORGS}/{org['id']}?{travel}&include=memberships"
+    response = server.client.get(url, headers=JSONAPI)
+    assert response.status_code == 400
+    (error,) = valid(validator, response)["errors"]
+    assert error["source"] == {"parameter": "include"}

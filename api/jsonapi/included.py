@@ -6,7 +6,13 @@ A relationship the client may not read (a key or a user lacking the permission o
 route: 403 there), or whose read failed on the server's side (5xx, logged), is left out:
 its relationship says why in ``meta.omitted`` (the status and code its route answered),
 and the rest of the document is answered. An include never turns an answer into an
-error: a write that was saved is answered as saved. Memberships are
+error: a write that was saved is answered as saved.
+
+The work is bounded: memberships are read ``MEMBER_PAGE_SIZE`` at a time, up to
+``MAX_MEMBER_PAGES`` pages for one organization and one page for each of a list page's; a
+request includes at most ``MAX_INCLUDED`` resources (counted before de-duplication). A
+relationship cut short says ``meta.complete: false`` (its ``links.related`` lists them all),
+and so does the document. Memberships are
 included up to ``MAX_MEMBER_PAGES`` pages of 100; beyond, ``meta.complete`` is false and
 ``links.related`` lists them all.
 """
@@ -28,6 +34,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("tenant_registry.api")
 
 MAX_MEMBER_PAGES = 10
+MEMBER_PAGE_SIZE = 100
+MAX_INCLUDED = 1_000
 SOURCES = {
     "memberships": ("members", "members"),
     "roles": ("roles", "roles"),
@@ -43,6 +51,11 @@ class Reader:
 
     app: ASGIApp
     scope: Scope
+    member_pages: int = field(default_factory=lambda: MAX_MEMBER_PAGES)
+    budget: int = field(default_factory=lambda: MAX_INCLUDED)
+    """How many more resources this request may include."""
+    complete: bool = True
+    """Whether every relationship was included whole."""
     read: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
 
     async def listing(self, org_id: str, name: str) -> tuple[int, dict[str, Any]]:
@@ -53,11 +66,11 @@ class Reader:
 
     async def _read(self, path: str, name: str) -> tuple[int, dict[str, Any]]:
         key = SOURCES[name][1]
-        query = urlencode({"limit": 100}) if name == "memberships" else ""
+        query = urlencode({"limit": MEMBER_PAGE_SIZE}) if name == "memberships" else ""
         status, body = await get_json(self.app, self.scope, path, query)
         pages, items = 1, list(body.get(key) or [])
-        while status == 200 and body.get("nextCursor") and pages < MAX_MEMBER_PAGES:
-            query = urlencode({"limit": 100, "cursor": body["nextCursor"]})
+        while status == 200 and body.get("nextCursor") and pages < self.member_pages:
+            query = urlencode({"limit": MEMBER_PAGE_SIZE, "cursor": body["nextCursor"]})
             status, body = await get_json(self.app, self.scope, path, query)
             pages, items = pages + 1, items + list(body.get(key) or [])
         if status >= 500:
@@ -96,10 +109,13 @@ async def include(
             relationship["meta"] = {"omitted": {"status": str(status), "code": code}}
             continue
         found = _resources(resource["id"], name, payload, fieldsets)
-        relationship["data"] = documents.linkage(found)
-        if not payload["complete"]:
+        kept = found[: max(reader.budget, 0)]
+        reader.budget -= len(kept)
+        relationship["data"] = documents.linkage(kept)
+        if not payload["complete"] or len(kept) < len(found):
             relationship["meta"] = {"complete": False}
-        included += found
+            reader.complete = False
+        included += kept
     return included
 
 

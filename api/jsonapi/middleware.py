@@ -210,14 +210,27 @@ class JsonApiResponseMiddleware:
         else:
             return status, None
         if asked.include:
-            reader = included.Reader(self.app, scope)
-            found = [
-                r
-                for res in resources
-                for r in await included.include(reader, res, asked.include, asked.fieldsets)
-            ]
-            document["included"] = included.unique(found)
+            await self._include(scope, document, resources, asked)
         return status, document
+
+    async def _include(
+        self,
+        scope: Scope,
+        document: dict[str, Any],
+        resources: list[dict[str, Any]],
+        asked: query.Requested,
+    ) -> None:
+        # One page of members for each organization of a list page (the work is bounded).
+        pages = 1 if isinstance(document["data"], list) else included.MAX_MEMBER_PAGES
+        reader = included.Reader(self.app, scope, member_pages=pages)
+        found = [
+            r
+            for res in resources
+            for r in await included.include(reader, res, asked.include, asked.fieldsets)
+        ]
+        document["included"] = included.unique(found)
+        if not reader.complete:
+            document["meta"] = {**document.get("meta", {}), "complete": False}
 
     async def _internal_error(self, scope: Scope, request_id: str, send: Send) -> None:
         body = json.dumps(self._errors(scope, 500, INTERNAL_ERROR)).encode()

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from api.jsonapi import documents
+from api.jsonapi import documents, included
 from service.logs import LOGGERS, RequestContext
 from tests.api.conftest import InProcessServer
 from tests.api.jsonapi_tools import (
@@ -561,3 +561,27 @@ def test_include_with_time_travel_is_400_naming_include(
     assert response.status_code == 400
     (error,) = valid(validator, response)["errors"]
     assert error["source"] == {"parameter": "include"}
+
+
+def test_included_resources_beyond_the_budget_are_cut_and_said_incomplete(
+    server: InProcessServer, validator: Draft6Validator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(included, "MAX_INCLUDED", 2)
+    org = org_with(server, alice="owner", bob="member", carol="member")
+    url = f"{ORGS}/{org['id']}?include=memberships"
+    found = valid(validator, server.client.get(url, headers=JSONAPI))
+    assert len(found["included"]) == 2
+    assert found["data"]["relationships"]["memberships"]["meta"] == {"complete": False}
+    assert found["meta"] == {"complete": False}
+
+
+def test_a_list_page_includes_one_page_of_members_per_organization(
+    server: InProcessServer, validator: Draft6Validator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(included, "MEMBER_PAGE_SIZE", 1)
+    org = org_with(server, alice="owner", bob="member")
+    query = urlencode({"filter[q]": org["name"], "include": "memberships"})
+    found = valid(validator, server.client.get(f"{ORGS}?{query}", headers=JSONAPI))
+    (listed,) = [r for r in found["data"] if r["id"] == org["id"]]
+    assert len(listed["relationships"]["memberships"]["data"]) == 1
+    assert listed["relationships"]["memberships"]["meta"] == {"complete": False}

@@ -178,11 +178,12 @@ class JsonApiResponseMiddleware:
                 chunks.append(message.get("body", b""))
 
         await self.app(scope, receive, keep)
-        await self._answer(unrouted, started, b"".join(chunks), send)
+        if started:  # Nothing was answered (the client went away): nothing to translate.
+            await self._answer(unrouted, started, b"".join(chunks), send)
 
     async def _answer(self, scope: Scope, started: dict[str, Any], body: bytes, send: Send) -> None:
         headers = [(k, v) for k, v in started.get("headers", [])]
-        status = started.get("status", 500)
+        status = started["status"]
         kind = dict(headers).get(b"content-type", b"")
         if body and kind.startswith(b"application/json"):
             status, document = await self._document(scope, status, json.loads(body))

@@ -5,6 +5,7 @@ pages; error objects; request documents; the media-type rules."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
     import httpx
     from jsonschema import Draft6Validator
+    from starlette.types import Message
 
 JSONAPI = {**ADMIN, "Accept": MEDIA_TYPE}
 WRITE = {**JSONAPI, "Content-Type": MEDIA_TYPE}
@@ -585,3 +587,31 @@ def test_a_list_page_includes_one_page_of_members_per_organization(
     (listed,) = [r for r in found["data"] if r["id"] == org["id"]]
     assert len(listed["relationships"]["memberships"]["data"]) == 1
     assert listed["relationships"]["memberships"]["meta"] == {"complete": False}
+
+
+def test_a_client_gone_before_its_body_arrived_is_sent_nothing(server: InProcessServer) -> None:
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    headers = [(k.lower().encode(), v.encode()) for k, v in WRITE.items()]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": ORGS,
+        "raw_path": ORGS.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+    }
+    asyncio.run(server.app(scope, receive, send))
+    assert sent == []

@@ -100,11 +100,18 @@ class JsonApiRequestMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        match = media.organization_path(scope["path"]) if scope["type"] == "http" else None
-        if match is None:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        match = media.organization_path(scope["path"])
         headers = dict(scope["headers"])
+        if match is None:
+            # FastAPI would read a document as the JSON body of any other route.
+            if _sends_document(scope, headers):
+                await send_json(send, 415, NO_DOCUMENT)
+            else:
+                await self.app(scope, receive, send)
+            return
         refusal = _refusal(scope, headers, match)
         if refusal is not None:
             await send_json(send, *refusal)

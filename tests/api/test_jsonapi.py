@@ -615,3 +615,12 @@ def test_a_client_gone_before_its_body_arrived_is_sent_nothing(server: InProcess
     }
     asyncio.run(server.app(scope, receive, send))
     assert sent == []
+
+
+def test_a_document_sent_to_another_endpoint_is_415(server: InProcessServer) -> None:
+    org = new_org(server)
+    body = json.dumps({"userId": "alice", "email": "alice@acme.com", "roles": ["owner"]})
+    url = f"{ORGS}/{org['id']}/members"
+    response = server.client.post(url, content=body, headers=WRITE)
+    assert response.status_code == 415
+    assert response.json()["code"] == "UNSUPPORTED_MEDIA_TYPE"

@@ -104,7 +104,7 @@ class JsonApiRequestMiddleware:
             await self.app(scope, receive, send)
             return
         match = media.organization_path(scope["path"])
-        headers = dict(scope["headers"])
+        headers = media.request_headers(scope["headers"])
         if match is None:
             # FastAPI would read a document as the JSON body of any other route.
             if _sends_document(scope, headers):
@@ -149,7 +149,7 @@ class JsonApiResponseMiddleware:
         if match is None:
             await self.app(scope, receive, send)
             return
-        if not media.wants_jsonapi(dict(scope["headers"])):
+        if not media.wants_jsonapi(media.request_headers(scope["headers"])):
             await self.app(scope, receive, _varying(send))
             return
         # Chosen here, outside the request-id middleware: the reads made for the document,
@@ -248,7 +248,7 @@ class JsonApiResponseMiddleware:
         await send({"type": "http.response.body", "body": body})
 
     def _errors(self, scope: Scope, status: int, payload: Any) -> dict[str, Any]:
-        headers = dict(scope["headers"])
+        headers = media.request_headers(scope["headers"])
         sent = Request(
             parameters=frozenset(query.parameter_names(scope["query_string"])),
             headers=frozenset(k.decode("latin-1").lower() for k in headers),

@@ -624,3 +624,12 @@ def test_a_document_sent_to_another_endpoint_is_415(server: InProcessServer) -> 
     response = server.client.post(url, content=body, headers=WRITE)
     assert response.status_code == 415
     assert response.json()["code"] == "UNSUPPORTED_MEDIA_TYPE"
+
+
+def test_the_media_type_in_any_of_several_accept_headers_asks_for_a_document(
+    server: InProcessServer, validator: Draft6Validator
+) -> None:
+    org = new_org(server)
+    headers = [*ADMIN.items(), ("Accept", MEDIA_TYPE), ("Accept", "text/html")]
+    response = server.client.get(f"{ORGS}/{org['id']}", headers=headers)
+    assert valid(validator, response)["data"]["id"] == org["id"]

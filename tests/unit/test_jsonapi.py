@@ -36,6 +36,12 @@ def test_every_instance_with_another_parameter_or_an_extension_is_not_acceptable
     assert not wants_jsonapi(accept(value))
 
 
+@pytest.mark.parametrize("value", [f"{JSONAPI};q=0", f"{JSONAPI}; q=0.0, application/json"])
+def test_the_media_type_weighed_zero_is_not_asked_for(value: str) -> None:
+    assert not wants_jsonapi(accept(value))
+    assert not not_acceptable(accept(value))
+
+
 def test_an_accept_without_the_media_type_changes_nothing() -> None:
     assert not wants_jsonapi(accept("application/json, */*"))
     assert not not_acceptable(accept("application/json, */*"))

@@ -633,3 +633,26 @@ def test_the_media_type_in_any_of_several_accept_headers_asks_for_a_document(
     headers = [*ADMIN.items(), ("Accept", MEDIA_TYPE), ("Accept", "text/html")]
     response = server.client.get(f"{ORGS}/{org['id']}", headers=headers)
     assert valid(validator, response)["data"]["id"] == org["id"]
+
+
+def test_a_sparse_fieldset_of_an_included_type_shows_only_its_fields(
+    server: InProcessServer, validator: Draft6Validator
+) -> None:
+    org = org_with(server, alice="owner")
+    url = f"{ORGS}/{org['id']}?include=memberships&fields[memberships]=user_id"
+    found = valid(validator, server.client.get(url, headers=JSONAPI))
+    assert [r["attributes"] for r in found["included"]] == [{"user_id": "alice"}]
+
+
+def test_a_list_page_includes_a_permission_of_several_organizations_once(
+    server: InProcessServer, validator: Draft6Validator
+) -> None:
+    name = f"Shared {random_slug()}"
+    for _ in range(2):
+        new_org(server, name=name)
+    query = urlencode({"filter[q]": name, "include": "permissions"})
+    found = valid(validator, server.client.get(f"{ORGS}?{query}", headers=JSONAPI))
+    assert len(found["data"]) == 2
+    included = [(r["type"], r["id"]) for r in found["included"]]
+    assert len(included) == len(set(included))
+    assert ("permissions", "members:read") in included

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from api.jsonapi import documents
-from api.jsonapi.documents import PREFIX, Fieldsets
+from api.jsonapi.documents import PREFIX, RELATED, Fieldsets
 from api.jsonapi.subrequests import get_json
 
 if TYPE_CHECKING:
@@ -36,13 +36,6 @@ log = logging.getLogger("tenant_registry.api")
 MAX_MEMBER_PAGES = 10
 MEMBER_PAGE_SIZE = 100
 MAX_INCLUDED = 1_000
-SOURCES = {
-    "memberships": ("members", "members"),
-    "roles": ("roles", "roles"),
-    "permissions": ("roles", "roles"),
-    "api_credentials": ("api-keys", "apiKeys"),
-}
-"""Each includable relationship: the route below the organization, and its list's key."""
 
 
 @dataclass
@@ -59,13 +52,13 @@ class Reader:
     read: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
 
     async def listing(self, org_id: str, name: str) -> tuple[int, dict[str, Any]]:
-        path = f"{PREFIX}/{org_id}/{SOURCES[name][0]}"
+        path = f"{PREFIX}/{org_id}/{RELATED[name][0]}"
         if path not in self.read:
             self.read[path] = await self._read(path, name)
         return self.read[path]
 
     async def _read(self, path: str, name: str) -> tuple[int, dict[str, Any]]:
-        key = SOURCES[name][1]
+        key = RELATED[name][1]
         query = urlencode({"limit": MEMBER_PAGE_SIZE}) if name == "memberships" else ""
         status, body = await get_json(self.app, self.scope, path, query)
         pages, items = 1, list(body.get(key) or [])
@@ -82,7 +75,7 @@ class Reader:
 def _resources(
     org_id: str, name: str, payload: dict[str, Any], fieldsets: Fieldsets
 ) -> list[dict[str, Any]]:
-    items = payload[SOURCES[name][1]]
+    items = payload[RELATED[name][1]]
     if name == "memberships":
         return documents.members(items, fieldsets)
     if name == "roles":

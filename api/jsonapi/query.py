@@ -12,8 +12,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode
 
-from pydantic.alias_generators import to_camel
-
+from api.jsonapi import documents
 from api.jsonapi.documents import RELATED, TYPE, Fieldsets, attribute_name
 from api.organizations.schemas import OrganizationPublic
 
@@ -22,10 +21,7 @@ if TYPE_CHECKING:
     from starlette.types import Scope
 
 KNOWN: dict[str, frozenset[str] | None] = {
-    TYPE: frozenset(
-        {attribute_name(to_camel(name)) for name in OrganizationPublic.model_fields} - {"id"}
-        | set(RELATED)
-    ),
+    TYPE: documents.attributes(OrganizationPublic) - {"id"} | set(RELATED),
     "memberships": None,
     "roles": None,
     "permissions": None,

@@ -8,17 +8,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic.alias_generators import to_camel
-
 from api.http.errors import error_body, validation_body
-from api.jsonapi.documents import TYPE, attribute_name, field_name
+from api.jsonapi.documents import TYPE, attributes, field_name
 from api.jsonapi.errors import pointer_token
 from api.organizations.schemas import OrganizationCreate, OrganizationUpdate
 
-WRITABLE = {
-    method: frozenset(attribute_name(to_camel(name)) for name in model.model_fields)
-    for method, model in (("POST", OrganizationCreate), ("PATCH", OrganizationUpdate))
-}
+WRITABLE = {"POST": attributes(OrganizationCreate), "PATCH": attributes(OrganizationUpdate)}
 """The attributes a create and a patch may hold: those of their JSON bodies, renamed (the
 admin's flags, limits and subscription are set by a patch, as in the JSON form)."""
 

@@ -41,9 +41,8 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        request_id = ensure_request_id(scope)
         headers = dict(scope["headers"])
-        given = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if _CLIENT_ID.fullmatch(given) else uuid.uuid4().hex
         started = False
 
         async def send_with_id(message: Message) -> None:
@@ -73,10 +72,24 @@ class RequestIdMiddleware:
             )
             if started:
                 raise
-            await send_json(send_with_id, 500, _INTERNAL_ERROR)
+            await send_json(send_with_id, 500, INTERNAL_ERROR)
         finally:
             reason_cvar.reset(reason_token)
             request_id_cvar.reset(token)
+
+
+def ensure_request_id(scope: Scope) -> str:
+    """The request's id: the client's ``X-Request-Id`` if well-formed, else a new one,
+    written into the scope's headers (in place: the router's match must reach the metrics)
+    so that every read made for this request (JSON:API's) runs, and is logged, under it."""
+    headers: dict[bytes, bytes] = dict(scope["headers"])
+    given = headers.get(b"x-request-id", b"").decode("latin-1")
+    if _CLIENT_ID.fullmatch(given):
+        return given
+    request_id = uuid.uuid4().hex
+    kept = [(k, v) for k, v in scope["headers"] if k != b"x-request-id"]
+    scope["headers"] = [*kept, (b"x-request-id", request_id.encode())]
+    return request_id
 
 
 def _header_and_query_problems(scope: Scope, reason: str) -> list[dict[str, str]]:
@@ -178,7 +191,7 @@ class BodyLimitMiddleware:
         await send_json(send, 413, error, close=True)
 
 
-_INTERNAL_ERROR = error_body("INTERNAL_ERROR", "Internal error; quote the X-Request-Id header")
+INTERNAL_ERROR = error_body("INTERNAL_ERROR", "Internal error; quote the X-Request-Id header")
 
 
 async def send_json(

@@ -5,22 +5,26 @@ roles, permissions, api_credentials), and error objects carrying our codes."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
 from pydantic.alias_generators import to_camel, to_snake
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 TYPE = "organizations"
 JSONAPI = {"version": "1.1"}
 PREFIX = "/api/v1/organizations"
 RELATED = {
-    "memberships": "members",
-    "roles": "roles",
-    "permissions": "roles",
-    "api_credentials": "api-keys",
+    "memberships": ("members", "members"),
+    "roles": ("roles", "roles"),
+    "permissions": ("roles", "roles"),
+    "api_credentials": ("api-keys", "apiKeys"),
 }
-"""Each relationship of an organization, and the path (below it) of its related resources:
-the permissions an organization knows are those its roles grant, so they are read there."""
+"""Each relationship of an organization: the path (below it) of its related resources, and
+the key of their list in the JSON form there. The permissions an organization knows are
+those its roles grant, so they are read there."""
 RENAMED = {"settings": "config"}
 """Our fields that seed 001 names otherwise; every other attribute is our field in
 snake_case."""
@@ -38,6 +42,11 @@ def field_name(attribute: str) -> str:
     """A JSON:API attribute -> our camelCase field (``config`` -> ``settings``)."""
     back = {name: field for field, name in RENAMED.items()}
     return back.get(attribute, to_camel(attribute))
+
+
+def attributes(model: type[BaseModel]) -> frozenset[str]:
+    """The JSON:API attributes of one of our models: its fields, renamed."""
+    return frozenset(attribute_name(to_camel(name)) for name in model.model_fields)
 
 
 def _sparse(resource: dict[str, Any], fieldsets: Fieldsets) -> dict[str, Any]:
@@ -63,7 +72,7 @@ def organization(org: dict[str, Any], fieldsets: Fieldsets) -> dict[str, Any]:
     link = f"{PREFIX}/{org['id']}"
     found = resource(TYPE, org["id"], org, {}, "id")
     found["relationships"] = {
-        name: {"links": {"related": f"{link}/{path}"}} for name, path in RELATED.items()
+        name: {"links": {"related": f"{link}/{path}"}} for name, (path, _) in RELATED.items()
     }
     found["links"] = {"self": link}
     return _sparse(found, fieldsets)
@@ -83,14 +92,18 @@ def single(envelope: dict[str, Any], fieldsets: Fieldsets, self_link: str) -> di
 
 def collection(page: dict[str, Any], fieldsets: Fieldsets, path: str, query: str) -> dict[str, Any]:
     """The document of a page of organizations: ``links.next`` is this request with the
-    next page's cursor (the same cursors as the JSON form), null on the last page."""
+    next page's cursor as ``page[cursor]`` (the same cursors as the JSON form), none on the
+    last page."""
     after = page["nextCursor"]
-    kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "cursor"]
-    following = None if after is None else f"{path}?{urlencode([*kept, ('cursor', after)])}"
+    pairs = parse_qsl(query, keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if k not in ("cursor", "page[cursor]")]
+    links = {"self": f"{path}?{query}" if query else path}
+    if after is not None:  # Left out on the last page (the schema's links take no null).
+        links["next"] = f"{path}?{urlencode([*kept, ('page[cursor]', after)])}"
     return {
         "jsonapi": JSONAPI,
         "data": [organization(org, fieldsets) for org in page["organizations"]],
-        "links": {"self": f"{path}?{query}" if query else path, "next": following},
+        "links": links,
         "meta": {"next_cursor": after},
     }
 

@@ -22,7 +22,7 @@ class Request:
     """Whether its body was a JSON:API document."""
 
 
-def _escape(token: str) -> str:
+def pointer_token(token: str) -> str:
     """A JSON Pointer reference token (RFC 6901)."""
     return token.replace("~", "~0").replace("/", "~1")
 
@@ -41,7 +41,7 @@ def source(field: str, request: Request) -> dict[str, str] | None:
     if head == "body":
         return {"pointer": "/data"}
     tokens = [attribute_name(head), *rest]
-    return {"pointer": "/data/attributes/" + "/".join(_escape(t) for t in tokens)}
+    return {"pointer": "/data/attributes/" + "/".join(pointer_token(t) for t in tokens)}
 
 
 def error_objects(status: int, body: dict[str, Any], request: Request) -> list[dict[str, Any]]:

@@ -4,7 +4,8 @@ and ``Content-Type``, and the organization endpoints that answer it.
 A JSON:API media type may carry ``ext`` and ``profile`` only. This service supports no
 extension, so an ``ext`` is as unacceptable as any other parameter; a ``profile`` is
 ignored, as the specification allows. ``q`` weighs a range of ``Accept`` and is no
-parameter of the media type.
+parameter of the media type; a range weighed ``q=0`` is one the client does not accept.
+Several ``Accept`` headers are one list.
 """
 
 from __future__ import annotations
@@ -22,14 +23,38 @@ NOT_AN_ID = frozenset({"lookup", "current"})
 IGNORED_PARAMETERS = frozenset({"profile", "q"})
 
 
+def request_headers(raw: list[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
+    """A request's headers by name; a header sent several times (``Accept``) as one, its
+    values joined by commas (RFC 9110 section 5.3)."""
+    found: dict[bytes, bytes] = {}
+    for name, value in raw:
+        found[name] = found[name] + b", " + value if name in found else value
+    return found
+
+
+def _weighed_zero(parameters: list[str]) -> bool:
+    """``q=0``: the range is not acceptable (RFC 9110 section 12.4.2)."""
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value.strip()) == 0
+            except ValueError:
+                return False
+    return False
+
+
 def _ranges(header: str) -> list[tuple[str, set[str]]]:
-    """Each media range of a header: its type and the names of its parameters."""
+    """Each media range of a header that is not weighed ``q=0``: its type and the names of
+    its parameters."""
     found = []
     for item in header.split(","):
         kind, *parameters = item.split(";")
+        if _weighed_zero(parameters):
+            continue
         names = {p.partition("=")[0].strip().lower() for p in parameters if p.strip()}
         found.append((kind.strip().lower(), names))
-    return found
+    return found or [("", set())]
 
 
 def _acceptable(parameters: set[str]) -> bool:

@@ -13,19 +13,29 @@ are converted as the routes' answers are).
 from __future__ import annotations
 
 import json
+import logging
 from typing import TYPE_CHECKING, Any
 
 from api.http.errors import error_body, validation_body
-from api.http.middleware import read_body, replaying, send_json
-from api.jsonapi import documents, included, media, query
+from api.http.middleware import (
+    INTERNAL_ERROR,
+    ensure_request_id,
+    read_body,
+    replaying,
+    send_json,
+)
+from api.jsonapi import documents, etags, included, media, query
 from api.jsonapi.errors import Request, errors_document
 from api.jsonapi.subrequests import get_json
 from api.jsonapi.writes import DocumentRefusedError, plain_body
+from domain.context import request_id_cvar
 
 if TYPE_CHECKING:
     import re
 
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("tenant_registry.api")
 
 NOT_ACCEPTABLE = error_body(
     "NOT_ACCEPTABLE",
@@ -66,9 +76,17 @@ def _refusal(scope: Scope, headers: dict[bytes, bytes], match: re.Match[str]) ->
         return 415, UNSUPPORTED
     if _sends_document(scope, headers) and not _takes_document(scope["method"], match):
         return 415, NO_DOCUMENT
-    if media.wants_jsonapi(headers) and (found := query.problems(scope["query_string"])):
+    if media.wants_jsonapi(headers) and (found := _query_problems(scope)):
         return 400, validation_body(found)
     return None
+
+
+def _query_problems(scope: Scope) -> list[dict[str, str]]:
+    taken = query.route_parameters(scope)
+    found = query.problems(scope["query_string"])
+    if taken is not None:
+        found += query.parameter_problems(scope["query_string"], taken)
+    return found
 
 
 def _as_json(scope: Scope, body: bytes) -> Scope:
@@ -82,15 +100,26 @@ class JsonApiRequestMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        match = media.organization_path(scope["path"]) if scope["type"] == "http" else None
-        if match is None:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
+        match = media.organization_path(scope["path"])
+        headers = media.request_headers(scope["headers"])
+        if match is None:
+            # FastAPI would read a document as the JSON body of any other route.
+            if _sends_document(scope, headers):
+                await send_json(send, 415, NO_DOCUMENT)
+            else:
+                await self.app(scope, receive, send)
+            return
         refusal = _refusal(scope, headers, match)
         if refusal is not None:
             await send_json(send, *refusal)
             return
+        # In place: the answer's links keep the client's query.
+        scope["headers"] = etags.conditions(scope["headers"], media.wants_jsonapi(headers))
+        if media.wants_jsonapi(headers):
+            scope["query_string"] = query.plain_query(scope["query_string"])
         if not _sends_document(scope, headers):
             await self.app(scope, receive, send)
             return
@@ -117,9 +146,34 @@ class JsonApiResponseMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match = media.organization_path(scope["path"]) if scope["type"] == "http" else None
-        if match is None or not media.wants_jsonapi(dict(scope["headers"])):
+        if match is None:
             await self.app(scope, receive, send)
             return
+        if not media.wants_jsonapi(media.request_headers(scope["headers"])):
+            await self.app(scope, receive, _varying(send))
+            return
+        # Chosen here, outside the request-id middleware: the reads made for the document,
+        # this layer's logs and its own 500 carry the id the answer carries.
+        request_id = ensure_request_id(scope)
+        token = request_id_cvar.set(request_id)
+        sent = False
+
+        async def send_once(message: Message) -> None:
+            nonlocal sent
+            sent = True
+            await send(message)
+
+        try:
+            await self._translated(scope, receive, send_once)
+        except Exception:
+            log.exception("unexpected error in the JSON:API answer to %s", scope["path"])
+            if sent:
+                raise
+            await self._internal_error(scope, request_id, send)
+        finally:
+            request_id_cvar.reset(token)
+
+    async def _translated(self, scope: Scope, receive: Receive, send: Send) -> None:
         unrouted = dict(scope)  # The router writes its match into the scope it is given.
         started: dict[str, Any] = {}
         chunks: list[bytes] = []
@@ -131,20 +185,19 @@ class JsonApiResponseMiddleware:
                 chunks.append(message.get("body", b""))
 
         await self.app(scope, receive, keep)
-        await self._answer(unrouted, started, b"".join(chunks), send)
+        if started:  # Nothing was answered (the client went away): nothing to translate.
+            await self._answer(unrouted, started, b"".join(chunks), send)
 
     async def _answer(self, scope: Scope, started: dict[str, Any], body: bytes, send: Send) -> None:
         headers = [(k, v) for k, v in started.get("headers", [])]
-        status = started.get("status", 500)
+        status = started["status"]
         kind = dict(headers).get(b"content-type", b"")
         if body and kind.startswith(b"application/json"):
-            try:
-                status, document = await self._document(scope, status, json.loads(body))
-            except included.IncludeFailedError as failed:
-                status, document = failed.status, self._errors(scope, failed.status, failed.body)
+            status, document = await self._document(scope, status, json.loads(body))
             if document is not None:
                 body = json.dumps(document, separators=(",", ":")).encode()
                 headers = _document_headers(headers, len(body))
+        headers = etags.negotiated(headers, jsonapi=True)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
@@ -165,17 +218,37 @@ class JsonApiResponseMiddleware:
         else:
             return status, None
         if asked.include:
-            reader = included.Reader(self.app, scope)
-            found = [
-                r
-                for res in resources
-                for r in await included.include(reader, res, asked.include, asked.fieldsets)
-            ]
-            document["included"] = included.unique(found)
+            await self._include(scope, document, resources, asked)
         return status, document
 
+    async def _include(
+        self,
+        scope: Scope,
+        document: dict[str, Any],
+        resources: list[dict[str, Any]],
+        asked: query.Requested,
+    ) -> None:
+        # One page of members for each organization of a list page (the work is bounded).
+        pages = 1 if isinstance(document["data"], list) else included.MAX_MEMBER_PAGES
+        reader = included.Reader(self.app, scope, member_pages=pages)
+        found = [
+            r
+            for res in resources
+            for r in await included.include(reader, res, asked.include, asked.fieldsets)
+        ]
+        document["included"] = included.unique(found)
+        if not reader.complete:
+            document["meta"] = {**document.get("meta", {}), "complete": False}
+
+    async def _internal_error(self, scope: Scope, request_id: str, send: Send) -> None:
+        body = json.dumps(self._errors(scope, 500, INTERNAL_ERROR)).encode()
+        headers = [*_document_headers([], len(body)), (b"x-request-id", request_id.encode())]
+        headers = etags.negotiated(headers, jsonapi=True)
+        await send({"type": "http.response.start", "status": 500, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
     def _errors(self, scope: Scope, status: int, payload: Any) -> dict[str, Any]:
-        headers = dict(scope["headers"])
+        headers = media.request_headers(scope["headers"])
         sent = Request(
             parameters=frozenset(query.parameter_names(scope["query_string"])),
             headers=frozenset(k.decode("latin-1").lower() for k in headers),
@@ -191,5 +264,16 @@ def _document_headers(headers: list[tuple[bytes, bytes]], length: int) -> list[t
         *kept,
         (b"content-type", media.MEDIA_TYPE.encode()),
         (b"content-length", str(length).encode()),
-        (b"vary", b"Accept"),
     ]
+
+
+def _varying(send: Send) -> Send:
+    """``send`` adding ``Vary: Accept`` to the JSON form of an organization endpoint."""
+
+    async def send_varying(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = etags.negotiated(list(message.get("headers", [])), jsonapi=False)
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return send_varying

@@ -5,13 +5,16 @@ pages; error objects; request documents; the media-type rules."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import pytest
 
-from service.logs import LOGGERS
+from api.jsonapi import documents, included
+from service.logs import LOGGERS, RequestContext
 from tests.api.conftest import InProcessServer
 from tests.api.jsonapi_tools import (
     MEDIA_TYPE,
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
 
     import httpx
     from jsonschema import Draft6Validator
+    from starlette.types import Message
 
 JSONAPI = {**ADMIN, "Accept": MEDIA_TYPE}
 WRITE = {**JSONAPI, "Content-Type": MEDIA_TYPE}
@@ -86,6 +90,33 @@ def server(module_database_url: str, keys: KeyServer) -> Iterator[InProcessServe
 @pytest.fixture(scope="module")
 def validator() -> Draft6Validator:
     return schema_validator()
+
+
+@pytest.fixture
+def failing_key_list(server: InProcessServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key list fails on the server's side (500) until the test ends."""
+
+    def fail(*_: object) -> None:
+        raise RuntimeError("the key list failed")
+
+    monkeypatch.setattr(server.app.state.services.read_model.queries, "list_api_keys", fail)
+
+
+@pytest.fixture
+def api_log() -> Iterator[list[logging.LogRecord]]:
+    """The records the API logs during the test, each with its request id."""
+    kept: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            kept.append(record)
+
+    handler = Keep()
+    handler.addFilter(RequestContext())
+    logger = logging.getLogger("tenant_registry.api")
+    logger.addHandler(handler)
+    yield kept
+    logger.removeHandler(handler)
 
 
 def document(resource: dict[str, Any]) -> str:
@@ -148,7 +179,6 @@ def test_without_the_jsonapi_accept_the_json_form_is_unchanged(server: InProcess
     assert plain.headers["content-type"] == "application/json"
     assert plain.content == asked_json.content
     assert plain.json()["organization"]["id"] == org["id"]
-    assert "vary" not in plain.headers
 
 
 def test_a_compound_document_includes_memberships_roles_permissions_and_credentials(
@@ -415,3 +445,214 @@ def test_a_client_library_reads_the_included_resources(
     assert member.attributes["user_id"] == "alice"
     linked = read.data.relationships["memberships"].data
     assert [(r.type, r.id) for r in linked] == [(member.type, member.id)]
+
+
+@pytest.mark.usefixtures("failing_key_list")
+def test_a_create_whose_include_fails_is_answered_as_created(
+    server: InProcessServer, validator: Draft6Validator
+) -> None:
+    body = document({"attributes": {"name": "Acme", "slug": random_slug()}})
+    response = server.client.post(f"{ORGS}?include=api_credentials", content=body, headers=WRITE)
+    assert response.status_code == 201, response.text
+    found = valid(validator, response)
+    assert response.headers["location"].endswith(found["data"]["id"])
+    credentials = found["data"]["relationships"]["api_credentials"]
+    assert credentials["meta"] == {"omitted": {"status": "500", "code": "INTERNAL_ERROR"}}
+    assert "data" not in credentials
+
+
+@pytest.mark.usefixtures("failing_key_list")
+def test_a_failed_include_is_logged_under_the_answers_request_id(
+    server: InProcessServer, api_log: list[logging.LogRecord]
+) -> None:
+    org = new_org(server)
+    url = f"{ORGS}/{org['id']}?include=api_credentials"
+    response = server.client.get(url, headers=JSONAPI)
+    assert response.status_code == 200, response.text
+    logged = {getattr(r, "request_id", None) for r in api_log if r.levelno >= logging.ERROR}
+    assert logged == {response.headers["x-request-id"]}
+
+
+def test_a_failure_of_the_jsonapi_layer_is_a_500_document_with_the_request_id(
+    server: InProcessServer, validator: Draft6Validator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(*_: object) -> None:
+        raise RuntimeError("the document failed")
+
+    monkeypatch.setattr(documents, "single", fail)
+    org = new_org(server)
+    response = server.client.get(f"{ORGS}/{org['id']}", headers=JSONAPI)
+    assert response.status_code == 500
+    (error,) = valid(validator, response)["errors"]
+    assert error["code"] == "INTERNAL_ERROR"
+    assert response.headers["x-request-id"]
+
+
+@pytest.mark.parametrize("parameter", ["sort=-name", "page[number]=2", "filter[name]=x", "foo=bar"])
+def test_a_parameter_this_service_does_not_take_is_400_naming_it(
+    server: InProcessServer, validator: Draft6Validator, parameter: str
+) -> None:
+    response = server.client.get(f"{ORGS}?{parameter}", headers=JSONAPI)
+    assert response.status_code == 400
+    (error,) = valid(validator, response)["errors"]
+    assert error["source"] == {"parameter": parameter.split("=")[0]}
+
+
+def test_page_size_and_page_cursor_page_as_limit_and_cursor(
+    server: InProcessServer, validator: Draft6Validator
+) -> None:
+    for _ in range(3):
+        new_org(server)
+    first = valid(validator, server.client.get(f"{ORGS}?page[size]=2", headers=JSONAPI))
+    assert len(first["data"]) == 2
+    cursor = first["meta"]["next_cursor"]
+    following_query = urlencode({"page[size]": 2, "page[cursor]": cursor})
+    assert first["links"]["next"] == f"{ORGS}?{following_query}"
+    following = valid(validator, server.client.get(first["links"]["next"], headers=JSONAPI))
+    listed = server.client.get(f"{ORGS}?limit=2&cursor={cursor}", headers=ADMIN).json()
+    assert [r["id"] for r in following["data"]] == [o["id"] for o in listed["organizations"]]
+
+
+def test_a_filter_parameter_filters_as_our_own_parameter(
+    server: InProcessServer, validator: Draft6Validator
+) -> None:
+    name = f"Filtered {random_slug()}"
+    org = new_org(server, name=name)
+    response = server.client.get(f"{ORGS}?{urlencode({'filter[q]': name})}", headers=JSONAPI)
+    assert [r["id"] for r in valid(validator, response)["data"]] == [org["id"]]
+
+
+def test_the_json_form_of_an_organization_endpoint_varies_with_accept(
+    server: InProcessServer,
+) -> None:
+    org = new_org(server)
+    assert server.client.get(f"{ORGS}/{org['id']}", headers=ADMIN).headers["vary"] == "Accept"
+
+
+def test_a_document_has_its_own_etag_that_if_none_match_names(server: InProcessServer) -> None:
+    org = new_org(server)
+    url = f"{ORGS}/{org['id']}"
+    plain_tag = server.client.get(url, headers=ADMIN).headers["etag"]
+    tag = server.client.get(url, headers=JSONAPI).headers["etag"]
+    assert tag != plain_tag
+    cached = server.client.get(url, headers={**JSONAPI, "If-None-Match": tag})
+    assert (cached.status_code, cached.headers["etag"]) == (304, tag)
+    other = server.client.get(url, headers={**JSONAPI, "If-None-Match": plain_tag})
+    assert other.status_code == 200
+
+
+def test_a_patch_document_with_if_match_of_the_documents_etag_is_applied(
+    server: InProcessServer,
+) -> None:
+    org = new_org(server)
+    tag = server.client.get(f"{ORGS}/{org['id']}", headers=JSONAPI).headers["etag"]
+    body = document({"id": org["id"], "attributes": {"name": "Renamed"}})
+    headers = {**WRITE, "If-Match": tag}
+    response = server.client.patch(f"{ORGS}/{org['id']}", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["attributes"]["name"] == "Renamed"
+
+
+@pytest.mark.parametrize("travel", ["version=1", "asOf=2026-01-01T00:00:00Z"])
+def test_include_with_time_travel_is_400_naming_include(
+    server: InProcessServer, validator: Draft6Validator, travel: str
+) -> None:
+    org = new_org(server)
+    url = f"{ORGS}/{org['id']}?{travel}&include=memberships"
+    response = server.client.get(url, headers=JSONAPI)
+    assert response.status_code == 400
+    (error,) = valid(validator, response)["errors"]
+    assert error["source"] == {"parameter": "include"}
+
+
+def test_included_resources_beyond_the_budget_are_cut_and_said_incomplete(
+    server: InProcessServer, validator: Draft6Validator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(included, "MAX_INCLUDED", 2)
+    org = org_with(server, alice="owner", bob="member", carol="member")
+    url = f"{ORGS}/{org['id']}?include=memberships"
+    found = valid(validator, server.client.get(url, headers=JSONAPI))
+    assert len(found["included"]) == 2
+    assert found["data"]["relationships"]["memberships"]["meta"] == {"complete": False}
+    assert found["meta"] == {"complete": False}
+
+
+def test_a_list_page_includes_one_page_of_members_per_organization(
+    server: InProcessServer, validator: Draft6Validator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(included, "MEMBER_PAGE_SIZE", 1)
+    org = org_with(server, alice="owner", bob="member")
+    query = urlencode({"filter[q]": org["name"], "include": "memberships"})
+    found = valid(validator, server.client.get(f"{ORGS}?{query}", headers=JSONAPI))
+    (listed,) = [r for r in found["data"] if r["id"] == org["id"]]
+    assert len(listed["relationships"]["memberships"]["data"]) == 1
+    assert listed["relationships"]["memberships"]["meta"] == {"complete": False}
+
+
+def test_a_client_gone_before_its_body_arrived_is_sent_nothing(server: InProcessServer) -> None:
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    headers = [(k.lower().encode(), v.encode()) for k, v in WRITE.items()]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": ORGS,
+        "raw_path": ORGS.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+    }
+    asyncio.run(server.app(scope, receive, send))
+    assert sent == []
+
+
+def test_a_document_sent_to_another_endpoint_is_415(server: InProcessServer) -> None:
+    org = new_org(server)
+    body = json.dumps({"userId": "alice", "email": "alice@acme.com", "roles": ["owner"]})
+    url = f"{ORGS}/{org['id']}/members"
+    response = server.client.post(url, content=body, headers=WRITE)
+    assert response.status_code == 415
+    assert response.json()["code"] == "UNSUPPORTED_MEDIA_TYPE"
+
+
+def test_the_media_type_in_any_of_several_accept_headers_asks_for_a_document(
+    server: InProcessServer, validator: Draft6Validator
+) -> None:
+    org = new_org(server)
+    headers = [*ADMIN.items(), ("Accept", MEDIA_TYPE), ("Accept", "text/html")]
+    response = server.client.get(f"{ORGS}/{org['id']}", headers=headers)
+    assert valid(validator, response)["data"]["id"] == org["id"]
+
+
+def test_a_sparse_fieldset_of_an_included_type_shows_only_its_fields(
+    server: InProcessServer, validator: Draft6Validator
+) -> None:
+    org = org_with(server, alice="owner")
+    url = f"{ORGS}/{org['id']}?include=memberships&fields[memberships]=user_id"
+    found = valid(validator, server.client.get(url, headers=JSONAPI))
+    assert [r["attributes"] for r in found["included"]] == [{"user_id": "alice"}]
+
+
+def test_a_list_page_includes_a_permission_of_several_organizations_once(
+    server: InProcessServer, validator: Draft6Validator
+) -> None:
+    name = f"Shared {random_slug()}"
+    for _ in range(2):
+        new_org(server, name=name)
+    query = urlencode({"filter[q]": name, "include": "permissions"})
+    found = valid(validator, server.client.get(f"{ORGS}?{query}", headers=JSONAPI))
+    assert len(found["data"]) == 2
+    included = [(r["type"], r["id"]) for r in found["included"]]
+    assert len(included) == len(set(included))
+    assert ("permissions", "members:read") in included

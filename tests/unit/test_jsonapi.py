@@ -8,7 +8,7 @@ import json
 import pytest
 
 from api.jsonapi.documents import attribute_name, field_name, permissions
-from api.jsonapi.errors import Request, source
+from api.jsonapi.errors import Request, errors_document, source
 from api.jsonapi.media import not_acceptable, unsupported_document, wants_jsonapi
 from api.jsonapi.query import problems
 from api.jsonapi.writes import DocumentRefusedError, plain_body
@@ -34,6 +34,12 @@ def test_every_instance_with_another_parameter_or_an_extension_is_not_acceptable
 ) -> None:
     assert not_acceptable(accept(f"{value}, */*"))
     assert not wants_jsonapi(accept(value))
+
+
+@pytest.mark.parametrize("value", [f"{JSONAPI};q=0", f"{JSONAPI}; q=0.0, application/json"])
+def test_the_media_type_weighed_zero_is_not_asked_for(value: str) -> None:
+    assert not wants_jsonapi(accept(value))
+    assert not not_acceptable(accept(value))
 
 
 def test_an_accept_without_the_media_type_changes_nothing() -> None:
@@ -75,7 +81,9 @@ def test_a_patch_document_is_the_body_of_its_json_form() -> None:
         ({"type": "people", "id": "a"}, 409),
         ({"type": "organizations", "id": "b"}, 409),
         ({"type": "organizations"}, 400),
-        ({"type": "organizations", "id": "a", "relationships": {}}, 400),
+        ({"type": "organizations", "id": "a", "relationships": {}}, 403),
+        ({"type": 1, "id": "a"}, 400),
+        ({"type": ["organizations"], "id": "a"}, 400),
         ({"type": "organizations", "id": "a", "attributes": {"settings": {}}}, 400),
     ],
 )
@@ -114,3 +122,20 @@ def test_include_and_fields_name_only_what_the_service_knows() -> None:
 def test_permissions_are_each_granted_name_once() -> None:
     roles = [{"key": "a", "permissions": ["x", "y"]}, {"key": "b", "permissions": ["y"]}]
     assert [p["id"] for p in permissions(roles, {})] == ["x", "y"]
+
+
+def test_an_attribute_a_patch_does_not_set_is_pointed_at_by_its_escaped_name() -> None:
+    document = {"data": {"type": "organizations", "id": "a", "attributes": {"a/b~c": 1}}}
+    with pytest.raises(DocumentRefusedError) as refused:
+        plain_body(json.dumps(document).encode(), "PATCH", "a")
+    (problem,) = refused.value.body["details"]["fields"]
+    assert problem["field"] == "/data/attributes/a~1b~0c"
+
+
+def test_malformed_json_names_no_source_in_the_document() -> None:
+    with pytest.raises(DocumentRefusedError) as refused:
+        plain_body(b'{"data": ', "POST", None)
+    sent = Request(frozenset(), frozenset(), document=True)
+    (error,) = errors_document(refused.value.status, refused.value.body, sent)["errors"]
+    assert (error["status"], error["code"]) == ("400", "VALIDATION_ERROR")
+    assert "source" not in error

@@ -128,27 +128,36 @@ class ReadCache:
                 self._drop(next(iter(self._rows)))
 
     @contextmanager
-    def changing(self, org_ids: Iterable[UUID] | None) -> Iterator[None]:
+    def changing(
+        self, org_ids: Iterable[UUID] | None, members: Iterable[UUID] | None = None
+    ) -> Iterator[None]:
         """Around a transaction that changes these organizations (``None``: any): their
-        entries are gone from its start, and nothing fills the cache until it has ended."""
+        entries are gone from its start, and nothing fills the cache until it has ended.
+        ``members``: those of them whose members change (``None``: all of them); the
+        members of the others stay cached."""
         ids = None if org_ids is None else list(org_ids)
+        member_ids = ids if members is None or ids is None else list(members)
         # Dropped as the change begins, not only once it is over: a request may learn from
         # the database that the change is committed before this thread returns from it.
-        self._forget(ids, changing=+1)
+        self._forget(ids, member_ids, changing=+1)
         try:
             yield
         finally:
-            self._forget(ids, changing=-1)
+            self._forget(ids, member_ids, changing=-1)
 
-    def _forget(self, org_ids: list[UUID] | None, changing: int) -> None:
+    def _forget(
+        self, org_ids: list[UUID] | None, member_ids: list[UUID] | None, changing: int
+    ) -> None:
         with self._lock:
             self._changing += changing
             self._generation += 1
             if org_ids is None:
                 self._forget_all()
-            else:
-                for org_id in org_ids:
-                    self._drop(org_id)
+                return
+            for org_id in org_ids:
+                self._drop_row(org_id)
+            for org_id in member_ids or ():
+                self._drop_members(org_id)
 
     def clear(self) -> None:
         """The read model changed in ways not tracked by organization (a rebuild's switch)."""
@@ -166,9 +175,15 @@ class ReadCache:
         self._members_of.clear()
 
     def _drop(self, org_id: UUID) -> None:
-        """Forget an organization and its members (their changes are its events)."""
+        """Forget an organization and its members."""
+        self._drop_row(org_id)
+        self._drop_members(org_id)
+
+    def _drop_row(self, org_id: UUID) -> None:
         row = self._rows.pop(org_id, None)
         if row is not None and self._slugs.get(row["slug"]) == org_id:
             del self._slugs[row["slug"]]
+
+    def _drop_members(self, org_id: UUID) -> None:
         for user_id in self._members_of.pop(org_id, ()):
             self._members.pop((org_id, user_id), None)

@@ -49,6 +49,10 @@ ORGANIZATION_EVENTS = (
 )
 
 
+MEMBER_TOPICS = frozenset(topics_of((Organization.MembershipChanged,)))
+"""The topics of the only events that change members' rows."""
+
+
 def history_entry(
     event: Organization.Event, tracking: Tracking, changes: dict[str, Any] | None = None
 ) -> HistoryEntry:

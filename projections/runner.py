@@ -21,7 +21,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
 from projections.leadership import postgres_conninfo
-from projections.projection import OrganizationLookupProjection
+from projections.projection import MEMBER_TOPICS, OrganizationLookupProjection
 from projections.store_errors import STORE_ERRORS
 
 if TYPE_CHECKING:
@@ -197,8 +197,11 @@ class ProjectionSupervisor:
         last = Tracking(name, notifications[-1].id)
         # The registry's events are identified by UUIDs.
         touched = cast("set[UUID]", {n.originator_id for n in notifications})
+        members = cast(
+            "set[UUID]", {n.originator_id for n in notifications if n.topic in MEMBER_TOPICS}
+        )
         try:
-            with writer.batch(first, last, touched=touched):
+            with writer.batch(first, last, touched=touched, members=members):
                 self.projection.process_notifications(notifications, mapper, name)
         except IntegrityError:
             # Another writer is ahead of this position: a leader elsewhere (this

@@ -65,13 +65,15 @@ class RowWriter(TrackingRecorder, ABC):
         last: Tracking,
         cursor: Any = None,
         touched: Iterable[UUID] | None = (),
+        members: Iterable[UUID] | None = None,
     ) -> Iterator[RowChanges]:
         """Apply many events in one transaction (``cursor``'s, if given, else a new one):
         what the events change is gathered in the ``RowChanges`` yielded (and in
         ``changes``), and written before it commits. ``touched``: the organizations the
-        batch changes (``None``: any)."""
+        batch changes (``None``: any); ``members``: those whose members it changes
+        (``None``: all it touches)."""
         transaction = nullcontext(cursor) if cursor else self.datastore.transaction(commit=True)
-        with self.cache.changing(touched), transaction as c:
+        with self.cache.changing(touched, members), transaction as c:
             # Tracking first: on SQLite this takes the write lock before anything is
             # read (a transaction that reads first cannot take it after another
             # writer's commit: "database is locked", with no wait).

@@ -123,6 +123,16 @@ def test_a_change_to_an_organization_forgets_its_members_only() -> None:
     assert cache.get_member(other, "u1") == member(other, "u1")
 
 
+def test_a_change_that_leaves_the_members_keeps_them_and_forgets_the_organization() -> None:
+    cache, org_id = active(), uuid4()
+    cache.put(row(org_id, "acme"), cache.generation)
+    cache.put_member(member(org_id, "u1"), cache.generation)
+    with cache.changing([org_id], members=[]):
+        pass
+    assert cache.get(org_id) is None
+    assert cache.get_member(org_id, "u1") == member(org_id, "u1")
+
+
 def test_members_are_bounded_least_recently_used_first() -> None:
     cache, org_id = ReadCache(10, member_size=2), uuid4()
     cache.activate()

@@ -10,6 +10,7 @@ import logging
 import os
 import uuid
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -33,7 +34,7 @@ os.environ.setdefault("REGISTRY_POOL_MAX_OVERFLOW", "4")
 REQUIRE_POSTGRES = os.environ.get("REGISTRY_REQUIRE_POSTGRES", "") == "1"
 
 
-def _postgres_schema_url() -> Iterator[str]:
+def _require_postgres() -> None:
     if not POSTGRES_URL:
         if REQUIRE_POSTGRES:
             pytest.fail("REGISTRY_REQUIRE_POSTGRES=1 but REGISTRY_TEST_POSTGRES_URL is not set")
@@ -41,6 +42,10 @@ def _postgres_schema_url() -> Iterator[str]:
             "PostgreSQL tests: set REGISTRY_TEST_POSTGRES_URL=postgresql://user:password@host/db, "
             "or install PostgreSQL's server (postgresql-15) and run scripts/test"
         )
+
+
+def _postgres_schema_url() -> Iterator[str]:
+    _require_postgres()
     schema = f"test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(**postgres_conninfo(), autocommit=True) as conn:
         conn.execute(SQL("CREATE SCHEMA {}").format(Identifier(schema)))
@@ -85,6 +90,20 @@ def server(module_database_url: str) -> Iterator[Server]:
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL schema, for behaviour that only PostgreSQL has."""
     yield from _postgres_schema_url()
+
+
+@pytest.fixture
+def postgres_database_url() -> Iterator[str]:
+    """A fresh PostgreSQL database, for a test that counts or ends every connection or
+    transaction of its database: schemas would share those with the tests that other
+    pytest-xdist workers run at the same time."""
+    _require_postgres()
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(**postgres_conninfo(), autocommit=True) as conn:
+        conn.execute(SQL("CREATE DATABASE {}").format(Identifier(name)))
+    yield urlunsplit(urlsplit(POSTGRES_URL)._replace(path=f"/{name}"))
+    with psycopg.connect(**postgres_conninfo(), autocommit=True) as conn:
+        conn.execute(SQL("DROP DATABASE {} WITH (FORCE)").format(Identifier(name)))
 
 
 @pytest.fixture

@@ -48,11 +48,13 @@ def test_exactly_one_process_runs_the_projection_and_another_takes_over(database
     second.close()
 
 
-def test_projection_recovers_after_its_database_connections_are_killed(postgres_url: str) -> None:
-    services = bootstrap(make_settings(postgres_url))
+def test_projection_recovers_after_its_database_connections_are_killed(
+    postgres_database_url: str,
+) -> None:
+    services = bootstrap(make_settings(postgres_database_url))
     assert services.read_model.queries.wait_for_position(create(services), 10)
 
-    with psycopg.connect(**postgres_conninfo(), autocommit=True) as admin:
+    with psycopg.connect(**postgres_conninfo(postgres_database_url), autocommit=True) as admin:
         killed = admin.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"

@@ -11,9 +11,10 @@ import psycopg
 from application.registry import OrganizationRegistry
 from domain.commands import NewOrganization, OrganizationChanges
 from projections import runner
-from projections.runner import RUNNING, STANDBY
+from projections.rebuild import rebuild
+from projections.runner import FAILED, RUNNING, STANDBY
 from service.composition import bootstrap
-from tests.helpers import make_settings, postgres_conninfo, random_slug
+from tests.helpers import caught_up, lock, make_settings, postgres_conninfo, random_slug, tamper
 
 if TYPE_CHECKING:
     import pytest
@@ -99,3 +100,26 @@ def test_events_saved_by_another_process_wake_the_projection_at_once(
     finally:
         writer.close()
         projecting.close()
+
+
+def test_a_failed_projection_resumes_once_a_rebuild_mends_it_not_at_its_next_try(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "BACKOFF_START", 60.0)  # The next try, left to itself.
+    services = bootstrap(make_settings(database_url))
+    try:
+        created = services.registry.create(NewOrganization(name="Acme", slug=random_slug()))
+        org_id = created.organization["id"]
+        caught_up(services)
+        tamper(services, org_id, delete=True)  # The rename cannot apply.
+        services.registry.update(org_id, OrganizationChanges(name="Lost"))
+        assert eventually(lambda: services.supervisor.state == FAILED)  # type: ignore[union-attr]
+
+        rebuild(services.registry, services.read_model, lock(services))
+        assert eventually(lambda: services.supervisor.state == RUNNING, 10)  # type: ignore[union-attr]
+        caught_up(services)
+        found = services.read_model.queries.get_organization(org_id)
+        assert found is not None
+        assert found["name"] == "Lost"
+    finally:
+        services.close()

@@ -135,3 +135,31 @@ def services(database_url: str) -> Iterator[Services]:
     services = bootstrap(make_settings(database_url))
     yield services
     services.close()
+
+
+# scripts/test runs the suite on pytest-xdist workers (``-n 2 --dist loadgroup``).
+STORE_FIXTURES = ("module_database_url", "database_url")
+FIRST = ("tests/e2e/test_openapi_fuzz.py", "tests/e2e/", "tests/faults/")
+"""Handed out first, the slowest first, so that no long module starts last."""
+
+
+def _group(item: pytest.Item) -> str:
+    """One module on one store: its tests share a server and may follow on one another."""
+    params = getattr(item, "callspec", None)
+    stores = (
+        [params.params[name] for name in STORE_FIXTURES if name in params.params] if params else []
+    )
+    return f"{item.path.relative_to(item.config.rootpath)}::{'-'.join(map(str, stores))}"
+
+
+def _rank(item: pytest.Item) -> int:
+    path = str(item.path.relative_to(item.config.rootpath))
+    return next((i for i, prefix in enumerate(FIRST) if path.startswith(prefix)), len(FIRST))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each worker gets whole groups (``_group``), in the order ``FIRST`` sets."""
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_group(item)))
+    items.sort(key=_rank)

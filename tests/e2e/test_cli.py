@@ -6,30 +6,42 @@ import json
 import subprocess
 import sys
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
+from domain.commands import NewOrganization, OrganizationChanges
+from domain.context import acting_as, admin_actor
 from service.composition import bootstrap
-from tests.helpers import ADMIN, Server, create_body, free_port, make_settings, run_cli
+from tests.helpers import free_port, make_settings, random_slug, run_cli
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 
-def test_history_prints_events_oldest_first_by_slug(database_url: str) -> None:
-    server = Server(database_url)
-    body = create_body()
-    org = server.client.post("/api/v1/organizations", json=body, headers=ADMIN).json()[
-        "organization"
-    ]
-    server.client.patch(
-        f"/api/v1/organizations/{org['id']}", json={"name": "Renamed Co"}, headers=ADMIN
-    )
-    server.stop()
+def written_by_admin(
+    database_url: str, changes: OrganizationChanges
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An organization created, then changed, by the admin, and projected: as the API
+    would record them (the history command reads whatever process wrote the store)."""
+    services = bootstrap(make_settings(database_url))
+    try:
+        with acting_as(admin_actor()):
+            created = services.registry.create(
+                NewOrganization(name="Acme Financial Group", slug=random_slug())
+            )
+            changed = services.registry.update(created.organization["id"], changes)
+        assert services.read_model.queries.wait_for_position(changed.position or 0, 30)
+        return created.organization, changed.organization
+    finally:
+        services.close()
 
-    result = run_cli("history", body["slug"], "--json", database_url=database_url)
+
+def test_history_prints_events_oldest_first_by_slug(database_url: str) -> None:
+    org, _ = written_by_admin(database_url, OrganizationChanges(name="Renamed Co"))
+
+    result = run_cli("history", org["slug"], "--json", database_url=database_url)
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(r["version"], r["type"]) for r in rows] == [(1, "Created"), (2, "Renamed")]
     assert rows[1]["actor"] == {"type": "admin"}
@@ -81,22 +93,16 @@ def test_invalid_database_url_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_history_prints_the_state_at_a_version_or_a_time(database_url: str) -> None:
-    server = Server(database_url)
-    org = server.client.post("/api/v1/organizations", json=create_body(), headers=ADMIN).json()[
-        "organization"
-    ]
-    renamed = server.client.patch(
-        f"/api/v1/organizations/{org['id']}", json={"name": "Renamed Co"}, headers=ADMIN
-    ).json()["organization"]
-    server.stop()
+    org, renamed = written_by_admin(database_url, OrganizationChanges(name="Renamed Co"))
+    org_id, updated_at = str(org["id"]), renamed["updated_at"].isoformat()
 
-    at_one = run_cli("history", org["id"], "--version", "1", "--json", database_url=database_url)
+    at_one = run_cli("history", org_id, "--version", "1", "--json", database_url=database_url)
     assert json.loads(at_one.stdout)["name"] == org["name"]
-    now = run_cli("history", org["slug"], "--as-of", renamed["updatedAt"], "--json",
+    now = run_cli("history", org["slug"], "--as-of", updated_at, "--json",
                   database_url=database_url)  # fmt: skip
     assert (json.loads(now.stdout)["name"], json.loads(now.stdout)["version"]) == ("Renamed Co", 2)
     before = run_cli(
-        "history", org["id"], "--as-of", "2001-01-01T00:00:00Z", database_url=database_url
+        "history", org_id, "--as-of", "2001-01-01T00:00:00Z", database_url=database_url
     )
     assert before.returncode == 1
     assert "no organization" in before.stderr
@@ -182,17 +188,12 @@ def test_a_sqlite_folder_that_does_not_exist_is_one_line(tmp_path: Path) -> None
 
 
 def test_history_names_fields_as_the_api_does(database_url: str) -> None:
-    server = Server(database_url)
-    org = server.client.post("/api/v1/organizations", json=create_body(), headers=ADMIN).json()
-    changes = {"status": "suspended", "statusReason": "audit", "externalId": "idp-9"}
-    server.client.patch(
-        f"/api/v1/organizations/{org['organizationId']}", json=changes, headers=ADMIN
-    )
-    server.stop()
-    as_json = run_cli("history", org["organizationId"], "--json", database_url=database_url)
+    changes = OrganizationChanges(status="suspended", status_reason="audit", external_id="idp-9")
+    org_id = str(written_by_admin(database_url, changes)[0]["id"])
+    as_json = run_cli("history", org_id, "--json", database_url=database_url)
     rows = [json.loads(line) for line in as_json.stdout.splitlines()]
     assert {"statusReason", "externalId"} <= {k for row in rows for k in row["changes"]}
-    as_text = run_cli("history", org["organizationId"], database_url=database_url).stdout
+    as_text = run_cli("history", org_id, database_url=database_url).stdout
     assert 'statusReason="audit"' in as_text
     assert "status_reason" not in as_text
 

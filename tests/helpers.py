@@ -20,6 +20,7 @@ from psycopg.sql import SQL, Identifier
 
 from application.registry import OrganizationRegistry
 from domain.commands import NewOrganization, OrganizationChanges
+from domain.context import acting_as, admin_actor
 from projections.leadership import leader_lock, schema_setup
 from projections.leadership import postgres_conninfo as bootstrap_conninfo
 from projections.postgres.writer import PostgresRowWriter
@@ -278,6 +279,27 @@ def populate(database_url: str, organizations: int) -> list[dict[str, Any]]:
             made.append(written.organization)
         services.read_model.queries.wait_for_position(written.position or 0, 60)
         return made
+    finally:
+        services.close()
+
+
+def written_by_admin(
+    database_url: str, *changes: OrganizationChanges
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An organization created, then changed, by the admin, and projected: as the API
+    records them, from the test's process (no server to start). Returns the organization
+    as created and as last changed (the registry's dicts: snake_case, a UUID id)."""
+    services = bootstrap(make_settings(database_url))
+    try:
+        with acting_as(admin_actor()):
+            created = services.registry.create(
+                NewOrganization(name="Acme Financial Group", slug=random_slug())
+            )
+            written = created
+            for change in changes:
+                written = services.registry.update(created.organization["id"], change)
+        assert services.read_model.queries.wait_for_position(written.position or 0, 30)
+        return created.organization, written.organization
     finally:
         services.close()
 

@@ -6,36 +6,17 @@ import json
 import subprocess
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
-from domain.commands import NewOrganization, OrganizationChanges
-from domain.context import acting_as, admin_actor
+from domain.commands import OrganizationChanges
 from service.composition import bootstrap
-from tests.helpers import free_port, make_settings, random_slug, run_cli
+from tests.helpers import free_port, make_settings, run_cli, written_by_admin
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-
-def written_by_admin(
-    database_url: str, changes: OrganizationChanges
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """An organization created, then changed, by the admin, and projected: as the API
-    would record them (the history command reads whatever process wrote the store)."""
-    services = bootstrap(make_settings(database_url))
-    try:
-        with acting_as(admin_actor()):
-            created = services.registry.create(
-                NewOrganization(name="Acme Financial Group", slug=random_slug())
-            )
-            changed = services.registry.update(created.organization["id"], changes)
-        assert services.read_model.queries.wait_for_position(changed.position or 0, 30)
-        return created.organization, changed.organization
-    finally:
-        services.close()
 
 
 def test_history_prints_events_oldest_first_by_slug(database_url: str) -> None:

@@ -82,7 +82,9 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         app.state.services = services = bootstrap(settings)
         env = settings.registry_env()
         with schema_setup(env):
-            app.state.idempotency = construct_idempotency_store(services.read_model.datastore)
+            app.state.idempotency = construct_idempotency_store(
+                services.read_model.datastore, settings.idempotency_abandoned_seconds
+            )
         app.state.metrics.services = services
         app.state.watch = watch = PositionWatch(services.read_model, store_conninfo(env))
         watch.start()

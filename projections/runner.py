@@ -137,13 +137,30 @@ class ProjectionSupervisor:
                     self.projection.name,
                     backoff,
                 )
-                self._stopping.wait(backoff)
+                self._wait_to_retry(backoff)
                 if not isinstance(error, STORE_ERRORS):  # The database recovers by itself.
                     backoff = min(backoff * 2, BACKOFF_MAX)
             finally:
                 cache.deactivate()
                 signal.local = False
                 self.lock.release()
+
+    def _wait_to_retry(self, seconds: float) -> None:
+        """Wait ``seconds`` before trying again, or less: tables a rebuild switched in
+        meanwhile (``projections rebuild``, which mends a read model an event could not be
+        applied to) end the wait within a health check, not at the end of a long backoff."""
+        deadline = time.monotonic() + seconds
+        switches = self._switches()
+        while not self._stopping.wait(min(HEALTH_CHECK_SECONDS, deadline - time.monotonic())):
+            if time.monotonic() >= deadline or self._switches() != switches:
+                return
+
+    def _switches(self) -> int | None:
+        """The count of switches, or ``None`` while it cannot be read."""
+        try:
+            return self.read_model.admin.switches()
+        except Exception:  # The database may be the very thing that failed.
+            return None
 
     def _follow(self) -> None:
         """Project new events in batches (many events to a transaction, one tracking write

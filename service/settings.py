@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     """Connections each of the process's two PostgreSQL pools (events, read models) keeps."""
     pool_max_overflow: int = Field(default=10, ge=0, le=100)
     """Connections each pool may open beyond ``pool_size`` under load."""
+    idempotency_abandoned_seconds: float = Field(default=30.0, gt=0, le=3600)
+    """Seconds after which a keyed request still pending is taken for dead (its process
+    died before committing) and a retry with its key runs."""
     store_timeout: float = Field(default=5.0, gt=0, le=60)
     """How long a request waits for the database before it answers 503 (PostgreSQL)."""
     auth_failures_per_minute: int = Field(default=120, ge=0)

@@ -10,6 +10,7 @@ import logging
 import os
 import uuid
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -33,7 +34,7 @@ os.environ.setdefault("REGISTRY_POOL_MAX_OVERFLOW", "4")
 REQUIRE_POSTGRES = os.environ.get("REGISTRY_REQUIRE_POSTGRES", "") == "1"
 
 
-def _postgres_schema_url() -> Iterator[str]:
+def _require_postgres() -> None:
     if not POSTGRES_URL:
         if REQUIRE_POSTGRES:
             pytest.fail("REGISTRY_REQUIRE_POSTGRES=1 but REGISTRY_TEST_POSTGRES_URL is not set")
@@ -41,6 +42,10 @@ def _postgres_schema_url() -> Iterator[str]:
             "PostgreSQL tests: set REGISTRY_TEST_POSTGRES_URL=postgresql://user:password@host/db, "
             "or install PostgreSQL's server (postgresql-15) and run scripts/test"
         )
+
+
+def _postgres_schema_url() -> Iterator[str]:
+    _require_postgres()
     schema = f"test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(**postgres_conninfo(), autocommit=True) as conn:
         conn.execute(SQL("CREATE SCHEMA {}").format(Identifier(schema)))
@@ -88,6 +93,20 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture
+def postgres_database_url() -> Iterator[str]:
+    """A fresh PostgreSQL database, for a test that counts or ends every connection or
+    transaction of its database: schemas would share those with the tests that other
+    pytest-xdist workers run at the same time."""
+    _require_postgres()
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(**postgres_conninfo(), autocommit=True) as conn:
+        conn.execute(SQL("CREATE DATABASE {}").format(Identifier(name)))
+    yield urlunsplit(urlsplit(POSTGRES_URL)._replace(path=f"/{name}"))
+    with psycopg.connect(**postgres_conninfo(), autocommit=True) as conn:
+        conn.execute(SQL("DROP DATABASE {} WITH (FORCE)").format(Identifier(name)))
+
+
+@pytest.fixture
 def app_logging() -> Iterator[None]:
     """For an app run in this process (its lifespan configures the service's loggers onto
     this test's stderr): configured anew, and unconfigured after, so that later tests do
@@ -116,3 +135,31 @@ def services(database_url: str) -> Iterator[Services]:
     services = bootstrap(make_settings(database_url))
     yield services
     services.close()
+
+
+# scripts/test runs the suite on pytest-xdist workers (``-n 2 --dist loadgroup``).
+STORE_FIXTURES = ("module_database_url", "database_url")
+FIRST = ("tests/e2e/test_openapi_fuzz.py", "tests/e2e/", "tests/faults/")
+"""Handed out first, the slowest first, so that no long module starts last."""
+
+
+def _group(item: pytest.Item) -> str:
+    """One module on one store: its tests share a server and may follow on one another."""
+    params = getattr(item, "callspec", None)
+    stores = (
+        [params.params[name] for name in STORE_FIXTURES if name in params.params] if params else []
+    )
+    return f"{item.path.relative_to(item.config.rootpath)}::{'-'.join(map(str, stores))}"
+
+
+def _rank(item: pytest.Item) -> int:
+    path = str(item.path.relative_to(item.config.rootpath))
+    return next((i for i, prefix in enumerate(FIRST) if path.startswith(prefix)), len(FIRST))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each worker gets whole groups (``_group``), in the order ``FIRST`` sets."""
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_group(item)))
+    items.sort(key=_rank)

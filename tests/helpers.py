@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 import sqlite3
 import subprocess
@@ -19,6 +20,7 @@ from psycopg.sql import SQL, Identifier
 
 from application.registry import OrganizationRegistry
 from domain.commands import NewOrganization, OrganizationChanges
+from domain.context import acting_as, admin_actor
 from projections.leadership import leader_lock, schema_setup
 from projections.leadership import postgres_conninfo as bootstrap_conninfo
 from projections.postgres.writer import PostgresRowWriter
@@ -26,7 +28,7 @@ from service.composition import bootstrap
 from service.settings import Settings, store_env
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from service.composition import Services
 
@@ -38,19 +40,44 @@ WRITERS = 16
 """Threads in a race."""
 
 
-def postgres_conninfo() -> dict[str, Any]:
-    return bootstrap_conninfo(store_env(POSTGRES_URL))
+def postgres_conninfo(database_url: str = POSTGRES_URL) -> dict[str, Any]:
+    """Connection arguments for the database the URL names (the suite's by default)."""
+    return bootstrap_conninfo(store_env(database_url))
 
 
 def random_slug(prefix: str = "org") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
+PORT_BLOCK = 500
+"""Ports each test process (pytest-xdist worker) takes its own from."""
+
+
+def _port_numbers() -> Iterator[int]:
+    """This process's block of ports, below the kernel's ephemeral range (32768 up, where
+    outgoing connections take theirs): worker ``gwN`` of pytest-xdist gets the Nth block, so
+    no two workers are handed the same port; a random start within the block keeps two runs
+    side by side apart too. Each port is handed out once."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    first = 20000 + (int(worker) if worker.isdigit() else 0) % 24 * PORT_BLOCK
+    start = random.randrange(PORT_BLOCK)
+    for offset in range(PORT_BLOCK):
+        yield first + (start + offset) % PORT_BLOCK
+
+
+_ports = _port_numbers()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    """A port nobody listens on, that no other test process of this run is handed."""
+    for port in _ports:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"every port of this process's block of {PORT_BLOCK} was handed out")
 
 
 class HasClient(Protocol):
@@ -262,6 +289,27 @@ def populate(database_url: str, organizations: int) -> list[dict[str, Any]]:
             made.append(written.organization)
         services.read_model.queries.wait_for_position(written.position or 0, 60)
         return made
+    finally:
+        services.close()
+
+
+def written_by_admin(
+    database_url: str, *changes: OrganizationChanges
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An organization created, then changed, by the admin, and projected: as the API
+    records them, from the test's process (no server to start). Returns the organization
+    as created and as last changed (the registry's dicts: snake_case, a UUID id)."""
+    services = bootstrap(make_settings(database_url))
+    try:
+        with acting_as(admin_actor()):
+            created = services.registry.create(
+                NewOrganization(name="Acme Financial Group", slug=random_slug())
+            )
+            written = created
+            for change in changes:
+                written = services.registry.update(created.organization["id"], change)
+        assert services.read_model.queries.wait_for_position(written.position or 0, 30)
+        return created.organization, written.organization
     finally:
         services.close()
 

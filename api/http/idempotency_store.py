@@ -18,12 +18,12 @@ if TYPE_CHECKING:
 
 TTL_SECONDS = 24 * 3600
 """How long a response is replayed."""
-ABANDONED_SECONDS = 30
-"""A request still pending after this long died with its process; its key may be claimed
-again. For commands that change an organization that is safe even if it is only slow: a
-command records its outcome atomically with its events (``domain.command_records``), so of
-two runs of one key only one records. A key issuance may then run twice (two keys; the
-first one's secret reaches nobody)."""
+ABANDONED_SECONDS = 30.0
+"""By default (``REGISTRY_IDEMPOTENCY_ABANDONED_SECONDS``): a request still pending after
+this long died with its process; its key may be claimed again. For commands that change an
+organization that is safe even if it is only slow: a command records its outcome atomically
+with its events (``domain.command_records``), so of two runs of one key only one records. A
+key issuance may then run twice (two keys; the first one's secret reaches nobody)."""
 CLAIMED = "claimed"
 LEGACY_TABLE = "idempotency_keys"
 """The table earlier versions kept, with keys and responses in clear: dropped on start-up
@@ -47,6 +47,7 @@ class IdempotencyStore(ABC):
     table = "idempotent_responses"
     datastore: Any
     mark = "?"
+    abandoned_seconds = ABANDONED_SECONDS
 
     @abstractmethod
     def create_table(self) -> None:
@@ -64,7 +65,7 @@ class IdempotencyStore(ABC):
             c.execute(
                 f"DELETE FROM {t} WHERE scope = {m} AND key = {m} AND (created_at < {m} "
                 f"OR (NOT done AND created_at < {m}))",
-                (scope, key, now - TTL_SECONDS, now - ABANDONED_SECONDS),
+                (scope, key, now - TTL_SECONDS, now - self.abandoned_seconds),
             )
             c.execute(
                 f"INSERT INTO {t} (scope, key, fingerprint, done, created_at) "
@@ -186,7 +187,9 @@ class PostgresIdempotencyStore(IdempotencyStore):
             )
 
 
-def construct_idempotency_store(datastore: Any) -> IdempotencyStore:
+def construct_idempotency_store(
+    datastore: Any, abandoned_seconds: float = ABANDONED_SECONDS
+) -> IdempotencyStore:
     """Kept in the read model's database, through the same connections; its table created."""
     from eventsourcing.postgres import PostgresDatastore
 
@@ -195,5 +198,6 @@ def construct_idempotency_store(datastore: Any) -> IdempotencyStore:
         if isinstance(datastore, PostgresDatastore)
         else SQLiteIdempotencyStore(datastore)
     )
+    store.abandoned_seconds = abandoned_seconds
     store.create_table()
     return store

@@ -18,10 +18,12 @@ if TYPE_CHECKING:
 ORGS = "/api/v1/organizations"
 
 
-@pytest.fixture
-def two_servers(database_url: str) -> Iterator[tuple[Server, Server]]:
-    projector = Server(database_url, "--access-log", env={"REGISTRY_LOG_LEVEL": "debug"})
-    reader = Server(database_url, "--no-projections", "--access-log")
+@pytest.fixture(scope="module")
+def two_servers(module_database_url: str) -> Iterator[tuple[Server, Server]]:
+    """Two processes on the module's store (beside its ``server``, which stands by)."""
+    url = module_database_url
+    projector = Server(url, "--access-log", env={"REGISTRY_LOG_LEVEL": "debug"})
+    reader = Server(url, "--no-projections", "--access-log")
     yield projector, reader
     reader.stop()
     projector.stop()
@@ -41,7 +43,7 @@ def test_revoked_key_is_refused_at_once_by_another_server_process(
 
 
 def test_secrets_never_reach_the_event_store_the_read_models_or_the_logs(
-    database_url: str, two_servers: tuple[Server, Server]
+    module_database_url: str, two_servers: tuple[Server, Server]
 ) -> None:
     projector, reader = two_servers
     org = new_org(projector)
@@ -51,7 +53,7 @@ def test_secrets_never_reach_the_event_store_the_read_models_or_the_logs(
         server.client.patch(f"{ORGS}/current", json={"name": "By key"}, headers=bearer(secret))
     projector.client.delete(f"{ORGS}/{org['id']}/api-keys/{issued['apiKey']['id']}", headers=ADMIN)
     reader.client.get(f"{ORGS}/current", headers=bearer(secret))  # A refused use, logged.
-    store, logs = dump_store(database_url), projector.logs() + reader.logs()
+    store, logs = dump_store(module_database_url), projector.logs() + reader.logs()
     assert hash_secret(secret) in store  # The dump does reach the events and the read model.
     assert "By key" in store
     assert "/current" in logs

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from cli.users import JWKS, LOCAL_AUDIENCE, LOCAL_ISSUER, make_keys, mint_token
+from domain.commands import OrganizationChanges
 from service.composition import bootstrap
 from tests.helpers import (
-    ADMIN,
     ORGS,
     Server,
     bearer,
@@ -22,6 +22,7 @@ from tests.helpers import (
     free_port,
     make_settings,
     run_cli,
+    written_by_admin,
 )
 
 if TYPE_CHECKING:
@@ -29,17 +30,9 @@ if TYPE_CHECKING:
 
 
 def test_history_prints_events_oldest_first_by_slug(database_url: str) -> None:
-    server = Server(database_url)
-    body = create_body()
-    org = server.client.post("/api/v1/organizations", json=body, headers=ADMIN).json()[
-        "organization"
-    ]
-    server.client.patch(
-        f"/api/v1/organizations/{org['id']}", json={"name": "Renamed Co"}, headers=ADMIN
-    )
-    server.stop()
+    org, _ = written_by_admin(database_url, OrganizationChanges(name="Renamed Co"))
 
-    result = run_cli("history", body["slug"], "--json", database_url=database_url)
+    result = run_cli("history", org["slug"], "--json", database_url=database_url)
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(r["version"], r["type"]) for r in rows] == [(1, "Created"), (2, "Renamed")]
     assert rows[1]["actor"] == {"type": "admin"}
@@ -115,22 +108,16 @@ def test_invalid_database_url_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_history_prints_the_state_at_a_version_or_a_time(database_url: str) -> None:
-    server = Server(database_url)
-    org = server.client.post("/api/v1/organizations", json=create_body(), headers=ADMIN).json()[
-        "organization"
-    ]
-    renamed = server.client.patch(
-        f"/api/v1/organizations/{org['id']}", json={"name": "Renamed Co"}, headers=ADMIN
-    ).json()["organization"]
-    server.stop()
+    org, renamed = written_by_admin(database_url, OrganizationChanges(name="Renamed Co"))
+    org_id, updated_at = str(org["id"]), renamed["updated_at"].isoformat()
 
-    at_one = run_cli("history", org["id"], "--version", "1", "--json", database_url=database_url)
+    at_one = run_cli("history", org_id, "--version", "1", "--json", database_url=database_url)
     assert json.loads(at_one.stdout)["name"] == org["name"]
-    now = run_cli("history", org["slug"], "--as-of", renamed["updatedAt"], "--json",
+    now = run_cli("history", org["slug"], "--as-of", updated_at, "--json",
                   database_url=database_url)  # fmt: skip
     assert (json.loads(now.stdout)["name"], json.loads(now.stdout)["version"]) == ("Renamed Co", 2)
     before = run_cli(
-        "history", org["id"], "--as-of", "2001-01-01T00:00:00Z", database_url=database_url
+        "history", org_id, "--as-of", "2001-01-01T00:00:00Z", database_url=database_url
     )
     assert before.returncode == 1
     assert "no organization" in before.stderr
@@ -216,17 +203,12 @@ def test_a_sqlite_folder_that_does_not_exist_is_one_line(tmp_path: Path) -> None
 
 
 def test_history_names_fields_as_the_api_does(database_url: str) -> None:
-    server = Server(database_url)
-    org = server.client.post("/api/v1/organizations", json=create_body(), headers=ADMIN).json()
-    changes = {"status": "suspended", "statusReason": "audit", "externalId": "idp-9"}
-    server.client.patch(
-        f"/api/v1/organizations/{org['organizationId']}", json=changes, headers=ADMIN
-    )
-    server.stop()
-    as_json = run_cli("history", org["organizationId"], "--json", database_url=database_url)
+    changes = OrganizationChanges(status="suspended", status_reason="audit", external_id="idp-9")
+    org_id = str(written_by_admin(database_url, changes)[0]["id"])
+    as_json = run_cli("history", org_id, "--json", database_url=database_url)
     rows = [json.loads(line) for line in as_json.stdout.splitlines()]
     assert {"statusReason", "externalId"} <= {k for row in rows for k in row["changes"]}
-    as_text = run_cli("history", org["organizationId"], database_url=database_url).stdout
+    as_text = run_cli("history", org_id, database_url=database_url).stdout
     assert 'statusReason="audit"' in as_text
     assert "status_reason" not in as_text
 

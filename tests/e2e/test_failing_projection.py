@@ -25,10 +25,12 @@ def status(database_url: str) -> dict[str, Any]:
     return row
 
 
-@pytest.fixture
-def failing(database_url: str) -> Iterator[tuple[Server, dict[str, Any], str]]:
+@pytest.fixture(scope="module")
+def failing(module_database_url: str) -> Iterator[tuple[Server, dict[str, Any], str]]:
     """A server whose projection fails on the rename of an organization whose read-model
-    row was deleted behind its back; yields the server, the rename's response and URL."""
+    row was deleted behind its back; yields the server, the rename's response and URL.
+    Shared by the module's tests, in order: the last one mends it."""
+    database_url = module_database_url
     [org] = populate(database_url, 1)
     server = Server(database_url, env={"REGISTRY_CONSISTENCY_TIMEOUT": "1"})
     try:

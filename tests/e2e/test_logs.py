@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 ORGS = "/api/v1/organizations"
 
 
-@pytest.fixture
-def logged(database_url: str) -> Iterator[Server]:
-    server = Server(database_url, "--access-log")
+@pytest.fixture(scope="module")
+def logged(module_database_url: str) -> Iterator[Server]:
+    server = Server(module_database_url, "--access-log")
     yield server
     server.stop()
 

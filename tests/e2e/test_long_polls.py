@@ -79,8 +79,9 @@ def test_a_long_poll_in_a_process_without_the_projection_wakes_for_another_proce
     ]
 
 
-def transactions() -> int:
-    with psycopg.connect(**postgres_conninfo(), autocommit=True) as conn:
+def transactions(database_url: str) -> int:
+    """Transactions of the test's own database (``postgres_database_url``) so far."""
+    with psycopg.connect(**postgres_conninfo(database_url), autocommit=True) as conn:
         conn.execute("SELECT pg_stat_force_next_flush()")
         row = conn.execute(
             "SELECT xact_commit + xact_rollback FROM pg_stat_database "
@@ -90,22 +91,24 @@ def transactions() -> int:
     return int(row[0])
 
 
-def transactions_during(seconds: float) -> int:
-    before = transactions()
+def transactions_during(database_url: str, seconds: float) -> int:
+    before = transactions(database_url)
     time.sleep(seconds)
-    return transactions() - before
+    return transactions(database_url) - before
 
 
-def test_idle_long_polls_cost_the_database_next_to_nothing(postgres_url: str) -> None:
+def test_idle_long_polls_cost_the_database_next_to_nothing(postgres_database_url: str) -> None:
     """Twenty idle long polls in a process without the projection, against the same
     process idle: a poll each of its own would add about 200 transactions a second."""
-    projector, reader = Server(postgres_url), Server(postgres_url, "--no-projections")
+    url = postgres_database_url
+    projector, reader = Server(url), Server(url, "--no-projections")
     try:
         after = head(reader)
-        idle = transactions_during(3)
+        idle = transactions_during(url, 3)
         polls = [in_background(lambda: long_poll(reader, after, wait=8)) for _ in range(20)]
         time.sleep(1)
-        waiting = transactions_during(3)
+        waiting = transactions_during(url, 3)
+        projector.client.post(ORGS, json=create_body(), headers=ADMIN)  # Ends the polls.
         for thread, _ in polls:
             thread.join(30)
         assert waiting - idle < 60, (idle, waiting)

@@ -18,9 +18,10 @@ if TYPE_CHECKING:
 LIMITS = {"REGISTRY_HEADER_TIMEOUT": "1", "REGISTRY_BODY_TIMEOUT": "1"}
 
 
-@pytest.fixture
-def guarded(database_url: str) -> Iterator[Server]:
-    server = Server(database_url, env={**LIMITS, "REGISTRY_MAX_CONNECTIONS": "40"})
+@pytest.fixture(scope="module")
+def guarded(module_database_url: str) -> Iterator[Server]:
+    """One server for the module's tests: each leaves it with its connections closed."""
+    server = Server(module_database_url, env={**LIMITS, "REGISTRY_MAX_CONNECTIONS": "40"})
     yield server
     server.stop()
 
@@ -77,19 +78,6 @@ def test_a_half_sent_body_is_dropped_and_frees_the_connection(guarded: Server) -
     assert guarded.client.get("/api/v1/organizations", headers=ADMIN).status_code == 200
 
 
-def test_connections_beyond_the_cap_are_answered_503_and_closed(guarded: Server) -> None:
-    held = [connect(guarded) for _ in range(40)]
-    try:
-        extra = connect(guarded)
-        answer = closed_within(extra, 5)
-        assert answer is not None
-        assert answer.startswith(b"HTTP/1.1 503")
-        extra.close()
-    finally:
-        for sock in held:
-            sock.close()
-
-
 def test_a_keyed_request_cut_off_mid_body_runs_nothing_and_leaves_its_key_free(
     guarded: Server,
 ) -> None:
@@ -107,3 +95,17 @@ def test_a_keyed_request_cut_off_mid_body_runs_nothing_and_leaves_its_key_free(
     whole = guarded.client.post("/api/v1/organizations", content=body, headers=headers)
     assert whole.status_code == 201, whole.text
     assert "idempotent-replayed" not in whole.headers
+
+
+def test_connections_beyond_the_cap_are_answered_503_and_closed(guarded: Server) -> None:
+    # Last of the module: the server's connections are full until it sees these closed.
+    held = [connect(guarded) for _ in range(40)]
+    try:
+        extra = connect(guarded)
+        answer = closed_within(extra, 5)
+        assert answer is not None
+        assert answer.startswith(b"HTTP/1.1 503")
+        extra.close()
+    finally:
+        for sock in held:
+            sock.close()

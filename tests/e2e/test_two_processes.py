@@ -14,10 +14,10 @@ import pytest
 ORGS = "/api/v1/organizations"
 
 
-@pytest.fixture
-def two_servers(database_url: str) -> Iterator[tuple[Server, Server]]:
-    projector = Server(database_url)
-    reader = Server(database_url, "--no-projections")
+@pytest.fixture(scope="module")
+def two_servers(module_database_url: str) -> Iterator[tuple[Server, Server]]:
+    projector = Server(module_database_url)
+    reader = Server(module_database_url, "--no-projections")
     yield projector, reader
     reader.stop()
     projector.stop()

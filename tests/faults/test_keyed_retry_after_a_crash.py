@@ -15,7 +15,7 @@ import pytest
 
 from domain.errors import OrganizationNotFoundError
 from service.composition import bootstrap
-from tests.helpers import ADMIN, Server, create_body, make_settings
+from tests.helpers import ADMIN, Server, create_body, make_settings, written_by_admin
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -92,9 +92,7 @@ def test_a_keyed_create_retried_after_a_crash_gets_the_organization_it_created(
 def test_a_keyed_update_retried_after_a_crash_is_not_applied_twice(
     database_url: str, changed_body: dict[str, Any]
 ) -> None:
-    setup = Server(database_url)
-    org = setup.client.post(ORGS, json=create_body(), headers=ADMIN).json()["organization"]
-    setup.stop()
+    org = {"id": str(written_by_admin(database_url)[0]["id"])}
     headers = {**ADMIN, "Idempotency-Key": "rename-once"}
     renamed = {"name": "Renamed once"}
 

@@ -28,9 +28,10 @@ def until(condition: Callable[[], bool], timeout: float) -> float:
     return time.monotonic() - started
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def outage(cluster: Cluster) -> Iterator[tuple[Server, dict[str, Any]]]:
-    """A server with one organization, and its database stopped; started again after."""
+    """A server with one organization, and its database stopped; started again after.
+    Shared by the module's tests, in order: each leaves the database stopped."""
     server = Server(cluster.schema_url(), env={"REGISTRY_STORE_TIMEOUT": "2"})
     server.client.timeout = httpx.Timeout(20)
     try:

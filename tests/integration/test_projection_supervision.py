@@ -11,9 +11,10 @@ import psycopg
 from application.registry import OrganizationRegistry
 from domain.commands import NewOrganization, OrganizationChanges
 from projections import runner
-from projections.runner import RUNNING, STANDBY
+from projections.rebuild import rebuild
+from projections.runner import FAILED, RUNNING, STANDBY
 from service.composition import bootstrap
-from tests.helpers import make_settings, postgres_conninfo, random_slug
+from tests.helpers import caught_up, lock, make_settings, postgres_conninfo, random_slug, tamper
 
 if TYPE_CHECKING:
     import pytest
@@ -48,11 +49,13 @@ def test_exactly_one_process_runs_the_projection_and_another_takes_over(database
     second.close()
 
 
-def test_projection_recovers_after_its_database_connections_are_killed(postgres_url: str) -> None:
-    services = bootstrap(make_settings(postgres_url))
+def test_projection_recovers_after_its_database_connections_are_killed(
+    postgres_database_url: str,
+) -> None:
+    services = bootstrap(make_settings(postgres_database_url))
     assert services.read_model.queries.wait_for_position(create(services), 10)
 
-    with psycopg.connect(**postgres_conninfo(), autocommit=True) as admin:
+    with psycopg.connect(**postgres_conninfo(postgres_database_url), autocommit=True) as admin:
         killed = admin.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
@@ -97,3 +100,26 @@ def test_events_saved_by_another_process_wake_the_projection_at_once(
     finally:
         writer.close()
         projecting.close()
+
+
+def test_a_failed_projection_resumes_once_a_rebuild_mends_it_not_at_its_next_try(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "BACKOFF_START", 60.0)  # The next try, left to itself.
+    services = bootstrap(make_settings(database_url))
+    try:
+        created = services.registry.create(NewOrganization(name="Acme", slug=random_slug()))
+        org_id = created.organization["id"]
+        caught_up(services)
+        tamper(services, org_id, delete=True)  # The rename cannot apply.
+        services.registry.update(org_id, OrganizationChanges(name="Lost"))
+        assert eventually(lambda: services.supervisor.state == FAILED)  # type: ignore[union-attr]
+
+        rebuild(services.registry, services.read_model, lock(services))
+        assert eventually(lambda: services.supervisor.state == RUNNING, 10)  # type: ignore[union-attr]
+        caught_up(services)
+        found = services.read_model.queries.get_organization(org_id)
+        assert found is not None
+        assert found["name"] == "Lost"
+    finally:
+        services.close()

@@ -17,8 +17,7 @@ class SQLiteReadModelAdmin(ReadModelAdmin):
 
     def statements(self) -> list[str]:
         """This copy's tables and indexes (and the shared bookkeeping tables)."""
-        t, k, h = self.tables.organizations, self.tables.keys, self.tables.history
-        m = self.tables.members
+        t, k = self.tables.organizations, self.tables.keys
         return [
             f"CREATE TABLE IF NOT EXISTS {t} ("
             "id TEXT PRIMARY KEY, slug TEXT NOT NULL, external_id TEXT, "
@@ -35,6 +34,16 @@ class SQLiteReadModelAdmin(ReadModelAdmin):
             "revoked_at TEXT)",
             f"CREATE UNIQUE INDEX IF NOT EXISTS {k}_hash ON {k} (secret_hash)",
             f"CREATE INDEX IF NOT EXISTS {k}_organization ON {k} (organization_id, created_at)",
+            *self._history_and_members(),
+            f"CREATE TABLE IF NOT EXISTS {VERSIONS_TABLE} "
+            "(name TEXT PRIMARY KEY, version INTEGER NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {STATUS_TABLE} "
+            "(name TEXT PRIMARY KEY, state TEXT NOT NULL, last_error TEXT)",
+        ]
+
+    def _history_and_members(self) -> list[str]:
+        h, m = self.tables.history, self.tables.members
+        return [
             f"CREATE TABLE IF NOT EXISTS {h} ("
             "position INTEGER PRIMARY KEY, organization_id TEXT NOT NULL, "
             "version INTEGER NOT NULL, type TEXT NOT NULL, occurred_at TEXT NOT NULL, "
@@ -51,10 +60,6 @@ class SQLiteReadModelAdmin(ReadModelAdmin):
             f"CREATE INDEX IF NOT EXISTS {m}_created ON {m} (organization_id, created_at, id)",
             f"CREATE INDEX IF NOT EXISTS {m}_email ON {m} (organization_id, email_folded)",
             f"CREATE INDEX IF NOT EXISTS {m}_person ON {m} (user_id, created_at, id)",
-            f"CREATE TABLE IF NOT EXISTS {VERSIONS_TABLE} "
-            "(name TEXT PRIMARY KEY, version INTEGER NOT NULL)",
-            f"CREATE TABLE IF NOT EXISTS {STATUS_TABLE} "
-            "(name TEXT PRIMARY KEY, state TEXT NOT NULL, last_error TEXT)",
         ]
 
     def create_table(self, indexes: bool = True) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from eventsourcing.persistence import OperationalError
+
 from projections.admin import ReadModelAdmin
 from projections.sqlite.columns import REGION
 from projections.tables import OLD_SUFFIX, STATUS_TABLE, VERSIONS_TABLE
@@ -65,19 +67,26 @@ class SQLiteReadModelAdmin(ReadModelAdmin):
     def create_table(self, indexes: bool = True) -> None:
         """Tables and indexes together: SQLite keeps its indexes up cheaply enough."""
         self.writer.create_table()
+        self._add_history_region()
         with self.datastore.transaction(commit=True) as c:
-            self._add_history_region(c)
             for statement in self.statements():
                 c.execute(statement)
 
-    def _add_history_region(self, cursor: Any) -> None:
+    def _add_history_region(self) -> None:
         """Give a history table written before read model version 6 its region column
         (empty until the rebuild that follows the upgrade fills it), so the projector can
-        go on writing it meanwhile."""
-        cursor.execute(f"PRAGMA table_info({self.tables.history})")
-        columns = {row["name"] for row in cursor.fetchall()}
+        go on writing it meanwhile. Looked at in a transaction of its own: a SQLite
+        transaction that reads first cannot write after another writer's commit."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"PRAGMA table_info({self.tables.history})")
+            columns = {row["name"] for row in c.fetchall()}
         if columns and "region" not in columns:
-            cursor.execute(f"ALTER TABLE {self.tables.history} ADD COLUMN region TEXT")
+            try:
+                with self.datastore.transaction(commit=True) as c:
+                    c.execute(f"ALTER TABLE {self.tables.history} ADD COLUMN region TEXT")
+            except OperationalError as error:  # Another process added it meanwhile.
+                if "duplicate column" not in str(error):
+                    raise
 
     def create_indexes(self) -> None:
         """Created with the tables."""

@@ -40,6 +40,9 @@ BATCH = 500
 POLL_SECONDS = 0.05
 LEADER_RETRY_SECONDS = 1.0
 HEALTH_CHECK_SECONDS = 1.0
+LISTEN_STOP_SECONDS = 0.1
+"""How soon the NOTIFY listener sees it is to stop (it waits for a NOTIFY this long at a
+time): a process shutting down, or a projector losing its lead, is not held up."""
 LISTEN_CONNECT_SECONDS = 5
 BACKOFF_START, BACKOFF_MAX = 0.2, 30.0
 
@@ -273,7 +276,7 @@ class ProjectionSupervisor:
                 with psycopg.connect(**conninfo, autocommit=True) as conn:
                     conn.execute(SQL("LISTEN {}").format(Identifier(channel)))
                     while not stop.is_set():
-                        for _ in conn.notifies(timeout=HEALTH_CHECK_SECONDS, stop_after=1):
+                        for _ in conn.notifies(timeout=LISTEN_STOP_SECONDS, stop_after=1):
                             self._wake.set()
             except Exception as error:  # Logged; polling goes on meanwhile.
                 log.warning("projection %s: LISTEN failed: %s", self.projection.name, error)

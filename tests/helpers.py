@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import socket
@@ -92,36 +93,50 @@ class Server:
     """A real ``tenant-registry serve`` process on a free port."""
 
     def __init__(self, database_url: str, *args: str, env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = f"/tmp/tenant-registry-test-{self.port}.log"
-        full_env = {
+        self._command = ["serve", *args]
+        self._env = {
             **os.environ,
             "REGISTRY_DATABASE_URL": database_url,
             "REGISTRY_ADMIN_TOKEN": ADMIN_TOKEN,
             **(env or {}),
         }
+        for _ in range(3):  # Another test run on this machine may take the port first.
+            self._start(free_port())
+            if self._wait_healthy():
+                return
+            self.stop()
+        raise RuntimeError(f"no free port: {self.logs()}")
+
+    def _start(self, port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log_path = f"/tmp/tenant-registry-test-{os.getpid()}-{port}.log"
         self.log = open(self.log_path, "w")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "serve", "--port", str(self.port), *args],
-            env=full_env,
+            [sys.executable, "-m", "cli.main", *self._command, "--port", str(port)],
+            env=self._env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
         self.client = httpx.Client(base_url=self.url, timeout=30)
-        self._wait_healthy()
 
-    def _wait_healthy(self, timeout: float = 30) -> None:
+    def _wait_healthy(self, timeout: float = 30) -> bool:
+        """Whether it answers (``False``: its port was taken); raises if it failed else."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                if "address already in use" in self.logs():
+                    return False
                 raise RuntimeError(f"server exited: {self.logs()}")
-            try:
-                if self.client.get("/healthz").status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)
+            with contextlib.suppress(httpx.TransportError):
+                # What answers may be another run's server, unless this one says it bound.
+                if self.client.get("/healthz", timeout=2).status_code == 200 and self._bound():
+                    return True
+            time.sleep(0.05)
         raise RuntimeError(f"server did not start: {self.logs()}")
+
+    def _bound(self) -> bool:
+        return f"Uvicorn running on {self.url} " in self.logs()
 
     def logs(self) -> str:
         self.log.flush()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from cli.main import main as tenant_registry
 from cli.users import JWKS, LOCAL_AUDIENCE, LOCAL_ISSUER, make_keys, mint_token
 from domain.commands import OrganizationChanges
 from service.composition import bootstrap
@@ -229,13 +230,13 @@ def test_history_names_fields_as_the_api_does(database_url: str) -> None:
         ("users", "token"),
     ],
 )
-def test_every_command_describes_itself_with_an_example(command: tuple[str, ...]) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "cli.main", *command, "--help"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0
-    assert "examples:" in result.stdout
-    assert f"tenant-registry {' '.join(command)}" in result.stdout
+def test_every_command_describes_itself_with_an_example(
+    command: tuple[str, ...], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")  # As wide as a process without a terminal prints.
+    with pytest.raises(SystemExit) as exited:  # In this process: only the arguments' parser.
+        tenant_registry([*command, "--help"])
+    assert exited.value.code == 0
+    stdout = capsys.readouterr().out
+    assert "examples:" in stdout
+    assert f"tenant-registry {' '.join(command)}" in stdout

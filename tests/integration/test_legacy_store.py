@@ -6,10 +6,7 @@ version wrote (snapshots and read model included), PostgreSQL from its export.""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +14,7 @@ from uuid import UUID
 
 import pytest
 
+from cli.main import main as tenant_registry
 from domain.command_records import CommandKey
 from domain.commands import MemberChanges, NewMember, OrganizationChanges
 from projections.leadership import leader_lock
@@ -34,16 +32,13 @@ EXPECTED: dict[str, Any] = json.loads((FIXTURE / "expected.json").read_text())
 ACME, BUSY = UUID(EXPECTED["acme"]), UUID(EXPECTED["busy"])
 
 
-def load_store(database_url: str) -> None:
+def load_store(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     if database_url.startswith("sqlite:///"):
         shutil.copy(FIXTURE / "store.db", database_url.removeprefix("sqlite:///"))
         return
-    subprocess.run(
-        [sys.executable, "-m", "cli.main", "import", str(FIXTURE / "events.jsonl")],
-        env={**os.environ, "REGISTRY_DATABASE_URL": database_url},
-        check=True,
-        capture_output=True,
-    )
+    # `tenant-registry import`, in this process (a new one would spend a second starting).
+    monkeypatch.setenv("REGISTRY_DATABASE_URL", database_url)
+    tenant_registry(["import", str(FIXTURE / "events.jsonl")])
 
 
 def background_rebuilds_done() -> None:
@@ -56,8 +51,8 @@ def background_rebuilds_done() -> None:
 
 
 @pytest.fixture
-def legacy(database_url: str) -> Iterator[Services]:
-    load_store(database_url)
+def legacy(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+    load_store(database_url, monkeypatch)
     services = bootstrap(make_settings(database_url))
     background_rebuilds_done()
     caught_up(services)

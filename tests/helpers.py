@@ -136,7 +136,11 @@ class Server:
         raise RuntimeError(f"server did not start: {self.logs()}")
 
     def _bound(self) -> bool:
-        return f"Uvicorn running on {self.url} " in self.logs()
+        """Whether this server, not another run's, holds the port: its log says so, or (a
+        server logging warnings only says nothing) the process has it listening."""
+        return f"Uvicorn running on {self.url} " in self.logs() or listens(
+            self.process.pid, self.port
+        )
 
     def logs(self) -> str:
         self.log.flush()
@@ -331,3 +335,22 @@ def written_by_admin(
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
     return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, **overrides)  # type: ignore[arg-type]
+
+
+def listens(pid: int, port: int) -> bool:
+    """Whether process ``pid`` has a TCP socket listening on ``port`` (Linux's /proc)."""
+    inodes = set()
+    with contextlib.suppress(OSError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as sockets:
+            for line in list(sockets)[1:]:
+                fields = line.split()
+                local_port = int(fields[1].rsplit(":", 1)[1], 16)
+                if fields[3] == "0A" and local_port == port and fields[9] in inodes:
+                    return True
+    return False

@@ -27,7 +27,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
 from starlette.concurrency import run_in_threadpool
@@ -47,13 +47,14 @@ from api.http.idempotency_store import CLAIMED, IdempotencyStore, Stored
 from api.http.identity import IdentityProviderUnavailableError
 from api.http.middleware import read_body, replaying, send_json
 from api.http.rate_limit import FailureLimiter, RateLimitedError
+from api.http.recording import RecordedResponse
 from api.http.sealing import seal, unseal, user_keys
 from domain.command_records import CommandKey, keyed
 from projections.store_errors import STORE_ERRORS
 
 if TYPE_CHECKING:
     from starlette.datastructures import State
-    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
     from api.http.identity import Identity
     from application.registry import OrganizationRegistry
@@ -286,29 +287,20 @@ class IdempotencyMiddleware:
         send: Send,
         secret: tuple[bytes, bytes],
     ) -> None:
-        started: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def keep(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                started.update(message)
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
-
+        answer = RecordedResponse(forward=send)
         try:
-            await self.app(scope, receive, keep)
+            await self.app(scope, receive, answer)
         except BaseException:
             await run_in_threadpool(store.release, credential, key)
             raise
-        status = started.get("status", 500)
+        status = answer.status
         if status >= 500 or status in RETRY_INVITED:
             await run_in_threadpool(store.release, credential, key)
             return
         headers = [
-            (k.decode("latin-1"), v.decode("latin-1")) for k, v in started.get("headers", [])
+            (k.decode("latin-1"), v.decode("latin-1")) for k, v in answer.start.get("headers", [])
         ]
-        body, sealed = b"".join(chunks), ("cache-control", "no-store") in headers
+        body, sealed = answer.body, ("cache-control", "no-store") in headers
         if sealed:
             body = seal(body, *secret)
         await run_in_threadpool(

@@ -24,6 +24,7 @@ from api.http.middleware import (
     replaying,
     send_json,
 )
+from api.http.recording import RecordedResponse
 from api.jsonapi import documents, etags, included, media, query
 from api.jsonapi.errors import Request, errors_document
 from api.jsonapi.subrequests import get_json
@@ -175,18 +176,10 @@ class JsonApiResponseMiddleware:
 
     async def _translated(self, scope: Scope, receive: Receive, send: Send) -> None:
         unrouted = dict(scope)  # The router writes its match into the scope it is given.
-        started: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def keep(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                started.update(message)
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
-        await self.app(scope, receive, keep)
-        if started:  # Nothing was answered (the client went away): nothing to translate.
-            await self._answer(unrouted, started, b"".join(chunks), send)
+        answer = RecordedResponse()
+        await self.app(scope, receive, answer)
+        if answer.start:  # Nothing was answered (the client went away): nothing to translate.
+            await self._answer(unrouted, answer.start, answer.body, send)
 
     async def _answer(self, scope: Scope, started: dict[str, Any], body: bytes, send: Send) -> None:
         headers = [(k, v) for k, v in started.get("headers", [])]

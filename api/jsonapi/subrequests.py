@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from api.http.recording import RecordedResponse
+
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Scope
 
@@ -40,21 +42,13 @@ def read_scope(scope: Scope, path: str, query: str = "") -> Scope:
 
 async def get_json(app: ASGIApp, scope: Scope, path: str, query: str = "") -> tuple[int, Any]:
     """The status and JSON body the app answers a ``GET`` of ``path`` for this client."""
-    status = 500
-    chunks: list[bytes] = []
+    answer = RecordedResponse()
 
     async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: Message) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-
-    await app(read_scope(scope, path, query), receive, send)
+    await app(read_scope(scope, path, query), receive, answer)
     try:
-        return status, json.loads(b"".join(chunks))
+        return answer.status, json.loads(answer.body)
     except ValueError:
-        return status, {}
+        return answer.status, {}

@@ -4,9 +4,11 @@ lookups by slug, and of their members, for permission checks.
 It is kept exact by the projector of the same process: every batch the projector writes
 removes the organizations it touches before it commits, and nothing fills the cache until
 the batch is over, so a request that has seen its write committed (read-your-writes) never
-reads an entry older than that write. It is active only while this process runs the
-projection; a process that does not (another one leads) reads the database every time,
-having no way to learn of changes soon enough.
+reads an entry older than that write. As the batch ends, the rows it committed are kept
+(the next read of an organization just written needs no database read), and the
+projector takes the documents it changes from the rows the cache held. It is active only
+while this process runs the projection; a process that does not (another one leads)
+reads the database every time, having no way to learn of changes soon enough.
 
 While a batch is being written, nothing fills the cache; a read that misses fills it only
 if no batch began or ended between its start and its end (a generation number). So a slow
@@ -19,11 +21,22 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
     from uuid import UUID
+
+
+@dataclass
+class Change:
+    """What ``ReadCache.changing`` knows of a change: the rows the cache held of the
+    organizations it changes as it began (``previous``), and the rows the change
+    committed (``written``, set once it has committed), which the cache then keeps."""
+
+    previous: dict[UUID, dict[str, Any]] = field(default_factory=dict)
+    written: list[dict[str, Any]] | None = None
 
 
 class ReadCache:
@@ -121,32 +134,42 @@ class ReadCache:
         with self._lock:
             if not self._active or self._changing or generation != self._generation:
                 return
-            self._rows[row["id"]] = row
-            self._rows.move_to_end(row["id"])
-            self._slugs[row["slug"]] = row["id"]
-            while len(self._rows) > self.size:
-                self._drop(next(iter(self._rows)))
+            self._keep(row)
+
+    def _keep(self, row: dict[str, Any]) -> None:
+        self._rows[row["id"]] = row
+        self._rows.move_to_end(row["id"])
+        self._slugs[row["slug"]] = row["id"]
+        while len(self._rows) > self.size:
+            self._drop(next(iter(self._rows)))
 
     @contextmanager
     def changing(
         self, org_ids: Iterable[UUID] | None, members: Iterable[UUID] | None = None
-    ) -> Iterator[None]:
+    ) -> Iterator[Change]:
         """Around a transaction that changes these organizations (``None``: any): their
         entries are gone from its start, and nothing fills the cache until it has ended.
         ``members``: those of them whose members change (``None``: all of them); the
-        members of the others stay cached."""
+        members of the others stay cached. The rows the change sets as ``written`` once
+        it has committed are kept as it ends (unless another change is under way), so
+        the next read of an organization just written needs no database read."""
         ids = None if org_ids is None else list(org_ids)
         member_ids = ids if members is None or ids is None else list(members)
+        change = Change()
         # Dropped as the change begins, not only once it is over: a request may learn from
         # the database that the change is committed before this thread returns from it.
-        self._forget(ids, member_ids, changing=+1)
+        self._forget(ids, member_ids, +1, change)
         try:
-            yield
+            yield change
         finally:
-            self._forget(ids, member_ids, changing=-1)
+            self._forget(ids, member_ids, -1, change)
 
     def _forget(
-        self, org_ids: list[UUID] | None, member_ids: list[UUID] | None, changing: int
+        self,
+        org_ids: list[UUID] | None,
+        member_ids: list[UUID] | None,
+        changing: int,
+        change: Change,
     ) -> None:
         with self._lock:
             self._changing += changing
@@ -155,9 +178,14 @@ class ReadCache:
                 self._forget_all()
                 return
             for org_id in org_ids:
-                self._drop_row(org_id)
+                previous = self._drop_row(org_id)
+                if previous is not None and changing > 0:
+                    change.previous[org_id] = previous
             for org_id in member_ids or ():
                 self._drop_members(org_id)
+            if changing < 0 and change.written and self._active and not self._changing:
+                for row in change.written:
+                    self._keep(row)
 
     def clear(self) -> None:
         """The read model changed in ways not tracked by organization (a rebuild's switch)."""
@@ -179,10 +207,11 @@ class ReadCache:
         self._drop_row(org_id)
         self._drop_members(org_id)
 
-    def _drop_row(self, org_id: UUID) -> None:
+    def _drop_row(self, org_id: UUID) -> dict[str, Any] | None:
         row = self._rows.pop(org_id, None)
         if row is not None and self._slugs.get(row["slug"]) == org_id:
             del self._slugs[row["slug"]]
+        return row
 
     def _drop_members(self, org_id: UUID) -> None:
         for user_id in self._members_of.pop(org_id, ()):

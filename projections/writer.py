@@ -9,6 +9,7 @@ Each store's writer only reads documents and writes rows and tracking.
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from eventsourcing.persistence import IntegrityError, TrackingRecorder
 from projections.cache import ReadCache
 from projections.changes import RowChanges
 from projections.records import APPLICATION_NAME
+from projections.rows import details_of, doc_of
 from projections.signal import PositionSignal
 from projections.tables import Tables
 
@@ -73,21 +75,37 @@ class RowWriter(TrackingRecorder, ABC):
         batch changes (``None``: any); ``members``: those whose members it changes
         (``None``: all it touches)."""
         transaction = nullcontext(cursor) if cursor else self.datastore.transaction(commit=True)
-        with self.cache.changing(touched, members), transaction as c:
-            # Tracking first: on SQLite this takes the write lock before anything is
-            # read (a transaction that reads first cannot take it after another
-            # writer's commit: "database is locked", with no wait).
-            self.track_in(c, first)
-            changes = self.changes = RowChanges(lambda org_id: self.read_document(c, org_id))
-            try:
-                yield changes
-            finally:
-                self.changes = None
-            self.write(c, changes)
-            if last.notification_id != first.notification_id:
-                self.track_in(c, last)
-            self.announce(c, last.notification_id)
+        with self.cache.changing(touched, members) as change:
+            with transaction as c:
+                # Tracking first: on SQLite this takes the write lock before anything is
+                # read (a transaction that reads first cannot take it after another
+                # writer's commit: "database is locked", with no wait).
+                self.track_in(c, first)
+                changes = self.changes = RowChanges(
+                    lambda org_id: self._document(c, org_id, change.previous)
+                )
+                try:
+                    yield changes
+                finally:
+                    self.changes = None
+                self.write(c, changes)
+                if last.notification_id != first.notification_id:
+                    self.track_in(c, last)
+                self.announce(c, last.notification_id)
+            if cursor is None:  # Committed: the cache keeps what it wrote.
+                change.written = list(cached_rows(changes, change.previous))
         self.position_signal.advanced(last.notification_id)
+
+    def _document(
+        self, cursor: Any, org_id: UUID, cached: dict[UUID, dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        """The organization's document: from the row the cache held as the batch began
+        (exact: this process's projector is the only writer of the rows it caches), else
+        from the store."""
+        row = cached.get(org_id)
+        if row is None:
+            return self.read_document(cursor, org_id)
+        return copy.deepcopy(doc_of(row))
 
     def apply_one(self, tracking: Tracking, apply: Callable[[], object]) -> None:
         """Apply one event (``apply`` projects it) in a transaction of its own. An event at
@@ -109,7 +127,10 @@ class RowWriter(TrackingRecorder, ABC):
         if new := list(changes.new_organizations()):
             self.insert_organizations(cursor, new)
         if changed := list(changes.changed_organizations()):
-            self.update_organizations(cursor, changed)
+            if self.update_organizations(cursor, changed) != len(changed):
+                # Their documents came from the cache: the rows were lost behind it.
+                msg = "read model has no row for some of the organizations the batch changes"
+                raise LookupError(msg)
         if changes.moves:
             self.move_organizations(cursor, list(changes.moves.values()))
         if changes.keys_added:
@@ -137,8 +158,9 @@ class RowWriter(TrackingRecorder, ABC):
         """Insert new organizations' rows."""
 
     @abstractmethod
-    def update_organizations(self, cursor: Any, rows: list[OrganizationRow]) -> None:
-        """Replace changed organizations' documents, derived columns, version and time."""
+    def update_organizations(self, cursor: Any, rows: list[OrganizationRow]) -> int:
+        """Replace changed organizations' documents, derived columns, version and time;
+        the number of rows replaced."""
 
     @abstractmethod
     def move_organizations(self, cursor: Any, moves: list[VersionMove]) -> None:
@@ -163,3 +185,20 @@ class RowWriter(TrackingRecorder, ABC):
     @abstractmethod
     def update_members(self, cursor: Any, rows: list[MemberRow]) -> None:
         """Replace changed memberships' documents, derived columns and time."""
+
+
+def cached_rows(
+    changes: RowChanges, previous: dict[UUID, dict[str, Any]]
+) -> Iterator[dict[str, Any]]:
+    """The organizations' rows as a committed batch left them, as a read of the store
+    gives them, where they are known without one: new rows, and changed rows whose
+    creation time the cache held."""
+    for row in changes.organizations.values():
+        created_at = row.created_at if row.new else previous.get(row.id, {}).get("created_at")
+        if created_at is not None:
+            yield details_of(
+                row.id, copy.deepcopy(row.doc), row.version, created_at, row.updated_at
+            )
+    for move in changes.moves.values():
+        if (before := previous.get(move.id)) is not None:
+            yield {**before, "version": move.version, "updated_at": move.updated_at}

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg.sql import SQL, Identifier
 
-from domain.commands import MemberChanges, NewMember, NewOrganization, OrganizationChanges
+from domain.commands import (
+    MemberChanges,
+    NewApiKey,
+    NewMember,
+    NewOrganization,
+    OrganizationChanges,
+)
 from projections.leadership import leader_lock
 from projections.postgres.writer import PostgresRowWriter
 from projections.rebuild import LOCK_NAME, rebuild
@@ -45,6 +51,29 @@ def test_a_cached_organization_is_replaced_once_its_change_is_projected(
     assert services.read_model.queries.get_organization(org["id"]) == changed
     assert services.read_model.queries.find_organization(slug=org["slug"]) is None
     assert services.read_model.queries.find_organization(slug=new_slug) == changed
+
+
+def kept_as_stored(services: Services, org_id: UUID) -> bool:
+    """The cache holds the organization as the store has it, without having read it."""
+    kept = services.read_model.cache.get(org_id)
+    return kept is not None and kept == services.read_model.queries.select_organization(org_id)
+
+
+def test_each_write_leaves_the_organization_cached_as_the_store_has_it(
+    services: Services,
+) -> None:
+    org_id = create(services)["id"]
+    assert kept_as_stored(services, org_id)  # Created: kept, never read.
+    change(services, org_id, name="Renamed", slug=random_slug("moved"), metadata={"b": "2", "a": "1"}, settings={"x": {"y": [1, 2.5]}})
+    assert kept_as_stored(services, org_id)
+    issued = services.registry.issue_api_key(org_id, NewApiKey(name="ci"))
+    assert services.read_model.queries.wait_for_position(issued.written.position or 0, 10)
+    assert kept_as_stored(services, org_id)  # Its version moved, its document did not.
+    added = services.registry.add_member(org_id, NewMember(user_id="u1", email="u@x.io"))
+    assert services.read_model.queries.wait_for_position(added.written.position or 0, 10)
+    assert kept_as_stored(services, org_id)
+    change(services, org_id, status="suspended")
+    assert kept_as_stored(services, org_id)
 
 
 def test_reads_never_go_back_behind_a_write_while_readers_fill_the_cache(
@@ -109,6 +138,7 @@ def rename_behind_the_projection(services: Services, org_id: UUID) -> None:
         key = str(org_id)
     with model.datastore.transaction(commit=True) as c:
         c.execute(statement, (key,))
+    model.cache.clear()  # The row the projector kept as it wrote it: read the drift.
 
 
 def test_a_rebuild_by_another_process_empties_this_process_cache(

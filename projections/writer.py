@@ -126,11 +126,11 @@ class RowWriter(TrackingRecorder, ABC):
         """Write a batch's row changes, table by table (only what it changed)."""
         if new := list(changes.new_organizations()):
             self.insert_organizations(cursor, new)
-        if changed := list(changes.changed_organizations()):
-            if self.update_organizations(cursor, changed) != len(changed):
-                # Their documents came from the cache: the rows were lost behind it.
-                msg = "read model has no row for some of the organizations the batch changes"
-                raise LookupError(msg)
+        changed = list(changes.changed_organizations())
+        if changed and self.update_organizations(cursor, changed) != len(changed):
+            # Their documents came from the cache: the rows were lost behind its back.
+            msg = "read model has no row for some of the organizations the batch changes"
+            raise LookupError(msg)
         if changes.moves:
             self.move_organizations(cursor, list(changes.moves.values()))
         if changes.keys_added:

@@ -136,3 +136,18 @@ def test_the_json_form_is_documented_as_before(server: Server) -> None:
     assert json_form == {"$ref": "#/components/schemas/OrganizationCreate"}
     answered = operation["responses"]["201"]["content"]["application/json"]["schema"]
     assert answered == {"$ref": "#/components/schemas/OrganizationEnvelope"}
+
+
+def test_operation_ids_are_camel_case_route_names(server: Server) -> None:
+    ids = [operation["operationId"] for _, _, operation in operations(spec_of(server))]
+    assert [i for i in ids if not re.fullmatch(r"[a-z]+(?:[A-Z][a-z0-9]*)*", i)] == []
+    assert "getCurrentOrganization" in ids
+    assert len(ids) == len(set(ids))
+
+
+def test_every_tag_used_is_listed_with_a_description(server: Server) -> None:
+    spec = spec_of(server)
+    listed = {tag["name"]: tag["description"] for tag in spec["tags"]}
+    used = {tag for _, _, operation in operations(spec) for tag in operation["tags"]}
+    assert used <= set(listed)
+    assert all(listed.values())

@@ -68,8 +68,8 @@ TAGS = [
     {"name": "api-keys", "description": "An organization's secret keys."},
     {
         "name": "history",
-        "description": "Every organization's events with what each changed, reverts, and the change "
-        "feed.",
+        "description": "Every organization's events with what each changed, reverts, and "
+        "the change feed.",
     },
     {"name": "health", "description": "Liveness, readiness and metrics of the process."},
 ]

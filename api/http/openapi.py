@@ -14,6 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi.openapi.utils import get_openapi
 
+from api.http.openapi_headers import (
+    constraints_inside_any_of,
+    describe_not_modified,
+    describe_response_headers,
+    headers_never_null,
+)
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -101,6 +108,10 @@ CODES = {
     "NOT_ACCEPTABLE": (406, "JSON:API: Accept names its media type only with parameters"),
     "UNSUPPORTED_MEDIA_TYPE": (415, "JSON:API: a document's media type with parameters"),
     "NOT_READY": (503, "not ready: the database, the projection or the lag"),
+    "IDENTITY_PROVIDER_UNAVAILABLE": (503, "no key of the identity provider could be had"),
+    "NOT_FOUND": (404, "no such path"),
+    "METHOD_NOT_ALLOWED": (405, "the path does not take this method"),
+    "HTTP_ERROR": (400, "another error of HTTP itself, with its own status"),
 }
 _ANY = ("VALIDATION_ERROR", "RATE_LIMITED", "INTERNAL_ERROR", "STORE_UNAVAILABLE")
 _KEY = (*_ANY, "UNAUTHORIZED", "ORGANIZATION_SUSPENDED")
@@ -228,9 +239,16 @@ def _complete(spec: dict[str, Any]) -> None:
     }
     for name in ("HTTPValidationError", "ValidationError"):
         components.get("schemas", {}).pop(name, None)
+    schemas = components.get("schemas", {})
+    if "ErrorBody" in schemas:
+        schemas["ErrorBody"]["properties"]["code"]["enum"] = list(CODES)
     for path_item in spec["paths"].values():
         for method, operation in path_item.items():
             _complete_operation(method, operation)
+            headers_never_null(operation)
+            describe_response_headers(method, operation)
+            describe_not_modified(method, operation)
+    constraints_inside_any_of(spec)
 
 
 def _complete_operation(method: str, operation: dict[str, Any]) -> None:

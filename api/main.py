@@ -48,7 +48,10 @@ log = logging.getLogger("tenant_registry.api")
 
 
 def _operation_id(route: APIRoute) -> str:
-    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+    """The route's name in camelCase (``getCurrentOrganization``): what generated clients
+    name their methods, so it changes only when the route's function is renamed."""
+    first, *rest = route.name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
 
 
 def _configure_logging(settings: Settings) -> None:

@@ -9,6 +9,7 @@ import logging.config
 import os
 import secrets
 import signal
+import socket
 import sqlite3
 import sys
 import threading
@@ -45,6 +46,7 @@ def serve(args: argparse.Namespace) -> None:
         )
     if args.no_projections:
         os.environ["REGISTRY_RUN_PROJECTIONS"] = "false"
+    _check_port_free(args.host, args.port)
     uvicorn.run(
         "api.main:create_app",
         factory=True,
@@ -57,6 +59,19 @@ def serve(args: argparse.Namespace) -> None:
         timeout_graceful_shutdown=settings.shutdown_grace,
         http="api.http.protocol:GuardedHttpToolsProtocol",
     )
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """A port that cannot be had is one plain line and exit status 1, before anything
+    starts (uvicorn would say it among its start-up records)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # As uvicorn binds.
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            reason = (error.strerror or str(error)).lower()
+            sys.exit(f"tenant-registry serve: cannot listen on {host}:{port}: {reason}")
 
 
 def project(_: argparse.Namespace) -> None:

@@ -4,6 +4,7 @@ belongs to, for the service's own records and for uvicorn's, access log included
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from domain.context import actor_cvar, request_id_cvar
@@ -19,12 +20,17 @@ class RequestContext(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_cvar.get()
         record.actor = actor_cvar.get()
+        # uvicorn's copy of its message with terminal colour codes: not for a log line.
+        record.__dict__.pop("color_message", None)
         return True
 
 
 def logging_config(level: str, log_format: str) -> dict[str, Any]:
     """A ``logging.config.dictConfig`` for the service and uvicorn (``serve`` passes it to
-    uvicorn, which applies it in every worker process)."""
+    uvicorn, which applies it in every worker process). ``auto``: text when standard error is
+    a terminal, JSON otherwise."""
+    if log_format == "auto":
+        log_format = "text" if sys.stderr.isatty() else "json"
     formatter: dict[str, Any] = (
         {
             "()": "pythonjsonlogger.json.JsonFormatter",

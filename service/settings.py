@@ -37,7 +37,8 @@ class Settings(BaseSettings):
     member_cache_size: int = Field(default=100_000, ge=0)
     """Members kept in each process's read cache, for permission checks."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
-    log_format: Literal["json", "text"] = "json"
+    log_format: Literal["auto", "json", "text"] = "auto"
+    """``auto``: readable text on a terminal, JSON lines otherwise."""
     tracing: Literal["off", "otlp", "console"] = "off"
     """OpenTelemetry tracing (the ``tracing`` extra): see ``api.http.tracing``."""
     pool_size: int = Field(default=5, ge=1, le=100)

@@ -4,10 +4,11 @@ each changed, and the change feed's pages."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, NotRequired
 from uuid import UUID
 
 from pydantic import Field
+from typing_extensions import TypedDict
 
 from api.http.schemas import RequestBody, ResponseBody, camel_path
 
@@ -17,16 +18,51 @@ class RevertRequest(RequestBody):
     reason: str | None = Field(default=None, max_length=1000)
 
 
+EventType = Literal[
+    "Created",
+    "Renamed",
+    "SlugChanged",
+    "SettingsUpdated",
+    "ProfileUpdated",
+    "MetadataUpdated",
+    "ExternalIdChanged",
+    "StatusChanged",
+    "RegionChanged",
+    "ApiKeyIssued",
+    "ApiKeyRevoked",
+    "AccountUpdated",
+    "RolesChanged",
+    "MembershipChanged",
+]
+"""What an event records (``api.history.queries.EVENT_TYPES``, in the same order)."""
+
+
+class Actor(TypedDict):
+    """Who made a change: `admin`, `system`, `apiKey` (with the key's `id`) or `user` (with
+    their userId as `id`)."""
+
+    type: str
+    id: NotRequired[str]
+
+
+class Change(ResponseBody):
+    """One field's change: its value before and after (null where there was none)."""
+
+    from_: Any = Field(alias="from", description="The value before.")
+    to: Any = Field(description="The value after.")
+
+
 class HistoryEvent(ResponseBody):
     version: int
-    type: str
+    type: EventType
     occurred_at: datetime
-    actor: dict[str, Any]
+    actor: Actor
     request_id: str | None
     reason: str | None
-    changes: dict[str, dict[str, Any]] = Field(
+    changes: dict[str, Change] = Field(
         description='For each field that changed: {"from": old, "to": new}; settings and '
-        "metadata per key, with dotted paths for nested keys."
+        "metadata per key, with dotted paths for nested keys; a member's fields as "
+        "`members.<id>.<field>` (`members.<id>.userId`)."
     )
 
     @classmethod

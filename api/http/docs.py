@@ -1,23 +1,31 @@
-"""``/docs``: Swagger UI served from assets packaged with the service (swagger-ui-bundle),
-so it renders where there is no internet (FastAPI's default loads them from a CDN)."""
+"""``/docs``: Swagger UI 5 (it reads OpenAPI 3.1, which this API's description is) served
+from assets packaged with the service, so it renders where there is no internet (FastAPI's
+default loads them from a CDN).
+
+The assets come from the ``fastapi-swagger`` package, which ships each release of Swagger
+UI's own distribution (npm's ``swagger-ui-dist``) as package data: a pip-installed server
+has them, and upgrading the viewer is upgrading a pinned dependency.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import fastapi_swagger.resources
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
-from swagger_ui_bundle import swagger_ui_path
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
     from fastapi.responses import HTMLResponse
 
 ASSETS = "/docs/assets"
+ASSETS_DIRECTORY = Path(fastapi_swagger.resources.__file__).parent
 
 
 def install_docs(app: FastAPI) -> None:
-    app.mount(ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")
+    app.mount(ASSETS, StaticFiles(directory=ASSETS_DIRECTORY), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

@@ -14,6 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi.openapi.utils import get_openapi
 
+from api.http.openapi_headers import (
+    constraints_inside_any_of,
+    describe_not_modified,
+    describe_response_headers,
+    headers_never_null,
+)
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -21,7 +28,7 @@ if TYPE_CHECKING:
 
 WRITES = frozenset({"post", "put", "patch", "delete"})
 BEARER: dict[str, list[str]] = {"bearerAuth": []}
-OPTIONAL_CREDENTIALS = frozenset({"organizations-check_slug_availability"})
+OPTIONAL_CREDENTIALS = frozenset({"checkSlugAvailability"})
 """Operations that answer without credentials too (and say more with them)."""
 _HEADER_PARAMETERS = {
     "Idempotency-Key": (
@@ -50,6 +57,30 @@ _ETAG = {
     "schema": {"type": "string"},
 }
 
+TAGS = [
+    {
+        "name": "organizations",
+        "description": "Create, find, read, change and archive organizations.",
+    },
+    {
+        "name": "current-organization",
+        "description": "The caller's own organization: the API key's, or the one an admin names "
+        "with `X-Organization-Id`.",
+    },
+    {
+        "name": "members",
+        "description": "Members, invitations, roles and permission checks of an organization.",
+    },
+    {"name": "me", "description": "The signed-in user (a bearer token of the identity provider)."},
+    {"name": "api-keys", "description": "An organization's secret keys."},
+    {
+        "name": "history",
+        "description": "Every organization's events with what each changed, reverts, and "
+        "the change feed.",
+    },
+    {"name": "health", "description": "Liveness, readiness and metrics of the process."},
+]
+"""The tags of the operations, in the order the docs show them."""
 
 CODES = {
     "VALIDATION_ERROR": (400, "invalid input (body, query, headers), naming each field"),
@@ -77,6 +108,10 @@ CODES = {
     "NOT_ACCEPTABLE": (406, "JSON:API: Accept names its media type only with parameters"),
     "UNSUPPORTED_MEDIA_TYPE": (415, "JSON:API: a document's media type with parameters"),
     "NOT_READY": (503, "not ready: the database, the projection or the lag"),
+    "IDENTITY_PROVIDER_UNAVAILABLE": (503, "no key of the identity provider could be had"),
+    "NOT_FOUND": (404, "no such path"),
+    "METHOD_NOT_ALLOWED": (405, "the path does not take this method"),
+    "HTTP_ERROR": (400, "another error of HTTP itself, with its own status"),
 }
 _ANY = ("VALIDATION_ERROR", "RATE_LIMITED", "INTERNAL_ERROR", "STORE_UNAVAILABLE")
 _KEY = (*_ANY, "UNAUTHORIZED", "ORGANIZATION_SUSPENDED")
@@ -93,35 +128,35 @@ _CHANGE = (
 )
 _MEMBER_WRITE = (*_KEY, *_WRITE, "ORGANIZATION_NOT_FOUND")
 ERRORS = {
-    "organizations-create_organization": (
+    "createOrganization": (
         *_ADMIN,
         *_WRITE,
         "DUPLICATE_SLUG",
         "DUPLICATE_ORGANIZATION",
         "DOCUMENT_CONFLICT",
     ),
-    "organizations-list_organizations": _ADMIN,
-    "organizations-lookup_organization": (*_KEY, "ORGANIZATION_NOT_FOUND"),
-    "organizations-check_slug_availability": _KEY,
-    "organizations-get_organization": (*_KEY, "ORGANIZATION_NOT_FOUND"),
-    "organizations-replace_organization_fields": _CHANGE,
-    "organizations-patch_organization": (*_CHANGE, "DOCUMENT_CONFLICT"),
-    "organizations-archive_organization": (
+    "listOrganizations": _ADMIN,
+    "lookupOrganization": (*_KEY, "ORGANIZATION_NOT_FOUND"),
+    "checkSlugAvailability": _KEY,
+    "getOrganization": (*_KEY, "ORGANIZATION_NOT_FOUND"),
+    "replaceOrganizationFields": _CHANGE,
+    "patchOrganization": (*_CHANGE, "DOCUMENT_CONFLICT"),
+    "archiveOrganization": (
         *_ADMIN,
         *_WRITE,
         "ORGANIZATION_NOT_FOUND",
         "VERSION_CONFLICT",
     ),
-    "current organization-get_current_organization": (*_KEY, "ORGANIZATION_NOT_FOUND"),
-    "current organization-patch_current_organization": (*_CHANGE, "DOCUMENT_CONFLICT"),
-    "current organization-replace_current_organization_fields": _CHANGE,
-    "current organization-replace_caller_organization_fields": _CHANGE,
-    "current organization-current_organization_history": (*_KEY, "ORGANIZATION_NOT_FOUND"),
-    "api-keys-issue_api_key": (*_ADMIN, *_WRITE, "ORGANIZATION_NOT_FOUND"),
-    "api-keys-list_api_keys": (*_ADMIN, "ORGANIZATION_NOT_FOUND"),
-    "api-keys-revoke_api_key": (*_ADMIN, *_WRITE, "ORGANIZATION_NOT_FOUND", "API_KEY_NOT_FOUND"),
-    "history-organization_history": (*_KEY, "ORGANIZATION_NOT_FOUND"),
-    "history-revert_organization": (
+    "getCurrentOrganization": (*_KEY, "ORGANIZATION_NOT_FOUND"),
+    "patchCurrentOrganization": (*_CHANGE, "DOCUMENT_CONFLICT"),
+    "replaceCurrentOrganizationFields": _CHANGE,
+    "replaceCallerOrganizationFields": _CHANGE,
+    "currentOrganizationHistory": (*_KEY, "ORGANIZATION_NOT_FOUND"),
+    "issueApiKey": (*_ADMIN, *_WRITE, "ORGANIZATION_NOT_FOUND"),
+    "listApiKeys": (*_ADMIN, "ORGANIZATION_NOT_FOUND"),
+    "revokeApiKey": (*_ADMIN, *_WRITE, "ORGANIZATION_NOT_FOUND", "API_KEY_NOT_FOUND"),
+    "organizationHistory": (*_KEY, "ORGANIZATION_NOT_FOUND"),
+    "revertOrganization": (
         *_ADMIN,
         *_WRITE,
         "ORGANIZATION_NOT_FOUND",
@@ -129,34 +164,34 @@ ERRORS = {
         "DUPLICATE_SLUG",
         "DUPLICATE_ORGANIZATION",
     ),
-    "history-change_feed": _ADMIN,
-    "members-list_members": (*_KEY, "ORGANIZATION_NOT_FOUND"),
-    "members-add_member": (*_MEMBER_WRITE, "DUPLICATE_MEMBER", "MEMBERSHIP_LIMIT_REACHED"),
-    "members-add_members": (*_MEMBER_WRITE, "DUPLICATE_MEMBER", "MEMBERSHIP_LIMIT_REACHED"),
-    "members-get_member": (*_KEY, "ORGANIZATION_NOT_FOUND", "MEMBER_NOT_FOUND"),
-    "members-update_member": (
+    "changeFeed": _ADMIN,
+    "listMembers": (*_KEY, "ORGANIZATION_NOT_FOUND"),
+    "addMember": (*_MEMBER_WRITE, "DUPLICATE_MEMBER", "MEMBERSHIP_LIMIT_REACHED"),
+    "addMembers": (*_MEMBER_WRITE, "DUPLICATE_MEMBER", "MEMBERSHIP_LIMIT_REACHED"),
+    "getMember": (*_KEY, "ORGANIZATION_NOT_FOUND", "MEMBER_NOT_FOUND"),
+    "updateMember": (
         *_MEMBER_WRITE,
         "MEMBER_NOT_FOUND",
         "LAST_OWNER",
         "MEMBERSHIP_LIMIT_REACHED",
     ),
-    "members-remove_member": (*_MEMBER_WRITE, "MEMBER_NOT_FOUND", "LAST_OWNER"),
-    "members-get_member_permissions": (*_KEY, "ORGANIZATION_NOT_FOUND", "MEMBER_NOT_FOUND"),
-    "members-check_member_permission": (*_KEY, "ORGANIZATION_NOT_FOUND"),
-    "members-invite_member": (*_MEMBER_WRITE, "DUPLICATE_MEMBER", "MEMBERSHIP_LIMIT_REACHED"),
-    "members-resend_invitation": (*_MEMBER_WRITE, "MEMBER_NOT_FOUND"),
-    "members-accept_invitation": (
+    "removeMember": (*_MEMBER_WRITE, "MEMBER_NOT_FOUND", "LAST_OWNER"),
+    "getMemberPermissions": (*_KEY, "ORGANIZATION_NOT_FOUND", "MEMBER_NOT_FOUND"),
+    "checkMemberPermission": (*_KEY, "ORGANIZATION_NOT_FOUND"),
+    "inviteMember": (*_MEMBER_WRITE, "DUPLICATE_MEMBER", "MEMBERSHIP_LIMIT_REACHED"),
+    "resendInvitation": (*_MEMBER_WRITE, "MEMBER_NOT_FOUND"),
+    "acceptInvitation": (
         *_MEMBER_WRITE,
         "MEMBER_NOT_FOUND",
         "DUPLICATE_MEMBER",
         "INVITATION_EXPIRED",
     ),
-    "members-revoke_invitation": (*_MEMBER_WRITE, "MEMBER_NOT_FOUND"),
-    "members-list_roles": (*_KEY, "ORGANIZATION_NOT_FOUND"),
-    "members-define_role": _MEMBER_WRITE,
-    "members-delete_role": (*_MEMBER_WRITE, "ROLE_NOT_FOUND"),
-    "members-user_organizations": _ADMIN,
-    "health-readyz": ("NOT_READY",),
+    "revokeInvitation": (*_MEMBER_WRITE, "MEMBER_NOT_FOUND"),
+    "listRoles": (*_KEY, "ORGANIZATION_NOT_FOUND"),
+    "defineRole": _MEMBER_WRITE,
+    "deleteRole": (*_MEMBER_WRITE, "ROLE_NOT_FOUND"),
+    "userOrganizations": _ADMIN,
+    "readyz": ("NOT_READY",),
 }
 """The error codes each operation may answer (README, Errors), by operation id."""
 
@@ -184,6 +219,7 @@ def openapi(app: FastAPI, *additions: Callable[[dict[str, Any]], None]) -> dict[
             summary=app.summary,
             description=app.description,
             routes=app.routes,
+            tags=TAGS,
         )
         _complete(spec)
         for add in additions:
@@ -203,9 +239,16 @@ def _complete(spec: dict[str, Any]) -> None:
     }
     for name in ("HTTPValidationError", "ValidationError"):
         components.get("schemas", {}).pop(name, None)
+    schemas = components.get("schemas", {})
+    if "ErrorBody" in schemas:
+        schemas["ErrorBody"]["properties"]["code"]["enum"] = list(CODES)
     for path_item in spec["paths"].values():
         for method, operation in path_item.items():
             _complete_operation(method, operation)
+            headers_never_null(operation)
+            describe_response_headers(method, operation)
+            describe_not_modified(method, operation)
+    constraints_inside_any_of(spec)
 
 
 def _complete_operation(method: str, operation: dict[str, Any]) -> None:

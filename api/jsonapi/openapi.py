@@ -14,20 +14,20 @@ SINGLE = "JsonApiOrganizationDocument"
 PAGE = "JsonApiOrganizationsDocument"
 ERRORS = "JsonApiErrors"
 OPERATIONS = {
-    "organizations-create_organization": (SINGLE, "JsonApiOrganizationCreateDocument"),
-    "organizations-list_organizations": (PAGE, None),
-    "organizations-lookup_organization": (SINGLE, None),
-    "organizations-get_organization": (SINGLE, None),
-    "organizations-patch_organization": (SINGLE, "JsonApiOrganizationUpdateDocument"),
-    "organizations-replace_organization_fields": (SINGLE, None),
-    "organizations-archive_organization": (SINGLE, None),
-    "current organization-get_current_organization": (SINGLE, None),
-    "current organization-patch_current_organization": (
+    "createOrganization": (SINGLE, "JsonApiOrganizationCreateDocument"),
+    "listOrganizations": (PAGE, None),
+    "lookupOrganization": (SINGLE, None),
+    "getOrganization": (SINGLE, None),
+    "patchOrganization": (SINGLE, "JsonApiOrganizationUpdateDocument"),
+    "replaceOrganizationFields": (SINGLE, None),
+    "archiveOrganization": (SINGLE, None),
+    "getCurrentOrganization": (SINGLE, None),
+    "patchCurrentOrganization": (
         SINGLE,
         "JsonApiOrganizationUpdateDocument",
     ),
-    "current organization-replace_current_organization_fields": (SINGLE, None),
-    "current organization-replace_caller_organization_fields": (SINGLE, None),
+    "replaceCurrentOrganizationFields": (SINGLE, None),
+    "replaceCallerOrganizationFields": (SINGLE, None),
 }
 """Each organization operation: the document it answers, the document it takes."""
 _PARAMETERS = [

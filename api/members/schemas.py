@@ -8,7 +8,14 @@ from uuid import UUID
 
 from pydantic import Field
 
-from api.http.schemas import READ_YOUR_WRITES, ReadYourWrites, RequestBody, ResponseBody, doc
+from api.http.schemas import (
+    READ_YOUR_WRITES,
+    ReadYourWrites,
+    RequestBody,
+    ResponseBody,
+    doc,
+    doc_not_null,
+)
 from domain.commands import UNSET, MemberChanges, NewInvitation, NewMember
 from domain.members.membership import (
     INVITATION_DAYS_DEFAULT,
@@ -59,8 +66,8 @@ class MembersBulkCreate(RequestBody):
 class MemberUpdate(RequestBody):
     """Only the fields present change."""
 
-    roles: list[str] | None = doc(ROLES_DOC, maxItems=10)
-    status: Literal["active", "inactive"] | None = doc(
+    roles: list[str] = doc_not_null(ROLES_DOC, maxItems=10)
+    status: Literal["active", "inactive"] = doc_not_null(
         "`inactive` deactivates (roles kept, no permissions); `active` reactivates."
     )
     metadata: dict[str, str] | None = doc(METADATA_DOC, maxProperties=50)

@@ -13,7 +13,7 @@ from api.http.routing import ERRORS, PREFIX
 from api.organizations.queries import organization_now
 from api.organizations.schemas import OrganizationEnvelope, OrganizationUpdate
 
-router = APIRouter(prefix=PREFIX, tags=["current organization"], responses=ERRORS)  # type: ignore[arg-type]
+router = APIRouter(prefix=PREFIX, tags=["current-organization"], responses=ERRORS)  # type: ignore[arg-type]
 
 
 @router.get("/current", summary="Get the current organization (also for a suspended one)")

@@ -146,9 +146,9 @@ class OrganizationCreate(_OrganizationFields):
 class OrganizationUpdate(_OrganizationFields):
     """Every field optional: only those present in the body change."""
 
-    name: str | None = doc("As on create.", minLength=1, maxLength=256)
-    slug: str | None = doc("As on create; the old slug is released.", minLength=3, maxLength=50)
-    status: StatusGiven | None = doc("Admin only; seed 002's `banned` means `suspended`.")
+    name: str = doc_not_null("As on create.", minLength=1, maxLength=256)
+    slug: str = doc_not_null("As on create; the old slug is released.", minLength=3, maxLength=50)
+    status: StatusGiven = doc_not_null("Admin only; seed 002's `banned` means `suspended`.")
     status_reason: str | None = doc("Why the status changed (admin only).", maxLength=1000)
     verified: bool | None = doc("Admin only.")
     managed_by: list[Manager] | None = doc("Admin only: up to 10 managing systems.", maxItems=10)

@@ -136,3 +136,82 @@ def test_the_json_form_is_documented_as_before(server: Server) -> None:
     assert json_form == {"$ref": "#/components/schemas/OrganizationCreate"}
     answered = operation["responses"]["201"]["content"]["application/json"]["schema"]
     assert answered == {"$ref": "#/components/schemas/OrganizationEnvelope"}
+
+
+def test_operation_ids_are_camel_case_route_names(server: Server) -> None:
+    ids = [operation["operationId"] for _, _, operation in operations(spec_of(server))]
+    assert [i for i in ids if not re.fullmatch(r"[a-z]+(?:[A-Z][a-z0-9]*)*", i)] == []
+    assert "getCurrentOrganization" in ids
+    assert len(ids) == len(set(ids))
+
+
+def test_every_tag_used_is_listed_with_a_description(server: Server) -> None:
+    spec = spec_of(server)
+    listed = {tag["name"]: tag["description"] for tag in spec["tags"]}
+    used = {tag for _, _, operation in operations(spec) for tag in operation["tags"]}
+    assert used <= set(listed)
+    assert all(listed.values())
+
+
+def test_error_codes_are_an_enum_of_every_code(server: Server) -> None:
+    code = spec_of(server)["components"]["schemas"]["ErrorBody"]["properties"]["code"]
+    assert {"VALIDATION_ERROR", "METHOD_NOT_ALLOWED", "NOT_FOUND"} <= set(code["enum"])
+    answered = server.client.request("PATCH", "/api/v1/events").json()["code"]
+    assert answered in code["enum"]
+
+
+def test_header_parameters_are_never_nullable(server: Server) -> None:
+    for path, method, operation in operations(spec_of(server)):
+        for parameter in operation["parameters"]:
+            if parameter["in"] == "header":
+                assert "anyOf" not in parameter["schema"], (method, path, parameter["name"])
+
+
+def test_reads_with_an_etag_declare_if_none_match_and_304(server: Server) -> None:
+    read = spec_of(server)["paths"]["/api/v1/organizations/{org_id}"]["get"]
+    assert "If-None-Match" in {p["name"] for p in read["parameters"]}
+    assert "ETag" in read["responses"]["304"]["headers"]
+
+
+def test_responses_declare_the_headers_they_carry(server: Server) -> None:
+    create = spec_of(server)["paths"]["/api/v1/organizations"]["post"]["responses"]
+    assert {"Location", "Idempotent-Replayed", "X-Read-Your-Writes"} <= set(
+        create["201"]["headers"]
+    )
+    assert "WWW-Authenticate" in create["401"]["headers"]
+    assert "Retry-After" in create["429"]["headers"]
+    assert "Retry-After" in create["503"]["headers"]
+
+
+def test_no_format_or_limit_stands_beside_an_any_of(server: Server) -> None:
+    found: list[str] = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            if "anyOf" in node and {"format", "maxLength", "pattern"} & set(node):
+                found.append(path)
+            for key, value in node.items():
+                walk(value, f"{path}/{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{path}/{i}")
+
+    walk(spec_of(server), "")
+    assert found == []
+
+
+def test_patch_fields_refused_as_null_are_not_nullable(server: Server) -> None:
+    schemas = spec_of(server)["components"]["schemas"]
+    for model, names in (
+        ("OrganizationUpdate", "name slug status"),
+        ("MemberUpdate", "roles status"),
+    ):
+        for name in names.split():
+            assert "anyOf" not in schemas[model]["properties"][name], (model, name)
+
+
+def test_history_events_are_typed(server: Server) -> None:
+    event = spec_of(server)["components"]["schemas"]["HistoryEvent"]["properties"]
+    assert "MembershipChanged" in event["type"]["enum"]
+    assert event["actor"] == {"$ref": "#/components/schemas/Actor"}
+    assert event["changes"]["additionalProperties"] == {"$ref": "#/components/schemas/Change"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -240,3 +241,15 @@ def test_every_command_describes_itself_with_an_example(
     stdout = capsys.readouterr().out
     assert "examples:" in stdout
     assert f"tenant-registry {' '.join(command)}" in stdout
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_plain_line(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = run_cli("serve", "--port", str(port), database_url=f"sqlite:///{tmp_path}/r.db")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"tenant-registry serve: cannot listen on 127.0.0.1:{port}: address already in use"
+    ]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 import pytest
 from pydantic import ValidationError
 
+from service.logs import TEXT_FORMAT, logging_config
 from service.settings import Settings
 
 if TYPE_CHECKING:
@@ -43,3 +45,15 @@ def test_a_file_that_cannot_be_read_is_named(
     monkeypatch.setenv("REGISTRY_ADMIN_TOKEN_FILE", str(tmp_path / "missing"))
     with pytest.raises(ValidationError, match="REGISTRY_ADMIN_TOKEN_FILE: cannot read"):
         Settings()
+
+
+def test_logs_are_text_on_a_terminal_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    config = logging_config("info", Settings(admin_token="x" * 32).log_format)
+    assert config["formatters"]["default"] == {"format": TEXT_FORMAT}
+
+
+def test_logs_are_json_lines_elsewhere_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    config = logging_config("info", Settings(admin_token="x" * 32).log_format)
+    assert "JsonFormatter" in config["formatters"]["default"]["()"]

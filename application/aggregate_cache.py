@@ -9,6 +9,11 @@ process or another), and a copy of the result replaces it. Nothing enters the ca
 its events are committed (``keep``, after a save, and folds of the store), so the cache
 never holds what the store does not.
 
+A command may also take a copy of the cached aggregate as it is, without asking the store
+(``cached_copy``): the command pipeline does so on a first attempt, and checks the copy by
+its write (a version the store holds already is refused, and the command runs again on
+what the store has).
+
 Only organizations and memberships are kept: the records of keyed commands and the claims
 of unique values are read once or rarely, and would push them out. After a store is
 restored from a backup, restart every process: a cache ahead of the store would write past
@@ -17,6 +22,7 @@ a gap.
 
 from __future__ import annotations
 
+import threading
 from copy import deepcopy
 from typing import Any
 from uuid import UUID
@@ -30,6 +36,8 @@ KEPT = (Organization, Membership)
 
 
 class CachingRepository(Repository[UUID]):
+    _keeping = threading.Lock()
+
     def get(
         self,
         aggregate_id: UUID,
@@ -69,7 +77,28 @@ class CachingRepository(Repository[UUID]):
             self.keep(aggregate)
         return aggregate
 
+    def cached_copy(self, aggregate_id: UUID) -> Any:
+        """A copy of the aggregate as this process last knew it committed, without asking
+        the store (``None`` if it is not cached): it may be behind the store, so a command
+        deciding on it learns so from its write, refused on the version."""
+        if self.cache is None:
+            return None
+        try:
+            return deepcopy(self.cache.get(aggregate_id))
+        except KeyError:
+            return None
+
     def keep(self, aggregate: object) -> None:
-        """Cache a copy of ``aggregate``, as committed, if it is of a kind kept."""
-        if self.cache is not None and isinstance(aggregate, KEPT):
-            self.cache.put(aggregate.id, deepcopy(aggregate))
+        """Cache a copy of ``aggregate``, as committed, if it is of a kind kept and newer
+        than the one cached (a fold that read the store just before a commit of this
+        process does not put back an older version)."""
+        if self.cache is None or not isinstance(aggregate, KEPT):
+            return
+        kept = deepcopy(aggregate)
+        with self._keeping:
+            try:
+                if self.cache.get(aggregate.id).version >= kept.version:
+                    return
+            except KeyError:
+                pass
+            self.cache.put(aggregate.id, kept)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, TypeVar
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 
+from application.aggregate_cache import CachingRepository
 from application.results import Written
 from domain.command_records import (
     CommandAlreadyRecordedError,
@@ -63,9 +64,15 @@ idempotency store)."""
 class Attempt:
     """One run of a command's decision: what it reads, and the aggregates it changes."""
 
-    def __init__(self, repository: Repository[UUID], number: int, optimistic: bool) -> None:
+    def __init__(
+        self, repository: Repository[UUID], number: int, optimistic: bool, trusting: bool = False
+    ) -> None:
+        """``trusting``: organizations and memberships come from the process's aggregate
+        cache as they are, if it has them (``trusted`` says whether any did)."""
         self._repository = repository
         self._read_claims = number > 0 or not optimistic
+        self._trusting = trusting and isinstance(repository, CachingRepository)
+        self.trusted = False
         self.changed: list[Aggregate] = []
 
     def organization(self, org_id: UUID, version: int | None = None) -> Organization:
@@ -102,6 +109,12 @@ class Attempt:
         self.changed += aggregates
 
     def _get(self, aggregate_id: UUID, version: int | None = None) -> Aggregate | None:
+        if self._trusting and version is None:
+            assert isinstance(self._repository, CachingRepository)
+            cached: Aggregate | None = self._repository.cached_copy(aggregate_id)
+            if cached is not None:
+                self.trusted = True
+                return cached
         return _found(self._repository, aggregate_id, version)
 
 
@@ -160,16 +173,31 @@ class CommandPipeline:
     def _run(
         self, decide: Callable[[Attempt], tuple[Organization, T]], *, optimistic: bool, once: bool
     ) -> tuple[T, Written]:
+        """The first attempt decides on the cached aggregates as they are (no read of the
+        store); if they were behind the store, its write is refused on the version, and the
+        command runs again at once on what the store has. So does a first attempt that
+        fails, or that writes no event of the organization (whose version checks the rest)."""
         if once:
             self._ensure_not_recorded()
+        trusting = True
         for number in range(MAX_ATTEMPTS):
-            attempt = Attempt(self._repository, number, optimistic)
-            org, result = decide(attempt)
+            attempt = Attempt(self._repository, number, optimistic, trusting)
+            try:
+                org, result = decide(attempt)
+            except Exception:
+                if not attempt.trusted:
+                    raise
+                trusting = False  # Perhaps refused for what the cache did not know yet.
+                continue
+            if attempt.trusted and not org.pending_events:
+                trusting = False  # Nothing to check the cached state against.
+                continue
             try:
                 return result, self._save(org, attempt.changed)
             except IntegrityError:
-                if optimistic and number == 0:
-                    continue  # A claim was taken: the next attempt reads it, at once.
+                if attempt.trusted or (optimistic and number == 0):
+                    trusting = False
+                    continue  # Behind the store, or a claim was taken: again, at once.
                 pause = min(BACKOFF_SECONDS * 2**number, BACKOFF_MAX_SECONDS)
                 time.sleep(random.uniform(0, pause))  # noqa: S311
         raise ConcurrentUpdateError

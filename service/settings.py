@@ -51,13 +51,13 @@ class Settings(BaseSettings):
     """How long a request waits for the database before it answers 503 (PostgreSQL)."""
     auth_failures_per_minute: int = Field(default=120, ge=0)
     """Failed authentications per minute allowed per client address and per credential."""
-    rate_limit_reads_per_second: float = Field(default=100.0, ge=0, le=1_000_000)
-    """Reads (GET, HEAD, OPTIONS) each credential may make a second, on average (0: no
+    rate_limit_reads_per_minute: int = Field(default=6000, ge=0, le=60_000_000)
+    """Reads (GET, HEAD, OPTIONS) each credential may make a minute, on average (0: no
     quota); an organization's own quota, set by the admin, wins (``api.http.quotas``)."""
     rate_limit_read_burst: int = Field(default=200, ge=1, le=1_000_000)
     """Reads each credential may make at once, beyond its rate, after a quiet spell."""
-    rate_limit_writes_per_second: float = Field(default=20.0, ge=0, le=1_000_000)
-    """Writes (any other method) each credential may make a second (0: no quota)."""
+    rate_limit_writes_per_minute: int = Field(default=1200, ge=0, le=60_000_000)
+    """Writes (any other method) each credential may make a minute (0: no quota)."""
     rate_limit_write_burst: int = Field(default=40, ge=1, le=1_000_000)
     rate_limit_in_flight: int = Field(default=8, ge=0, le=10_000)
     """Requests of one credential served at once by one process; more wait their turn

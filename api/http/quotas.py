@@ -93,9 +93,9 @@ class Decision:
 
 class RequestQuotas:
     def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
-        self.reads = _quota(settings.rate_limit_reads_per_second, settings.rate_limit_read_burst)
+        self.reads = _quota(settings.rate_limit_reads_per_minute, settings.rate_limit_read_burst)
         self.writes = _quota(
-            settings.rate_limit_writes_per_second, settings.rate_limit_write_burst
+            settings.rate_limit_writes_per_minute, settings.rate_limit_write_burst
         )
         self.settings = settings
         self._clock = clock
@@ -128,9 +128,11 @@ class RequestQuotas:
         own = found[1] if found is not None else None
         if not own:
             return default
-        return _own_quota(own, policy, self.settings, default)
+        return _own_quota(own, policy, self.settings)
 
-    async def learn(self, credential: str | None, org_id: UUID, read_model: Any) -> None:
+    async def learn(
+        self, credential: str | None, org_id: UUID, read_model: ReadModelQueries
+    ) -> None:
         """``credential`` belongs to ``org_id`` (it authenticated): its quota is the
         organization's from now on, read again every ``REFRESH_SECONDS``."""
         if credential is None:
@@ -147,23 +149,18 @@ class RequestQuotas:
                 del self._organization_quotas[next(iter(self._organization_quotas))]
 
 
-def _quota(rate: float, burst: int) -> Quota | None:
-    return Quota(rate, burst) if rate > 0 else None
+def _quota(per_minute: float, burst: int) -> Quota | None:
+    return Quota(per_minute / 60.0, burst) if per_minute > 0 else None
 
 
-def _own_quota(
-    own: dict[str, Any], policy: str, settings: Settings, default: Quota | None
-) -> Quota | None:
+def _own_quota(own: dict[str, Any], policy: str, settings: Settings) -> Quota | None:
     """An organization's quota: what it sets, the service's for what it leaves out."""
-    if policy == "reads":
-        rate, burst = own.get("reads_per_second"), own.get("read_burst")
-        rate = settings.rate_limit_reads_per_second if rate is None else rate
-        burst = burst or settings.rate_limit_read_burst
-    else:
-        rate, burst = own.get("writes_per_second"), own.get("write_burst")
-        rate = settings.rate_limit_writes_per_second if rate is None else rate
-        burst = burst or settings.rate_limit_write_burst
-    return _quota(float(rate), int(burst)) if (rate, burst) != (None, None) else default
+    one = policy.removesuffix("s")
+    rate = own.get(f"{policy}PerMinute")
+    burst = own.get(f"{one}Burst")
+    if rate is None:
+        rate = getattr(settings, f"rate_limit_{policy}_per_minute")
+    return _quota(rate, burst or getattr(settings, f"rate_limit_{one}_burst"))
 
 
 def _request_quota(read_model: ReadModelQueries, org_id: UUID) -> dict[str, Any] | None:

@@ -198,7 +198,7 @@ class OrganizationUpdate(_OrganizationFields):
                 self.subscription_info and self.subscription_info.model_dump(exclude_unset=True),
             ),
             request_quota=value(
-                "request_quota", self.request_quota and self.request_quota.model_dump()
+                "request_quota", self.request_quota and self.request_quota.model_dump(by_alias=True)
             ),
             name=value("name", self.name),
             slug=value("slug", self.slug),
@@ -235,16 +235,16 @@ class SubscriptionInfoChange(BaseModel):
 class RequestQuotaChange(RequestBody):
     """How many requests each credential of an organization may make (token buckets)."""
 
-    reads_per_second: int | None = doc(
-        "Reads (GET, HEAD, OPTIONS) a second, on average; 0: no quota.",
+    reads_per_minute: int | None = doc(
+        "Reads (GET, HEAD, OPTIONS) a minute, on average; 0: no quota.",
         minimum=0,
         maximum=MAX_LIMIT,
     )
     read_burst: int | None = doc(
         "Reads at once after a quiet spell.", minimum=1, maximum=MAX_LIMIT
     )
-    writes_per_second: int | None = doc(
-        "Writes a second, on average; 0: no quota.", minimum=0, maximum=MAX_LIMIT
+    writes_per_minute: int | None = doc(
+        "Writes a minute, on average; 0: no quota.", minimum=0, maximum=MAX_LIMIT
     )
     write_burst: int | None = doc(
         "Writes at once after a quiet spell.", minimum=1, maximum=MAX_LIMIT
@@ -252,9 +252,9 @@ class RequestQuotaChange(RequestBody):
 
 
 class RequestQuota(ResponseBody):
-    reads_per_second: int | None = Field(description="Reads a second (null: the service's).")
+    reads_per_minute: int | None = Field(description="Reads a minute (null: the service's).")
     read_burst: int | None = Field(description="Reads at once (null: the service's).")
-    writes_per_second: int | None = Field(description="Writes a second (null: the service's).")
+    writes_per_minute: int | None = Field(description="Writes a minute (null: the service's).")
     write_burst: int | None = Field(description="Writes at once (null: the service's).")
 
 

@@ -32,8 +32,9 @@ _NAME = re.compile(COUNT_NAME_PATTERN)
 FLAGS = ("discount_disabled", "account_disabled", "acceptance_disabled", "can_switch_live")
 LIMITS = ("max_concurrent_promotions", "max_concurrent_imports")
 SUBSCRIPTION_DEFAULT: dict[str, Any] = {"plan": None, "limits": {}, "totals": {}}
-QUOTA_RATES = ("reads_per_second", "writes_per_second")
-QUOTA_BURSTS = ("read_burst", "write_burst")
+QUOTA_RATES = ("readsPerMinute", "writesPerMinute")
+QUOTA_BURSTS = ("readBurst", "writeBurst")
+"""A request quota's fields, named as the API names them (like a subscription's)."""
 ATTRIBUTE_DEFAULTS: dict[str, Any] = {
     **dict.fromkeys(FLAGS, False),
     **dict.fromkeys(LIMITS),
@@ -131,7 +132,7 @@ def check_subscription_info(value: Any) -> dict[str, Any]:
 
 def check_request_quota(value: Any) -> dict[str, int | None] | None:
     """The request quota of each of an organization's credentials: reads and writes a
-    second (0: none), and their bursts (1 or more); ``None`` for any of them (or for the
+    minute (0: none), and their bursts (1 or more); ``None`` for any of them (or for the
     whole): the service's own."""
     if value is None:
         return None

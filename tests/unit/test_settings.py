@@ -43,3 +43,20 @@ def test_a_file_that_cannot_be_read_is_named(
     monkeypatch.setenv("REGISTRY_ADMIN_TOKEN_FILE", str(tmp_path / "missing"))
     with pytest.raises(ValidationError, match="REGISTRY_ADMIN_TOKEN_FILE: cannot read"):
         Settings()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("REGISTRY_RATE_LIMIT_READ_BURST", "0"),
+        ("REGISTRY_RATE_LIMIT_WRITES_PER_MINUTE", "-1"),
+        ("REGISTRY_RATE_LIMIT_IN_FLIGHT", "lots"),
+    ],
+)
+def test_a_bad_request_quota_fails_at_start_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    setting = variable.removeprefix("REGISTRY_").lower()
+    with pytest.raises(ValidationError, match=setting):
+        Settings()

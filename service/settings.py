@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     rate_limit_writes_per_minute: int = Field(default=1200, ge=0, le=60_000_000)
     """Writes (any other method) each credential may make a minute (0: no quota)."""
     rate_limit_write_burst: int = Field(default=40, ge=1, le=1_000_000)
+    rate_limit_refusal_delay: float = Field(default=1.0, ge=0, le=10)
+    """Seconds a request refused for its quota waits before its 429 is sent (without a
+    worker thread): a client that ignores Retry-After and asks again at once gets one
+    refusal a second per connection, not as many as the server can send (0: at once)."""
     rate_limit_in_flight: int = Field(default=8, ge=0, le=10_000)
     """Requests of one credential served at once by one process; more wait their turn
     (0: no bound)."""

@@ -11,6 +11,10 @@ the database: a credential is known by a keyed hash of that header (the key is m
 start and never leaves the process), its organization once one of its requests has
 authenticated (until then, the service's quota applies).
 
+A refused request waits ``REGISTRY_RATE_LIMIT_REFUSAL_DELAY`` (1 s) before its 429 is
+sent, without a worker thread: a flood that ignores Retry-After is slowed to one refusal a
+second per connection, instead of taking the event loop from everyone else.
+
 Fair share: one credential has at most ``REGISTRY_RATE_LIMIT_IN_FLIGHT`` requests served
 at once by a process; its others wait their turn (first come, first served) without
 holding a worker thread, so one credential's burst cannot take every thread.
@@ -30,7 +34,7 @@ import os
 import time
 from collections import OrderedDict
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -223,10 +227,19 @@ class QuotaMiddleware:
         if decision is not None and not decision.allowed:
             kind = credential_kind(authorization, self.admin)
             self.metrics.quota_refusals.labels(kind).inc()
-            await _refuse(send, decision)
+            await _refuse(send, await self._held(decision))
             return
         async with self.quotas.in_flight.slot(credential):
             await self.app(scope, receive, _with_headers(send, decision))
+
+
+    async def _held(self, decision: Decision) -> Decision:
+        """The refusal, once it has waited ``REGISTRY_RATE_LIMIT_REFUSAL_DELAY``."""
+        delay = self.quotas.settings.rate_limit_refusal_delay
+        if not delay:
+            return decision
+        await asyncio.sleep(delay)
+        return replace(decision, retry_after=max(decision.retry_after - delay, 0.001))
 
 
 def _authorization(scope: Scope) -> bytes | None:

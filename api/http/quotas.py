@@ -98,9 +98,7 @@ class Decision:
 class RequestQuotas:
     def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
         self.reads = _quota(settings.rate_limit_reads_per_minute, settings.rate_limit_read_burst)
-        self.writes = _quota(
-            settings.rate_limit_writes_per_minute, settings.rate_limit_write_burst
-        )
+        self.writes = _quota(settings.rate_limit_writes_per_minute, settings.rate_limit_write_burst)
         self.settings = settings
         self._clock = clock
         self._secret = os.urandom(32)
@@ -231,7 +229,6 @@ class QuotaMiddleware:
             return
         async with self.quotas.in_flight.slot(credential):
             await self.app(scope, receive, _with_headers(send, decision))
-
 
     async def _held(self, decision: Decision) -> Decision:
         """The refusal, once it has waited ``REGISTRY_RATE_LIMIT_REFUSAL_DELAY``."""

@@ -240,9 +240,7 @@ class RequestQuotaChange(RequestBody):
         minimum=0,
         maximum=MAX_LIMIT,
     )
-    read_burst: int | None = doc(
-        "Reads at once after a quiet spell.", minimum=1, maximum=MAX_LIMIT
-    )
+    read_burst: int | None = doc("Reads at once after a quiet spell.", minimum=1, maximum=MAX_LIMIT)
     writes_per_minute: int | None = doc(
         "Writes a minute, on average; 0: no quota.", minimum=0, maximum=MAX_LIMIT
     )

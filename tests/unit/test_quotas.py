@@ -100,7 +100,11 @@ def test_a_credential_is_known_by_a_keyed_hash_not_by_itself() -> None:
 
 @pytest.mark.parametrize(
     ("authorization", "kind"),
-    [(b"Bearer the-admin-token", "admin"), (b"Bearer sk_abc", "apiKey"), (b"Bearer ey.x.y", "user")],
+    [
+        (b"Bearer the-admin-token", "admin"),
+        (b"Bearer sk_abc", "apiKey"),
+        (b"Bearer ey.x.y", "user"),
+    ],
 )
 def test_refusals_are_counted_by_what_the_credential_looks_like(
     authorization: bytes, kind: str

@@ -24,6 +24,7 @@ from api.http.metrics import Metrics, MetricsMiddleware
 from api.http.middleware import BodyLimitMiddleware, ConditionalGetMiddleware, RequestIdMiddleware
 from api.http.openapi import openapi
 from api.http.position_watch import PositionWatch
+from api.http.quotas import QuotaMiddleware, RequestQuotas
 from api.http.rate_limit import FailureLimiter
 from api.http.tracing import instrument
 from api.jsonapi.middleware import JsonApiRequestMiddleware, JsonApiResponseMiddleware
@@ -113,6 +114,13 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(JsonApiRequestMiddleware)  # Its document is the body idempotency keeps.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
+    # Before anything reads the body, claims an Idempotency-Key or reads the database.
+    app.add_middleware(
+        QuotaMiddleware,
+        quotas=app.state.quotas,
+        metrics=app.state.metrics,
+        admin=app.state.admin_token,
+    )
     # Around every answer but the metrics: errors of any middleware become JSON:API too.
     app.add_middleware(JsonApiResponseMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
@@ -158,6 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.admin_token = settings.admin_token.get_secret_value().encode()
     app.state.auth_failures = FailureLimiter(settings.auth_failures_per_minute)
+    app.state.quotas = RequestQuotas(settings)
     app.state.token_verifier = token_verifier(settings)
     app.state.metrics = Metrics()
     install_error_handlers(app)

@@ -67,6 +67,7 @@ class OrganizationChanges:
     max_concurrent_promotions: JSONValue | Unset = UNSET
     max_concurrent_imports: JSONValue | Unset = UNSET
     subscription_info: JSONValue | Unset = UNSET
+    request_quota: JSONValue | Unset = UNSET
     merge: bool = False
 
 

@@ -52,6 +52,21 @@ class Settings(BaseSettings):
     """How long a request waits for the database before it answers 503 (PostgreSQL)."""
     auth_failures_per_minute: int = Field(default=120, ge=0)
     """Failed authentications per minute allowed per client address and per credential."""
+    rate_limit_reads_per_minute: int = Field(default=6000, ge=0, le=60_000_000)
+    """Reads (GET, HEAD, OPTIONS) each credential may make a minute, on average (0: no
+    quota); an organization's own quota, set by the admin, wins (``api.http.quotas``)."""
+    rate_limit_read_burst: int = Field(default=200, ge=1, le=1_000_000)
+    """Reads each credential may make at once, beyond its rate, after a quiet spell."""
+    rate_limit_writes_per_minute: int = Field(default=1200, ge=0, le=60_000_000)
+    """Writes (any other method) each credential may make a minute (0: no quota)."""
+    rate_limit_write_burst: int = Field(default=40, ge=1, le=1_000_000)
+    rate_limit_refusal_delay: float = Field(default=1.0, ge=0, le=10)
+    """Seconds a request refused for its quota waits before its 429 is sent (without a
+    worker thread): a client that ignores Retry-After and asks again at once gets one
+    refusal a second per connection, not as many as the server can send (0: at once)."""
+    rate_limit_in_flight: int = Field(default=8, ge=0, le=10_000)
+    """Requests of one credential served at once by one process; more wait their turn
+    (0: no bound)."""
     header_timeout: float = Field(default=10.0, gt=0, le=300)
     """Seconds a request's headers may take to arrive."""
     body_timeout: float = Field(default=30.0, gt=0, le=3600)

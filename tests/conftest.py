@@ -31,6 +31,11 @@ if TYPE_CHECKING:
 # fits within PostgreSQL's default of 100 connections, beside anything else on the server.
 os.environ.setdefault("REGISTRY_POOL_SIZE", "2")
 os.environ.setdefault("REGISTRY_POOL_MAX_OVERFLOW", "4")
+# No request quota in this process's apps and the servers it starts: the suite sends bursts
+# from one credential by design; tests of quotas set their own (tests/e2e/test_quotas.py).
+os.environ.setdefault("REGISTRY_RATE_LIMIT_READS_PER_MINUTE", "0")
+os.environ.setdefault("REGISTRY_RATE_LIMIT_WRITES_PER_MINUTE", "0")
+os.environ.setdefault("REGISTRY_RATE_LIMIT_IN_FLIGHT", "0")
 REQUIRE_POSTGRES = os.environ.get("REGISTRY_REQUIRE_POSTGRES", "") == "1"
 
 

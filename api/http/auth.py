@@ -29,6 +29,7 @@ from api.http.identity import (
     TokenVerifier,
 )
 from api.http.permissions import ROUTE_PERMISSIONS, SUSPENDED_ROUTES
+from api.http.quotas import CREDENTIAL
 from api.http.rate_limit import failure_keys
 from domain.commands import NewMember
 from domain.context import actor_cvar, admin_actor, api_key_actor, grantable_cvar, user_actor
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from starlette.datastructures import State
     from starlette.types import Scope
 
+    from api.http.quotas import RequestQuotas
     from api.http.rate_limit import FailureLimiter
     from projections.queries import ReadModelQueries
 
@@ -109,7 +111,15 @@ async def authenticate(
         limiter.failed(*failure_keys(address, credential))
         raise
     actor_cvar.set(caller.actor)
+    if caller.organization_id is not None:
+        await _learn_organization(request, caller.organization_id, read_model)
     return caller
+
+
+async def _learn_organization(request: Request, org_id: UUID, read_model: ReadModelQueries) -> None:
+    """The request's credential is of ``org_id``: its quota is the organization's."""
+    quotas: RequestQuotas = request.app.state.quotas
+    await quotas.learn(request.scope.get(CREDENTIAL), org_id, read_model)
 
 
 def bearer_token(authorization: str) -> str | None:
@@ -230,6 +240,7 @@ async def authorize_user(
     only if their roles there grant its permission (``ROUTE_PERMISSIONS``)."""
     route = request.scope["route"].name
     grantable_cvar.set(await user_permissions(read_model, user, org_id, route))
+    await _learn_organization(request, org_id, read_model)
 
 
 async def user_permissions(

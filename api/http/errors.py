@@ -71,12 +71,10 @@ UNAUTHORIZED_MESSAGE = "Missing or invalid credentials"
 WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="tenant-registry"'}
 
 
-def rate_limited_body(retry_after: int) -> dict[str, Any]:
-    return error_body(
-        "RATE_LIMITED",
-        "Too many failed authentications; retry later",
-        {"retryAfter": retry_after},
-    )
+def rate_limited_body(
+    retry_after: int, message: str = "Too many failed authentications; retry later"
+) -> dict[str, Any]:
+    return error_body("RATE_LIMITED", message, {"retryAfter": retry_after})
 
 
 def error_response(

@@ -49,6 +49,13 @@ class Metrics:
             "Requests answered from an earlier one with the same Idempotency-Key.",
             registry=self.registry,
         )
+        self.quota_refusals = Counter(
+            "registry_quota_refusals",
+            "Requests refused (429) for being over their credential's quota, by the kind "
+            "of credential: admin, apiKey or user.",
+            ("kind",),
+            registry=self.registry,
+        )
         self.services: Any = None
         self.registry.register(_ServiceCollector(self))
 

@@ -179,6 +179,10 @@ class OrganizationUpdate(_OrganizationFields):
         "Admin only (a billing system): PUT replaces it, PATCH merges it (RFC 7396: null "
         "removes a limit or a total); null clears it."
     )
+    request_quota: RequestQuotaChange | None = doc(
+        "Admin only: the request quota of each of its credentials (keys, users), replaced "
+        "whole; a field left out or null, or null for the whole: the service's."
+    )
 
     def to_changes(self, *, merge: bool) -> OrganizationChanges:
         given = self._given()
@@ -192,6 +196,9 @@ class OrganizationUpdate(_OrganizationFields):
             subscription_info=value(
                 "subscription_info",
                 self.subscription_info and self.subscription_info.model_dump(exclude_unset=True),
+            ),
+            request_quota=value(
+                "request_quota", self.request_quota and self.request_quota.model_dump(by_alias=True)
             ),
             name=value("name", self.name),
             slug=value("slug", self.slug),
@@ -223,6 +230,30 @@ class SubscriptionInfoChange(BaseModel):
     totals: dict[str, int | None] | None = doc(
         "Named running totals: whole numbers from 0.", examples=[{"orders": 42}], **COUNT_LIMITS
     )
+
+
+class RequestQuotaChange(RequestBody):
+    """How many requests each credential of an organization may make (token buckets)."""
+
+    reads_per_minute: int | None = doc(
+        "Reads (GET, HEAD, OPTIONS) a minute, on average; 0: no quota.",
+        minimum=0,
+        maximum=MAX_LIMIT,
+    )
+    read_burst: int | None = doc("Reads at once after a quiet spell.", minimum=1, maximum=MAX_LIMIT)
+    writes_per_minute: int | None = doc(
+        "Writes a minute, on average; 0: no quota.", minimum=0, maximum=MAX_LIMIT
+    )
+    write_burst: int | None = doc(
+        "Writes at once after a quiet spell.", minimum=1, maximum=MAX_LIMIT
+    )
+
+
+class RequestQuota(ResponseBody):
+    reads_per_minute: int | None = Field(description="Reads a minute (null: the service's).")
+    read_burst: int | None = Field(description="Reads at once (null: the service's).")
+    writes_per_minute: int | None = Field(description="Writes a minute (null: the service's).")
+    write_burst: int | None = Field(description="Writes at once (null: the service's).")
 
 
 class SubscriptionInfo(ResponseBody):
@@ -288,6 +319,9 @@ class OrganizationPublic(ResponseBody):
         description="At most how many imports may run at once (null: not set)."
     )
     subscription_info: SubscriptionInfo = Field(description="Its subscription.")
+    request_quota: RequestQuota | None = Field(
+        description="The request quota of each of its credentials (null: the service's)."
+    )
     version: int = Field(description="How many events it has; its ETag.", examples=[3])
     created_at: datetime = Field(description="When it was created.")
     updated_at: datetime = Field(description="When it last changed.")

@@ -25,7 +25,7 @@ ADMIN_ONLY_FIELDS = (
 )
 """Fields only an admin may change: a tenant cannot reinstate itself, re-link its identity,
 verify itself, raise its own membership cap, move itself to another region, nor set its own
-flags, limits or subscription (seed 001's)."""
+flags, limits or subscription (seed 001's), nor its own request quota."""
 
 
 TENANT_ACTORS = {API_KEY: "an API key", USER: "a user"}

@@ -32,13 +32,18 @@ _NAME = re.compile(COUNT_NAME_PATTERN)
 FLAGS = ("discount_disabled", "account_disabled", "acceptance_disabled", "can_switch_live")
 LIMITS = ("max_concurrent_promotions", "max_concurrent_imports")
 SUBSCRIPTION_DEFAULT: dict[str, Any] = {"plan": None, "limits": {}, "totals": {}}
+QUOTA_RATES = ("readsPerMinute", "writesPerMinute")
+QUOTA_BURSTS = ("readBurst", "writeBurst")
+"""A request quota's fields, named as the API names them (like a subscription's)."""
 ATTRIBUTE_DEFAULTS: dict[str, Any] = {
     **dict.fromkeys(FLAGS, False),
     **dict.fromkeys(LIMITS),
     "subscription_info": SUBSCRIPTION_DEFAULT,
+    "request_quota": None,
 }
 """The admin-only attributes an organization starts with (and has, when folded from events
-recorded before they existed)."""
+recorded before they existed): seed 001's, and the request quota of its credentials
+(``None``: the service's)."""
 
 
 def attribute_defaults() -> dict[str, Any]:
@@ -125,9 +130,28 @@ def check_subscription_info(value: Any) -> dict[str, Any]:
     }
 
 
+def check_request_quota(value: Any) -> dict[str, int | None] | None:
+    """The request quota of each of an organization's credentials: reads and writes a
+    minute (0: none), and their bursts (1 or more); ``None`` for any of them (or for the
+    whole): the service's own."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not set(value) <= {*QUOTA_RATES, *QUOTA_BURSTS}:
+        fields = ", ".join(f'"{f}"' for f in (*QUOTA_RATES, *QUOTA_BURSTS))
+        raise InvalidValueError(f"must be an object with {fields}")
+    for name in (*QUOTA_RATES, *QUOTA_BURSTS):
+        least = 1 if name in QUOTA_BURSTS else 0
+        count = value.get(name)
+        if count is not None and (type(count) is not int or not least <= count <= MAX_LIMIT):
+            message = f"must be a whole number from {least} to {MAX_LIMIT}, or null"
+            raise InvalidValueError(message, name)
+    return {name: value.get(name) for name in (*QUOTA_RATES, *QUOTA_BURSTS)}
+
+
 ATTRIBUTE_RULES: dict[str, Any] = {
     **dict.fromkeys(FLAGS, check_flag),
     **dict.fromkeys(LIMITS, check_limit),
     "subscription_info": check_subscription_info,
+    "request_quota": check_request_quota,
 }
 """The admin-only attributes' rules, by field."""

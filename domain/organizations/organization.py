@@ -76,10 +76,11 @@ class Organization(Aggregate):
     max_concurrent_promotions: int | None
     max_concurrent_imports: int | None
     subscription_info: dict[str, Any]
+    request_quota: dict[str, int | None] | None
 
-    class_version = 3
+    class_version = 4
     """Version 2 added memberships, roles and the account fields; version 3 seed 001's
-    region, GTM ids, flags, limits and subscription."""
+    region, GTM ids, flags, limits and subscription; version 4 the request quota."""
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -96,6 +97,11 @@ class Organization(Aggregate):
         """Snapshots taken before seed 001's attributes existed."""
         for name, value in {**legacy_attributes(), "gtm_id": None, "gtm_id_test": None}.items():
             state.setdefault(name, value)
+
+    @staticmethod
+    def upcast_v3_v4(state: dict[str, Any]) -> None:
+        """Snapshots taken before request quotas existed: the service's quota."""
+        state.setdefault("request_quota", None)
 
     class Event(Aggregate.Event):
         actor: dict[str, Any] = field(default_factory=current_actor, init=False)

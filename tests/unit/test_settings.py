@@ -57,3 +57,20 @@ def test_logs_are_json_lines_elsewhere_by_default(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
     config = logging_config("info", Settings(admin_token="x" * 32).log_format)
     assert "JsonFormatter" in config["formatters"]["default"]["()"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("REGISTRY_RATE_LIMIT_READ_BURST", "0"),
+        ("REGISTRY_RATE_LIMIT_WRITES_PER_MINUTE", "-1"),
+        ("REGISTRY_RATE_LIMIT_IN_FLIGHT", "lots"),
+    ],
+)
+def test_a_bad_request_quota_fails_at_start_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    setting = variable.removeprefix("REGISTRY_").lower()
+    with pytest.raises(ValidationError, match=setting):
+        Settings()

@@ -110,6 +110,14 @@ class ServerProcess:
         self.log.close()
 
 
+NO_QUOTAS = {
+    "REGISTRY_RATE_LIMIT_READS_PER_MINUTE": "0",
+    "REGISTRY_RATE_LIMIT_WRITES_PER_MINUTE": "0",
+    "REGISTRY_RATE_LIMIT_IN_FLIGHT": "0",
+}
+"""Request quotas off: a benchmark measures what a server does, not what it refuses
+(``benchmarks/quotas.py`` measures quotas)."""
+
 # Both servers run with these settings: one uvicorn process (its default event loop and
 # HTTP parser, 40 worker threads), warnings only, no access log.
 UVICORN_FLAGS = ["--host", "127.0.0.1", "--log-level", "warning"]
@@ -124,6 +132,7 @@ def registry_server(url: str, *, cache: bool = True) -> Iterator[ServerProcess]:
         "REGISTRY_DATABASE_URL": url,
         "REGISTRY_ADMIN_TOKEN": ADMIN_TOKEN,
         "REGISTRY_LOG_LEVEL": "warning",
+        **NO_QUOTAS,
         **({} if cache else {"REGISTRY_READ_CACHE_SIZE": "0"}),
     }
     server = ServerProcess(command, env)

@@ -15,13 +15,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import wrk
+from benchmarks.harness import NO_QUOTAS, wrk
 from benchmarks.stores import on_each_store
 from tests.helpers import ADMIN, Server, create_body
 
 
 def measure(database_url: str, seconds: int) -> dict[str, dict[str, float]]:
-    server = Server(database_url, env={"REGISTRY_LOG_LEVEL": "warning"})
+    server = Server(database_url, env={"REGISTRY_LOG_LEVEL": "warning", **NO_QUOTAS})
     try:
         org = server.client.post("/api/v1/organizations", json=create_body(), headers=ADMIN).json()
         with tempfile.NamedTemporaryFile("w", suffix=".ids") as ids:

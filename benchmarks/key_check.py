@@ -27,7 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.http.auth import key_caller
-from benchmarks.harness import wrk
+from benchmarks.harness import NO_QUOTAS, wrk
 from benchmarks.stores import on_each_store
 from domain.commands import NewApiKey, NewOrganization
 from service.composition import bootstrap
@@ -76,7 +76,7 @@ def in_process(database_url: str, secrets: list[str], checks: int) -> dict[str, 
 
 
 def over_http(database_url: str, org_id: str, secret: str, seconds: int) -> dict[str, Any]:
-    server = Server(database_url, env={"REGISTRY_LOG_LEVEL": "warning"})
+    server = Server(database_url, env={"REGISTRY_LOG_LEVEL": "warning", **NO_QUOTAS})
     try:
         by_key = wrk(
             server.url,

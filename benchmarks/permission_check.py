@@ -34,7 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import resident_mb, wrk
+from benchmarks.harness import NO_QUOTAS, resident_mb, wrk
 from benchmarks.stores import on_each_store
 from domain.commands import NewMember, NewOrganization
 from service.composition import bootstrap
@@ -74,7 +74,7 @@ def fill(database_url: str, members: int) -> tuple[str, str, float]:
 def measure_one(database_url: str, members: int, args: argparse.Namespace) -> dict[str, Any]:
     org_id, slug, seconds = fill(database_url, members)
     result: dict[str, Any] = {"members": members, "fill_seconds": round(seconds, 1)}
-    server = Server(database_url, env={"REGISTRY_LOG_LEVEL": "warning"})
+    server = Server(database_url, env={"REGISTRY_LOG_LEVEL": "warning", **NO_QUOTAS})
     try:
         lookup = f"/api/v1/organizations/lookup?slug={slug}"
         check = {"ORG": org_id, "PERMISSION": "members:read"}

@@ -35,15 +35,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import HERE, cpu_seconds
+from benchmarks.harness import HERE, NO_QUOTAS, cpu_seconds
 from tests.helpers import ORGS, Server, issue_key, new_org
 
 QUIET_RATE = 10.0
-NO_QUOTAS = {
-    "REGISTRY_RATE_LIMIT_READS_PER_MINUTE": "0",
-    "REGISTRY_RATE_LIMIT_WRITES_PER_MINUTE": "0",
-    "REGISTRY_RATE_LIMIT_IN_FLIGHT": "0",
-}
 
 
 def quiet_tenant(port: int, secret: str, seconds: float) -> dict[str, Any]:

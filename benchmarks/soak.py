@@ -29,6 +29,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.harness import NO_QUOTAS
 from benchmarks.stores import new_schema
 from tests.helpers import free_port
 
@@ -132,7 +133,12 @@ def percentile(values: list[float], p: float) -> float:
 def soak(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
     token = secrets.token_urlsafe(24)
     port = free_port()
-    env = {**os.environ, "REGISTRY_DATABASE_URL": database_url, "REGISTRY_ADMIN_TOKEN": token}
+    env = {
+        **os.environ,
+        "REGISTRY_DATABASE_URL": database_url,
+        "REGISTRY_ADMIN_TOKEN": token,
+        **NO_QUOTAS,
+    }
     headers = {"Authorization": f"Bearer {token}"}
     with ExitStack() as stack:
         projector = start(["project"], env)

@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import wrk
+from benchmarks.harness import NO_QUOTAS, wrk
 from benchmarks.stores import on_each_store
 from cli.users import JWKS, LOCAL_AUDIENCE, LOCAL_ISSUER, make_keys, mint_token
 from tests.helpers import ADMIN, ORGS, Server
@@ -56,6 +56,7 @@ def measure(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
         "REGISTRY_JWT_ISSUER": LOCAL_ISSUER,
         "REGISTRY_JWT_AUDIENCE": LOCAL_AUDIENCE,
         "REGISTRY_LOG_LEVEL": "warning",
+        **NO_QUOTAS,
     }
     server = Server(database_url, env=env)
     try:

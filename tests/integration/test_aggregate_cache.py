@@ -9,8 +9,14 @@ from typing import TYPE_CHECKING
 import pytest
 
 from application.registry import OrganizationRegistry
-from domain.commands import NewApiKey, NewOrganization, OrganizationChanges
-from domain.errors import SlugTakenError
+from domain.commands import (
+    MemberChanges,
+    NewApiKey,
+    NewMember,
+    NewOrganization,
+    OrganizationChanges,
+)
+from domain.errors import MemberNotFoundError, SlugTakenError
 from domain.unique_keys import SLUGS, UniqueKey
 from projections.leadership import schema_setup
 from tests.helpers import make_settings, random_slug
@@ -71,6 +77,65 @@ def test_a_command_refused_after_changing_the_organization_leaves_the_cache_as_r
         registry.update(org["id"], OrganizationChanges(name="Phantom", slug=taken["slug"]))
     written = registry.update(org["id"], OrganizationChanges(external_id="ext-1"))
     assert (written.organization["version"], written.organization["name"]) == (3, "Acme 2")
+
+
+def test_a_command_on_a_cached_organization_reads_nothing_from_the_store(
+    registry: OrganizationRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = registry.create(NewOrganization(name="Acme", slug=random_slug())).organization
+    registry.update(org["id"], OrganizationChanges(name="Acme 2"))
+    store, reads = registry.repository.event_store, []
+    real_get = store.get
+
+    def counted_get(*args: object, **kwargs: object) -> object:
+        reads.append(kwargs.get("originator_id", args[0] if args else None))
+        return real_get(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "get", counted_get)
+    written = registry.update(org["id"], OrganizationChanges(name="Acme 3"))
+    assert written.organization["version"] == 3
+    assert org["id"] not in reads
+
+
+def test_a_member_another_process_removed_is_not_changed_from_a_stale_copy(
+    two_processes: tuple[OrganizationRegistry, OrganizationRegistry],
+) -> None:
+    first, second = two_processes
+    org = first.create(NewOrganization(name="Acme", slug=random_slug())).organization
+    first.add_member(org["id"], NewMember(user_id="u1", email="u1@example.com"))
+    first.update_member(org["id"], "u1", MemberChanges(metadata={"a": "1"}))  # Cached here.
+    second.remove_member(org["id"], "u1")
+    with pytest.raises(MemberNotFoundError):
+        first.update_member(org["id"], "u1", MemberChanges(metadata={"a": "2"}))
+
+
+def test_two_processes_writing_one_organization_at_once_lose_no_command(
+    two_processes: tuple[OrganizationRegistry, OrganizationRegistry],
+) -> None:
+    org_id = (
+        two_processes[0].create(NewOrganization(name="A", slug=random_slug())).organization["id"]
+    )
+    per_writer, writers = 8, [(two_processes[n % 2], n) for n in range(6)]
+    failures: list[BaseException] = []
+
+    def write(registry: OrganizationRegistry, writer: int) -> None:
+        for i in range(per_writer):
+            try:
+                registry.update(
+                    org_id, OrganizationChanges(metadata={f"w{writer}-{i}": "x"}, merge=True)
+                )
+            except BaseException as failure:
+                failures.append(failure)
+
+    threads = [threading.Thread(target=write, args=(r, n)) for r, n in writers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    details = two_processes[1].get_details(org_id)
+    assert details["version"] == 1 + per_writer * len(writers)
+    assert len(details["metadata"]) == per_writer * len(writers)
 
 
 def test_only_organizations_and_memberships_are_kept(registry: OrganizationRegistry) -> None:

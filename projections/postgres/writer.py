@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from projections.changes import HistoryRow, KeyRow, OrganizationRow, VersionMove
     from projections.member_rows import MemberRow
 
+FEW_ROWS = 8
+"""Up to this many rows are inserted with ``INSERT``, more with ``COPY``."""
+
 
 class PostgresRowWriter(PostgresTrackingRecorder, RowWriter):
     def __init__(self, datastore: PostgresDatastore, suffix: str = "", **kwargs: Any) -> None:
@@ -40,6 +43,9 @@ class PostgresRowWriter(PostgresTrackingRecorder, RowWriter):
         sql = Statements(self.datastore.schema, self.tables)
         self.select_doc = sql.query("SELECT doc FROM {schema}.{table} WHERE id = %s FOR UPDATE")
         self.copy_rows = sql.query("COPY {schema}.{table} ({columns}) FROM STDIN (FORMAT BINARY)")
+        self.insert_rows = sql.query(_insert("table", "columns", ROW_TYPES))
+        self.insert_history_rows = sql.query(_insert("history", "history_columns", HISTORY_TYPES))
+        self.insert_member_rows = sql.query(_insert("members", "member_columns", MEMBER_TYPES))
         self.update_rows = sql.query(
             "UPDATE {schema}.{table} SET slug = %s, external_id = %s, name_folded = %s, "
             "status = %s, version = %s, updated_at = %s, doc = %s WHERE id = %s"
@@ -71,7 +77,7 @@ class PostgresRowWriter(PostgresTrackingRecorder, RowWriter):
     def insert_organizations(self, cursor: Cursor[DictRow], rows: list[OrganizationRow]) -> None:
         self._copy(
             cursor,
-            self.copy_rows,
+            (self.copy_rows, self.insert_rows),
             ROW_TYPES,
             [(r.id, *r.indexed(), r.version, r.created_at, r.updated_at, r.doc) for r in rows],
         )
@@ -93,12 +99,12 @@ class PostgresRowWriter(PostgresTrackingRecorder, RowWriter):
         cursor.executemany(self.revoke_key, revocations)
 
     def insert_history(self, cursor: Cursor[DictRow], rows: list[HistoryRow]) -> None:
-        self._copy(cursor, self.copy_history, HISTORY_TYPES, rows)
+        self._copy(cursor, (self.copy_history, self.insert_history_rows), HISTORY_TYPES, rows)
 
     def insert_members(self, cursor: Cursor[DictRow], rows: list[MemberRow]) -> None:
         self._copy(
             cursor,
-            self.copy_members,
+            (self.copy_members, self.insert_member_rows),
             MEMBER_TYPES,
             [
                 (r.id, r.organization_id, *r.indexed(), r.created_at, r.updated_at, r.doc)
@@ -114,15 +120,38 @@ class PostgresRowWriter(PostgresTrackingRecorder, RowWriter):
 
     @staticmethod
     def _copy(
-        cursor: Cursor[DictRow], statement: str, types: tuple[str, ...], rows: list[Any]
+        cursor: Cursor[DictRow],
+        statements: tuple[str, str],
+        types: tuple[str, ...],
+        rows: list[Any],
     ) -> None:
         """Rows in one binary ``COPY``; their ``json`` values are plain objects, so the
-        cursor is told how to encode them."""
+        cursor is told how to encode them. A few rows (a lone command's: ``COPY`` costs
+        more to set up than it saves), or in pipeline mode, where ``COPY`` cannot run, in one
+        ``executemany``."""
+        copy_statement, insert_statement = statements
+        if len(rows) <= FEW_ROWS or cursor.connection.pgconn.pipeline_status:
+            json_columns = [i for i, kind in enumerate(types) if kind == "json"]
+            cursor.executemany(insert_statement, [_with_json(r, json_columns) for r in rows])
+            return
         set_json_dumps(dumps, cursor)
-        with cursor.copy(statement) as copy:
+        with cursor.copy(copy_statement) as copy:
             copy.set_types(types)
             for row in rows:
                 copy.write_row(row)
 
     def announce(self, cursor: Any, position: int) -> None:
         cursor.execute("SELECT pg_notify(%s, %s)", (self.channel, str(position)), prepare=True)
+
+
+def _insert(table: str, columns: str, types: tuple[str, ...]) -> str:
+    """An ``INSERT`` of one row into a table of ``Statements``, for when ``COPY`` is not."""
+    marks = ", ".join(["%s"] * len(types))
+    return f"INSERT INTO {{schema}}.{{{table}}} ({{{columns}}}) VALUES ({marks})"
+
+
+def _with_json(row: tuple[Any, ...], json_columns: list[int]) -> list[Any]:
+    values = list(row)
+    for i in json_columns:
+        values[i] = json_value(values[i])
+    return values

@@ -165,9 +165,10 @@ class RowChanges:
         if doc is None:
             msg = f"read model has no row for organization {org_id}"
             raise LookupError(msg)
-        if "region" not in doc:
-            doc = doc_of({**legacy_attributes(), **doc})
-        return doc
+        # Every field of the document as this code writes it (a row written before a
+        # field existed lacks it): the same document whether it came from the store or
+        # from the read cache's row, and as a rebuild writes it.
+        return doc_of(doc if "region" in doc else {**legacy_attributes(), **doc})
 
     def move_to_version(self, entry: HistoryEntry) -> None:
         row = self.organizations.get(entry.organization_id)

@@ -26,10 +26,11 @@ if TYPE_CHECKING:
 
     from projections.changes import RowChanges
 
-READ_MODEL_VERSION = 6
+READ_MODEL_VERSION = 7
 """Bumped whenever the projection's code changes what it writes (5: seed 001's region,
 GTM ids, flags, limits and subscription in the organization's document; 6: each history
-row's region, the one its organization was in when the event was recorded)."""
+row's region, the one its organization was in when the event was recorded; 7: the
+organization's request quota in its document)."""
 
 ORGANIZATION_EVENTS = (
     Organization.Created,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from eventsourcing.persistence import Tracking
+from psycopg.sql import SQL, Identifier
 
 from domain.commands import (
     MemberChanges,
@@ -310,3 +311,56 @@ def test_a_rebuilds_progress_ends_at_its_total_though_slug_claims_are_not_projec
     assert len(reports) > 1
     assert reports[-1][0] == reports[-1][1] > 0
     assert [done for done, _ in reports] == sorted(done for done, _ in reports)
+
+
+def written_before_request_quotas(services: Services, org_id: Any) -> None:
+    """The organization's live row as read model 6 wrote it: no ``request_quota``."""
+    model = services.read_model
+    if isinstance(model.writer, PostgresRowWriter):
+        table = SQL("{}.{}").format(
+            Identifier(model.datastore.schema), Identifier(model.tables.organizations)
+        )
+        statement: Any = SQL(
+            "UPDATE {} SET doc = (doc::jsonb - 'request_quota')::json WHERE id = %s"
+        ).format(table)
+    else:
+        change = "UPDATE {} SET doc = json_remove(doc, '$.request_quota') WHERE id = ?"
+        statement = change.format(model.tables.organizations)
+        org_id = str(org_id)
+    with model.datastore.transaction(commit=True) as c:
+        c.execute(statement, (org_id,))
+    model.cache.clear()
+
+
+def test_an_organization_written_before_request_quotas_changes_as_a_rebuild_writes_it(
+    services: Services,
+) -> None:
+    org = services.registry.create(NewOrganization(name="A", slug=random_slug())).organization
+    caught_up(services)
+    written_before_request_quotas(services, org["id"])
+    services.registry.update(org["id"], OrganizationChanges(name="B"))
+    caught_up(services)
+    assert verify(services.registry, services.read_model) == []
+
+
+def test_a_read_model_written_before_request_quotas_is_rebuilt_on_start(
+    services: Services, database_url: str
+) -> None:
+    from service.composition import bootstrap
+    from tests.helpers import make_settings
+
+    org = services.registry.create(NewOrganization(name="A", slug=random_slug())).organization
+    caught_up(services)
+    written_before_request_quotas(services, org["id"])
+    services.read_model.admin.record_version(6)  # The release before request quotas.
+    services.close()
+    restarted = bootstrap(make_settings(database_url))
+    try:
+        deadline = time.monotonic() + 30
+        while restarted.read_model.admin.stored_version() == 6:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        caught_up(restarted)
+        assert verify(restarted.registry, restarted.read_model) == []
+    finally:
+        restarted.close()

@@ -110,7 +110,12 @@ class RequestQuotas:
         self.in_flight = InFlight(settings.rate_limit_in_flight)
 
     def credential(self, authorization: bytes) -> str:
-        """The credential a request's ``Authorization`` is, as the quotas know it."""
+        """The credential a request's ``Authorization`` is, as the quotas know it: its
+        bearer token as authentication reads it (any case of ``Bearer``, any spaces around
+        the token), so no spelling of one token gets a bucket of its own."""
+        scheme, _, token = authorization.partition(b" ")
+        if scheme.lower() == b"bearer" and token.strip():
+            authorization = b"bearer " + token.strip()
         return hashlib.blake2b(authorization, key=self._secret, digest_size=16).hexdigest()
 
     def take(self, credential: str, method: str) -> Decision | None:

@@ -99,6 +99,14 @@ def test_a_credential_is_known_by_a_keyed_hash_not_by_itself() -> None:
 
 
 @pytest.mark.parametrize(
+    "spelling", [b"bearer sk_test", b"BEARER sk_test", b"Bearer    sk_test", b"Bearer sk_test\t"]
+)
+def test_every_spelling_of_one_token_that_authenticates_is_one_credential(spelling: bytes) -> None:
+    one = quotas(Clock())
+    assert one.credential(spelling) == one.credential(b"Bearer sk_test")
+
+
+@pytest.mark.parametrize(
     ("authorization", "kind"),
     [
         (b"Bearer the-admin-token", "admin"),

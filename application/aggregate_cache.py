@@ -56,7 +56,9 @@ def copy_aggregate(aggregate: A) -> A:
 
 
 class CachingRepository(Repository[UUID]):
-    _keeping = threading.Lock()
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._keeping = threading.Lock()
 
     def get(
         self,

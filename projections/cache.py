@@ -5,8 +5,7 @@ It is kept exact by the projector of the same process: every batch the projector
 removes the organizations it touches before it commits, and nothing fills the cache until
 the batch is over, so a request that has seen its write committed (read-your-writes) never
 reads an entry older than that write. As the batch ends, the rows it committed are kept
-(the next read of an organization just written needs no database read), and the
-projector takes the documents it changes from the rows the cache held. It is active only
+(the next read of an organization just written needs no database read). It is active only
 while this process runs the projection; a process that does not (another one leads)
 reads the database every time, having no way to learn of changes soon enough.
 

@@ -19,7 +19,7 @@ from eventsourcing.persistence import IntegrityError, TrackingRecorder
 from projections.cache import ReadCache
 from projections.changes import RowChanges
 from projections.records import APPLICATION_NAME
-from projections.rows import details_of, doc_of
+from projections.rows import details_of
 from projections.signal import PositionSignal
 from projections.tables import Tables
 
@@ -81,9 +81,7 @@ class RowWriter(TrackingRecorder, ABC):
                 # read (a transaction that reads first cannot take it after another
                 # writer's commit: "database is locked", with no wait).
                 self.track_in(c, first)
-                changes = self.changes = RowChanges(
-                    lambda org_id: self._document(c, org_id, change.previous)
-                )
+                changes = self.changes = RowChanges(lambda org_id: self.read_document(c, org_id))
                 try:
                     yield changes
                 finally:
@@ -95,17 +93,6 @@ class RowWriter(TrackingRecorder, ABC):
             if cursor is None:  # Committed: the cache keeps what it wrote.
                 change.written = list(cached_rows(changes, change.previous))
         self.position_signal.advanced(last.notification_id)
-
-    def _document(
-        self, cursor: Any, org_id: UUID, cached: dict[UUID, dict[str, Any]]
-    ) -> dict[str, Any] | None:
-        """The organization's document: from the row the cache held as the batch began
-        (exact: this process's projector is the only writer of the rows it caches), else
-        from the store."""
-        row = cached.get(org_id)
-        if row is None:
-            return self.read_document(cursor, org_id)
-        return copy.deepcopy(doc_of(row))
 
     def apply_one(self, tracking: Tracking, apply: Callable[[], object]) -> None:
         """Apply one event (``apply`` projects it) in a transaction of its own. An event at
@@ -126,11 +113,8 @@ class RowWriter(TrackingRecorder, ABC):
         """Write a batch's row changes, table by table (only what it changed)."""
         if new := list(changes.new_organizations()):
             self.insert_organizations(cursor, new)
-        changed = list(changes.changed_organizations())
-        if changed and self.update_organizations(cursor, changed) != len(changed):
-            # Their documents came from the cache: the rows were lost behind its back.
-            msg = "read model has no row for some of the organizations the batch changes"
-            raise LookupError(msg)
+        if changed := list(changes.changed_organizations()):
+            self.update_organizations(cursor, changed)
         if changes.moves:
             self.move_organizations(cursor, list(changes.moves.values()))
         if changes.keys_added:
@@ -158,9 +142,8 @@ class RowWriter(TrackingRecorder, ABC):
         """Insert new organizations' rows."""
 
     @abstractmethod
-    def update_organizations(self, cursor: Any, rows: list[OrganizationRow]) -> int:
-        """Replace changed organizations' documents, derived columns, version and time;
-        the number of rows replaced."""
+    def update_organizations(self, cursor: Any, rows: list[OrganizationRow]) -> None:
+        """Replace changed organizations' documents, derived columns, version and time."""
 
     @abstractmethod
     def move_organizations(self, cursor: Any, moves: list[VersionMove]) -> None:

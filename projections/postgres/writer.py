@@ -82,12 +82,11 @@ class PostgresRowWriter(PostgresTrackingRecorder, RowWriter):
             [(r.id, *r.indexed(), r.version, r.created_at, r.updated_at, r.doc) for r in rows],
         )
 
-    def update_organizations(self, cursor: Cursor[DictRow], rows: list[OrganizationRow]) -> int:
+    def update_organizations(self, cursor: Cursor[DictRow], rows: list[OrganizationRow]) -> None:
         cursor.executemany(
             self.update_rows,
             [(*r.indexed(), r.version, r.updated_at, json_value(r.doc), r.id) for r in rows],
         )
-        return int(cursor.rowcount)
 
     def move_organizations(self, cursor: Cursor[DictRow], moves: list[VersionMove]) -> None:
         cursor.executemany(self.move_rows, [(m.version, m.updated_at, m.id) for m in moves])

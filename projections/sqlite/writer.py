@@ -60,7 +60,7 @@ class SQLiteRowWriter(SQLiteTrackingRecorder, RowWriter):
             ],
         )
 
-    def update_organizations(self, cursor: SQLiteCursor, rows: list[OrganizationRow]) -> int:
+    def update_organizations(self, cursor: SQLiteCursor, rows: list[OrganizationRow]) -> None:
         cursor.executemany(
             f"UPDATE {self.tables.organizations} SET slug = ?, external_id = ?, "
             "name_folded = ?, status = ?, version = ?, updated_at = ?, doc = ? WHERE id = ?",
@@ -69,7 +69,6 @@ class SQLiteRowWriter(SQLiteTrackingRecorder, RowWriter):
                 for r in rows
             ],
         )
-        return int(cursor.sqlite_cursor.rowcount)
 
     def move_organizations(self, cursor: SQLiteCursor, moves: list[VersionMove]) -> None:
         cursor.executemany(

@@ -111,6 +111,8 @@ async def authenticate(
         limiter.failed(*failure_keys(address, credential))
         raise
     actor_cvar.set(caller.actor)
+    quotas: RequestQuotas = request.app.state.quotas
+    quotas.authenticated(request.scope.get(CREDENTIAL), caller.user, request.method)
     if caller.organization_id is not None:
         await _learn_organization(request, caller.organization_id, read_model)
     return caller

@@ -36,6 +36,7 @@ from collections import OrderedDict
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from starlette.concurrency import run_in_threadpool
 
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
 
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+    from api.http.identity import Identity
     from api.http.metrics import Metrics
     from projections.queries import ReadModelQueries
     from service.settings import Settings
@@ -103,8 +105,13 @@ class RequestQuotas:
         self._clock = clock
         self._secret = os.urandom(32)
         self._buckets = TokenBuckets(clock)
+        self._holders: OrderedDict[str, str] = OrderedDict()
+        """Credential -> whose buckets its requests take from, once it has authenticated:
+        its own (the admin token, a key), or its user's (every token of one user shares
+        them). A credential never seen to authenticate keeps nothing here, so a flood of
+        made-up ones cannot push out the buckets of real ones."""
         self._organizations: OrderedDict[str, UUID] = OrderedDict()
-        """Credential -> its organization, once known (least recently learned first)."""
+        """Holder -> its organization, once known (least recently learned first)."""
         self._organization_quotas: dict[UUID, tuple[float, dict[str, Any] | None]] = {}
         """Organization -> (when read, its ``request_quota``)."""
         self.in_flight = InFlight(settings.rate_limit_in_flight)
@@ -119,18 +126,44 @@ class RequestQuotas:
         return hashlib.blake2b(authorization, key=self._secret, digest_size=16).hexdigest()
 
     def take(self, credential: str, method: str) -> Decision | None:
-        """Take a token for one request of ``credential`` (``None``: no quota applies)."""
+        """Take a token for one request of ``credential`` (``None``: no quota applies). A
+        credential not yet seen to authenticate is answered as a full bucket would be,
+        and nothing is kept for it."""
         policy = "reads" if method in SAFE_METHODS else "writes"
-        quota = self.quota_of(credential, policy)
+        holder = self._holders.get(credential)
+        quota = self.quota_of(holder, policy)
         if quota is None:
             return None
-        remaining, wait = self._buckets.take(f"{policy}:{credential}", quota)
+        if holder is None:
+            return Decision(policy, quota, quota.burst - 1, 0.0)
+        remaining, wait = self._buckets.take(f"{policy}:{holder}", quota)
         return Decision(policy, quota, remaining, wait)
 
-    def quota_of(self, credential: str, policy: str) -> Quota | None:
-        """The service's quota, or the one the credential's organization has."""
+    def authenticated(self, credential: str | None, user: Identity | None, method: str) -> None:
+        """``credential`` authenticated (as ``user``, for a user's token) in a request of
+        ``method``: from now on its requests take from its holder's buckets; the first,
+        whose token ``take`` could not keep, takes its token now."""
+        if credential is None:
+            return
+        first = credential not in self._holders
+        holder = credential if user is None else self._user_holder(user)
+        self._holders[credential] = holder
+        self._holders.move_to_end(credential)
+        while len(self._holders) > MAX_KEYS:
+            self._holders.popitem(last=False)
+        policy = "reads" if method in SAFE_METHODS else "writes"
+        if first and (quota := self.quota_of(holder, policy)) is not None:
+            self._buckets.take(f"{policy}:{holder}", quota)
+
+    def _user_holder(self, user: Identity) -> str:
+        """One user's holder, whichever of their tokens they send: their issuer and id."""
+        who = f"{user.claims.get('iss', '')}\0{user.user_id}".encode()
+        return "user:" + hashlib.blake2b(who, key=self._secret, digest_size=16).hexdigest()
+
+    def quota_of(self, holder: str | None, policy: str) -> Quota | None:
+        """The service's quota, or the one the holder's organization has."""
         default = self.reads if policy == "reads" else self.writes
-        org_id = self._organizations.get(credential)
+        org_id = None if holder is None else self._organizations.get(holder)
         found = None if org_id is None else self._organization_quotas.get(org_id)
         own = found[1] if found is not None else None
         if not own:
@@ -142,10 +175,11 @@ class RequestQuotas:
     ) -> None:
         """``credential`` belongs to ``org_id`` (it authenticated): its quota is the
         organization's from now on, read again every ``REFRESH_SECONDS``."""
-        if credential is None:
+        holder = None if credential is None else self._holders.get(credential)
+        if holder is None:
             return
-        self._organizations[credential] = org_id
-        self._organizations.move_to_end(credential)
+        self._organizations[holder] = org_id
+        self._organizations.move_to_end(holder)
         while len(self._organizations) > MAX_KEYS:
             self._organizations.popitem(last=False)
         known = self._organization_quotas.get(org_id)
@@ -222,7 +256,7 @@ class QuotaMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         authorization = _authorization(scope) if scope["type"] == "http" else None
-        if authorization is None:
+        if authorization is None or self._exempt(authorization):
             await self.app(scope, receive, send)
             return
         credential = scope[CREDENTIAL] = self.quotas.credential(authorization)
@@ -232,8 +266,17 @@ class QuotaMiddleware:
             self.metrics.quota_refusals.labels(kind).inc()
             await _refuse(send, await self._held(decision))
             return
+        if _long_poll(scope):  # It waits holding no worker thread: not counted in flight.
+            await self.app(scope, receive, _with_headers(send, decision))
+            return
         async with self.quotas.in_flight.slot(credential):
             await self.app(scope, receive, _with_headers(send, decision))
+
+    def _exempt(self, authorization: bytes) -> bool:
+        """The admin token has no quota unless ``REGISTRY_RATE_LIMIT_ADMIN`` says so."""
+        if self.quotas.settings.rate_limit_admin:
+            return False
+        return credential_kind(authorization, self.admin) == "admin"
 
     async def _held(self, decision: Decision) -> Decision:
         """The refusal, once it has waited ``REGISTRY_RATE_LIMIT_REFUSAL_DELAY``."""
@@ -242,6 +285,14 @@ class QuotaMiddleware:
             return decision
         await asyncio.sleep(delay)
         return replace(decision, retry_after=max(decision.retry_after - delay, 0.001))
+
+
+def _long_poll(scope: Scope) -> bool:
+    """A read of the change feed that may wait for events (``wait`` above 0)."""
+    if scope["method"] != "GET" or b"wait=" not in scope["query_string"]:
+        return False
+    waits = parse_qs(scope["query_string"].decode("latin-1")).get("wait", [])
+    return any(w.strip() not in ("", "0", "0.0") for w in waits)
 
 
 def _authorization(scope: Scope) -> bytes | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ QUOTAS = {
     "REGISTRY_RATE_LIMIT_READ_BURST": str(BURST),
     "REGISTRY_RATE_LIMIT_WRITES_PER_MINUTE": "1",
     "REGISTRY_RATE_LIMIT_WRITE_BURST": "5",
+    "REGISTRY_RATE_LIMIT_ADMIN": "true",
 }
 POLICY = re.compile(r'^"(reads|writes)";q=\d+;w=\d+$')
 STATE = re.compile(r'^"(reads|writes)";r=\d+;t=\d+$')
@@ -119,6 +121,40 @@ def test_a_request_without_credentials_has_no_quota(limited: Server) -> None:
     assert "ratelimit" not in answers[-1].headers
 
 
+def test_the_admin_token_has_no_quota_unless_told(database_url: str) -> None:
+    server = Server(database_url, env={**QUOTAS, "REGISTRY_RATE_LIMIT_ADMIN": "false"})
+    try:
+        answers = [server.client.get(ORGS, headers=ADMIN) for _ in range(BURST + 1)]
+    finally:
+        server.stop()
+    assert {a.status_code for a in answers} == {200}
+    assert "ratelimit" not in answers[-1].headers
+
+
+def test_a_long_poll_of_the_feed_leaves_its_credential_free_to_ask_more(
+    database_url: str,
+) -> None:
+    env = {**QUOTAS, "REGISTRY_RATE_LIMIT_READ_BURST": "100", "REGISTRY_RATE_LIMIT_IN_FLIGHT": "1"}
+    server = Server(database_url, env=env)
+    try:
+        feed = server.client.get("/api/v1/events", headers=ADMIN).json()
+        after = {"after": feed["next"], "wait": 5}
+        poll = threading.Thread(
+            target=server.client.get,
+            args=("/api/v1/events",),
+            kwargs={"params": after, "headers": ADMIN},
+        )
+        poll.start()
+        time.sleep(0.5)  # The poll is waiting for events now.
+        answer = server.client.get(ORGS, headers=ADMIN)
+        still_polling = poll.is_alive()
+        poll.join()
+    finally:
+        server.stop()
+    assert answer.status_code == 200
+    assert still_polling  # Answered while the credential's one request in flight waited.
+
+
 def set_quota(server: Server, org_id: str, quota: dict[str, Any] | None) -> httpx.Response:
     body = {"requestQuota": quota}
     return server.client.patch(f"{ORGS}/{org_id}", json=body, headers=ADMIN)
@@ -172,6 +208,7 @@ def test_a_keyed_write_refused_for_its_quota_runs_when_retried_after_the_refill(
     one_every_two_seconds = {
         "REGISTRY_RATE_LIMIT_WRITES_PER_MINUTE": "30",
         "REGISTRY_RATE_LIMIT_WRITE_BURST": "1",
+        "REGISTRY_RATE_LIMIT_ADMIN": "true",
     }
     server = Server(database_url, env=one_every_two_seconds)
     try:

@@ -8,6 +8,7 @@ from uuid import uuid4
 
 import pytest
 
+from api.http.identity import Identity
 from api.http.quotas import InFlight, RequestQuotas, credential_kind
 from service.settings import Settings
 
@@ -30,6 +31,14 @@ class ReadModel:
         return {"id": org_id, "request_quota": self.quota}
 
 
+def known(limited: RequestQuotas, authorization: bytes) -> str:
+    """The credential of ``authorization``, once it has authenticated (not as a user)."""
+    credential = limited.credential(authorization)
+    limited.take(credential, "GET")  # Its first request, which authenticated it.
+    limited.authenticated(credential, None, "GET")
+    return credential
+
+
 def quotas(clock: Clock, **settings: int) -> RequestQuotas:
     values = {"rate_limit_reads_per_minute": 60, "rate_limit_read_burst": 2, **settings}
     return RequestQuotas(Settings(**values), clock)  # type: ignore[arg-type]
@@ -38,9 +47,9 @@ def quotas(clock: Clock, **settings: int) -> RequestQuotas:
 def test_a_credential_is_refused_once_its_burst_is_spent_until_a_token_comes_back() -> None:
     clock = Clock()
     limited = quotas(clock)
-    credential = limited.credential(b"Bearer sk_test")
-    taken = [limited.take(credential, "GET") for _ in range(3)]
-    assert [d.allowed for d in taken if d is not None] == [True, True, False]
+    credential = known(limited, b"Bearer sk_test")  # Its first read.
+    taken = [limited.take(credential, "GET") for _ in range(2)]
+    assert [d.allowed for d in taken if d is not None] == [True, False]
     clock.now += 1  # One read a second.
     again = limited.take(credential, "GET")
     assert again is not None
@@ -49,7 +58,7 @@ def test_a_credential_is_refused_once_its_burst_is_spent_until_a_token_comes_bac
 
 def test_reads_and_writes_are_counted_apart() -> None:
     limited = quotas(Clock(), rate_limit_writes_per_minute=0)
-    credential = limited.credential(b"Bearer sk_test")
+    credential = known(limited, b"Bearer sk_test")
     for _ in range(2):
         limited.take(credential, "GET")
     assert limited.take(credential, "POST") is None  # No quota on writes.
@@ -67,7 +76,7 @@ def test_the_headers_say_the_policy_what_is_left_and_when_it_is_full_again() -> 
 
 def test_a_refusal_says_when_to_retry() -> None:
     limited = quotas(Clock(), rate_limit_reads_per_minute=6, rate_limit_read_burst=1)
-    credential = limited.credential(b"Bearer x")
+    credential = known(limited, b"Bearer x")
     limited.take(credential, "GET")
     refused = limited.take(credential, "GET")
     assert refused is not None
@@ -76,7 +85,7 @@ def test_a_refusal_says_when_to_retry() -> None:
 
 def test_a_credential_has_its_organizations_quota_once_it_is_known() -> None:
     limited = quotas(Clock())
-    credential = limited.credential(b"Bearer sk_test")
+    credential = known(limited, b"Bearer sk_test")
     own = {"readsPerMinute": None, "readBurst": 50, "writesPerMinute": 0, "writeBurst": None}
     asyncio.run(limited.learn(credential, uuid4(), ReadModel(own)))  # type: ignore[arg-type]
     reads = limited.quota_of(credential, "reads")
@@ -87,7 +96,7 @@ def test_a_credential_has_its_organizations_quota_once_it_is_known() -> None:
 
 def test_other_credentials_keep_the_services_quota() -> None:
     limited = quotas(Clock())
-    mine, other = limited.credential(b"Bearer sk_a"), limited.credential(b"Bearer sk_b")
+    mine, other = known(limited, b"Bearer sk_a"), known(limited, b"Bearer sk_b")
     asyncio.run(limited.learn(mine, uuid4(), ReadModel({"readBurst": 50})))  # type: ignore[arg-type]
     assert limited.quota_of(other, "reads") == limited.reads
 
@@ -152,3 +161,23 @@ def test_a_credentials_requests_beyond_its_bound_wait_for_one_in_flight_to_end()
 async def _other(in_flight: InFlight, order: list[str]) -> None:
     async with in_flight.slot("another credential"):
         order.append("other")
+
+
+def test_a_credential_never_seen_to_authenticate_keeps_no_bucket() -> None:
+    limited = quotas(Clock())
+    made_up = limited.credential(b"Bearer made-up")
+    taken = [limited.take(made_up, "GET") for _ in range(5)]
+    assert all(d is not None and d.allowed for d in taken)  # Its failures are limited apart.
+
+
+def test_every_token_of_one_user_takes_from_the_same_buckets() -> None:
+    limited = quotas(Clock())
+    user = Identity("u1", None, None, {"iss": "https://idp.example"})
+    first, refreshed = (limited.credential(t) for t in (b"Bearer eyJ.a", b"Bearer eyJ.b"))
+    limited.take(first, "GET")
+    limited.authenticated(first, user, "GET")
+    limited.take(refreshed, "GET")
+    limited.authenticated(refreshed, user, "GET")  # The burst of two is spent.
+    refused = limited.take(first, "GET")
+    assert refused is not None
+    assert not refused.allowed

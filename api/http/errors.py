@@ -28,9 +28,12 @@ from domain.errors import (
     OrganizationSuspendedError,
     PermissionRequiredError,
     RoleNotFoundError,
+    SecretKeyMissingError,
     SlugTakenError,
     ValidationError,
     VersionConflictError,
+    WebhookEndpointNotFoundError,
+    WebhookUrlRefusedError,
 )
 from projections.store_errors import STORE_ERRORS
 
@@ -207,6 +210,10 @@ def _http(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, str(exc.detail))
 
 
+def _webhook_url_refused(_: Request, exc: Exception) -> JSONResponse:
+    return error_response(400, "WEBHOOK_URL_NOT_ALLOWED", f"url: {exc}")
+
+
 HANDLERS: dict[type[Exception], Any] = {
     RequestValidationError: _request_validation,
     ValidationError: _domain_validation,
@@ -244,6 +251,13 @@ HANDLERS: dict[type[Exception], Any] = {
     ),
     MembershipLimitReachedError: _membership_limit,
     RoleNotFoundError: _simple(404, "ROLE_NOT_FOUND", "The organization has no such role"),
+    WebhookEndpointNotFoundError: _simple(
+        404, "WEBHOOK_ENDPOINT_NOT_FOUND", "Webhook endpoint not found"
+    ),
+    WebhookUrlRefusedError: _webhook_url_refused,
+    SecretKeyMissingError: _simple(
+        503, "SECRET_KEY_NOT_SET", "Set REGISTRY_SECRET_KEY to keep webhook secrets"
+    ),
     HTTPException: _http,
     RateLimitedError: _rate_limited,
     CommandAlreadyRecordedError: _recorded,

@@ -1,0 +1,184 @@
+"""The outbox: for each organization event, in position order, one delivery row per
+endpoint that wants it, written with the follower's position in one transaction.
+
+It follows the read model (the event as the change feed shows it is a history row there)
+and the endpoints' own events from the store, merged in position order, so an endpoint
+receives exactly the events recorded after its creation.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from application.topics import topics_of
+from domain.webhooks.endpoint import WebhookEndpoint
+from domain.webhooks.validation import event_type
+from projections.projection import OrganizationLookupProjection
+from projections.webhooks.store import Delivery
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from application.registry import OrganizationRegistry
+    from projections.read_model import ReadModel
+    from projections.records import HistoryEntry
+    from projections.webhooks.store import WebhookStore
+
+    Render = Callable[[HistoryEntry, dict[str, Any]], dict[str, Any]]
+
+BATCH = 500
+ENDPOINT_TOPICS = topics_of(
+    (
+        WebhookEndpoint.Created,
+        WebhookEndpoint.Updated,
+        WebhookEndpoint.SecretRotated,
+        WebhookEndpoint.Disabled,
+        WebhookEndpoint.Enabled,
+        WebhookEndpoint.Deleted,
+    )
+)
+
+
+def payload(render: Render, registry: OrganizationRegistry, entry: HistoryEntry) -> str:
+    """The body delivered for ``entry``: the organization as it was just after it."""
+    organization = registry.get_details(entry.organization_id, entry.version)
+    return json.dumps(render(entry, organization), separators=(",", ":"))
+
+
+def wants(endpoint: dict[str, Any], entry: HistoryEntry) -> bool:
+    organization = endpoint["organization_id"]
+    if organization is not None and organization != str(entry.organization_id):
+        return False
+    types = endpoint["event_types"]
+    return types is None or event_type(entry.type) in types
+
+
+class Outbox:
+    def __init__(
+        self,
+        store: WebhookStore,
+        registry: OrganizationRegistry,
+        read_model: ReadModel,
+        render: Render,
+    ) -> None:
+        self.store, self.registry, self.read_model, self.render = (
+            store,
+            registry,
+            read_model,
+            render,
+        )
+        self.endpoints = {e["id"]: _matching(e) for e in store.endpoints()}
+
+    def bound(self) -> int:
+        """The last position every organization event up to which the read model holds."""
+        recorder = self.registry.recorder
+        head = recorder.max_notification_id() or 0
+        projected = self.read_model.position()
+        beyond = recorder.select_notifications(
+            start=projected + 1, limit=1, stop=head, topics=OrganizationLookupProjection.topics
+        )
+        return projected if beyond else max(head, projected)
+
+    def step(self) -> int:
+        """Fill the outbox with what was recorded since its position; returns how many
+        events it went over."""
+        position, bound = self.store.position(), self.bound()
+        if bound <= position:
+            return 0
+        entries = [
+            e for e in self.read_model.queries.events_after(position, BATCH) if e.position <= bound
+        ]
+        upper = entries[-1].position if len(entries) == BATCH else bound
+        notes = self.registry.recorder.select_notifications(
+            start=position + 1, limit=BATCH, stop=upper, topics=ENDPOINT_TOPICS
+        )
+        if len(notes) == BATCH:
+            upper = notes[-1].id
+            entries = [e for e in entries if e.position <= upper]
+        items = sorted(
+            [*((e.position, e) for e in entries), *((n.id, n) for n in notes)], key=lambda i: i[0]
+        )
+        self._write(position, upper, [item for _, item in items])
+        return len(items)
+
+    def _write(self, position: int, upper: int, items: list[Any]) -> None:
+        now, rows, store = time.time(), [], self.store
+        with store.transaction() as cursor:
+            if not store.advance(cursor, position, upper):
+                raise RuntimeError("another process fills the outbox")
+            for item in items:
+                if hasattr(item, "topic"):
+                    self._endpoint_changed(cursor, item, now)
+                else:
+                    rows += self._deliveries(item)
+            store.insert_deliveries(cursor, rows, now)
+
+    def _deliveries(self, entry: HistoryEntry) -> list[Delivery]:
+        wanted = [i for i, e in self.endpoints.items() if wants(e, entry)]
+        if not wanted:
+            return []
+        body = payload(self.render, self.registry, entry)
+        kind, org = event_type(entry.type), str(entry.organization_id)
+        return [Delivery(i, entry.position, org, kind, body) for i in wanted]
+
+    def _endpoint_changed(self, cursor: Any, notification: Any, now: float) -> None:
+        event = self.registry.mapper.to_domain_event(notification)
+        endpoint = self.registry.repository.get(
+            event.originator_id, version=event.originator_version
+        )
+        details = {**endpoint.details(), "deleted": endpoint.deleted}
+        key = str(endpoint.id)
+        self.store.save_endpoint(cursor, details)
+        if endpoint.deleted:
+            self.endpoints.pop(key, None)
+            self.store.forget_endpoint(cursor, key)
+            return
+        self.endpoints[key] = _matching({**details, "id": key, "event_types": endpoint.event_types})
+        if isinstance(event, WebhookEndpoint.Enabled):
+            self.store.enabled_again(cursor, key, now)
+
+
+def _matching(endpoint: dict[str, Any]) -> dict[str, Any]:
+    """What decides which events an endpoint gets (from a table row, or details)."""
+    types = endpoint["event_types"]
+    if isinstance(types, str):
+        types = json.loads(types)
+    organization = endpoint["organization_id"]
+    return {
+        "organization_id": None if organization is None else str(organization),
+        "event_types": None if types is None else frozenset(types),
+    }
+
+
+def replay(outbox: Outbox, endpoint_id: str, from_position: int) -> int:
+    """Deliver to the endpoint again every event it wants from ``from_position`` up to
+    the outbox's position (those delivered, those never queued for it alike); returns how
+    many. They go before the endpoint's later events, each organization's in order."""
+    endpoint = next((e for e in outbox.store.endpoints() if e["id"] == endpoint_id), None)
+    if endpoint is None:
+        return 0
+    matching, upto, count = _matching(endpoint), outbox.store.position(), 0
+    after = max(0, from_position - 1)
+    while after < upto:
+        entries = [
+            e for e in outbox.read_model.queries.events_after(after, BATCH) if e.position <= upto
+        ]
+        if not entries:
+            break
+        rows = [
+            Delivery(
+                endpoint_id,
+                e.position,
+                str(e.organization_id),
+                event_type(e.type),
+                payload(outbox.render, outbox.registry, e),
+            )
+            for e in entries
+            if wants(matching, e)
+        ]
+        with outbox.store.transaction() as cursor:
+            outbox.store.insert_deliveries(cursor, rows, time.time())
+        count, after = count + len(rows), entries[-1].position
+    return count

@@ -1,0 +1,87 @@
+"""Runs webhook delivery in a background thread whenever this process holds its leader
+lock: fills the outbox, then starts the due deliveries, and again; restarts with backoff
+after an error, as the projections do."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+from service.webhooks.dispatcher import Dispatcher
+from service.webhooks.outbox import Outbox
+
+if TYPE_CHECKING:
+    from application.registry import OrganizationRegistry
+    from application.webhooks import WebhookEndpoints
+    from projections.leadership import LeaderLock
+    from projections.read_model import ReadModel
+    from projections.webhooks.store import WebhookStore
+    from projections.webhooks.vault import SecretVault
+    from service.webhooks.outbox import Render
+
+log = logging.getLogger("tenant_registry.webhooks")
+
+POLL_SECONDS = 0.05
+BACKOFF_START, BACKOFF_MAX = 0.2, 30.0
+LEADER_RETRY_SECONDS = 1.0
+
+
+class WebhookSupervisor:
+    def __init__(
+        self,
+        parts: tuple[WebhookStore, SecretVault, WebhookEndpoints],
+        registry: OrganizationRegistry,
+        read_model: ReadModel,
+        render: Render,
+        lock: LeaderLock,
+        schedule: tuple[float, ...],
+    ) -> None:
+        self.store, self.vault, self.endpoints = parts
+        self.registry, self.read_model, self.render = registry, read_model, render
+        self.lock, self.schedule = lock, schedule
+        self.dispatcher: Dispatcher | None = None
+        self._stopping, self._wake = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._supervise, name="webhooks", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        self._wake.set()
+        self._thread.join(timeout)
+
+    def _supervise(self) -> None:
+        backoff = BACKOFF_START
+        while not self._stopping.is_set():
+            if not self.lock.acquire():
+                self._stopping.wait(LEADER_RETRY_SECONDS)
+                continue
+            try:
+                self._run()
+                backoff = BACKOFF_START
+            except Exception:
+                log.exception("webhook delivery stopped on an error; restarting in %.1fs", backoff)
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+            finally:
+                self.lock.release()
+
+    def _run(self) -> None:
+        outbox = Outbox(self.store, self.registry, self.read_model, self.render)
+        self.dispatcher = dispatcher = Dispatcher(
+            self.store, self.vault, self.endpoints, self.schedule
+        )
+        try:
+            while not self._stopping.is_set():
+                filled = outbox.step()
+                started = dispatcher.step()
+                if not filled and not started:
+                    self._wake.wait(POLL_SECONDS)
+                    self._wake.clear()
+        finally:
+            dispatcher.close()

@@ -171,7 +171,8 @@ def test_deliveries_show_attempts_and_status(server: InProcessServer, receiver: 
         "https://10.0.0.1/hook",
         "https://169.254.169.254/latest",
         "https://[::1]/hook",
-        "https://localhost/hook",
+        "https://[fe80::1]/hook",
+        "https://0.0.0.0/hook",
         "http://example.com/hook",
     ],
 )

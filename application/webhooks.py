@@ -86,6 +86,7 @@ class WebhookEndpoints:
 
         self._vault.keep(secret_id, secret)
         endpoint, position = self._pipeline.apply(decide)
+        assert isinstance(endpoint, WebhookEndpoint)
         return EndpointWritten(endpoint.details(), position, secret)
 
     def update(self, scope: object, endpoint_id: UUID, changes: dict[str, Any]) -> EndpointWritten:

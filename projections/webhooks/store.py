@@ -111,11 +111,14 @@ class WebhookStore:
     def advance(self, cursor: Any, before: int, after: int) -> bool:
         """Move the position from ``before`` to ``after`` (first in its transaction: on
         SQLite this takes the write lock); ``False`` if another writer moved it."""
-        return self.run(
-            cursor,
-            "UPDATE {p}webhook_progress SET position = ? WHERE name = ? AND position = ?",
-            (after, PROGRESS, before),
-        ) == 1
+        return (
+            self.run(
+                cursor,
+                "UPDATE {p}webhook_progress SET position = ? WHERE name = ? AND position = ?",
+                (after, PROGRESS, before),
+            )
+            == 1
+        )
 
     def save_endpoint(self, cursor: Any, e: dict[str, Any]) -> None:
         types = None if e["event_types"] is None else json.dumps(e["event_types"])
@@ -181,8 +184,9 @@ class WebhookStore:
 
     def endpoints(self, organization_id: str | None = None) -> list[dict[str, Any]]:
         """Endpoints not deleted (an organization's, or all), oldest first."""
+        params: tuple[str, ...] = ()
         if organization_id is None:
-            where, params = "", ()
+            where = ""
         else:
             where, params = " AND organization_id = ?", (organization_id,)
         return self.rows(

@@ -125,7 +125,7 @@ class Outbox:
 
     def _endpoint_changed(self, cursor: Any, notification: Any, now: float) -> None:
         event = self.registry.mapper.to_domain_event(notification)
-        endpoint = self.registry.repository.get(
+        endpoint: WebhookEndpoint = self.registry.repository.get(
             event.originator_id, version=event.originator_version
         )
         details = {**endpoint.details(), "deleted": endpoint.deleted}

@@ -46,14 +46,17 @@ def eventually(check: Callable[[], Any], timeout: float = 15) -> Any:
     raise AssertionError("not within the time allowed")
 
 
-def endpoint_for(server: InProcessServer, receiver: Receiver, org_id: str, **body: Any) -> dict[str, Any]:
+def endpoint_for(
+    server: InProcessServer, receiver: Receiver, org_id: str, **body: Any
+) -> dict[str, Any]:
     response = server.client.post(
         f"{ORGS}/{org_id}/webhook-endpoints", json={"url": receiver.url, **body}, headers=ADMIN
     )
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     receiver.secrets.append(created["secret"])
-    return created["endpoint"]
+    endpoint: dict[str, Any] = created["endpoint"]
+    return endpoint
 
 
 def test_an_organizations_events_arrive_signed_in_order_with_the_organization_after_each(
@@ -72,7 +75,9 @@ def test_an_organizations_events_arrive_signed_in_order_with_the_organization_af
     assert bodies[0]["data"]["event"]["changes"]["name"]["to"] == "Two"
 
 
-def test_a_secret_is_shown_once_and_never_in_a_later_answer(server: InProcessServer, receiver: Receiver) -> None:
+def test_a_secret_is_shown_once_and_never_in_a_later_answer(
+    server: InProcessServer, receiver: Receiver
+) -> None:
     org = new_org(server)
     endpoint = endpoint_for(server, receiver, org["id"])
     got = server.client.get(f"{ORGS}/{org['id']}/webhook-endpoints/{endpoint['id']}", headers=ADMIN)
@@ -90,7 +95,10 @@ def test_failed_deliveries_are_retried_with_the_same_webhook_id_and_order_kept(
     for name in ("Two", "Three"):
         server.client.patch(f"{ORGS}/{org['id']}", json={"name": name}, headers=ADMIN)
     eventually(lambda: len(receiver.received) == 2)
-    assert [r["body"]["data"]["organization"]["name"] for r in receiver.received] == ["Two", "Three"]
+    assert [r["body"]["data"]["organization"]["name"] for r in receiver.received] == [
+        "Two",
+        "Three",
+    ]
 
 
 def test_410_gone_disables_the_endpoint_and_enabling_it_resumes_at_the_first_undelivered(
@@ -101,12 +109,17 @@ def test_410_gone_disables_the_endpoint_and_enabling_it_resumes_at_the_first_und
     url = f"{ORGS}/{org['id']}/webhook-endpoints/{endpoint['id']}"
     receiver.answers = [410]
     server.client.patch(f"{ORGS}/{org['id']}", json={"name": "Gone"}, headers=ADMIN)
-    disabled = eventually(lambda: not (e := server.client.get(url, headers=ADMIN).json()["endpoint"])["enabled"] and e)
+    disabled = eventually(
+        lambda: not (e := server.client.get(url, headers=ADMIN).json()["endpoint"])["enabled"] and e
+    )
     assert "410" in disabled["disabledReason"]
     server.client.patch(f"{ORGS}/{org['id']}", json={"name": "Later"}, headers=ADMIN)
     assert server.client.patch(url, json={"enabled": True}, headers=ADMIN).status_code == 200
     eventually(lambda: len(receiver.received) == 2)
-    assert [r["body"]["data"]["organization"]["name"] for r in receiver.received] == ["Gone", "Later"]
+    assert [r["body"]["data"]["organization"]["name"] for r in receiver.received] == [
+        "Gone",
+        "Later",
+    ]
 
 
 def test_an_exhausted_schedule_disables_the_endpoint_with_its_reason(
@@ -117,12 +130,16 @@ def test_an_exhausted_schedule_disables_the_endpoint_with_its_reason(
     url = f"{ORGS}/{org['id']}/webhook-endpoints/{endpoint['id']}"
     receiver.answers = [500] * 4
     server.client.patch(f"{ORGS}/{org['id']}", json={"name": "Failing"}, headers=ADMIN)
-    disabled = eventually(lambda: not (e := server.client.get(url, headers=ADMIN).json()["endpoint"])["enabled"] and e)
+    disabled = eventually(
+        lambda: not (e := server.client.get(url, headers=ADMIN).json()["endpoint"])["enabled"] and e
+    )
     assert "exhausted" in disabled["disabledReason"]
     assert receiver.received == []
 
 
-def test_during_a_rotation_each_request_carries_both_signatures(server: InProcessServer, receiver: Receiver) -> None:
+def test_during_a_rotation_each_request_carries_both_signatures(
+    server: InProcessServer, receiver: Receiver
+) -> None:
     org = new_org(server)
     endpoint = endpoint_for(server, receiver, org["id"])
     rotated = server.client.post(
@@ -161,7 +178,13 @@ def test_deliveries_show_attempts_and_status(server: InProcessServer, receiver: 
     server.client.patch(f"{ORGS}/{org['id']}", json={"name": "Shown"}, headers=ADMIN)
     eventually(lambda: receiver.received)
     page = f"{HOOKS}/{endpoint['id']}/deliveries"
-    delivered = eventually(lambda: (d := server.client.get(page, headers=ADMIN).json()["deliveries"]) and d[0]["deliveredAt"] and d)
+    delivered = eventually(
+        lambda: (
+            (d := server.client.get(page, headers=ADMIN).json()["deliveries"])
+            and d[0]["deliveredAt"]
+            and d
+        )
+    )
     assert (delivered[0]["attempts"], delivered[0]["lastCode"]) == (2, 204)
 
 
@@ -182,10 +205,14 @@ def test_internal_addresses_and_plain_http_are_refused(server: InProcessServer, 
     assert response.json()["code"] in ("WEBHOOK_URL_NOT_ALLOWED", "VALIDATION_ERROR")
 
 
-def test_an_organizations_key_manages_only_its_own_endpoints(server: InProcessServer, receiver: Receiver) -> None:
+def test_an_organizations_key_manages_only_its_own_endpoints(
+    server: InProcessServer, receiver: Receiver
+) -> None:
     mine, other = new_org(server), new_org(server)
     key = bearer(issue_key(server, mine["id"])["secret"])
-    created = server.client.post(f"{ORGS}/{mine['id']}/webhook-endpoints", json={"url": receiver.url}, headers=key)
+    created = server.client.post(
+        f"{ORGS}/{mine['id']}/webhook-endpoints", json={"url": receiver.url}, headers=key
+    )
     assert created.status_code == 201, created.text
     theirs = server.client.get(f"{ORGS}/{other['id']}/webhook-endpoints", headers=key)
     assert theirs.status_code == 404

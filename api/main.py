@@ -33,7 +33,6 @@ from api.members import routes as members
 from api.organizations import current
 from api.organizations import routes as organizations
 from api.webhooks import routes as webhooks
-from api.webhooks.payloads import render
 from projections.leadership import schema_setup, store_conninfo
 from service.composition import bootstrap
 from service.logs import logging_config
@@ -81,7 +80,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _configure_logging(settings)
-        app.state.services = services = bootstrap(settings, render=render)
+        app.state.services = services = bootstrap(settings, deliver_webhooks=True)
         env = settings.registry_env()
         with schema_setup(env):
             app.state.idempotency = construct_idempotency_store(

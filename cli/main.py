@@ -65,7 +65,7 @@ def project(_: argparse.Namespace) -> None:
     settings = load_settings()
     _check_store(settings)
     logging.config.dictConfig(logging_config(settings.log_level, settings.log_format))
-    services = bootstrap(settings, run_projections=True)
+    services = bootstrap(settings, run_projections=True, deliver_webhooks=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 
     from projections.read_model import ReadModel
     from service.settings import Settings
-    from service.webhooks.outbox import Render
 
 WEBHOOKS_LOCK_NAME = "webhooks"
 
@@ -125,14 +124,13 @@ def _webhooks(
     return store, vault, endpoints
 
 
-def start_webhooks(services: Services, settings: Settings, render: Render) -> None:
+def start_webhooks(services: Services, settings: Settings) -> None:
     """Deliver webhooks from this process whenever it holds their leader lock."""
     parts = (services.webhook_store, services.webhook_vault, services.webhooks)
     supervisor = WebhookSupervisor(
         parts,
         services.registry,
         services.read_model,
-        render,
         leader_lock(settings.registry_env(), WEBHOOKS_LOCK_NAME),
         parse_schedule(settings.webhook_retry_schedule),
     )
@@ -142,10 +140,10 @@ def start_webhooks(services: Services, settings: Settings, render: Render) -> No
 
 
 def bootstrap(
-    settings: Settings, *, run_projections: bool | None = None, render: Render | None = None
+    settings: Settings, *, run_projections: bool | None = None, deliver_webhooks: bool = False
 ) -> Services:
-    """The services; with ``render`` (how a delivery's body shows an event), webhooks are
-    delivered by the process that runs the projections."""
+    """The services; with ``deliver_webhooks``, a process that runs the projections
+    delivers webhooks too (``serve`` and ``tenant-registry project``)."""
     env = settings.registry_env()
     ensure_schema(env)
     with schema_setup(env):
@@ -166,6 +164,6 @@ def bootstrap(
             rebuild_in_background(registry, read_model, leader_lock(env, REBUILD_LOCK_NAME))
     store, vault, endpoints = _webhooks(settings, registry, read_model)
     services = Services(registry, read_model, supervisor, health, endpoints, store, vault)
-    if supervisor is not None and render is not None:
-        start_webhooks(services, settings, render)
+    if supervisor is not None and deliver_webhooks:
+        start_webhooks(services, settings)
     return services

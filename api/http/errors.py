@@ -12,7 +12,6 @@ from starlette.exceptions import HTTPException
 from api.http.identity import IdentityProviderUnavailableError, InvalidTokenError
 from api.http.rate_limit import RateLimitedError
 from api.http.read_your_writes import recorded_outcome
-from api.http.schemas import camel_path
 from domain.command_records import CommandAlreadyRecordedError
 from domain.errors import (
     ApiKeyNotFoundError,
@@ -36,6 +35,7 @@ from domain.errors import (
     WebhookUrlRefusedError,
 )
 from projections.store_errors import STORE_ERRORS
+from service.wire import camel_path
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request

@@ -88,9 +88,3 @@ class Health(ResponseBody):
     status: str = Field(description="`ok` (alive) or `ready`.")
     position: int | None = Field(default=None, description="The read model's position.")
     lag: int | None = Field(default=None, description="Events it is behind the store.")
-
-
-def camel_path(path: str) -> str:
-    """``status_reason`` -> ``statusReason``; ``settings.fiscal_year`` keeps its key."""
-    head, _, rest = path.partition(".")
-    return to_camel(head) + (f".{rest}" if rest else "")

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from api.webhooks.payloads import render
 from api.webhooks.schemas import WebhookDeliveriesPage, WebhookDelivery, WebhookEndpointPublic
 from service.webhooks.outbox import Outbox, replay
 
@@ -58,7 +57,7 @@ def deliveries_page(
 
 
 def replay_from(services: Services, endpoint_id: UUID, from_position: int) -> int:
-    outbox = Outbox(services.webhook_store, services.registry, services.read_model, render)
+    outbox = Outbox(services.webhook_store, services.registry, services.read_model)
     queued = replay(outbox, str(endpoint_id), from_position)
     if services.webhook_supervisor is not None:
         services.webhook_supervisor.wake()

@@ -17,16 +17,13 @@ from domain.webhooks.endpoint import WebhookEndpoint
 from domain.webhooks.validation import event_type
 from projections.projection import OrganizationLookupProjection
 from projections.webhooks.store import Delivery
+from service.webhooks.payloads import render
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from application.registry import OrganizationRegistry
     from projections.read_model import ReadModel
     from projections.records import HistoryEntry
     from projections.webhooks.store import WebhookStore
-
-    Render = Callable[[HistoryEntry, dict[str, Any]], dict[str, Any]]
 
 BATCH = 500
 ENDPOINT_TOPICS = topics_of(
@@ -41,7 +38,7 @@ ENDPOINT_TOPICS = topics_of(
 )
 
 
-def payload(render: Render, registry: OrganizationRegistry, entry: HistoryEntry) -> str:
+def payload(registry: OrganizationRegistry, entry: HistoryEntry) -> str:
     """The body delivered for ``entry``: the organization as it was just after it."""
     organization = registry.get_details(entry.organization_id, entry.version)
     return json.dumps(render(entry, organization), separators=(",", ":"))
@@ -61,14 +58,8 @@ class Outbox:
         store: WebhookStore,
         registry: OrganizationRegistry,
         read_model: ReadModel,
-        render: Render,
     ) -> None:
-        self.store, self.registry, self.read_model, self.render = (
-            store,
-            registry,
-            read_model,
-            render,
-        )
+        self.store, self.registry, self.read_model = store, registry, read_model
         self.endpoints = {e["id"]: _matching(e) for e in store.endpoints()}
 
     def bound(self) -> int:
@@ -119,7 +110,7 @@ class Outbox:
         wanted = [i for i, e in self.endpoints.items() if wants(e, entry)]
         if not wanted:
             return []
-        body = payload(self.render, self.registry, entry)
+        body = payload(self.registry, entry)
         kind, org = event_type(entry.type), str(entry.organization_id)
         return [Delivery(i, entry.position, org, kind, body) for i in wanted]
 
@@ -173,7 +164,7 @@ def replay(outbox: Outbox, endpoint_id: str, from_position: int) -> int:
                 e.position,
                 str(e.organization_id),
                 event_type(e.type),
-                payload(outbox.render, outbox.registry, e),
+                payload(outbox.registry, e),
             )
             for e in entries
             if wants(matching, e)

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from projections.read_model import ReadModel
     from projections.webhooks.store import WebhookStore
     from projections.webhooks.vault import SecretVault
-    from service.webhooks.outbox import Render
 
 log = logging.getLogger("tenant_registry.webhooks")
 
@@ -33,12 +32,11 @@ class WebhookSupervisor:
         parts: tuple[WebhookStore, SecretVault, WebhookEndpoints],
         registry: OrganizationRegistry,
         read_model: ReadModel,
-        render: Render,
         lock: LeaderLock,
         schedule: tuple[float, ...],
     ) -> None:
         self.store, self.vault, self.endpoints = parts
-        self.registry, self.read_model, self.render = registry, read_model, render
+        self.registry, self.read_model = registry, read_model
         self.lock, self.schedule = lock, schedule
         self.dispatcher: Dispatcher | None = None
         self._stopping, self._wake = threading.Event(), threading.Event()
@@ -72,7 +70,7 @@ class WebhookSupervisor:
                 self.lock.release()
 
     def _run(self) -> None:
-        outbox = Outbox(self.store, self.registry, self.read_model, self.render)
+        outbox = Outbox(self.store, self.registry, self.read_model)
         self.dispatcher = dispatcher = Dispatcher(
             self.store, self.vault, self.endpoints, self.schedule
         )

@@ -75,6 +75,24 @@ def test_an_organizations_events_arrive_signed_in_order_with_the_organization_af
     assert bodies[0]["data"]["event"]["changes"]["name"]["to"] == "Two"
 
 
+def test_a_body_shows_the_event_as_the_feed_does_and_the_organization_as_get_does(
+    server: InProcessServer, receiver: Receiver
+) -> None:
+    org = new_org(server, settings={"plan": "gold"})
+    endpoint_for(server, receiver, org["id"])
+    server.client.patch(f"{ORGS}/{org['id']}", json={"statusReason": "x"}, headers=ADMIN)
+    body = eventually(lambda: receiver.received)[0]["body"]
+    event = body["data"]["event"]
+    feed = server.client.get(
+        "/api/v1/events", params={"after": event["position"] - 1, "limit": 1}, headers=ADMIN
+    )
+    shown = server.client.get(
+        f"{ORGS}/{org['id']}", params={"version": event["version"]}, headers=ADMIN
+    )
+    assert event == feed.json()["events"][0]
+    assert body["data"]["organization"] == shown.json()["organization"]
+
+
 def test_a_secret_is_shown_once_and_never_in_a_later_answer(
     server: InProcessServer, receiver: Receiver
 ) -> None:

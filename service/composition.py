@@ -133,6 +133,7 @@ def start_webhooks(services: Services, settings: Settings) -> None:
         services.read_model,
         leader_lock(settings.registry_env(), WEBHOOKS_LOCK_NAME),
         parse_schedule(settings.webhook_retry_schedule),
+        settings.webhook_timeout,
     )
     services.webhook_supervisor = supervisor
     services.registry.on_recorded.append(supervisor.wake)

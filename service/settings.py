@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     not given)."""
     webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,36000"
     """Seconds to wait after each failed delivery, comma-separated."""
+    webhook_timeout: float = Field(default=10.0, gt=0, le=60)
+    """Seconds one delivery may take in all (connect, send, answer) before it counts as
+    failed."""
     webhook_allowed_networks: str = ""
     """CIDRs webhooks may be delivered to though internal (and over plain http)."""
     jwks_url: str | None = None

@@ -6,8 +6,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from api.webhooks.schemas import WebhookDeliveriesPage, WebhookDelivery, WebhookEndpointPublic
-from service.webhooks.outbox import Outbox, replay
+from api.webhooks.schemas import (
+    WebhookDeliveriesPage,
+    WebhookDelivery,
+    WebhookEndpointPublic,
+    WebhookReplay,
+    WebhookReplayed,
+)
+from service.webhooks.outbox import Outbox
+from service.webhooks.replay import position_at, replay
 
 if TYPE_CHECKING:
     from service.composition import Services
@@ -56,9 +63,12 @@ def deliveries_page(
     return WebhookDeliveriesPage(deliveries=shown, next=shown[-1].position if more else None)
 
 
-def replay_from(services: Services, endpoint_id: UUID, from_position: int) -> int:
+def replay_from(services: Services, endpoint_id: UUID, body: WebhookReplay) -> WebhookReplayed:
+    start = body.from_position or 1  # The schema asks for it, or for a time.
+    if body.from_time is not None:
+        start = position_at(services.read_model, body.from_time)
     outbox = Outbox(services.webhook_store, services.registry, services.read_model)
-    queued = replay(outbox, str(endpoint_id), from_position)
+    replayed = replay(outbox, str(endpoint_id), start)
     if services.webhook_supervisor is not None:
         services.webhook_supervisor.wake()
-    return queued
+    return WebhookReplayed(queued=replayed.queued, next_from_position=replayed.next_position)

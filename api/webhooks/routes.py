@@ -121,12 +121,12 @@ def list_webhook_deliveries(
     return deliveries_page(s, endpoint_id, after, limit)
 
 
-@admin.post("/{endpoint_id}/replay", summary="Deliver every event from a position again")
+@admin.post("/{endpoint_id}/replay", summary="Deliver every event from a position or a time again")
 def replay_webhook_endpoint(
     endpoint_id: EndpointIdDep, body: WebhookReplay, s: ServicesDep
 ) -> WebhookReplayed:
     s.webhooks.get(ALL, endpoint_id)
-    return WebhookReplayed(queued=replay_from(s, endpoint_id, body.from_position))
+    return replay_from(s, endpoint_id, body)
 
 
 # An organization's own
@@ -190,7 +190,7 @@ def list_organization_webhook_deliveries(
     return deliveries_page(s, endpoint_id, after, limit)
 
 
-@router.post("/{endpoint_id}/replay", summary="Deliver every event from a position again")
+@router.post("/{endpoint_id}/replay", summary="Deliver every event from a position or a time again")
 def replay_organization_webhook_endpoint(
     org_id: ReachableOrganizationDep,
     endpoint_id: EndpointIdDep,
@@ -198,4 +198,4 @@ def replay_organization_webhook_endpoint(
     s: ServicesDep,
 ) -> WebhookReplayed:
     s.webhooks.get(org_id, endpoint_id)
-    return WebhookReplayed(queued=replay_from(s, endpoint_id, body.from_position))
+    return replay_from(s, endpoint_id, body)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from api.http.schemas import RequestBody, ResponseBody
+from api.http.schemas import RequestBody, ResponseBody, StoredTime
+from service.webhooks.replay import REPLAY_EVENTS
 
 
 class WebhookEndpointCreate(RequestBody):
@@ -84,8 +85,25 @@ class WebhookDeliveriesPage(ResponseBody):
 
 
 class WebhookReplay(RequestBody):
-    from_position: int = Field(ge=1, description="Deliver again every event from here on.")
+    """Where to replay from: a position, or a time (exactly one of them)."""
+
+    from_position: int | None = Field(
+        default=None, ge=1, description="Deliver again every event from this position on."
+    )
+    from_time: Annotated[StoredTime | None, Field(strict=False)] = Field(
+        default=None, description="Deliver again every event recorded at or after this time."
+    )
+
+    @model_validator(mode="after")
+    def _one_start(self) -> WebhookReplay:
+        if (self.from_position is None) == (self.from_time is None):
+            raise ValueError("give fromPosition or fromTime (one of them)")
+        return self
 
 
 class WebhookReplayed(ResponseBody):
-    queued: int
+    queued: int = Field(description="Deliveries queued, each organization's in order.")
+    next_from_position: int | None = Field(
+        description=f"One request reads at most {REPLAY_EVENTS} events: replay again from "
+        "here for the rest; null: the replay reached the last event."
+    )

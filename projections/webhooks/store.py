@@ -30,6 +30,8 @@ class Delivery:
     organization_id: str
     event_type: str
     payload: str
+    occurred_at: float
+    """When the event was recorded (seconds since the epoch)."""
 
 
 def _schema(postgres: bool) -> list[str]:
@@ -44,6 +46,7 @@ def _schema(postgres: bool) -> list[str]:
         f"sealed TEXT NOT NULL, created_at {real} NOT NULL)",
         "CREATE TABLE IF NOT EXISTS {p}webhook_deliveries (endpoint_id TEXT NOT NULL, "
         f"position {big} NOT NULL, organization_id TEXT NOT NULL, event_type TEXT NOT NULL, "
+        f"occurred_at {real} NOT NULL, "
         "payload TEXT NOT NULL, attempts INTEGER NOT NULL, failures INTEGER NOT NULL, "
         f"last_status TEXT, last_code INTEGER, last_attempt_at {real}, "
         f"next_attempt_at {real}, delivered_at {real}, PRIMARY KEY (endpoint_id, position))",
@@ -158,8 +161,11 @@ class WebhookStore:
             (now, endpoint_id),
         )
 
-    def forget_endpoint(self, cursor: Any, endpoint_id: str) -> None:
+    def forget_endpoint(self, cursor: Any, endpoint_id: str, secret_ids: list[str]) -> None:
+        """A deleted endpoint: its outbox rows and its sealed secrets go."""
         self.run(cursor, "DELETE FROM {p}webhook_deliveries WHERE endpoint_id = ?", (endpoint_id,))
+        for secret_id in secret_ids:
+            self.run(cursor, "DELETE FROM {p}webhook_secrets WHERE id = ?", (secret_id,))
 
     def insert_deliveries(self, cursor: Any, rows: list[Delivery], now: float) -> None:
         """New outbox rows; a row already there (a replay) is pending again from now."""
@@ -167,8 +173,8 @@ class WebhookStore:
             self.run(
                 cursor,
                 "INSERT INTO {p}webhook_deliveries (endpoint_id, position, organization_id, "
-                "event_type, payload, attempts, failures, next_attempt_at) "
-                "VALUES (?, ?, ?, ?, ?, 0, 0, ?) ON CONFLICT (endpoint_id, position) DO UPDATE "
+                "event_type, payload, occurred_at, attempts, failures, next_attempt_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?) ON CONFLICT (endpoint_id, position) DO UPDATE "
                 "SET delivered_at = NULL, failures = 0, next_attempt_at = excluded.next_attempt_at",
                 (
                     row.endpoint_id,
@@ -176,6 +182,7 @@ class WebhookStore:
                     row.organization_id,
                     row.event_type,
                     row.payload,
+                    row.occurred_at,
                     now,
                 ),
             )
@@ -232,6 +239,16 @@ class WebhookStore:
                 "WHERE id = ? AND version < ?",
                 (reason, version, endpoint_id, version),
             )
+
+    def lag(self) -> list[dict[str, Any]]:
+        """Of each endpoint not deleted: its events not yet delivered, and when the oldest
+        of them was recorded (``None``: none is waiting)."""
+        return self.rows(
+            "SELECT e.id AS endpoint_id, COUNT(d.position) AS events, "
+            "MIN(d.occurred_at) AS oldest FROM {p}webhook_endpoints e "
+            "LEFT JOIN {p}webhook_deliveries d ON d.endpoint_id = e.id "
+            "AND d.delivered_at IS NULL WHERE e.deleted = 0 GROUP BY e.id"
+        )
 
     def deliveries(self, endpoint_id: str, after: int, limit: int) -> list[dict[str, Any]]:
         return self.rows(

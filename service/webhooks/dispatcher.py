@@ -21,7 +21,7 @@ from standardwebhooks.webhooks import Webhook
 from application.webhooks import resolve
 from domain.context import SYSTEM_ACTOR, acting_as
 from domain.errors import WebhookUrlRefusedError
-from service.webhooks.sender import post
+from service.webhooks.sender import TIMEOUT, post
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -37,6 +37,24 @@ JITTER = 0.2
 """Each pause is the schedule's, give or take this fraction."""
 MAX_RETRY_AFTER = 86400.0
 WORKERS, DUE_LIMIT = 8, 200
+
+
+class Outcomes:
+    """How many delivery attempts ended each way, since this process started: delivered,
+    failed (an answer but not 2xx), unreachable (no answer in time), refused (an address
+    not allowed)."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def count(self, outcome: str) -> None:
+        with self._lock:
+            self._counts[outcome] = self._counts.get(outcome, 0) + 1
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
 
 
 def parse_schedule(text: str) -> tuple[float, ...]:
@@ -59,12 +77,15 @@ class Dispatcher:
         vault: SecretVault,
         endpoints: WebhookEndpoints,
         schedule: tuple[float, ...],
+        outcomes: Outcomes,
+        timeout: float = TIMEOUT,
     ) -> None:
         self.store, self.vault, self.endpoints, self.schedule = store, vault, endpoints, schedule
-        self.outcomes: dict[str, int] = {}
+        self.outcomes, self.timeout = outcomes, timeout
         self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="webhook-delivery")
         self._in_flight: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
+        self._closed = threading.Event()
 
     def step(self) -> int:
         """Start every due delivery not already on its way; returns how many started."""
@@ -80,11 +101,14 @@ class Dispatcher:
         return started
 
     def close(self) -> None:
+        """Send nothing more (a request on its way ends, within its deadline)."""
+        self._closed.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _deliver(self, row: dict[str, Any], pair: tuple[str, str]) -> None:
         try:
-            self._attempt(row)
+            if not self._closed.is_set():
+                self._attempt(row)
         except Exception:
             log.exception("webhook delivery of event %s failed", row["position"])
         finally:
@@ -100,15 +124,16 @@ class Dispatcher:
             "webhook-signature": signature(self._secrets(row), msg_id, moment, body),
         }
         try:
-            answer = post(row["url"], body, headers, self.endpoints.allowed, resolve)
+            answer = post(row["url"], body, headers, self.endpoints.allowed, resolve, self.timeout)
         except WebhookUrlRefusedError as error:
             return self._failed(row, key, "refused", None, None, str(error))
         except OSError as error:
             return self._failed(row, key, "unreachable", None, None, str(error))
         if 200 <= answer.status < 300:
-            self._count("delivered")
-            return self.store.record_attempt(key, "delivered", answer.status, None)
+            self.store.record_attempt(key, "delivered", answer.status, None)
+            return self.outcomes.count("delivered")
         if answer.status == 410:
+            self.outcomes.count("failed")
             self.store.record_attempt(key, "failed", 410, time.time())
             return self._disable(row["endpoint_id"], "the endpoint answered 410 Gone")
         reason = f"answered {answer.status}"
@@ -123,7 +148,7 @@ class Dispatcher:
         asked: float | None,
         reason: str,
     ) -> None:
-        self._count(status)
+        self.outcomes.count(status)
         failures = row["failures"] + 1
         if failures > len(self.schedule):
             self.store.record_attempt(key, status, code, time.time())
@@ -149,7 +174,3 @@ class Dispatcher:
             if s["expires_at"] is None or s["expires_at"] > now
         ]
         return [secret for i in ids if (secret := self.vault.secret(i)) is not None]
-
-    def _count(self, outcome: str) -> None:
-        with self._lock:
-            self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1

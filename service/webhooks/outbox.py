@@ -44,6 +44,13 @@ def payload(registry: OrganizationRegistry, entry: HistoryEntry) -> str:
     return json.dumps(render(entry, organization), separators=(",", ":"))
 
 
+def delivery(endpoint_id: str, entry: HistoryEntry, body: str) -> Delivery:
+    """The outbox row of ``entry`` for the endpoint."""
+    kind, organization = event_type(entry.type), str(entry.organization_id)
+    moment = entry.occurred_at.timestamp()
+    return Delivery(endpoint_id, entry.position, organization, kind, body, moment)
+
+
 def wants(endpoint: dict[str, Any], entry: HistoryEntry) -> bool:
     organization = endpoint["organization_id"]
     if organization is not None and organization != str(entry.organization_id):
@@ -60,7 +67,7 @@ class Outbox:
         read_model: ReadModel,
     ) -> None:
         self.store, self.registry, self.read_model = store, registry, read_model
-        self.endpoints = {e["id"]: _matching(e) for e in store.endpoints()}
+        self.endpoints = {e["id"]: matching(e) for e in store.endpoints()}
 
     def bound(self) -> int:
         """The last position every organization event up to which the read model holds."""
@@ -111,8 +118,7 @@ class Outbox:
         if not wanted:
             return []
         body = payload(self.registry, entry)
-        kind, org = event_type(entry.type), str(entry.organization_id)
-        return [Delivery(i, entry.position, org, kind, body) for i in wanted]
+        return [delivery(i, entry, body) for i in wanted]
 
     def _endpoint_changed(self, cursor: Any, notification: Any, now: float) -> None:
         event = self.registry.mapper.to_domain_event(notification)
@@ -124,14 +130,14 @@ class Outbox:
         self.store.save_endpoint(cursor, details)
         if endpoint.deleted:
             self.endpoints.pop(key, None)
-            self.store.forget_endpoint(cursor, key)
+            self.store.forget_endpoint(cursor, key, [s["id"] for s in endpoint.secrets])
             return
-        self.endpoints[key] = _matching({**details, "id": key, "event_types": endpoint.event_types})
+        self.endpoints[key] = matching({**details, "id": key, "event_types": endpoint.event_types})
         if isinstance(event, WebhookEndpoint.Enabled):
             self.store.enabled_again(cursor, key, now)
 
 
-def _matching(endpoint: dict[str, Any]) -> dict[str, Any]:
+def matching(endpoint: dict[str, Any]) -> dict[str, Any]:
     """What decides which events an endpoint gets (from a table row, or details)."""
     types = endpoint["event_types"]
     if isinstance(types, str):
@@ -141,35 +147,3 @@ def _matching(endpoint: dict[str, Any]) -> dict[str, Any]:
         "organization_id": None if organization is None else str(organization),
         "event_types": None if types is None else frozenset(types),
     }
-
-
-def replay(outbox: Outbox, endpoint_id: str, from_position: int) -> int:
-    """Deliver to the endpoint again every event it wants from ``from_position`` up to
-    the outbox's position (those delivered, those never queued for it alike); returns how
-    many. They go before the endpoint's later events, each organization's in order."""
-    endpoint = next((e for e in outbox.store.endpoints() if e["id"] == endpoint_id), None)
-    if endpoint is None:
-        return 0
-    matching, upto, count = _matching(endpoint), outbox.store.position(), 0
-    after = max(0, from_position - 1)
-    while after < upto:
-        entries = [
-            e for e in outbox.read_model.queries.events_after(after, BATCH) if e.position <= upto
-        ]
-        if not entries:
-            break
-        rows = [
-            Delivery(
-                endpoint_id,
-                e.position,
-                str(e.organization_id),
-                event_type(e.type),
-                payload(outbox.registry, e),
-            )
-            for e in entries
-            if wants(matching, e)
-        ]
-        with outbox.store.transaction() as cursor:
-            outbox.store.insert_deliveries(cursor, rows, time.time())
-        count, after = count + len(rows), entries[-1].position
-    return count

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING
 
-from service.webhooks.dispatcher import Dispatcher
+from service.webhooks.dispatcher import Dispatcher, Outcomes
 from service.webhooks.outbox import Outbox
+from service.webhooks.sender import TIMEOUT
 
 if TYPE_CHECKING:
     from application.registry import OrganizationRegistry
@@ -24,6 +26,8 @@ log = logging.getLogger("tenant_registry.webhooks")
 POLL_SECONDS = 0.05
 BACKOFF_START, BACKOFF_MAX = 0.2, 30.0
 LEADER_RETRY_SECONDS = 1.0
+LEADER_CHECK_SECONDS = 1.0
+"""How often the leader checks that it still holds its lock."""
 
 
 class WebhookSupervisor:
@@ -34,11 +38,12 @@ class WebhookSupervisor:
         read_model: ReadModel,
         lock: LeaderLock,
         schedule: tuple[float, ...],
+        timeout: float = TIMEOUT,
     ) -> None:
         self.store, self.vault, self.endpoints = parts
         self.registry, self.read_model = registry, read_model
-        self.lock, self.schedule = lock, schedule
-        self.dispatcher: Dispatcher | None = None
+        self.lock, self.schedule, self.timeout = lock, schedule, timeout
+        self.outcomes = Outcomes()
         self._stopping, self._wake = threading.Event(), threading.Event()
         self._thread = threading.Thread(target=self._supervise, name="webhooks", daemon=True)
 
@@ -71,11 +76,19 @@ class WebhookSupervisor:
 
     def _run(self) -> None:
         outbox = Outbox(self.store, self.registry, self.read_model)
-        self.dispatcher = dispatcher = Dispatcher(
-            self.store, self.vault, self.endpoints, self.schedule
+        dispatcher = Dispatcher(
+            self.store, self.vault, self.endpoints, self.schedule, self.outcomes, self.timeout
         )
+        checked = time.monotonic()
         try:
             while not self._stopping.is_set():
+                if time.monotonic() - checked > LEADER_CHECK_SECONDS:
+                    # Another process may lead once this one's lock is gone (its
+                    # connection dropped): stop sending before both do.
+                    if not self.lock.held():
+                        log.warning("webhook delivery: leader lock lost; standing by")
+                        return
+                    checked = time.monotonic()
                 filled = outbox.step()
                 started = dispatcher.step()
                 if not filled and not started:

@@ -93,6 +93,34 @@ def test_a_body_shows_the_event_as_the_feed_does_and_the_organization_as_get_doe
     assert body["data"]["organization"] == shown.json()["organization"]
 
 
+def test_deleting_an_endpoint_removes_its_sealed_secret(
+    server: InProcessServer, receiver: Receiver
+) -> None:
+    org = new_org(server)
+    endpoint = endpoint_for(server, receiver, org["id"])
+    secret_id = endpoint["secrets"][0]["id"]
+    store = server.app.state.services.webhook_store
+    assert store.sealed_secret(secret_id) is not None
+    url = f"{ORGS}/{org['id']}/webhook-endpoints/{endpoint['id']}"
+    assert server.client.delete(url, headers=ADMIN).status_code == 200
+    eventually(lambda: store.sealed_secret(secret_id) is None)
+
+
+def test_metrics_show_an_endpoints_undelivered_events_their_age_and_the_outcomes(
+    server: InProcessServer, receiver: Receiver
+) -> None:
+    org = new_org(server)
+    endpoint = endpoint_for(server, receiver, org["id"])
+    receiver.answers = [410]  # Disabled: the event stays undelivered.
+    server.client.patch(f"{ORGS}/{org['id']}", json={"name": "Late"}, headers=ADMIN)
+    label = '{{endpoint="{}"}}'.format(endpoint["id"])
+    waiting = f"registry_webhook_lag_events{label} 1.0"
+    text = eventually(lambda: waiting in (t := server.client.get("/metrics").text) and t)
+    age = float(text.split(f"registry_webhook_oldest_undelivered_seconds{label} ")[1].split()[0])
+    assert age > 0
+    assert 'registry_webhook_deliveries_total{outcome="failed"}' in text
+
+
 def test_a_secret_is_shown_once_and_never_in_a_later_answer(
     server: InProcessServer, receiver: Receiver
 ) -> None:
@@ -184,9 +212,38 @@ def test_replay_from_a_position_delivers_exactly_the_events_from_there(
     second = receiver.positions()[1]
     replay = f"{ORGS}/{org['id']}/webhook-endpoints/{endpoint['id']}/replay"
     replayed = server.client.post(replay, json={"fromPosition": second}, headers=ADMIN)
-    assert replayed.json() == {"queued": 2}
+    assert replayed.json() == {"queued": 2, "nextFromPosition": None}
     eventually(lambda: len(receiver.received) == 5)
     assert receiver.positions()[3:] == receiver.positions()[1:3]
+
+
+def test_replay_from_a_time_delivers_exactly_the_events_recorded_since(
+    server: InProcessServer, receiver: Receiver
+) -> None:
+    org = new_org(server)
+    endpoint = endpoint_for(server, receiver, org["id"])
+    for name in ("Two", "Three", "Four"):
+        server.client.patch(f"{ORGS}/{org['id']}", json={"name": name}, headers=ADMIN)
+    eventually(lambda: len(receiver.received) == 3)
+    since = receiver.received[1]["body"]["data"]["event"]["occurredAt"]
+    replay = f"{ORGS}/{org['id']}/webhook-endpoints/{endpoint['id']}/replay"
+    replayed = server.client.post(replay, json={"fromTime": since}, headers=ADMIN)
+    assert replayed.json() == {"queued": 2, "nextFromPosition": None}
+    eventually(lambda: len(receiver.received) == 5)
+    assert receiver.positions()[3:] == receiver.positions()[1:3]
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"fromPosition": 1, "fromTime": "2026-01-01T00:00:00Z"}, {"fromPosition": 0}]
+)
+def test_a_replay_names_exactly_one_start(
+    server: InProcessServer, receiver: Receiver, body: dict[str, Any]
+) -> None:
+    org = new_org(server)
+    endpoint = endpoint_for(server, receiver, org["id"])
+    replay = f"{ORGS}/{org['id']}/webhook-endpoints/{endpoint['id']}/replay"
+    answer = server.client.post(replay, json=body, headers=ADMIN)
+    assert (answer.status_code, answer.json()["code"]) == (400, "VALIDATION_ERROR")
 
 
 def test_deliveries_show_attempts_and_status(server: InProcessServer, receiver: Receiver) -> None:

@@ -1,24 +1,41 @@
 """A webhook receiver on loopback, as a customer runs one: it verifies every request with
-the ``standardwebhooks`` library and keeps what it received."""
+the ``standardwebhooks`` library and keeps what it received. A test can make it answer
+with errors, answer slowly, or go down (connections refused) and come back on its port."""
 
 from __future__ import annotations
 
+import collections
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A sender that gave up on a slow answer closed its end: nothing to report."""
+
+
 class Receiver:
     def __init__(self) -> None:
         self.secrets: list[str] = []
         self.received: list[dict[str, Any]] = []
-        """Verified requests: their headers and parsed body."""
+        """Verified requests answered 2xx, in the order they arrived: headers and body."""
         self.refused = 0
         self.answers: list[int] = []
         """Statuses to answer next, one per request (then 204)."""
+        self.delay = 0.0
+        """Seconds to wait before answering (what arrived is kept at once)."""
         self.lock = threading.Lock()
+        self.port = 0
+        self.up()
+
+    def up(self) -> None:
+        """Listen (again, on the same port after ``down``)."""
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -29,9 +46,14 @@ class Receiver:
             def log_message(self, *_: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        self.server = QuietServer(("127.0.0.1", self.port), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hooks"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def down(self) -> None:
+        """Stop listening: connections to the port are refused until ``up``."""
+        self.stop()
 
     def take(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
         headers = {k.lower(): v for k, v in handler.headers.items()}
@@ -45,6 +67,8 @@ class Receiver:
             else:
                 if 200 <= status < 300:
                     self.received.append({"headers": headers, "body": payload})
+            delay = self.delay
+        time.sleep(delay)
         handler.send_response(status)
         handler.send_header("Content-Length", "0")
         handler.end_headers()
@@ -52,6 +76,21 @@ class Receiver:
     def positions(self) -> list[int]:
         with self.lock:
             return [r["body"]["data"]["event"]["position"] for r in self.received]
+
+    def by_organization(self) -> dict[str, list[int]]:
+        """Each organization's positions in the order they arrived (duplicates kept)."""
+        found: dict[str, list[int]] = collections.defaultdict(list)
+        with self.lock:
+            for r in self.received:
+                event = r["body"]["data"]["event"]
+                found[event["organizationId"]].append(event["position"])
+        return dict(found)
+
+    def duplicates(self) -> dict[str, int]:
+        """``webhook-id``s received more than once, with how many times more."""
+        with self.lock:
+            counts = collections.Counter(r["headers"]["webhook-id"] for r in self.received)
+        return {i: n - 1 for i, n in counts.items() if n > 1}
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -66,3 +105,40 @@ def _verified(secrets: list[str], body: bytes, headers: dict[str, str]) -> Any:
         except WebhookVerificationError:
             continue
     raise WebhookVerificationError("no secret signed it")
+
+
+HOOKS_ENV = {
+    "REGISTRY_SECRET_KEY": "test-secret-key-0123456789abcdef",
+    "REGISTRY_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+    # Short pauses, so an outage spans several retries within seconds; five failures in a
+    # row (about 6 s) are still tolerated before the endpoint is disabled.
+    "REGISTRY_WEBHOOK_RETRY_SCHEDULE": "0.2,0.4,0.8,1.6,3.2",
+    "REGISTRY_WEBHOOK_TIMEOUT": "1",
+}
+"""A server's settings for delivering to a receiver on loopback."""
+
+
+def feed_positions(client: Any, headers: dict[str, str], after: int = 0) -> dict[str, list[int]]:
+    """Each organization's positions after ``after``, as the change feed shows them."""
+    found: dict[str, list[int]] = collections.defaultdict(list)
+    while True:
+        page = client.get("/api/v1/events", params={"after": after, "limit": 1000}, headers=headers)
+        events = page.json()["events"]
+        for event in events:
+            found[event["organizationId"]].append(event["position"])
+        if not events:
+            return dict(found)
+        after = events[-1]["position"]
+
+
+def attempts(client: Any, endpoint_url: str, headers: dict[str, str]) -> dict[str, int]:
+    """Each ``webhook-id``'s delivery attempts, as the endpoint's deliveries show them."""
+    found, after = {}, 0
+    while True:
+        page = client.get(
+            f"{endpoint_url}/deliveries", params={"after": after, "limit": 500}, headers=headers
+        ).json()
+        found.update({f"evt_{d['position']}": d["attempts"] for d in page["deliveries"]})
+        if page["next"] is None:
+            return found
+        after = page["next"]

@@ -18,7 +18,7 @@ class WebhookEndpointCreate(RequestBody):
         default=None, max_length=50, description="e.g. organization.renamed; all when absent."
     )
     description: str | None = Field(default=None, max_length=500)
-    organization_id: UUID | None = Field(
+    organization_id: Annotated[UUID | None, Field(strict=False)] = Field(
         default=None, description="Only this organization's events (admin; all when absent)."
     )
 

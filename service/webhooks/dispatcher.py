@@ -84,16 +84,21 @@ class Dispatcher:
         self.outcomes, self.timeout = outcomes, timeout
         self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="webhook-delivery")
         self._in_flight: set[tuple[str, str]] = set()
+        self._finished: set[tuple[str, str]] = set()
+        """Pairs whose delivery ended since the last read of what is due: that read may
+        predate the outcome, so it cannot tell what such a pair has next."""
         self._lock = threading.Lock()
         self._closed = threading.Event()
 
     def step(self) -> int:
         """Start every due delivery not already on its way; returns how many started."""
         started = 0
+        with self._lock:
+            self._finished.clear()
         for row in self.store.due(time.time(), DUE_LIMIT):
             pair = (row["endpoint_id"], row["organization_id"])
             with self._lock:
-                if pair in self._in_flight:
+                if pair in self._in_flight or pair in self._finished:
                     continue
                 self._in_flight.add(pair)
             self._pool.submit(self._deliver, row, pair)
@@ -114,6 +119,7 @@ class Dispatcher:
         finally:
             with self._lock:
                 self._in_flight.discard(pair)
+                self._finished.add(pair)
 
     def _attempt(self, row: dict[str, Any]) -> None:
         key, body = (row["endpoint_id"], row["position"]), row["payload"].encode()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from application.topics import topics_of
@@ -20,10 +21,14 @@ from projections.webhooks.store import Delivery
 from service.webhooks.payloads import render
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from application.registry import OrganizationRegistry
     from projections.read_model import ReadModel
     from projections.records import HistoryEntry
     from projections.webhooks.store import WebhookStore
+
+    Write = Callable[[Any], None]
 
 BATCH = 500
 ENDPOINT_TOPICS = topics_of(
@@ -102,16 +107,18 @@ class Outbox:
         return len(items)
 
     def _write(self, position: int, upper: int, items: list[Any]) -> None:
-        now, rows, store = time.time(), [], self.store
+        now, store, writes = time.time(), self.store, []
+        # Bodies are made before the transaction: on SQLite it holds the one write lock.
+        for item in items:
+            if hasattr(item, "topic"):
+                writes.append(self._endpoint_changed(item, now))
+            elif rows := self._deliveries(item):
+                writes.append(partial(store.insert_deliveries, rows=rows, now=now))
         with store.transaction() as cursor:
             if not store.advance(cursor, position, upper):
                 raise RuntimeError("another process fills the outbox")
-            for item in items:
-                if hasattr(item, "topic"):
-                    self._endpoint_changed(cursor, item, now)
-                else:
-                    rows += self._deliveries(item)
-            store.insert_deliveries(cursor, rows, now)
+            for write in writes:  # In position order: an endpoint's changes between events.
+                write(cursor)
 
     def _deliveries(self, entry: HistoryEntry) -> list[Delivery]:
         wanted = [i for i, e in self.endpoints.items() if wants(e, entry)]
@@ -120,21 +127,33 @@ class Outbox:
         body = payload(self.registry, entry)
         return [delivery(i, entry, body) for i in wanted]
 
-    def _endpoint_changed(self, cursor: Any, notification: Any, now: float) -> None:
+    def _endpoint_changed(self, notification: Any, now: float) -> Write:
+        """Follow the endpoint's change (which events it wants from here on); returns
+        what to write of it."""
         event = self.registry.mapper.to_domain_event(notification)
         endpoint: WebhookEndpoint = self.registry.repository.get(
             event.originator_id, version=event.originator_version
         )
         details = {**endpoint.details(), "deleted": endpoint.deleted}
-        key = str(endpoint.id)
-        self.store.save_endpoint(cursor, details)
+        key, store = str(endpoint.id), self.store
         if endpoint.deleted:
             self.endpoints.pop(key, None)
-            self.store.forget_endpoint(cursor, key, [s["id"] for s in endpoint.secrets])
-            return
+            secret_ids = [s["id"] for s in endpoint.secrets]
+
+            def forget(cursor: Any) -> None:
+                store.save_endpoint(cursor, details)
+                store.forget_endpoint(cursor, key, secret_ids)
+
+            return forget
         self.endpoints[key] = matching({**details, "id": key, "event_types": endpoint.event_types})
-        if isinstance(event, WebhookEndpoint.Enabled):
-            self.store.enabled_again(cursor, key, now)
+        enabled = isinstance(event, WebhookEndpoint.Enabled)
+
+        def save(cursor: Any) -> None:
+            store.save_endpoint(cursor, details)
+            if enabled:
+                store.enabled_again(cursor, key, now)
+
+        return save
 
 
 def matching(endpoint: dict[str, Any]) -> dict[str, Any]:

@@ -121,6 +121,16 @@ def test_metrics_show_an_endpoints_undelivered_events_their_age_and_the_outcomes
     assert 'registry_webhook_deliveries_total{outcome="failed"}' in text
 
 
+def test_the_admin_creates_an_endpoint_for_one_organization(
+    server: InProcessServer, receiver: Receiver
+) -> None:
+    org = new_org(server)
+    body = {"url": receiver.url, "organizationId": org["id"]}
+    created = server.client.post(HOOKS, json=body, headers=ADMIN)
+    assert created.status_code == 201, created.text
+    assert created.json()["endpoint"]["organizationId"] == org["id"]
+
+
 def test_a_secret_is_shown_once_and_never_in_a_later_answer(
     server: InProcessServer, receiver: Receiver
 ) -> None:

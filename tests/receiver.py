@@ -8,9 +8,17 @@ import collections
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import httpx
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from tests.helpers import ADMIN, ORGS
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tests.helpers import Server
 
 
 class QuietServer(ThreadingHTTPServer):
@@ -24,7 +32,8 @@ class Receiver:
     def __init__(self) -> None:
         self.secrets: list[str] = []
         self.received: list[dict[str, Any]] = []
-        """Verified requests answered 2xx, in the order they arrived: headers and body."""
+        """Verified requests answered 2xx, in the order they arrived: headers, body, and
+        when it arrived (``time.time()``)."""
         self.refused = 0
         self.answers: list[int] = []
         """Statuses to answer next, one per request (then 204)."""
@@ -66,7 +75,7 @@ class Receiver:
                 status = 401
             else:
                 if 200 <= status < 300:
-                    self.received.append({"headers": headers, "body": payload})
+                    self.received.append({"headers": headers, "body": payload, "at": time.time()})
             delay = self.delay
         time.sleep(delay)
         handler.send_response(status)
@@ -107,6 +116,9 @@ def _verified(secrets: list[str], body: bytes, headers: dict[str, str]) -> Any:
     raise WebhookVerificationError("no secret signed it")
 
 
+HOOKS = "/api/v1/webhook-endpoints"
+WORKERS = 8
+"""Deliveries the registry has on their way at once (``service.webhooks.dispatcher``)."""
 HOOKS_ENV = {
     "REGISTRY_SECRET_KEY": "test-secret-key-0123456789abcdef",
     "REGISTRY_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
@@ -142,3 +154,75 @@ def attempts(client: Any, endpoint_url: str, headers: dict[str, str]) -> dict[st
         if page["next"] is None:
             return found
         after = page["next"]
+
+
+def eventually(check: Callable[[], Any], timeout: float = 60) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := check():
+            return found
+        time.sleep(0.05)
+    raise AssertionError("not within the time allowed")
+
+
+def hook(client: httpx.Client, receiver: Receiver, org_id: str | None = None) -> str:
+    """A new endpoint delivering to ``receiver`` (one organization's events, or all); its URL."""
+    body = {"url": receiver.url, **({"organizationId": org_id} if org_id else {})}
+    created = client.post(HOOKS, json=body, headers=ADMIN)
+    assert created.status_code == 201, created.text
+    receiver.secrets.append(created.json()["secret"])
+    return f"{HOOKS}/{created.json()['endpoint']['id']}"
+
+
+def all_received(receiver: Receiver, expected: dict[str, list[int]]) -> bool:
+    received = receiver.by_organization()
+    return all(set(received.get(org, ())) >= set(positions) for org, positions in expected.items())
+
+
+def assert_in_order(receiver: Receiver, expected: dict[str, list[int]]) -> None:
+    """Each organization's events arrived in position order, every one of them, and
+    nothing else (an event again right after itself is a duplicate, counted apart)."""
+    received = receiver.by_organization()
+    for org, positions in expected.items():
+        got = received[org]
+        assert got == sorted(got), f"out of order for {org}: {got}"
+        assert list(dict.fromkeys(got)) == positions
+
+
+def changes(n: int, events: int) -> dict[str, Any]:
+    """A PATCH body recording ``events`` events (1 to 4): a rename, then settings,
+    profile and metadata changes, each one event."""
+    fields: list[dict[str, Any]] = [
+        {"name": f"Name {n}"},
+        {"settings": {"n": n}},
+        {"supportEmail": f"n{n}@example.com"},
+        {"metadata": {"n": str(n)}},
+    ]
+    return {k: v for field in fields[:events] for k, v in field.items()}
+
+
+def write_concurrently(server: Server, org_ids: list[str], total: int, first: int = 0) -> None:
+    """``total`` events from ``WORKERS`` writers at once, each over its share of the
+    organizations in turn, four events a request (the last request fewer if need be);
+    values numbered from ``first`` (a value again would record nothing)."""
+    requests = -(-total // 4)
+    errors: list[BaseException] = []
+
+    def write(writer: int) -> None:
+        mine = org_ids[writer::WORKERS]
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            try:
+                for n in range(writer, requests, WORKERS):
+                    body = changes(first + n, min(4, total - 4 * n))
+                    org = mine[n // WORKERS % len(mine)]
+                    answer = client.patch(f"{ORGS}/{org}", json=body, headers=ADMIN)
+                    assert answer.status_code == 200, answer.text
+            except BaseException as error:
+                errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(WORKERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []

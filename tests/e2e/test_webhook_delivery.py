@@ -8,31 +8,28 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
-import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
 from tests.helpers import ADMIN, ORGS, Server, create_body, run_cli
-from tests.receiver import HOOKS_ENV, Receiver, attempts, feed_positions
+from tests.receiver import (
+    HOOKS_ENV,
+    WORKERS,
+    Receiver,
+    all_received,
+    assert_in_order,
+    attempts,
+    eventually,
+    feed_positions,
+    hook,
+    write_concurrently,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
-HOOKS = "/api/v1/webhook-endpoints"
-WORKERS = 8
-"""Deliveries the registry has on their way at once (``service.webhooks.dispatcher``)."""
-
-
-def eventually(check: Callable[[], Any], timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := check():
-            return found
-        time.sleep(0.05)
-    raise AssertionError("not within the time allowed")
+    import httpx
 
 
 @pytest.fixture(scope="module")
@@ -49,15 +46,6 @@ def receiver() -> Iterator[Receiver]:
     running.stop()
 
 
-def hook(client: httpx.Client, receiver: Receiver, org_id: str | None = None) -> str:
-    """A new endpoint delivering to ``receiver`` (one organization's events, or all); its URL."""
-    body = {"url": receiver.url, **({"organizationId": org_id} if org_id else {})}
-    created = client.post(HOOKS, json=body, headers=ADMIN)
-    assert created.status_code == 201, created.text
-    receiver.secrets.append(created.json()["secret"])
-    return f"{HOOKS}/{created.json()['endpoint']['id']}"
-
-
 def organization_with_hook(server: Server, receiver: Receiver) -> tuple[str, str]:
     org = server.client.post(ORGS, json=create_body(), headers=ADMIN).json()["organization"]
     return org["id"], hook(server.client, receiver, org["id"])
@@ -68,21 +56,6 @@ def rename(client: httpx.Client, org_id: str, times: int, first: int = 0) -> Non
     for n in range(first, first + times):
         renamed = client.patch(f"{ORGS}/{org_id}", json={"name": f"Name {n}"}, headers=ADMIN)
         assert renamed.status_code == 200, renamed.text
-
-
-def all_received(receiver: Receiver, expected: dict[str, list[int]]) -> bool:
-    received = receiver.by_organization()
-    return all(set(received.get(org, ())) >= set(positions) for org, positions in expected.items())
-
-
-def assert_in_order(receiver: Receiver, expected: dict[str, list[int]]) -> None:
-    """Each organization's events arrived in position order, every one of them, and
-    nothing else (an event again right after itself is a duplicate, counted apart)."""
-    received = receiver.by_organization()
-    for org, positions in expected.items():
-        got = received[org]
-        assert got == sorted(got), f"out of order for {org}: {got}"
-        assert list(dict.fromkeys(got)) == positions
 
 
 def test_an_organizations_events_arrive_in_order_through_500s(
@@ -181,44 +154,6 @@ def test_a_serve_without_projections_beside_project_delivers_from_project(
     assert receiver.by_organization()[org_id] == sorted(receiver.by_organization()[org_id])
 
 
-def changes(n: int, events: int) -> dict[str, Any]:
-    """A PATCH body recording ``events`` events (1 to 4): a rename, then settings,
-    profile and metadata changes, each one event."""
-    fields = [
-        {"name": f"Name {n}"},
-        {"settings": {"n": n}},
-        {"supportEmail": f"n{n}@example.com"},
-        {"metadata": {"n": str(n)}},
-    ]
-    return {k: v for field in fields[:events] for k, v in field.items()}
-
-
-def write_concurrently(server: Server, org_ids: list[str], total: int) -> None:
-    """``total`` events from ``WORKERS`` writers at once, each over its share of the
-    organizations in turn, four events a request (the last request fewer if need be)."""
-    requests = -(-total // 4)
-    errors: list[BaseException] = []
-
-    def write(writer: int) -> None:
-        mine = org_ids[writer::WORKERS]
-        with httpx.Client(base_url=server.url, timeout=60) as client:
-            try:
-                for n in range(writer, requests, WORKERS):
-                    body = changes(n, min(4, total - 4 * n))
-                    org = mine[n // WORKERS % len(mine)]
-                    answer = client.patch(f"{ORGS}/{org}", json=body, headers=ADMIN)
-                    assert answer.status_code == 200, answer.text
-            except BaseException as error:
-                errors.append(error)
-
-    threads = [threading.Thread(target=write, args=(w,)) for w in range(WORKERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-
-
 def test_ten_thousand_events_from_eight_writers_over_fifty_organizations_all_arrive_in_order(
     database_url: str, receiver: Receiver
 ) -> None:
@@ -242,17 +177,19 @@ def test_events_arrive_in_order_after_the_delivering_process_is_killed_mid_batch
     database_url: str, receiver: Receiver
 ) -> None:
     server = Server(database_url, env=HOOKS_ENV)
-    hook(server.client, receiver)
-    org_ids = [
-        server.client.post(ORGS, json=create_body(), headers=ADMIN).json()["organization"]["id"]
-        for _ in range(10)
-    ]
-    write_concurrently(server, org_ids, 390)
-    receiver.delay = 0.02  # Slow enough that the kill finds deliveries on their way.
-    expected = feed_positions(server.client, ADMIN)
-    eventually(lambda: len(receiver.received) >= 100)
-    server.process.kill()  # SIGKILL: no shutdown, deliveries cut off mid-flight.
-    server.stop()
+    try:
+        hook(server.client, receiver)
+        org_ids = [
+            server.client.post(ORGS, json=create_body(), headers=ADMIN).json()["organization"]["id"]
+            for _ in range(10)
+        ]
+        write_concurrently(server, org_ids, 392)
+        receiver.delay = 0.02  # Slow enough that the kill finds deliveries on their way.
+        expected = feed_positions(server.client, ADMIN)
+        eventually(lambda: len(receiver.received) >= 100)
+        server.process.kill()  # SIGKILL: no shutdown, deliveries cut off mid-flight.
+    finally:
+        server.stop()
     restarted = Server(database_url, env=HOOKS_ENV)
     try:
         eventually(lambda: all_received(receiver, expected), timeout=120)

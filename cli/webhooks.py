@@ -98,6 +98,11 @@ def add_parsers(sub: Any) -> None:
         "tenant-registry webhooks replay 5f0c...e1 --since 2026-12-01T00:00:00Z",
     )
     commands = p.add_subparsers(dest="webhooks_command", required=True)
+    _add_deliveries(commands)
+    _add_replay(commands)
+
+
+def _add_deliveries(commands: Any) -> None:
     d = command(
         commands,
         "deliveries",
@@ -110,6 +115,9 @@ def add_parsers(sub: Any) -> None:
     d.add_argument("--limit", type=_position, default=100, metavar="N", help="at most N rows")
     d.add_argument("--json", action="store_true", help="one JSON object a line")
     d.set_defaults(func=deliveries)
+
+
+def _add_replay(commands: Any) -> None:
     r = command(
         commands,
         "replay",

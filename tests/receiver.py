@@ -119,6 +119,8 @@ def _verified(secrets: list[str], body: bytes, headers: dict[str, str]) -> Any:
 HOOKS = "/api/v1/webhook-endpoints"
 WORKERS = 8
 """Deliveries the registry has on their way at once (``service.webhooks.dispatcher``)."""
+PER_REQUEST = 5
+"""Events one PATCH of ``write_concurrently`` records (fewer requests, the same events)."""
 HOOKS_ENV = {
     "REGISTRY_SECRET_KEY": "test-secret-key-0123456789abcdef",
     "REGISTRY_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
@@ -175,6 +177,8 @@ def hook(client: httpx.Client, receiver: Receiver, org_id: str | None = None) ->
 
 
 def all_received(receiver: Receiver, expected: dict[str, list[int]]) -> bool:
+    if len(receiver.received) < sum(map(len, expected.values())):
+        return False  # Cheaply: there are not even as many requests yet.
     received = receiver.by_organization()
     return all(set(received.get(org, ())) >= set(positions) for org, positions in expected.items())
 
@@ -190,22 +194,23 @@ def assert_in_order(receiver: Receiver, expected: dict[str, list[int]]) -> None:
 
 
 def changes(n: int, events: int) -> dict[str, Any]:
-    """A PATCH body recording ``events`` events (1 to 4): a rename, then settings,
-    profile and metadata changes, each one event."""
+    """A PATCH body recording ``events`` events (1 to ``PER_REQUEST``): a rename, then
+    settings, profile, metadata and account changes, each one event."""
     fields: list[dict[str, Any]] = [
         {"name": f"Name {n}"},
         {"settings": {"n": n}},
         {"supportEmail": f"n{n}@example.com"},
         {"metadata": {"n": str(n)}},
+        {"maxConcurrentImports": n},
     ]
     return {k: v for field in fields[:events] for k, v in field.items()}
 
 
 def write_concurrently(server: Server, org_ids: list[str], total: int, first: int = 0) -> None:
     """``total`` events from ``WORKERS`` writers at once, each over its share of the
-    organizations in turn, four events a request (the last request fewer if need be);
+    organizations in turn, ``PER_REQUEST`` events a request (the last one fewer if need be);
     values numbered from ``first`` (a value again would record nothing)."""
-    requests = -(-total // 4)
+    requests = -(-total // PER_REQUEST)
     errors: list[BaseException] = []
 
     def write(writer: int) -> None:
@@ -213,7 +218,7 @@ def write_concurrently(server: Server, org_ids: list[str], total: int, first: in
         with httpx.Client(base_url=server.url, timeout=60) as client:
             try:
                 for n in range(writer, requests, WORKERS):
-                    body = changes(first + n, min(4, total - 4 * n))
+                    body = changes(first + n, min(PER_REQUEST, total - PER_REQUEST * n))
                     org = mine[n // WORKERS % len(mine)]
                     answer = client.patch(f"{ORGS}/{org}", json=body, headers=ADMIN)
                     assert answer.status_code == 200, answer.text

@@ -24,7 +24,7 @@ from domain.errors import WebhookUrlRefusedError
 from service.webhooks.sender import TIMEOUT, post
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from application.webhooks import WebhookEndpoints
     from projections.webhooks.store import WebhookStore
@@ -79,9 +79,10 @@ class Dispatcher:
         schedule: tuple[float, ...],
         outcomes: Outcomes,
         timeout: float = TIMEOUT,
+        on_finished: Callable[[], None] = lambda: None,
     ) -> None:
         self.store, self.vault, self.endpoints, self.schedule = store, vault, endpoints, schedule
-        self.outcomes, self.timeout = outcomes, timeout
+        self.outcomes, self.timeout, self._on_finished = outcomes, timeout, on_finished
         self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="webhook-delivery")
         self._in_flight: set[tuple[str, str]] = set()
         self._finished: set[tuple[str, str]] = set()
@@ -120,6 +121,7 @@ class Dispatcher:
             with self._lock:
                 self._in_flight.discard(pair)
                 self._finished.add(pair)
+            self._on_finished()  # The organization's next event may be due at once.
 
     def _attempt(self, row: dict[str, Any]) -> None:
         key, body = (row["endpoint_id"], row["position"]), row["payload"].encode()

@@ -22,6 +22,7 @@ from service.webhooks.payloads import render
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from uuid import UUID
 
     from application.registry import OrganizationRegistry
     from projections.read_model import ReadModel
@@ -43,10 +44,27 @@ ENDPOINT_TOPICS = topics_of(
 )
 
 
-def payload(registry: OrganizationRegistry, entry: HistoryEntry) -> str:
-    """The body delivered for ``entry``: the organization as it was just after it."""
-    organization = registry.get_details(entry.organization_id, entry.version)
-    return json.dumps(render(entry, organization), separators=(",", ":"))
+class Bodies:
+    """The bodies of a batch of entries, each with the organization as it was just after
+    its event: each organization is loaded once a batch, then carried forward event by
+    event (loading it for each version would fold up to a snapshot interval each time)."""
+
+    def __init__(self, registry: OrganizationRegistry, entries: list[HistoryEntry]) -> None:
+        self._registry = registry
+        self._last: dict[UUID, int] = {}
+        for entry in entries:
+            self._last[entry.organization_id] = entry.version
+        self._found: dict[tuple[UUID, int], dict[str, Any]] = {}
+
+    def body(self, entry: HistoryEntry) -> str:
+        key = (entry.organization_id, entry.version)
+        if key not in self._found:
+            last = max(entry.version, self._last.get(entry.organization_id, entry.version))
+            states = self._registry.details_from(entry.organization_id, entry.version, last)
+            for version, details in enumerate(states, start=entry.version):
+                self._found[(entry.organization_id, version)] = details
+        organization = self._found.pop(key)
+        return json.dumps(render(entry, organization), separators=(",", ":"))
 
 
 def delivery(endpoint_id: str, entry: HistoryEntry, body: str) -> Delivery:
@@ -100,19 +118,20 @@ class Outbox:
         if len(notes) == BATCH:
             upper = notes[-1].id
             entries = [e for e in entries if e.position <= upper]
+        bodies = Bodies(self.registry, entries)
         items = sorted(
             [*((e.position, e) for e in entries), *((n.id, n) for n in notes)], key=lambda i: i[0]
         )
-        self._write(position, upper, [item for _, item in items])
+        self._write(position, upper, [item for _, item in items], bodies)
         return len(items)
 
-    def _write(self, position: int, upper: int, items: list[Any]) -> None:
+    def _write(self, position: int, upper: int, items: list[Any], bodies: Bodies) -> None:
         now, store, writes = time.time(), self.store, []
         # Bodies are made before the transaction: on SQLite it holds the one write lock.
         for item in items:
             if hasattr(item, "topic"):
                 writes.append(self._endpoint_changed(item, now))
-            elif rows := self._deliveries(item):
+            elif rows := self._deliveries(item, bodies):
                 writes.append(partial(store.insert_deliveries, rows=rows, now=now))
         with store.transaction() as cursor:
             if not store.advance(cursor, position, upper):
@@ -120,11 +139,11 @@ class Outbox:
             for write in writes:  # In position order: an endpoint's changes between events.
                 write(cursor)
 
-    def _deliveries(self, entry: HistoryEntry) -> list[Delivery]:
+    def _deliveries(self, entry: HistoryEntry, bodies: Bodies) -> list[Delivery]:
         wanted = [i for i, e in self.endpoints.items() if wants(e, entry)]
         if not wanted:
             return []
-        body = payload(self.registry, entry)
+        body = bodies.body(entry)
         return [delivery(i, entry, body) for i in wanted]
 
     def _endpoint_changed(self, notification: Any, now: float) -> Write:

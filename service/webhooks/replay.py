@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from service.webhooks.outbox import BATCH, delivery, matching, payload, wants
+from service.webhooks.outbox import BATCH, Bodies, delivery, matching, wants
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -47,11 +47,9 @@ def replay(
         entries = [e for e in page if e.position <= upto]
         if not entries:
             return Replayed(queued, None)
-        rows = [
-            delivery(endpoint_id, e, payload(outbox.registry, e))
-            for e in entries
-            if wants(wanted, e)
-        ]
+        wanted_entries = [e for e in entries if wants(wanted, e)]
+        bodies = Bodies(outbox.registry, wanted_entries)
+        rows = [delivery(endpoint_id, e, bodies.body(e)) for e in wanted_entries]
         with outbox.store.transaction() as cursor:
             outbox.store.insert_deliveries(cursor, rows, time.time())
         queued, read, after = queued + len(rows), read + len(entries), entries[-1].position

@@ -77,7 +77,13 @@ class WebhookSupervisor:
     def _run(self) -> None:
         outbox = Outbox(self.store, self.registry, self.read_model)
         dispatcher = Dispatcher(
-            self.store, self.vault, self.endpoints, self.schedule, self.outcomes, self.timeout
+            self.store,
+            self.vault,
+            self.endpoints,
+            self.schedule,
+            self.outcomes,
+            self.timeout,
+            self.wake,
         )
         checked = time.monotonic()
         try:
@@ -89,10 +95,10 @@ class WebhookSupervisor:
                         log.warning("webhook delivery: leader lock lost; standing by")
                         return
                     checked = time.monotonic()
+                self._wake.clear()  # Before looking: a wake from now on is not lost.
                 filled = outbox.step()
                 started = dispatcher.step()
                 if not filled and not started:
                     self._wake.wait(POLL_SECONDS)
-                    self._wake.clear()
         finally:
             dispatcher.close()

@@ -4,15 +4,11 @@ lost (its connection gone), the process stops sending and stands by."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from service.composition import bootstrap
 from service.webhooks.dispatcher import parse_schedule
 from service.webhooks.supervisor import WebhookSupervisor
 from tests.helpers import make_settings
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 
 class LostLock:
@@ -32,8 +28,8 @@ class LostLock:
         self.released += 1
 
 
-def test_delivery_stops_and_stands_by_once_the_leader_lock_is_lost(tmp_path: Path) -> None:
-    services = bootstrap(make_settings(f"sqlite:///{tmp_path}/r.db"), run_projections=False)
+def test_delivery_stops_and_stands_by_once_the_leader_lock_is_lost(database_url: str) -> None:
+    services = bootstrap(make_settings(database_url), run_projections=False)
     lock = LostLock()
     parts = (services.webhook_store, services.webhook_vault, services.webhooks)
     supervisor = WebhookSupervisor(

@@ -33,6 +33,7 @@ from api.keys import routes as keys
 from api.members import routes as members
 from api.organizations import current
 from api.organizations import routes as organizations
+from api.webhooks import routes as webhooks
 from projections.leadership import schema_setup, store_conninfo
 from service.composition import bootstrap
 from service.logs import logging_config
@@ -83,7 +84,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _configure_logging(settings)
-        app.state.services = services = bootstrap(settings)
+        app.state.services = services = bootstrap(settings, deliver_webhooks=True)
         env = settings.registry_env()
         with schema_setup(env):
             app.state.idempotency = construct_idempotency_store(
@@ -142,6 +143,8 @@ def _include_routers(app: FastAPI) -> None:
         members.router,
         members.users,
         members.me,
+        webhooks.admin,
+        webhooks.router,
     )
     for router in routers:
         app.include_router(router)

@@ -81,6 +81,10 @@ class Attempt:
             raise OrganizationNotFoundError(org_id)
         return org
 
+    def aggregate(self, aggregate_id: UUID) -> Aggregate | None:
+        """Any aggregate by id (``None`` if it does not exist)."""
+        return self._get(aggregate_id)
+
     def membership(self, member_id: UUID) -> Membership | None:
         member = self._get(member_id)
         return member if isinstance(member, Membership) else None
@@ -164,6 +168,25 @@ class CommandPipeline:
             return org, decide(attempt, org)
 
         return self._run(load_and_decide, optimistic=optimistic, once=once)
+
+    def apply(self, decide: Callable[[Attempt], Aggregate]) -> tuple[Aggregate, int | None]:
+        """Run a command on an aggregate of a feature beside the organization's (``decide``
+        loads or makes it, and changes it); returns it and the position of its last event
+        (``None``: nothing changed)."""
+        for number in range(MAX_ATTEMPTS):
+            aggregate = decide(Attempt(self._repository, number, optimistic=False))
+            if not aggregate.pending_events:
+                return aggregate, None
+            events: ProcessingEvent[UUID] = ProcessingEvent()
+            events.collect_events(aggregate)
+            try:
+                recordings = self._record(events)
+            except IntegrityError:
+                pause = min(BACKOFF_SECONDS * 2**number, BACKOFF_MAX_SECONDS)
+                time.sleep(random.uniform(0, pause))  # noqa: S311
+                continue
+            return aggregate, max(r.notification.id for r in recordings)
+        raise ConcurrentUpdateError
 
     def record_of(self, command_key: CommandKey) -> CommandRecord | None:
         """The record of the command keyed by ``command_key``, if it was recorded."""

@@ -4,6 +4,7 @@ example, so `tenant-registry COMMAND --help` says what it does and shows how."""
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -17,3 +18,12 @@ def command(sub: Any, name: str, summary: str, *examples: str) -> argparse.Argum
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     return parser
+
+
+def moment(text: str) -> datetime:
+    """A time argument: ISO 8601, UTC when it names no zone."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

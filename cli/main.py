@@ -13,7 +13,6 @@ import socket
 import sqlite3
 import sys
 import threading
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -21,8 +20,8 @@ import psycopg
 from eventsourcing.persistence import PersistenceError
 from pydantic.alias_generators import to_camel
 
-from cli import projections, transfer, users
-from cli.commands import command
+from cli import projections, transfer, users, webhooks
+from cli.commands import command, moment
 from cli.context import load_settings, open_services
 from projections.leadership import postgres_conninfo
 from service.logs import logging_config
@@ -80,7 +79,7 @@ def project(_: argparse.Namespace) -> None:
     settings = load_settings()
     _check_store(settings)
     logging.config.dictConfig(logging_config(settings.log_level, settings.log_format))
-    services = bootstrap(settings, run_projections=True)
+    services = bootstrap(settings, run_projections=True, deliver_webhooks=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -125,14 +124,6 @@ def _print_state(details: dict[str, Any], as_json: bool) -> None:
         return
     for field, value in details.items():
         print(f"{field:<16} {json.dumps(value, default=str)}")
-
-
-def _moment(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def history(args: argparse.Namespace) -> None:
@@ -181,6 +172,7 @@ def parser() -> argparse.ArgumentParser:
     projections.add_parser(sub)
     transfer.add_parsers(sub)
     users.add_parsers(sub)
+    webhooks.add_parsers(sub)
     return p
 
 
@@ -226,7 +218,7 @@ def _add_history(sub: Any) -> None:
     when = h.add_mutually_exclusive_group()
     when.add_argument(
         "--as-of",
-        type=_moment,
+        type=moment,
         metavar="TIME",
         help="print the organization as it was at TIME (ISO 8601; UTC without a zone)",
     )

@@ -110,3 +110,16 @@ class MembershipLimitReachedError(RegistryError):
 
 class RoleNotFoundError(RegistryError):
     """The organization has no role with this key."""
+
+
+class WebhookEndpointNotFoundError(RegistryError):
+    """No webhook endpoint has this id (for this caller)."""
+
+
+class WebhookUrlRefusedError(RegistryError):
+    """A webhook URL points where the registry does not deliver (not https, or a private,
+    loopback, link-local, multicast or metadata address outside the allowed networks)."""
+
+
+class SecretKeyMissingError(RegistryError):
+    """No key to seal webhook secrets with is configured (``REGISTRY_SECRET_KEY``)."""

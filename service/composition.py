@@ -10,6 +10,7 @@ import psycopg
 from psycopg.sql import SQL, Identifier
 
 from application.registry import OrganizationRegistry
+from application.webhooks import WebhookEndpoints
 from projections.leadership import (
     is_postgres,
     leader_lock,
@@ -22,7 +23,11 @@ from projections.rebuild import LOCK_NAME as REBUILD_LOCK_NAME
 from projections.rebuild import is_outdated, rebuild_in_background
 from projections.runner import FAILED, STANDBY, ProjectionSupervisor
 from projections.stores import construct_read_model
+from projections.webhooks.store import WebhookStore
+from projections.webhooks.vault import SecretVault
 from service.store_health import StoreHealth
+from service.webhooks.dispatcher import parse_schedule
+from service.webhooks.supervisor import WebhookSupervisor
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -32,6 +37,8 @@ if TYPE_CHECKING:
     from projections.read_model import ReadModel
     from service.settings import Settings
 
+WEBHOOKS_LOCK_NAME = "webhooks"
+
 
 @dataclass
 class Services:
@@ -40,6 +47,10 @@ class Services:
     """The live read model: its queries, its writer and its administration."""
     supervisor: ProjectionSupervisor | None
     health: StoreHealth
+    webhooks: WebhookEndpoints
+    webhook_store: WebhookStore
+    webhook_vault: SecretVault
+    webhook_supervisor: WebhookSupervisor | None = None
 
     def behind(self, limit: int) -> tuple[int, Sequence[Notification]]:
         """The read model's position, and (up to ``limit`` of) its events the store has
@@ -83,6 +94,8 @@ class Services:
 
     def close(self) -> None:
         self.registry.stop_commands()  # While the projection still runs to answer them.
+        if self.webhook_supervisor is not None:
+            self.webhook_supervisor.stop()
         if self.supervisor is not None:
             self.supervisor.stop()
         self.health.stop()
@@ -99,7 +112,39 @@ def ensure_schema(env: dict[str, str]) -> None:
             )
 
 
-def bootstrap(settings: Settings, *, run_projections: bool | None = None) -> Services:
+def _webhooks(
+    settings: Settings, registry: OrganizationRegistry, read_model: ReadModel
+) -> tuple[WebhookStore, SecretVault, WebhookEndpoints]:
+    env = settings.registry_env()
+    store = WebhookStore(read_model.datastore, is_postgres(env))
+    with schema_setup(env):
+        store.create_tables()
+    vault = SecretVault(store, settings.sealing_key())
+    endpoints = WebhookEndpoints(registry.pipeline, vault, settings.webhook_allowed_networks)
+    return store, vault, endpoints
+
+
+def start_webhooks(services: Services, settings: Settings) -> None:
+    """Deliver webhooks from this process whenever it holds their leader lock."""
+    parts = (services.webhook_store, services.webhook_vault, services.webhooks)
+    supervisor = WebhookSupervisor(
+        parts,
+        services.registry,
+        services.read_model,
+        leader_lock(settings.registry_env(), WEBHOOKS_LOCK_NAME),
+        parse_schedule(settings.webhook_retry_schedule),
+        settings.webhook_timeout,
+    )
+    services.webhook_supervisor = supervisor
+    services.registry.on_recorded.append(supervisor.wake)
+    supervisor.start()
+
+
+def bootstrap(
+    settings: Settings, *, run_projections: bool | None = None, deliver_webhooks: bool = False
+) -> Services:
+    """The services; with ``deliver_webhooks``, a process that runs the projections
+    delivers webhooks too (``serve`` and ``tenant-registry project``)."""
     env = settings.registry_env()
     ensure_schema(env)
     with schema_setup(env):
@@ -118,4 +163,8 @@ def bootstrap(settings: Settings, *, run_projections: bool | None = None) -> Ser
         supervisor.start()
         if is_outdated(read_model):
             rebuild_in_background(registry, read_model, leader_lock(env, REBUILD_LOCK_NAME))
-    return Services(registry, read_model, supervisor, health)
+    store, vault, endpoints = _webhooks(settings, registry, read_model)
+    services = Services(registry, read_model, supervisor, health, endpoints, store, vault)
+    if supervisor is not None and deliver_webhooks:
+        start_webhooks(services, settings)
+    return services

@@ -11,9 +11,11 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.organizations.attributes import DEFAULT_REGION, parse_regions
+from domain.webhooks.validation import parse_networks
+from projections.webhooks.vault import key_beside
 
 DEFAULT_DATABASE_URL = "sqlite:///./tenant-registry.db"
-SECRET_FILE_FIELDS = ("admin_token", "database_url")
+SECRET_FILE_FIELDS = ("admin_token", "database_url", "secret_key")
 
 
 class Settings(BaseSettings):
@@ -91,6 +93,16 @@ class Settings(BaseSettings):
     """Whether a signed-in user may create organizations (becoming their owner)."""
     jwks_refetch_seconds: float = Field(default=5.0, ge=0.1, le=3600)
     """The least time between two fetches of the provider's keys (on an unknown key id)."""
+    secret_key: SecretStr | None = None
+    """The key webhook secrets are sealed under (on SQLite, made beside the database if
+    not given)."""
+    webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,36000"
+    """Seconds to wait after each failed delivery, comma-separated."""
+    webhook_timeout: float = Field(default=10.0, gt=0, le=60)
+    """Seconds one delivery may take in all (connect, send, answer) before it counts as
+    failed."""
+    webhook_allowed_networks: str = ""
+    """CIDRs webhooks may be delivered to though internal (and over plain http)."""
     jwks_url: str | None = None
     jwks_file: str | None = None
     """Where the provider's keys are, if not in its discovery document."""
@@ -128,6 +140,28 @@ class Settings(BaseSettings):
                     raise ValueError(msg) from None
         return values
 
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _schedule(cls, text: str) -> str:
+        steps = [s.strip() for s in text.split(",") if s.strip()]
+        if not steps or not all(_seconds(s) for s in steps):
+            raise ValueError("REGISTRY_WEBHOOK_RETRY_SCHEDULE: seconds, comma-separated")
+        return ",".join(steps)
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks(cls, text: str) -> str:
+        parse_networks(text)  # Raises ValueError for one that is not a CIDR.
+        return text
+
+    def sealing_key(self) -> str | None:
+        """The key webhook secrets are sealed under: the operator's, or on SQLite one kept
+        beside the database; ``None`` on PostgreSQL without one."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        env = store_env(self.database_url)
+        return None if self.is_postgres else key_beside(env["SQLITE_DBNAME"])
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _lowercase(cls, level: object) -> object:
@@ -163,6 +197,13 @@ class Settings(BaseSettings):
         env["AGGREGATE_CACHE_MAXSIZE"] = str(self.aggregate_cache_size or "")
         env["REGIONS"] = self.regions
         return env
+
+
+def _seconds(text: str) -> bool:
+    try:
+        return 0 <= float(text) < math.inf
+    except ValueError:
+        return False
 
 
 def store_env(url: str) -> dict[str, str]:

@@ -10,7 +10,8 @@ from uuid import UUID
 from pydantic import Field
 from typing_extensions import TypedDict
 
-from api.http.schemas import RequestBody, ResponseBody, camel_path
+from api.http.schemas import RequestBody, ResponseBody
+from service.wire import camel_path
 
 
 class RevertRequest(RequestBody):

@@ -12,7 +12,6 @@ from starlette.exceptions import HTTPException
 from api.http.identity import IdentityProviderUnavailableError, InvalidTokenError
 from api.http.rate_limit import RateLimitedError
 from api.http.read_your_writes import recorded_outcome
-from api.http.schemas import camel_path
 from domain.command_records import CommandAlreadyRecordedError
 from domain.errors import (
     ApiKeyNotFoundError,
@@ -28,11 +27,15 @@ from domain.errors import (
     OrganizationSuspendedError,
     PermissionRequiredError,
     RoleNotFoundError,
+    SecretKeyMissingError,
     SlugTakenError,
     ValidationError,
     VersionConflictError,
+    WebhookEndpointNotFoundError,
+    WebhookUrlRefusedError,
 )
 from projections.store_errors import STORE_ERRORS
+from service.wire import camel_path
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request
@@ -205,6 +208,10 @@ def _http(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, str(exc.detail))
 
 
+def _webhook_url_refused(_: Request, exc: Exception) -> JSONResponse:
+    return error_response(400, "WEBHOOK_URL_NOT_ALLOWED", f"url: {exc}")
+
+
 HANDLERS: dict[type[Exception], Any] = {
     RequestValidationError: _request_validation,
     ValidationError: _domain_validation,
@@ -242,6 +249,13 @@ HANDLERS: dict[type[Exception], Any] = {
     ),
     MembershipLimitReachedError: _membership_limit,
     RoleNotFoundError: _simple(404, "ROLE_NOT_FOUND", "The organization has no such role"),
+    WebhookEndpointNotFoundError: _simple(
+        404, "WEBHOOK_ENDPOINT_NOT_FOUND", "Webhook endpoint not found"
+    ),
+    WebhookUrlRefusedError: _webhook_url_refused,
+    SecretKeyMissingError: _simple(
+        503, "SECRET_KEY_NOT_SET", "Set REGISTRY_SECRET_KEY to keep webhook secrets"
+    ),
     HTTPException: _http,
     RateLimitedError: _rate_limited,
     CommandAlreadyRecordedError: _recorded,

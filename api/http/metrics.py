@@ -2,7 +2,8 @@
 
 Requests by route template, method and status, with their latency; the read model's
 position, lag and projector state; read-cache hits and misses; idempotent replays, rate
-limiting and answers given while the database was down. Each process has its own: with
+limiting and answers given while the database was down; webhook deliveries by outcome,
+and each endpoint's events waiting and the age of its oldest. Each process has its own: with
 ``serve --workers N``, a scrape reaches one of them (label targets per process, or run one
 worker per container).
 """
@@ -75,6 +76,7 @@ class _ServiceCollector:
             return
         yield from _projection(services)
         yield from _writes_and_reads(services)
+        yield from _webhooks(services)
 
 
 def _projection(services: Services) -> Iterator[Any]:
@@ -136,6 +138,43 @@ def _writes_and_reads(services: Services) -> Iterator[Any]:
         "Whether the database answers (1) or not (0).",
         1.0 if services.health.available else 0.0,
     )
+
+
+def _webhooks(services: Services) -> Iterator[Any]:
+    """Delivery attempts by outcome (in the process that delivers), and each endpoint's
+    events waiting (from the store, so any process tells)."""
+    outcomes = CounterMetricFamily(
+        "registry_webhook_deliveries",
+        "Webhook delivery attempts by this process, by outcome (delivered; failed: an "
+        "answer but not 2xx; unreachable: no answer in time; refused: address not allowed).",
+        labels=("outcome",),
+    )
+    supervisor = services.webhook_supervisor
+    counts = {} if supervisor is None else supervisor.outcomes.counts()
+    for outcome in ("delivered", "failed", "unreachable", "refused"):
+        outcomes.add_metric((outcome,), counts.get(outcome, 0))
+    yield outcomes
+    try:
+        rows = services.webhook_store.lag()
+    except Exception:  # The database does not answer: nothing to report.
+        return
+    lag = GaugeMetricFamily(
+        "registry_webhook_lag_events",
+        "Events queued for each webhook endpoint and not yet delivered.",
+        labels=("endpoint",),
+    )
+    age = GaugeMetricFamily(
+        "registry_webhook_oldest_undelivered_seconds",
+        "Age of each endpoint's oldest event not yet delivered (0: none waits).",
+        labels=("endpoint",),
+    )
+    now = time.time()
+    for row in rows:
+        lag.add_metric((row["endpoint_id"],), row["events"])
+        oldest = row["oldest"]
+        age.add_metric((row["endpoint_id"],), 0.0 if oldest is None else max(0.0, now - oldest))
+    yield lag
+    yield age
 
 
 class MetricsMiddleware:

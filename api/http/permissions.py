@@ -37,6 +37,20 @@ ROUTE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "list_roles": ("roles:read",),
     "define_role": ("roles:write",),
     "delete_role": ("roles:write",),
+    # Webhooks: their deliveries show every event, so reading them needs the write permission too.
+    **dict.fromkeys(
+        (
+            "create_organization_webhook_endpoint",
+            "list_organization_webhook_endpoints",
+            "get_organization_webhook_endpoint",
+            "update_organization_webhook_endpoint",
+            "delete_organization_webhook_endpoint",
+            "rotate_organization_webhook_secret",
+            "list_organization_webhook_deliveries",
+            "replay_organization_webhook_endpoint",
+        ),
+        ("webhooks:write",),
+    ),
 }
 """Route (its function's name) -> the permissions a user needs (all of them) to call it."""
 

@@ -88,17 +88,3 @@ class Health(ResponseBody):
     status: str = Field(description="`ok` (alive) or `ready`.")
     position: int | None = Field(default=None, description="The read model's position.")
     lag: int | None = Field(default=None, description="Events it is behind the store.")
-
-
-_COLLECTIONS = frozenset({"members", "api_keys"})
-"""Fields that hold records by id: their paths are ``<collection>.<id>.<field>``."""
-
-
-def camel_path(path: str) -> str:
-    """``status_reason`` -> ``statusReason``; ``settings.fiscal_year`` keeps its key; a
-    member's and a key's fields too: ``members.<id>.user_id`` -> ``members.<id>.userId``."""
-    head, _, rest = path.partition(".")
-    if head in _COLLECTIONS and "." in rest:
-        item, _, field = rest.partition(".")
-        return f"{to_camel(head)}.{item}.{camel_path(field)}"
-    return to_camel(head) + (f".{rest}" if rest else "")

@@ -28,6 +28,7 @@ BUILT_IN_ROLES: dict[str, dict[str, Any]] = {
             "roles:write",
             "billing:read",
             "billing:write",
+            "webhooks:write",
         ],
     },
     MEMBER: {"name": "Member", "permissions": ["organization:read", "members:read"]},

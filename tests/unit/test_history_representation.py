@@ -7,7 +7,7 @@ from typing import get_args
 
 from api.history.queries import EVENT_TYPES
 from api.history.schemas import EventType
-from api.http.schemas import camel_path
+from service.wire import camel_path
 
 
 def test_a_members_field_path_is_camel_case() -> None:

@@ -30,7 +30,7 @@ MODULES = {
     module_name(path): path for package in ALLOWED for path in (ROOT / package).rglob("*.py")
 }
 
-API_FEATURES = ("organizations", "members", "keys", "history", "jsonapi")
+API_FEATURES = ("organizations", "members", "keys", "history", "jsonapi", "webhooks")
 """The API's feature folders; ``api.http`` holds the HTTP machinery they share."""
 API_PACKAGES = {"api.http", *(f"api.{feature}" for feature in API_FEATURES)}
 OTHER_ROUTE_MODULES = {"api.organizations.current", "api.http.health"}
@@ -244,6 +244,7 @@ def test_the_route_checks_see_the_route_modules() -> None:
         "api.members.routes",
         "api.keys.routes",
         "api.history.routes",
+        "api.webhooks.routes",
         "api.http.health",
     } == ROUTE_MODULES
     assert set(MODULES) >= API_PACKAGES

@@ -1,0 +1,109 @@
+"""Webhook endpoints' request and response bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import Field, model_validator
+
+from api.http.schemas import RequestBody, ResponseBody, StoredTime
+from service.webhooks.replay import REPLAY_EVENTS
+
+
+class WebhookEndpointCreate(RequestBody):
+    url: str = Field(max_length=2000, description="https (http only to allowed networks).")
+    event_types: list[str] | None = Field(
+        default=None, max_length=50, description="e.g. organization.renamed; all when absent."
+    )
+    description: str | None = Field(default=None, max_length=500)
+    organization_id: Annotated[UUID | None, Field(strict=False)] = Field(
+        default=None, description="Only this organization's events (admin; all when absent)."
+    )
+
+
+class WebhookEndpointUpdate(RequestBody):
+    url: str | None = Field(default=None, max_length=2000)
+    event_types: list[str] | None = Field(default=None, max_length=50)
+    description: str | None = Field(default=None, max_length=500)
+    enabled: bool | None = Field(
+        default=None, description="true resumes at the first event not delivered."
+    )
+
+    def changes(self) -> dict[str, Any]:
+        return {f: getattr(self, f) for f in self.model_fields_set}
+
+
+class WebhookSecretPublic(ResponseBody):
+    id: str
+    expires_at: str | None = Field(description="When it stops signing; null: never.")
+
+
+class WebhookEndpointPublic(ResponseBody):
+    id: UUID
+    organization_id: UUID | None
+    url: str
+    event_types: list[str] | None
+    description: str | None
+    enabled: bool
+    disabled_reason: str | None
+    secrets: list[WebhookSecretPublic] = Field(description="Ids of the signing secrets.")
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookEndpointEnvelope(ResponseBody):
+    endpoint: WebhookEndpointPublic
+
+
+class WebhookEndpointIssued(ResponseBody):
+    endpoint: WebhookEndpointPublic
+    secret: str = Field(description="whsec_...: shown only in this answer.")
+
+
+class WebhookEndpointsPage(ResponseBody):
+    endpoints: list[WebhookEndpointPublic]
+
+
+class WebhookDelivery(ResponseBody):
+    position: int
+    organization_id: UUID
+    event_type: str
+    attempts: int
+    last_status: str | None = Field(description="delivered, failed, unreachable or refused.")
+    last_code: int | None
+    last_attempt_at: datetime | None
+    next_attempt_at: datetime | None = Field(description="null once delivered.")
+    delivered_at: datetime | None
+
+
+class WebhookDeliveriesPage(ResponseBody):
+    deliveries: list[WebhookDelivery]
+    next: int | None = Field(description="Pass as `after` for the next page; null: none.")
+
+
+class WebhookReplay(RequestBody):
+    """Where to replay from: a position, or a time (exactly one of them)."""
+
+    from_position: int | None = Field(
+        default=None, ge=1, description="Deliver again every event from this position on."
+    )
+    from_time: Annotated[StoredTime | None, Field(strict=False)] = Field(
+        default=None, description="Deliver again every event recorded at or after this time."
+    )
+
+    @model_validator(mode="after")
+    def _one_start(self) -> WebhookReplay:
+        if (self.from_position is None) == (self.from_time is None):
+            raise ValueError("give fromPosition or fromTime (one of them)")
+        return self
+
+
+class WebhookReplayed(ResponseBody):
+    queued: int = Field(description="Deliveries queued, each organization's in order.")
+    next_from_position: int | None = Field(
+        description=f"One request reads at most {REPLAY_EVENTS} events: replay again from "
+        "here for the rest; null: the replay reached the last event."
+    )

@@ -1,0 +1,147 @@
+"""Webhook endpoints' commands: create, change, rotate a secret, disable, enable, delete.
+
+Each runs through the one command pipeline, recorded with its actor as every change is.
+An endpoint's secret is made here, shown once, and handed to the ``SecretVault``, which
+keeps it sealed; events carry only its id.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+from uuid import UUID, uuid4
+
+from domain.errors import WebhookEndpointNotFoundError
+from domain.webhooks.endpoint import WebhookEndpoint
+from domain.webhooks.validation import (
+    check_description,
+    check_event_types,
+    check_url_shape,
+    destination,
+    parse_networks,
+)
+
+if TYPE_CHECKING:
+    from application.pipeline import Attempt, CommandPipeline
+
+SECRET_BYTES = 32
+"""Standard Webhooks: 24 to 64 random bytes, base64 after ``whsec_``."""
+DEFAULT_OVERLAP = timedelta(hours=24)
+"""How long the secret before a rotation keeps signing too."""
+ALL = object()
+"""The scope of the admin: every endpoint."""
+
+
+class SecretVault(Protocol):
+    def keep(self, secret_id: UUID, secret: str) -> None:
+        """Keep ``secret`` sealed under ``secret_id`` (before any event names it)."""
+
+
+def new_webhook_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (the system's resolver)."""
+    return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+
+
+@dataclass(frozen=True)
+class EndpointWritten:
+    endpoint: dict[str, Any]
+    position: int | None
+    secret: str | None = None
+    """A new secret, shown only in this answer."""
+
+
+class WebhookEndpoints:
+    """The webhook endpoints' commands; ``scope``: an organization's id, or ``ALL``."""
+
+    def __init__(
+        self, pipeline: CommandPipeline, vault: SecretVault, allowed_networks: str = ""
+    ) -> None:
+        self._pipeline, self._vault = pipeline, vault
+        self.allowed = parse_networks(allowed_networks)
+
+    def check_url(self, value: Any) -> str:
+        url = check_url_shape(value)
+        destination(url, self.allowed, resolve)
+        return url
+
+    def create(
+        self, organization_id: UUID | None, url: Any, event_types: Any, description: Any
+    ) -> EndpointWritten:
+        checked = (self.check_url(url), check_event_types(event_types))
+        text = check_description(description)
+        secret, secret_id = new_webhook_secret(), uuid4()
+
+        def decide(attempt: Attempt) -> WebhookEndpoint:
+            if organization_id is not None:
+                attempt.organization(organization_id)  # Not found: 404.
+            return WebhookEndpoint(organization_id, *checked, text, secret_id)
+
+        self._vault.keep(secret_id, secret)
+        endpoint, position = self._pipeline.apply(decide)
+        assert isinstance(endpoint, WebhookEndpoint)
+        return EndpointWritten(endpoint.details(), position, secret)
+
+    def update(self, scope: object, endpoint_id: UUID, changes: dict[str, Any]) -> EndpointWritten:
+        """``changes``: any of ``url``, ``event_types``, ``description``, ``enabled``."""
+        checked: dict[str, Any] = {}
+        if "url" in changes:
+            checked["url"] = self.check_url(changes["url"])
+        if "event_types" in changes:
+            checked["event_types"] = check_event_types(changes["event_types"])
+        if "description" in changes:
+            checked["description"] = check_description(changes["description"])
+
+        def decide(endpoint: WebhookEndpoint) -> None:
+            endpoint.update(checked)
+            if changes.get("enabled") is True:
+                endpoint.enable()
+            elif changes.get("enabled") is False:
+                endpoint.disable("disabled by request")
+
+        return self._change(scope, endpoint_id, decide)
+
+    def rotate_secret(self, scope: object, endpoint_id: UUID) -> EndpointWritten:
+        secret, secret_id = new_webhook_secret(), uuid4()
+        self._vault.keep(secret_id, secret)
+        until = datetime.now(UTC) + DEFAULT_OVERLAP
+        written = self._change(scope, endpoint_id, lambda e: e.rotate_secret(secret_id, until))
+        return EndpointWritten(written.endpoint, written.position, secret)
+
+    def disable(self, endpoint_id: UUID, reason: str) -> EndpointWritten:
+        return self._change(ALL, endpoint_id, lambda e: e.disable(reason))
+
+    def delete(self, scope: object, endpoint_id: UUID) -> EndpointWritten:
+        return self._change(scope, endpoint_id, lambda e: e.delete())
+
+    def get(self, scope: object, endpoint_id: UUID) -> dict[str, Any]:
+        found, _ = self._pipeline.apply(lambda attempt: _endpoint(attempt, scope, endpoint_id))
+        assert isinstance(found, WebhookEndpoint)
+        return found.details()
+
+    def _change(self, scope: object, endpoint_id: UUID, change: Any) -> EndpointWritten:
+        def decide(attempt: Attempt) -> WebhookEndpoint:
+            endpoint = _endpoint(attempt, scope, endpoint_id)
+            change(endpoint)
+            return endpoint
+
+        endpoint, position = self._pipeline.apply(decide)
+        assert isinstance(endpoint, WebhookEndpoint)
+        return EndpointWritten(endpoint.details(), position)
+
+
+def _endpoint(attempt: Attempt, scope: object, endpoint_id: UUID) -> WebhookEndpoint:
+    """The endpoint, if it exists and is in ``scope``."""
+    endpoint = attempt.aggregate(endpoint_id)
+    if not isinstance(endpoint, WebhookEndpoint) or endpoint.deleted:
+        raise WebhookEndpointNotFoundError(endpoint_id)
+    if scope is not ALL and endpoint.organization_id != scope:
+        raise WebhookEndpointNotFoundError(endpoint_id)
+    return endpoint

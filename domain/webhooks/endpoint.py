@@ -1,0 +1,133 @@
+"""The WebhookEndpoint aggregate: where an organization's events are pushed, and every
+change ever made to that."""
+
+from __future__ import annotations
+
+from dataclasses import field
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.domain import Aggregate
+
+from domain.context import current_actor, current_request_id
+from domain.errors import WebhookEndpointNotFoundError
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from uuid import UUID
+
+
+class WebhookEndpoint(Aggregate):
+    """A URL the registry delivers events to, for one organization or for all of them."""
+
+    organization_id: UUID | None
+    url: str
+    event_types: list[str] | None
+    description: str | None
+    enabled: bool
+    disabled_reason: str | None
+    deleted: bool
+    secrets: list[dict[str, Any]]
+    """The ids of the secrets that sign, newest first, each with when it stops signing
+    (``None``: never). The secrets themselves are kept sealed, outside every event."""
+
+    class Event(Aggregate.Event):
+        actor: dict[str, Any] = field(default_factory=current_actor, init=False)
+        """Who issued the command (see ``domain.context``)."""
+        request_id: str | None = field(default_factory=current_request_id, init=False)
+
+    class Created(Event, Aggregate.Created):
+        organization_id: UUID | None
+        url: str
+        event_types: list[str] | None
+        description: str | None
+        secret_id: UUID
+
+    class Updated(Event):
+        changes: dict[str, Any]
+        """``url``, ``event_types`` and ``description``, those that changed."""
+
+        def apply(self, aggregate: Any) -> None:
+            vars(aggregate).update(self.changes)
+
+    class SecretRotated(Event):
+        secret_id: UUID
+        previous_expires_at: datetime
+        """When the secrets before it stop signing."""
+
+        def apply(self, aggregate: Any) -> None:
+            expires = self.previous_expires_at.isoformat()
+            older = [{**s, "expires_at": s["expires_at"] or expires} for s in aggregate.secrets]
+            aggregate.secrets = [{"id": str(self.secret_id), "expires_at": None}, *older]
+
+    class Disabled(Event):
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.enabled, aggregate.disabled_reason = False, self.reason
+
+    class Enabled(Event):
+        def apply(self, aggregate: Any) -> None:
+            aggregate.enabled, aggregate.disabled_reason = True, None
+
+    class Deleted(Event):
+        def apply(self, aggregate: Any) -> None:
+            aggregate.deleted, aggregate.enabled = True, False
+
+    def __init__(
+        self,
+        organization_id: UUID | None,
+        url: str,
+        event_types: list[str] | None,
+        description: str | None,
+        secret_id: UUID,
+    ) -> None:
+        self.organization_id = organization_id
+        self.url, self.event_types, self.description = url, event_types, description
+        self.enabled, self.disabled_reason, self.deleted = True, None, False
+        self.secrets = [{"id": str(secret_id), "expires_at": None}]
+
+    def ensure_exists(self) -> None:
+        if self.deleted:
+            raise WebhookEndpointNotFoundError(self.id)
+
+    def update(self, changes: dict[str, Any]) -> None:
+        self.ensure_exists()
+        changed = {k: v for k, v in changes.items() if getattr(self, k) != v}
+        if changed:
+            self.trigger_event(self.Updated, changes=changed)
+
+    def rotate_secret(self, secret_id: UUID, previous_expires_at: datetime) -> None:
+        self.ensure_exists()
+        self.trigger_event(
+            self.SecretRotated, secret_id=secret_id, previous_expires_at=previous_expires_at
+        )
+
+    def disable(self, reason: str) -> None:
+        self.ensure_exists()
+        if self.enabled:
+            self.trigger_event(self.Disabled, reason=reason)
+
+    def enable(self) -> None:
+        self.ensure_exists()
+        if not self.enabled:
+            self.trigger_event(self.Enabled)
+
+    def delete(self) -> None:
+        self.ensure_exists()
+        self.trigger_event(self.Deleted)
+
+    def details(self) -> dict[str, Any]:
+        """The endpoint as plain values (never a secret)."""
+        return {
+            "id": self.id,
+            "organization_id": self.organization_id,
+            "url": self.url,
+            "event_types": self.event_types,
+            "description": self.description,
+            "enabled": self.enabled,
+            "disabled_reason": self.disabled_reason,
+            "secrets": [dict(s) for s in self.secrets],
+            "version": self.version,
+            "created_at": self.created_on,
+            "updated_at": self.modified_on,
+        }

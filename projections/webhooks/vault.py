@@ -1,0 +1,81 @@
+"""Webhook secrets sealed at rest (AES-256-GCM) under the operator's key.
+
+The key is ``REGISTRY_SECRET_KEY`` (or ``_FILE``); on the embedded SQLite default without
+one, a key is made once and kept in a file beside the database (``<db>.secret-key``, mode
+0600). The database, its dumps and its events hold only sealed secrets and their ids.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from typing import TYPE_CHECKING
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from domain.errors import SecretKeyMissingError
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from projections.webhooks.store import WebhookStore
+
+_INFO = b"tenant-registry/webhook-secret/v1"
+_NONCE_BYTES = 12
+
+
+def key_beside(database_path: str) -> str:
+    """The key kept beside an SQLite database, made the first time."""
+    path = f"{database_path}.secret-key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        with open(path) as file:
+            return file.read().strip()
+    with os.fdopen(fd, "w") as file:
+        key = secrets.token_urlsafe(32)
+        file.write(key + "\n")
+    return key
+
+
+class SecretVault:
+    """Seals secrets into the store's ``webhook_secrets`` table and opens them again."""
+
+    def __init__(self, store: WebhookStore, key: str | None) -> None:
+        self._store = store
+        self._cipher = None if not key else AESGCM(_derived(key.encode()))
+        self._opened: dict[str, str] = {}
+
+    @property
+    def ready(self) -> bool:
+        return self._cipher is not None
+
+    def keep(self, secret_id: UUID, secret: str) -> None:
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = nonce + self._required().encrypt(nonce, secret.encode(), str(secret_id).encode())
+        self._store.keep_secret(str(secret_id), base64.b64encode(sealed).decode())
+
+    def secret(self, secret_id: str) -> str | None:
+        """The secret kept under ``secret_id`` (``None``: none is)."""
+        if secret_id not in self._opened:
+            sealed = self._store.sealed_secret(secret_id)
+            if sealed is None:
+                return None
+            raw = base64.b64decode(sealed)
+            opened = self._required().decrypt(
+                raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], secret_id.encode()
+            )
+            self._opened[secret_id] = opened.decode()
+        return self._opened[secret_id]
+
+    def _required(self) -> AESGCM:
+        if self._cipher is None:
+            raise SecretKeyMissingError("set REGISTRY_SECRET_KEY to seal webhook secrets")
+        return self._cipher
+
+
+def _derived(key: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(key)

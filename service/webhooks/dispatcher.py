@@ -1,0 +1,184 @@
+"""Sends the outbox's deliveries: of each (endpoint, organization) only the first
+undelivered event, so each organization's events arrive in position order and a failing
+one holds up no other. A 2xx delivers it; anything else is retried on the schedule (with
+jitter, or later when ``Retry-After`` says so); ``410 Gone`` or an exhausted schedule
+disables the endpoint, with the reason, until it is enabled again."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from standardwebhooks.webhooks import Webhook
+
+from application.webhooks import resolve
+from domain.context import SYSTEM_ACTOR, acting_as
+from domain.errors import WebhookUrlRefusedError
+from service.webhooks.sender import TIMEOUT, post
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from application.webhooks import WebhookEndpoints
+    from projections.webhooks.store import WebhookStore
+    from projections.webhooks.vault import SecretVault
+
+log = logging.getLogger("tenant_registry.webhooks")
+
+DEFAULT_SCHEDULE = "5,300,1800,7200,18000,36000,36000"
+JITTER = 0.2
+"""Each pause is the schedule's, give or take this fraction."""
+MAX_RETRY_AFTER = 86400.0
+WORKERS, DUE_LIMIT = 8, 200
+
+
+class Outcomes:
+    """How many delivery attempts ended each way, since this process started: delivered,
+    failed (an answer but not 2xx), unreachable (no answer in time), refused (an address
+    not allowed)."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def count(self, outcome: str) -> None:
+        with self._lock:
+            self._counts[outcome] = self._counts.get(outcome, 0) + 1
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+
+def parse_schedule(text: str) -> tuple[float, ...]:
+    """Seconds, comma-separated: the pause after each failed attempt."""
+    steps = tuple(float(s) for s in text.split(",") if s.strip())
+    if not steps or any(s < 0 for s in steps):
+        raise ValueError("a retry schedule is one or more seconds, comma-separated, none negative")
+    return steps
+
+
+def signature(secrets: Sequence[str], msg_id: str, moment: datetime, body: bytes) -> str:
+    """Standard Webhooks' ``webhook-signature``: one ``v1,...`` per secret, space-separated."""
+    return " ".join(Webhook(s).sign(msg_id, moment, body) for s in secrets)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: WebhookStore,
+        vault: SecretVault,
+        endpoints: WebhookEndpoints,
+        schedule: tuple[float, ...],
+        outcomes: Outcomes,
+        timeout: float = TIMEOUT,
+        on_finished: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.store, self.vault, self.endpoints, self.schedule = store, vault, endpoints, schedule
+        self.outcomes, self.timeout, self._on_finished = outcomes, timeout, on_finished
+        self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="webhook-delivery")
+        self._in_flight: set[tuple[str, str]] = set()
+        self._finished: set[tuple[str, str]] = set()
+        """Pairs whose delivery ended since the last read of what is due: that read may
+        predate the outcome, so it cannot tell what such a pair has next."""
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+
+    def step(self) -> int:
+        """Start every due delivery not already on its way; returns how many started."""
+        started = 0
+        with self._lock:
+            self._finished.clear()
+        for row in self.store.due(time.time(), DUE_LIMIT):
+            pair = (row["endpoint_id"], row["organization_id"])
+            with self._lock:
+                if pair in self._in_flight or pair in self._finished:
+                    continue
+                self._in_flight.add(pair)
+            self._pool.submit(self._deliver, row, pair)
+            started += 1
+        return started
+
+    def close(self) -> None:
+        """Send nothing more (a request on its way ends, within its deadline)."""
+        self._closed.set()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _deliver(self, row: dict[str, Any], pair: tuple[str, str]) -> None:
+        try:
+            if not self._closed.is_set():
+                self._attempt(row)
+        except Exception:
+            log.exception("webhook delivery of event %s failed", row["position"])
+        finally:
+            with self._lock:
+                self._in_flight.discard(pair)
+                self._finished.add(pair)
+            self._on_finished()  # The organization's next event may be due at once.
+
+    def _attempt(self, row: dict[str, Any]) -> None:
+        key, body = (row["endpoint_id"], row["position"]), row["payload"].encode()
+        msg_id, moment = f"evt_{row['position']}", datetime.now(UTC)
+        headers = {
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(int(moment.timestamp())),
+            "webhook-signature": signature(self._secrets(row), msg_id, moment, body),
+        }
+        try:
+            answer = post(row["url"], body, headers, self.endpoints.allowed, resolve, self.timeout)
+        except WebhookUrlRefusedError as error:
+            return self._failed(row, key, "refused", None, None, str(error))
+        except OSError as error:
+            return self._failed(row, key, "unreachable", None, None, str(error))
+        if 200 <= answer.status < 300:
+            self.store.record_attempt(key, "delivered", answer.status, None)
+            return self.outcomes.count("delivered")
+        if answer.status == 410:
+            self.outcomes.count("failed")
+            self.store.record_attempt(key, "failed", 410, time.time())
+            return self._disable(row["endpoint_id"], "the endpoint answered 410 Gone")
+        reason = f"answered {answer.status}"
+        return self._failed(row, key, "failed", answer.status, answer.retry_after, reason)
+
+    def _failed(
+        self,
+        row: dict[str, Any],
+        key: tuple[str, int],
+        status: str,
+        code: int | None,
+        asked: float | None,
+        reason: str,
+    ) -> None:
+        self.outcomes.count(status)
+        failures = row["failures"] + 1
+        if failures > len(self.schedule):
+            self.store.record_attempt(key, status, code, time.time())
+            why = f"retry schedule exhausted at event {row['position']}: {reason}"
+            return self._disable(row["endpoint_id"], why)
+        pause = self.schedule[failures - 1] * random.uniform(1 - JITTER, 1 + JITTER)  # noqa: S311
+        if asked is not None:
+            pause = max(pause, min(asked, MAX_RETRY_AFTER))
+        return self.store.record_attempt(key, status, code, time.time() + pause)
+
+    def _disable(self, endpoint_id: str, reason: str) -> None:
+        with acting_as(SYSTEM_ACTOR):
+            written = self.endpoints.disable(UUID(endpoint_id), reason)
+        # At once, not once the follower projects it: no more attempts meanwhile.
+        self.store.mark_disabled(endpoint_id, written.endpoint["version"], reason)
+        log.warning("webhook endpoint %s disabled: %s", endpoint_id, reason)
+
+    def _secrets(self, row: dict[str, Any]) -> list[str]:
+        now = datetime.now(UTC).isoformat()
+        ids = [
+            s["id"]
+            for s in json.loads(row["secrets"])
+            if s["expires_at"] is None or s["expires_at"] > now
+        ]
+        return [secret for i in ids if (secret := self.vault.secret(i)) is not None]

@@ -1,0 +1,199 @@
+"""Webhooks delivered by a real ``serve`` process (or ``project``) to a real receiver on
+loopback that verifies each request with ``standardwebhooks``, on each store: every event
+received, each organization's in position order, through receivers failing, answering
+slowly, going down, and the delivering process killed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.helpers import ADMIN, ORGS, Server, create_body, run_cli
+from tests.receiver import (
+    HOOKS_ENV,
+    WORKERS,
+    Receiver,
+    all_received,
+    assert_in_order,
+    attempts,
+    eventually,
+    feed_positions,
+    hook,
+    write_concurrently,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import httpx
+
+
+@pytest.fixture(scope="module")
+def server(module_database_url: str) -> Iterator[Server]:
+    running = Server(module_database_url, env=HOOKS_ENV)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    running = Receiver()
+    yield running
+    running.stop()
+
+
+def organization_with_hook(server: Server, receiver: Receiver) -> tuple[str, str]:
+    org = server.client.post(ORGS, json=create_body(), headers=ADMIN).json()["organization"]
+    return org["id"], hook(server.client, receiver, org["id"])
+
+
+def rename(client: httpx.Client, org_id: str, times: int, first: int = 0) -> None:
+    """``times`` renames, each to a new name (the same name again records nothing)."""
+    for n in range(first, first + times):
+        renamed = client.patch(f"{ORGS}/{org_id}", json={"name": f"Name {n}"}, headers=ADMIN)
+        assert renamed.status_code == 200, renamed.text
+
+
+def test_an_organizations_events_arrive_in_order_through_500s(
+    server: Server, receiver: Receiver
+) -> None:
+    org_id, endpoint = organization_with_hook(server, receiver)
+    receiver.answers = [500, 500, 500]
+    rename(server.client, org_id, 5)
+    expected = {org_id: feed_positions(server.client, ADMIN)[org_id][1:]}
+    eventually(lambda: all_received(receiver, expected))
+    assert_in_order(receiver, expected)
+    assert receiver.duplicates() == {}
+    assert attempts(server.client, endpoint, ADMIN)[f"evt_{expected[org_id][0]}"] == 4
+
+
+def test_events_arrive_in_order_once_a_receiver_down_for_several_retries_is_back(
+    server: Server, receiver: Receiver
+) -> None:
+    org_id, endpoint = organization_with_hook(server, receiver)
+    receiver.down()
+    rename(server.client, org_id, 5)
+    first = f"evt_{feed_positions(server.client, ADMIN)[org_id][1]}"
+    eventually(lambda: attempts(server.client, endpoint, ADMIN)[first] >= 3)
+    receiver.up()
+    expected = {org_id: feed_positions(server.client, ADMIN)[org_id][1:]}
+    eventually(lambda: all_received(receiver, expected))
+    assert_in_order(receiver, expected)
+    assert receiver.duplicates() == {}
+
+
+def test_events_arrive_in_order_after_answers_slower_than_the_timeout(
+    server: Server, receiver: Receiver
+) -> None:
+    org_id, endpoint = organization_with_hook(server, receiver)
+    receiver.delay = 3.0  # The registry gives up after REGISTRY_WEBHOOK_TIMEOUT (1 s).
+    rename(server.client, org_id, 5)
+    first = f"evt_{feed_positions(server.client, ADMIN)[org_id][1]}"
+    eventually(lambda: attempts(server.client, endpoint, ADMIN)[first] >= 2)
+    receiver.delay = 0.0
+    expected = {org_id: feed_positions(server.client, ADMIN)[org_id][1:]}
+    eventually(lambda: all_received(receiver, expected))
+    assert_in_order(receiver, expected)
+    tried = attempts(server.client, endpoint, ADMIN)
+    assert receiver.duplicates()  # The slow answers were received, then retried.
+    assert all(tried[i] > n for i, n in receiver.duplicates().items())
+
+
+def test_replay_from_the_cli_delivers_exactly_the_events_from_there(
+    server: Server, receiver: Receiver, module_database_url: str
+) -> None:
+    org_id, endpoint = organization_with_hook(server, receiver)
+    rename(server.client, org_id, 3)
+    positions = feed_positions(server.client, ADMIN)[org_id][1:]
+    eventually(lambda: len(receiver.received) == 3)
+    endpoint_id = endpoint.rsplit("/", 1)[1]
+    replay = ("webhooks", "replay", endpoint_id, "--from-position", str(positions[1]))
+    replayed = run_cli(*replay, database_url=module_database_url)
+    assert replayed.returncode == 0, replayed.stderr
+    assert "queued 2 deliveries" in replayed.stdout
+    eventually(lambda: len(receiver.received) == 5)
+    assert receiver.positions()[3:] == positions[1:]
+
+
+def test_the_cli_shows_each_events_deliveries(
+    server: Server, receiver: Receiver, module_database_url: str
+) -> None:
+    org_id, endpoint = organization_with_hook(server, receiver)
+    receiver.answers = [503]
+    rename(server.client, org_id, 1)
+    eventually(lambda: receiver.received)
+    endpoint_id = endpoint.rsplit("/", 1)[1]
+    listed = run_cli("webhooks", "deliveries", endpoint_id, database_url=module_database_url)
+    assert listed.returncode == 0, listed.stderr
+    assert "organization.renamed" in listed.stdout
+    assert "attempts=2 last=delivered/204" in listed.stdout
+
+
+def test_a_serve_without_projections_beside_project_delivers_from_project(
+    database_url: str, receiver: Receiver
+) -> None:
+    server = Server(database_url, "--no-projections", env=HOOKS_ENV)
+    project = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "project"],
+        env={**os.environ, **HOOKS_ENV, "REGISTRY_DATABASE_URL": database_url},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        org_id, _ = organization_with_hook(server, receiver)
+        rename(server.client, org_id, 2)
+        eventually(lambda: len(receiver.received) == 2)
+    finally:
+        project.terminate()
+        project.wait(15)
+        server.stop()
+    assert receiver.by_organization()[org_id] == sorted(receiver.by_organization()[org_id])
+
+
+def test_ten_thousand_events_from_eight_writers_over_fifty_organizations_all_arrive_in_order(
+    database_url: str, receiver: Receiver
+) -> None:
+    server = Server(database_url, env=HOOKS_ENV)
+    try:
+        endpoint = hook(server.client, receiver)
+        created = [server.client.post(ORGS, json=create_body(), headers=ADMIN) for _ in range(50)]
+        org_ids = [c.json()["organization"]["id"] for c in created]
+        write_concurrently(server, org_ids, 10_000 - 50)
+        expected = feed_positions(server.client, ADMIN)
+        assert sum(map(len, expected.values())) == 10_000
+        eventually(lambda: all_received(receiver, expected), timeout=600)
+        assert_in_order(receiver, expected)
+        tried = attempts(server.client, endpoint, ADMIN)
+    finally:
+        server.stop()
+    assert all(tried[i] > n for i, n in receiver.duplicates().items())
+
+
+def test_events_arrive_in_order_after_the_delivering_process_is_killed_mid_batch(
+    database_url: str, receiver: Receiver
+) -> None:
+    server = Server(database_url, env=HOOKS_ENV)
+    try:
+        hook(server.client, receiver)
+        org_ids = [
+            server.client.post(ORGS, json=create_body(), headers=ADMIN).json()["organization"]["id"]
+            for _ in range(10)
+        ]
+        write_concurrently(server, org_ids, 392)
+        receiver.delay = 0.02  # Slow enough that the kill finds deliveries on their way.
+        expected = feed_positions(server.client, ADMIN)
+        eventually(lambda: len(receiver.received) >= 100)
+        server.process.kill()  # SIGKILL: no shutdown, deliveries cut off mid-flight.
+    finally:
+        server.stop()
+    restarted = Server(database_url, env=HOOKS_ENV)
+    try:
+        eventually(lambda: all_received(receiver, expected), timeout=120)
+    finally:
+        restarted.stop()
+    assert_in_order(receiver, expected)
+    assert sum(receiver.duplicates().values()) <= WORKERS  # At most those cut off.

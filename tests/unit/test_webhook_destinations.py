@@ -1,0 +1,34 @@
+"""Where a webhook URL may lead: every address its host resolves to is checked."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.errors import WebhookUrlRefusedError
+from domain.webhooks.validation import destination, parse_networks
+
+
+def test_a_name_resolving_to_a_private_address_is_refused() -> None:
+    with pytest.raises(WebhookUrlRefusedError, match="internal"):
+        destination("https://hooks.example.com/x", (), lambda host, port: ["10.1.2.3"])
+
+
+def test_a_name_with_one_private_address_among_public_ones_is_refused() -> None:
+    addresses = ["93.184.216.34", "192.168.1.5"]
+    with pytest.raises(WebhookUrlRefusedError):
+        destination("https://hooks.example.com/x", (), lambda host, port: addresses)
+
+
+def test_the_address_checked_is_the_one_connected_to() -> None:
+    found = destination("https://hooks.example.com/x", (), lambda host, port: ["93.184.216.34"])
+    assert found == "93.184.216.34"
+
+
+def test_an_allowed_network_may_be_reached_over_plain_http() -> None:
+    allowed = parse_networks("127.0.0.0/8")
+    assert destination("http://127.0.0.1:9/x", allowed, lambda h, p: ["127.0.0.1"]) == "127.0.0.1"
+
+
+def test_an_ipv4_mapped_loopback_address_is_refused() -> None:
+    with pytest.raises(WebhookUrlRefusedError):
+        destination("https://[::ffff:127.0.0.1]/x", (), lambda host, port: ["::ffff:127.0.0.1"])

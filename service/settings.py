@@ -66,9 +66,9 @@ class Settings(BaseSettings):
     """Seconds a request refused for its quota waits before its 429 is sent (without a
     worker thread): a client that ignores Retry-After and asks again at once gets one
     refusal a second per connection, not as many as the server can send (0: at once)."""
-    rate_limit_admin: bool = False
-    """Whether the admin token has the quotas too: off by default, as it is the
-    integrator's own backend, acting for every organization."""
+    rate_limit_admin: bool = True
+    """Whether the admin token has the quotas too (``False``: none, for a deployment whose
+    own backend makes more requests with it than a key's quota allows)."""
     rate_limit_in_flight: int = Field(default=8, ge=0, le=10_000)
     """Requests of one credential served at once by one process; more wait their turn
     (0: no bound)."""

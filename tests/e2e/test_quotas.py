@@ -121,7 +121,7 @@ def test_a_request_without_credentials_has_no_quota(limited: Server) -> None:
     assert "ratelimit" not in answers[-1].headers
 
 
-def test_the_admin_token_has_no_quota_unless_told(database_url: str) -> None:
+def test_the_admin_token_can_be_exempted_from_quotas(database_url: str) -> None:
     server = Server(database_url, env={**QUOTAS, "REGISTRY_RATE_LIMIT_ADMIN": "false"})
     try:
         answers = [server.client.get(ORGS, headers=ADMIN) for _ in range(BURST + 1)]

@@ -78,6 +78,11 @@ TAGS = [
         "description": "Every organization's events with what each changed, reverts, and "
         "the change feed.",
     },
+    {
+        "name": "webhooks",
+        "description": "Endpoints that receive every event as it is recorded, signed (Standard "
+        "Webhooks), in order per organization, retried and replayable; their deliveries.",
+    },
     {"name": "health", "description": "Liveness, readiness and metrics of the process."},
 ]
 """The tags of the operations, in the order the docs show them."""

@@ -108,6 +108,9 @@ class Outbox:
         position, bound = self.store.position(), self.bound()
         if bound <= position:
             return 0
+        if not self.endpoints and not self._endpoint_notes(position, bound):
+            self._write(position, bound, [], Bodies(self.registry, []))  # Nobody to send to.
+            return 0
         entries = [
             e for e in self.read_model.queries.events_after(position, BATCH) if e.position <= bound
         ]
@@ -124,6 +127,14 @@ class Outbox:
         )
         self._write(position, upper, [item for _, item in items], bodies)
         return len(items)
+
+    def _endpoint_notes(self, position: int, bound: int) -> list[Any]:
+        """The first endpoint events after ``position`` up to ``bound``, if any."""
+        return list(
+            self.registry.recorder.select_notifications(
+                start=position + 1, limit=1, stop=bound, topics=ENDPOINT_TOPICS
+            )
+        )
 
     def _write(self, position: int, upper: int, items: list[Any], bodies: Bodies) -> None:
         now, store, writes = time.time(), self.store, []

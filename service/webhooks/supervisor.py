@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("tenant_registry.webhooks")
 
 POLL_SECONDS = 0.05
+IDLE_POLL_SECONDS = 1.0
+"""How often delivery looks for work while no endpoint exists: it is not woken by every
+command then (a new endpoint's first deliveries start within this time)."""
 BACKOFF_START, BACKOFF_MAX = 0.2, 30.0
 LEADER_RETRY_SECONDS = 1.0
 LEADER_CHECK_SECONDS = 1.0
@@ -45,16 +48,20 @@ class WebhookSupervisor:
         self.lock, self.schedule, self.timeout = lock, schedule, timeout
         self.outcomes = Outcomes()
         self._stopping, self._wake = threading.Event(), threading.Event()
+        self._active = False
+        """Whether any endpoint exists: only then is delivery woken by every command."""
         self._thread = threading.Thread(target=self._supervise, name="webhooks", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def wake(self) -> None:
-        self._wake.set()
+        if self._active:
+            self._wake.set()
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping.set()
+        self._active = True
         self._wake.set()
         self._thread.join(timeout)
 
@@ -98,7 +105,8 @@ class WebhookSupervisor:
                 self._wake.clear()  # Before looking: a wake from now on is not lost.
                 filled = outbox.step()
                 started = dispatcher.step()
+                self._active = bool(outbox.endpoints)
                 if not filled and not started:
-                    self._wake.wait(POLL_SECONDS)
+                    self._wake.wait(POLL_SECONDS if self._active else IDLE_POLL_SECONDS)
         finally:
             dispatcher.close()

@@ -37,6 +37,8 @@ class Receiver:
         self.refused = 0
         self.answers: list[int] = []
         """Statuses to answer next, one per request (then 204)."""
+        self.retry_after: str | None = None
+        """A ``Retry-After`` to send with every answer that is not 2xx."""
         self.delay = 0.0
         """Seconds to wait before answering (what arrived is kept at once)."""
         self.lock = threading.Lock()
@@ -76,9 +78,11 @@ class Receiver:
             else:
                 if 200 <= status < 300:
                     self.received.append({"headers": headers, "body": payload, "at": time.time()})
-            delay = self.delay
+            delay, retry_after = self.delay, self.retry_after
         time.sleep(delay)
         handler.send_response(status)
+        if retry_after is not None and not 200 <= status < 300:
+            handler.send_header("Retry-After", retry_after)
         handler.send_header("Content-Length", "0")
         handler.end_headers()
 

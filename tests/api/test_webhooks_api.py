@@ -4,6 +4,7 @@ that verifies each request as a customer would."""
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -271,6 +272,27 @@ def test_deliveries_show_attempts_and_status(server: InProcessServer, receiver: 
         )
     )
     assert (delivered[0]["attempts"], delivered[0]["lastCode"]) == (2, 204)
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_retry_after_answer_puts_the_next_attempt_at_least_that_late(
+    server: InProcessServer, receiver: Receiver, status: int
+) -> None:
+    org = new_org(server)
+    endpoint = endpoint_for(server, receiver, org["id"])
+    receiver.answers, receiver.retry_after = [status], "120"  # The schedule says 0.1 s.
+    server.client.patch(f"{ORGS}/{org['id']}", json={"name": "Later"}, headers=ADMIN)
+    page = f"{HOOKS}/{endpoint['id']}/deliveries"
+    failed = eventually(
+        lambda: (
+            (d := server.client.get(page, headers=ADMIN).json()["deliveries"])
+            and d[0]["lastCode"] == status
+            and d[0]
+        )
+    )
+    asked = datetime.fromisoformat(failed["lastAttemptAt"]) + timedelta(seconds=120)
+    assert datetime.fromisoformat(failed["nextAttemptAt"]) >= asked - timedelta(seconds=1)
+    assert failed["deliveredAt"] is None
 
 
 @pytest.mark.parametrize(

@@ -99,19 +99,14 @@ def parse_networks(text: str) -> tuple[Network, ...]:
 
 
 def is_internal(address: Address) -> bool:
-    """Loopback, private, link-local, multicast, reserved, unspecified or metadata."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return is_internal(address.ipv4_mapped)
-    return address in METADATA_ADDRESSES or any(
-        (
-            address.is_loopback,
-            address.is_private,
-            address.is_link_local,
-            address.is_multicast,
-            address.is_reserved,
-            address.is_unspecified,
-        )
-    )
+    """Not globally reachable (loopback, private, shared, link-local, reserved, unspecified
+    ...), multicast or metadata; an IPv6 address carrying an IPv4 one (mapped, 6to4) is
+    judged by that IPv4 address too."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is not None and is_internal(embedded):
+            return True
+    return address in METADATA_ADDRESSES or not address.is_global or address.is_multicast
 
 
 def destination(

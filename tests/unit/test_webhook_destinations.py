@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from domain.errors import WebhookUrlRefusedError
+from application.webhooks import resolve
 from domain.webhooks.validation import destination, parse_networks
 
 
@@ -32,3 +33,19 @@ def test_an_allowed_network_may_be_reached_over_plain_http() -> None:
 def test_an_ipv4_mapped_loopback_address_is_refused() -> None:
     with pytest.raises(WebhookUrlRefusedError):
         destination("https://[::ffff:127.0.0.1]/x", (), lambda host, port: ["::ffff:127.0.0.1"])
+
+
+def test_a_6to4_address_carrying_a_loopback_one_is_refused() -> None:
+    with pytest.raises(WebhookUrlRefusedError, match="internal"):
+        destination("https://[2002:7f00:1::]/x", (), lambda host, port: ["2002:7f00:1::"])
+
+
+def test_an_address_of_the_shared_carrier_grade_nat_space_is_refused() -> None:
+    with pytest.raises(WebhookUrlRefusedError, match="internal"):
+        destination("https://hooks.example.com/x", (), lambda host, port: ["100.64.0.1"])
+
+
+@pytest.mark.parametrize("url", ["https://2130706433/x", "https://0x7f.1/x", "https://0177.1/x"])
+def test_a_loopback_address_in_decimal_hex_or_octal_form_is_refused(url: str) -> None:
+    with pytest.raises(WebhookUrlRefusedError, match="internal"):
+        destination(url, (), resolve)

@@ -208,7 +208,7 @@ class WebhookStore:
         # a backlog of many events per organization costs one index scan.
         return self.rows(
             "SELECT d.endpoint_id, d.position, d.organization_id, d.payload, d.failures, "
-            "e.url, e.secrets FROM (SELECT endpoint_id, organization_id, "
+            "d.next_attempt_at, e.url, e.secrets FROM (SELECT endpoint_id, organization_id, "
             "MIN(position) AS position FROM {p}webhook_deliveries WHERE delivered_at IS NULL "
             "GROUP BY endpoint_id, organization_id) f JOIN {p}webhook_deliveries d "
             "ON d.endpoint_id = f.endpoint_id AND d.position = f.position "
@@ -218,18 +218,29 @@ class WebhookStore:
         )
 
     def record_attempt(
-        self, key: tuple[str, int], status: str, code: int | None, next_at: float | None
-    ) -> None:
-        """One attempt's outcome: ``delivered`` (then ``next_at`` is ``None``) or not."""
+        self,
+        key: tuple[str, int, float],
+        status: str,
+        code: int | None,
+        next_at: float | None,
+    ) -> bool:
+        """One attempt's outcome: ``delivered`` (then ``next_at`` is ``None``) or not.
+        ``key``: the row's endpoint, position and the ``next_attempt_at`` it was sent for;
+        ``False`` (nothing written) if the row was queued again meanwhile (a replay, the
+        endpoint enabled again) or another sender recorded it: it is sent again."""
         now = time.time()
         delivered, failed = (now, 0) if status == "delivered" else (None, 1)
         with self.transaction() as c:
-            self.run(
-                c,
-                "UPDATE {p}webhook_deliveries SET attempts = attempts + 1, "
-                "failures = failures + ?, last_status = ?, last_code = ?, last_attempt_at = ?, "
-                "next_attempt_at = ?, delivered_at = ? WHERE endpoint_id = ? AND position = ?",
-                (failed, status, code, now, next_at, delivered, *key),
+            return (
+                self.run(
+                    c,
+                    "UPDATE {p}webhook_deliveries SET attempts = attempts + 1, "
+                    "failures = failures + ?, last_status = ?, last_code = ?, "
+                    "last_attempt_at = ?, next_attempt_at = ?, delivered_at = ? "
+                    "WHERE endpoint_id = ? AND position = ? AND next_attempt_at = ?",
+                    (failed, status, code, now, next_at, delivered, *key),
+                )
+                == 1
             )
 
     def mark_disabled(self, endpoint_id: str, version: int, reason: str) -> None:

@@ -124,7 +124,8 @@ class Dispatcher:
             self._on_finished()  # The organization's next event may be due at once.
 
     def _attempt(self, row: dict[str, Any]) -> None:
-        key, body = (row["endpoint_id"], row["position"]), row["payload"].encode()
+        key = (row["endpoint_id"], row["position"], row["next_attempt_at"])
+        body = row["payload"].encode()
         msg_id, moment = f"evt_{row['position']}", datetime.now(UTC)
         headers = {
             "webhook-id": msg_id,
@@ -150,7 +151,7 @@ class Dispatcher:
     def _failed(
         self,
         row: dict[str, Any],
-        key: tuple[str, int],
+        key: tuple[str, int, float],
         status: str,
         code: int | None,
         asked: float | None,
@@ -165,7 +166,7 @@ class Dispatcher:
         pause = self.schedule[failures - 1] * random.uniform(1 - JITTER, 1 + JITTER)  # noqa: S311
         if asked is not None:
             pause = max(pause, min(asked, MAX_RETRY_AFTER))
-        return self.store.record_attempt(key, status, code, time.time() + pause)
+        self.store.record_attempt(key, status, code, time.time() + pause)
 
     def _disable(self, endpoint_id: str, reason: str) -> None:
         with acting_as(SYSTEM_ACTOR):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -25,7 +25,7 @@ ENDPOINT = "00000000-0000-4000-8000-000000000001"
 def store(database_url: str) -> Iterator[WebhookStore]:
     services = bootstrap(make_settings(database_url), run_projections=False)
     now = datetime.now(UTC)
-    endpoint = {
+    endpoint: dict[str, Any] = {
         "id": ENDPOINT,
         "organization_id": None,
         "url": "https://hooks.example.com/x",

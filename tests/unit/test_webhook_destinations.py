@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from domain.errors import WebhookUrlRefusedError
 from application.webhooks import resolve
+from domain.errors import WebhookUrlRefusedError
 from domain.webhooks.validation import destination, parse_networks
 
 

@@ -7,7 +7,7 @@ import time
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.http.auth import AdminDep, ReachableOrganizationDep
 from api.http.deps import id_in_path
@@ -66,8 +66,9 @@ def _settled(s: Services, written: EndpointWritten) -> EndpointWritten:
     return written
 
 
-def _issued(s: Services, written: EndpointWritten) -> WebhookEndpointIssued:
+def _issued(s: Services, written: EndpointWritten, response: Response) -> WebhookEndpointIssued:
     _settled(s, written)
+    response.headers["Cache-Control"] = "no-store"  # Kept only encrypted (idempotency).
     return WebhookEndpointIssued(
         endpoint=endpoint_public(written.endpoint), secret=written.secret or ""
     )
@@ -81,9 +82,11 @@ def _envelope(s: Services, written: EndpointWritten) -> WebhookEndpointEnvelope:
 
 
 @admin.post("", status_code=201, summary="Create an endpoint (its secret is shown only here)")
-def create_webhook_endpoint(body: WebhookEndpointCreate, s: ServicesDep) -> WebhookEndpointIssued:
+def create_webhook_endpoint(
+    body: WebhookEndpointCreate, s: ServicesDep, response: Response
+) -> WebhookEndpointIssued:
     created = s.webhooks.create(body.organization_id, body.url, body.event_types, body.description)
-    return _issued(s, created)
+    return _issued(s, created, response)
 
 
 @admin.get("", summary="List every endpoint")
@@ -109,8 +112,10 @@ def delete_webhook_endpoint(endpoint_id: EndpointIdDep, s: ServicesDep) -> Webho
 
 
 @admin.post("/{endpoint_id}/rotate-secret", summary="A new secret; the old one signs 24 h more")
-def rotate_webhook_secret(endpoint_id: EndpointIdDep, s: ServicesDep) -> WebhookEndpointIssued:
-    return _issued(s, s.webhooks.rotate_secret(ALL, endpoint_id))
+def rotate_webhook_secret(
+    endpoint_id: EndpointIdDep, s: ServicesDep, response: Response
+) -> WebhookEndpointIssued:
+    return _issued(s, s.webhooks.rotate_secret(ALL, endpoint_id), response)
 
 
 @admin.get("/{endpoint_id}/deliveries", summary="Each event's deliveries to the endpoint")
@@ -134,10 +139,13 @@ def replay_webhook_endpoint(
 
 @router.post("", status_code=201, summary="Create an endpoint for this organization's events")
 def create_organization_webhook_endpoint(
-    org_id: ReachableOrganizationDep, body: WebhookEndpointCreate, s: ServicesDep
+    org_id: ReachableOrganizationDep,
+    body: WebhookEndpointCreate,
+    s: ServicesDep,
+    response: Response,
 ) -> WebhookEndpointIssued:
     created = s.webhooks.create(org_id, body.url, body.event_types, body.description)
-    return _issued(s, created)
+    return _issued(s, created, response)
 
 
 @router.get("", summary="List the organization's endpoints")
@@ -173,9 +181,12 @@ def delete_organization_webhook_endpoint(
 
 @router.post("/{endpoint_id}/rotate-secret", summary="A new secret; the old one signs 24 h more")
 def rotate_organization_webhook_secret(
-    org_id: ReachableOrganizationDep, endpoint_id: EndpointIdDep, s: ServicesDep
+    org_id: ReachableOrganizationDep,
+    endpoint_id: EndpointIdDep,
+    s: ServicesDep,
+    response: Response,
 ) -> WebhookEndpointIssued:
-    return _issued(s, s.webhooks.rotate_secret(org_id, endpoint_id))
+    return _issued(s, s.webhooks.rotate_secret(org_id, endpoint_id), response)
 
 
 @router.get("/{endpoint_id}/deliveries", summary="Each event's deliveries to the endpoint")

@@ -143,6 +143,21 @@ def test_a_secret_is_shown_once_and_never_in_a_later_answer(
     assert receiver.secrets[-1].startswith("whsec_")
 
 
+@pytest.mark.parametrize("operation", ["create", "rotate-secret"])
+def test_an_answer_with_a_secret_is_kept_for_a_retry_only_sealed(
+    server: InProcessServer, receiver: Receiver, operation: str
+) -> None:
+    org = new_org(server)
+    path, body = f"{ORGS}/{org['id']}/webhook-endpoints", {"url": receiver.url}
+    if operation == "rotate-secret":
+        path, body = f"{path}/{endpoint_for(server, receiver, org['id'])['id']}/{operation}", {}
+    headers = {**ADMIN, "Idempotency-Key": f"secret-{operation}-{org['id']}"}
+    first = server.client.post(path, json=body, headers=headers)
+    again = server.client.post(path, json=body, headers=headers)
+    assert first.headers["Cache-Control"] == "no-store"  # The idempotency store seals it.
+    assert again.json()["secret"] == first.json()["secret"]
+
+
 def test_failed_deliveries_are_retried_with_the_same_webhook_id_and_order_kept(
     server: InProcessServer, receiver: Receiver
 ) -> None:

@@ -70,7 +70,8 @@ def post(
     sock = socket.create_connection((address, port), timeout=timeout)
     # At the deadline the socket is shut, whichever step waits: each step's own timeout
     # alone would let a slow receiver stretch the whole request step by step.
-    watchdog = threading.Timer(timeout, _shut, (sock,))
+    fired = threading.Event()  # Set before the socket is shut: the step that fails sees it.
+    watchdog = threading.Timer(timeout, _shut, (sock, fired))
     watchdog.start()
     connection = http.client.HTTPConnection(parts.hostname or address, port, timeout=timeout)
     try:
@@ -84,7 +85,7 @@ def post(
         response.read(MAX_RESPONSE_BYTES)
         return Answer(response.status, retry_after(response.getheader("Retry-After")))
     except (OSError, http.client.HTTPException) as error:
-        if not watchdog.is_alive():
+        if fired.is_set():
             raise TimeoutError(f"no full answer within {timeout:g} s") from error
         if isinstance(error, OSError):
             raise
@@ -95,6 +96,7 @@ def post(
         sock.close()
 
 
-def _shut(sock: socket.socket) -> None:
+def _shut(sock: socket.socket, fired: threading.Event) -> None:
+    fired.set()
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)

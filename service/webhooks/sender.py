@@ -71,8 +71,7 @@ def post(
     # At the deadline the socket is shut, whichever step waits: each step's own timeout
     # alone would let a slow receiver stretch the whole request step by step.
     fired = threading.Event()  # Set before the socket is shut: the step that fails sees it.
-    watchdog = threading.Timer(timeout, _shut, (sock, fired))
-    watchdog.start()
+    (watchdog := threading.Timer(timeout, _shut, (sock, fired))).start()
     connection = http.client.HTTPConnection(parts.hostname or address, port, timeout=timeout)
     try:
         if https:

@@ -15,7 +15,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
 from application.topics import topics_of
-from domain.organizations.organization import Organization
+from domain.organizations.organization import EVENTS, Organization
 from projections.records import HistoryEntry
 from projections.writer import RowWriter
 
@@ -32,22 +32,7 @@ GTM ids, flags, limits and subscription in the organization's document; 6: each 
 row's region, the one its organization was in when the event was recorded; 7: the
 organization's request quota in its document)."""
 
-ORGANIZATION_EVENTS = (
-    Organization.Created,
-    Organization.Renamed,
-    Organization.SlugChanged,
-    Organization.SettingsUpdated,
-    Organization.ProfileUpdated,
-    Organization.MetadataUpdated,
-    Organization.ExternalIdChanged,
-    Organization.StatusChanged,
-    Organization.RegionChanged,
-    Organization.ApiKeyIssued,
-    Organization.ApiKeyRevoked,
-    Organization.AccountUpdated,
-    Organization.RolesChanged,
-    Organization.MembershipChanged,
-)
+ORGANIZATION_EVENTS = EVENTS
 
 
 MEMBER_TOPICS = frozenset(topics_of((Organization.MembershipChanged,)))

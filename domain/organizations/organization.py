@@ -501,3 +501,22 @@ def organization_details(
     if "region" not in state:  # A read-model row written before seed 001's attributes.
         details.update(legacy_attributes())
     return details
+
+
+EVENTS = (
+    Organization.Created,
+    Organization.Renamed,
+    Organization.SlugChanged,
+    Organization.SettingsUpdated,
+    Organization.ProfileUpdated,
+    Organization.MetadataUpdated,
+    Organization.ExternalIdChanged,
+    Organization.StatusChanged,
+    Organization.RegionChanged,
+    Organization.ApiKeyIssued,
+    Organization.ApiKeyRevoked,
+    Organization.AccountUpdated,
+    Organization.RolesChanged,
+    Organization.MembershipChanged,
+)
+"""Every event of an organization, in the order the API lists their types."""

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from domain.errors import FieldProblem, ValidationError, WebhookUrlRefusedError
+from domain.organizations.organization import EVENTS
 from domain.storable import text_problem
 
 if TYPE_CHECKING:
@@ -16,22 +17,7 @@ if TYPE_CHECKING:
     Network = ipaddress.IPv4Network | ipaddress.IPv6Network
     Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-ORGANIZATION_EVENT_NAMES = (
-    "Created",
-    "Renamed",
-    "SlugChanged",
-    "SettingsUpdated",
-    "ProfileUpdated",
-    "MetadataUpdated",
-    "ExternalIdChanged",
-    "StatusChanged",
-    "RegionChanged",
-    "ApiKeyIssued",
-    "ApiKeyRevoked",
-    "AccountUpdated",
-    "RolesChanged",
-    "MembershipChanged",
-)
+ORGANIZATION_EVENT_NAMES = tuple(event.__name__ for event in EVENTS)
 """The organization's events (``Organization``'s nested classes) endpoints may receive."""
 MAX_URL_LENGTH, MAX_DESCRIPTION_LENGTH = 2000, 500
 METADATA_ADDRESSES = frozenset(

@@ -34,7 +34,8 @@ class RegistryError(Exception):
         self.request_id = request_id
 
     def __str__(self) -> str:
-        return f"{self.status} {self.code}: {self.message} (request {self.request_id})"
+        details = f" {json.dumps(self.details)}" if self.details else ""
+        return f"{self.status} {self.code}: {self.message}{details} (request {self.request_id})"
 
 
 class ConnectionFailedError(RegistryError):

@@ -1003,7 +1003,8 @@ class AsyncWebhooks(_AsyncWebhookEndpoints):
         idempotency_key: str | None = None,
         reason: str | None = None,
     ) -> WebhookReplay:
-        """Deliver again every event from there on (at most 10,000 per call)."""
+        """Deliver again every event from ``from_position`` or ``from_time`` on (from the
+        first event when neither is given; at most 10,000 per call)."""
         body = _replay_body(from_position, from_time)
         headers = write_headers(idempotency_key, reason)
         return await self._replay(WEBHOOKS, endpoint_id, body, headers)
@@ -1167,7 +1168,7 @@ def _endpoint_changes(
 def _replay_body(from_position: int | None, from_time: datetime | str | None) -> dict[str, Any]:
     if from_time is not None:
         return {"fromTime": iso(from_time)}
-    return {"fromPosition": from_position or 0}
+    return {"fromPosition": from_position or 1}
 
 
 def _org_hooks(org_id: str) -> str:

@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     from tests.helpers import Server
 
 RESOURCES = [
-    name for name, value in vars(Client("http://127.0.0.1:9")).items() if not name.startswith("_")
-    and hasattr(value, "_client")
+    name
+    for name, value in vars(Client("http://127.0.0.1:9")).items()
+    if not name.startswith("_") and hasattr(value, "_client")
 ]
 
 

@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from eventsourcing.persistence import OperationalError
 
 from domain.errors import OrganizationNotFoundError
 from service.composition import bootstrap
@@ -58,11 +59,15 @@ def recorded(url: str, slug: str) -> list[str]:
 
 
 def committed(database_url: str, slug: str) -> bool:
-    """Whether the store holds an organization with ``slug`` (read from the events)."""
-    services = bootstrap(make_settings(database_url), run_projections=False)
+    """Whether the store holds an organization with ``slug`` (read from the events; not
+    yet, while the server's write holds SQLite's lock)."""
+    try:
+        services = bootstrap(make_settings(database_url), run_projections=False)
+    except OperationalError:
+        return False
     try:
         services.registry.find_by_slug(slug)
-    except OrganizationNotFoundError:
+    except (OrganizationNotFoundError, OperationalError):
         return False
     finally:
         services.close()

@@ -30,6 +30,11 @@ def _identity(value: Any) -> Any:
     return value
 
 
+def _datetime(value: str) -> datetime:
+    """An ISO 8601 time; ``Z`` read as UTC (which ``fromisoformat`` takes from 3.11 on)."""
+    return datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+
+
 def _converter(hint: Any) -> typing.Callable[[Any], Any]:
     """How to turn a JSON value into a value of the type ``hint``."""
     origin = typing.get_origin(hint)
@@ -43,7 +48,7 @@ def _converter(hint: Any) -> typing.Callable[[Any], Any]:
         entry = _converter(typing.get_args(hint)[1])
         return lambda value: {k: entry(v) for k, v in value.items()}
     if hint is datetime:
-        return datetime.fromisoformat
+        return _datetime
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return functools.partial(parse, hint)
     return _identity

@@ -37,7 +37,7 @@ def test_a_pause_is_at_least_what_retry_after_asks() -> None:
 
 def test_no_attempt_beyond_the_limits_of_count_and_time() -> None:
     assert STEADY.next_pause(5, 0.0, None) is None
-    assert STEADY.next_pause(1, 29.9, None) is None
+    assert STEADY.next_pause(1, 59.9, None) is None
     assert STEADY.next_pause(1, 0.0, None) == 0.5
 
 
@@ -52,6 +52,12 @@ def test_a_write_that_may_have_committed_is_retried_only_under_its_key() -> None
     assert retryable(keyed, unavailable(may_have_committed=True))
     assert not retryable(unkeyed, unavailable(may_have_committed=True))
     assert retryable(unkeyed, unavailable(may_have_committed=False))
+
+
+def test_a_read_answered_503_is_retried_whatever_the_body() -> None:
+    read = call("GET", "/x", lambda r: r)
+    assert retryable(read, httpx.Response(503, content=b"Service Unavailable"))
+    assert retryable(read, unavailable(may_have_committed=False))
 
 
 def test_every_write_gets_an_idempotency_key_unless_given_one() -> None:

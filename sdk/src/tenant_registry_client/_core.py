@@ -46,12 +46,15 @@ class RetryPolicy:
     ``Idempotency-Key``, so a retry of one that did commit gets its first answer and records
     nothing). The pause before attempt n+1 is exponential with full jitter, at most
     ``max_backoff``, and at least what ``Retry-After`` asks; no more than ``max_attempts``
-    attempts, and no pause that would end past ``max_elapsed`` seconds from the first."""
+    attempts, and no pause that would end past ``max_elapsed`` seconds from the first.
 
-    max_attempts: int = 5
+    The defaults outlast the server's wait for a keyed write whose first process died
+    before committing it (its key is taken over after 30 seconds, then the retry runs)."""
+
+    max_attempts: int = 8
     initial_backoff: float = 0.2
     max_backoff: float = 5.0
-    max_elapsed: float = 30.0
+    max_elapsed: float = 60.0
     jitter: bool = True
 
     def pause(self, attempt: int, retry_after: float | None) -> float:
@@ -178,9 +181,10 @@ def retryable(request: Call[Any], response: httpx.Response) -> bool:
         return _code(response) in RETRIED_CODES
     if response.status_code != 503:
         return response.status_code in RETRIED_STATUSES
+    if request.method not in WRITES or "Idempotency-Key" in request.headers:
+        return True
     # A write that may have committed is safe to send again only under the same key.
-    may_have_committed = _details(response).get("mayHaveCommitted", True)
-    return not (may_have_committed and "Idempotency-Key" not in request.headers)
+    return not _details(response).get("mayHaveCommitted", True)
 
 
 def _body(response: httpx.Response) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from domain.errors import SecretKeyMissingError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from uuid import UUID
 
     from projections.webhooks.store import WebhookStore
@@ -70,6 +71,11 @@ class SecretVault:
             )
             self._opened[secret_id] = opened.decode()
         return self._opened[secret_id]
+
+    def forget(self, secret_ids: Iterable[str]) -> None:
+        """Keep no opened copy of these secrets in memory (they were dropped)."""
+        for secret_id in secret_ids:
+            self._opened.pop(secret_id, None)
 
     def _required(self) -> AESGCM:
         if self._cipher is None:

@@ -22,6 +22,7 @@ from cryptography.x509.oid import NameOID
 from application.webhooks import resolve
 from domain.webhooks.validation import parse_networks
 from service.webhooks.sender import Answer, post
+from tests.receiver import NeverAccepting
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -127,23 +128,9 @@ def dribbling_tls_receiver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
 
 @pytest.fixture
 def never_accepting() -> Iterator[str]:
-    """A listener on loopback whose queue of connections is full and never taken: a new
-    connection waits (its SYN dropped) as to a host that does not answer."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    address, queued = listener.getsockname(), []
-    for _ in range(8):
-        try:
-            queued.append(socket.create_connection(address, timeout=0.5))
-        except TimeoutError:
-            break
-    else:
-        pytest.fail("the listener's queue never filled")
-    yield f"http://127.0.0.1:{address[1]}/hooks"
-    for connection in queued:
-        connection.close()
-    listener.close()
+    listener = NeverAccepting()
+    yield listener.url
+    listener.stop()
 
 
 @pytest.fixture

@@ -86,7 +86,9 @@ class WebhookDelivery(ResponseBody):
     organization_id: UUID
     event_type: str
     attempts: int
-    last_status: str | None = Field(description="delivered, failed, unreachable or refused.")
+    last_status: str | None = Field(
+        description="delivered, failed, timeout, unreachable or refused."
+    )
     last_code: int | None
     last_attempt_at: datetime | None
     next_attempt_at: datetime | None = Field(description="null once delivered.")

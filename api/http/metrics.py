@@ -147,7 +147,7 @@ def _webhooks(services: Services) -> Iterator[Any]:
         "registry_webhook_deliveries",
         "Webhook delivery attempts by this process, by outcome (delivered; failed: an "
         "answer but not 2xx; timeout: no full answer in time; unreachable: no connection; "
-        "refused: address not allowed).",
+        "refused: not sent, address not allowed or no secret to sign with).",
         labels=("outcome",),
     )
     supervisor = services.webhook_supervisor

@@ -20,7 +20,11 @@ from standardwebhooks.webhooks import Webhook
 
 from application.webhooks import resolve
 from domain.context import SYSTEM_ACTOR, acting_as
-from domain.errors import WebhookEndpointNotFoundError, WebhookUrlRefusedError
+from domain.errors import (
+    SecretKeyMissingError,
+    WebhookEndpointNotFoundError,
+    WebhookUrlRefusedError,
+)
 from domain.webhooks.endpoint import signing
 from service.webhooks.sender import TIMEOUT, post
 
@@ -43,8 +47,8 @@ WORKERS, DUE_LIMIT = 8, 200
 class Outcomes:
     """How many delivery attempts ended each way, since this process started: delivered,
     failed (an answer but not 2xx), timeout (no full answer within the deadline),
-    unreachable (no connection, or the connection broken), refused (an address not
-    allowed)."""
+    unreachable (no connection, or the connection broken), refused (not sent: an address
+    not allowed, or no secret to sign with)."""
 
     def __init__(self) -> None:
         self._counts: dict[str, int] = {}
@@ -130,12 +134,18 @@ class Dispatcher:
 
     def _attempt(self, row: dict[str, Any]) -> None:
         key = (row["endpoint_id"], row["position"], row["next_attempt_at"])
+        try:
+            secrets = self._secrets(row)
+        except SecretKeyMissingError as error:
+            return self._failed(row, key, "refused", None, None, str(error))
+        if not secrets:  # Never a request unsigned.
+            return self._failed(row, key, "refused", None, None, "no secret to sign with")
         body = row["payload"].encode()
         msg_id, moment = f"evt_{row['position']}", datetime.now(UTC)
         headers = {
             "webhook-id": msg_id,
             "webhook-timestamp": str(int(moment.timestamp())),
-            "webhook-signature": signature(self._secrets(row), msg_id, moment, body),
+            "webhook-signature": signature(secrets, msg_id, moment, body),
         }
         try:
             answer = post(row["url"], body, headers, self.endpoints.allowed, resolve, self.timeout)

@@ -62,10 +62,16 @@ class WebhookEndpoints:
     """The webhook endpoints' commands; ``scope``: an organization's id, or ``ALL``."""
 
     def __init__(
-        self, pipeline: CommandPipeline, vault: SecretVault, allowed_networks: str = ""
+        self,
+        pipeline: CommandPipeline,
+        vault: SecretVault,
+        allowed_networks: str = "",
+        overlap: timedelta = DEFAULT_OVERLAP,
     ) -> None:
         self._pipeline, self._vault = pipeline, vault
         self.allowed = parse_networks(allowed_networks)
+        self.overlap = overlap
+        """How long the secrets before a rotation keep signing, unless it says."""
 
     def check_url(self, value: Any) -> str:
         url = check_url_shape(value)
@@ -108,12 +114,25 @@ class WebhookEndpoints:
 
         return self._change(scope, endpoint_id, decide)
 
-    def rotate_secret(self, scope: object, endpoint_id: UUID) -> EndpointWritten:
+    def rotate_secret(
+        self, scope: object, endpoint_id: UUID, overlap: timedelta | None = None
+    ) -> EndpointWritten:
+        """A new secret; those before it sign ``overlap`` more (the setting's when
+        ``None``); any that stopped signing by now is dropped (at once with no overlap)."""
         secret, secret_id = new_webhook_secret(), uuid4()
         self._vault.keep(secret_id, secret)
-        until = datetime.now(UTC) + DEFAULT_OVERLAP
-        written = self._change(scope, endpoint_id, lambda e: e.rotate_secret(secret_id, until))
+
+        def rotate(endpoint: WebhookEndpoint) -> None:
+            now = datetime.now(UTC)
+            endpoint.rotate_secret(secret_id, now + (self.overlap if overlap is None else overlap))
+            endpoint.drop_expired_secrets(now)
+
+        written = self._change(scope, endpoint_id, rotate)
         return EndpointWritten(written.endpoint, written.position, secret)
+
+    def drop_expired_secrets(self, endpoint_id: UUID) -> EndpointWritten:
+        """Drop the endpoint's secrets past their expiry (the delivery that sees one)."""
+        return self._change(ALL, endpoint_id, lambda e: e.drop_expired_secrets(datetime.now(UTC)))
 
     def disable(self, endpoint_id: UUID, reason: str) -> EndpointWritten:
         return self._change(ALL, endpoint_id, lambda e: e.disable(reason))

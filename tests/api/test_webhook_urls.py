@@ -1,0 +1,100 @@
+"""Where webhooks may not go, on each store, with no network allowed: URLs to internal
+addresses (and a name resolving to one) are refused with 400 and a code, nothing recorded
+and no connection made; an endpoint whose address is no longer allowed is refused again
+at each delivery, and nothing is sent."""
+
+from __future__ import annotations
+
+import socket
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.api.conftest import InProcessServer
+from tests.helpers import ADMIN, ORGS, new_org
+from tests.receiver import Receiver, eventually
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+HOOKS = "/api/v1/webhook-endpoints"
+SECRET_KEY = "test-secret-key-0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def server(module_database_url: str) -> Iterator[InProcessServer]:
+    running = InProcessServer(module_database_url, secret_key=SECRET_KEY)  # No network allowed.
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    """A listener on loopback: any connection to it waits in its queue, to be seen."""
+    listening = socket.create_server(("127.0.0.1", 0))
+    listening.setblocking(False)
+    yield listening
+    listening.close()
+
+
+def connected(listening: socket.socket) -> bool:
+    try:
+        listening.accept()[0].close()
+    except BlockingIOError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://10.0.0.1/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]:{port}/hook",
+        "https://127.0.0.1:{port}/hook",
+        "http://127.0.0.1:{port}/hook",
+        "https://localhost:{port}/hook",  # A name resolving to a loopback address.
+    ],
+)
+def test_a_url_to_an_internal_address_is_refused_with_no_connection_made(
+    server: InProcessServer, listener: socket.socket, url: str
+) -> None:
+    before = server.client.get(HOOKS, headers=ADMIN).json()["endpoints"]
+    body = {"url": url.format(port=listener.getsockname()[1])}
+    answer = server.client.post(HOOKS, json=body, headers=ADMIN)
+    assert (answer.status_code, answer.json()["code"]) == (400, "WEBHOOK_URL_NOT_ALLOWED")
+    assert server.client.get(HOOKS, headers=ADMIN).json()["endpoints"] == before
+    assert connected(listener) is False
+
+
+def test_an_endpoint_whose_address_is_no_longer_allowed_is_refused_at_delivery(
+    database_url: str,
+) -> None:
+    receiver = Receiver()
+    allowing = InProcessServer(
+        database_url, secret_key=SECRET_KEY, webhook_allowed_networks="127.0.0.0/8"
+    )
+    try:
+        org = new_org(allowing)
+        created = allowing.client.post(
+            f"{ORGS}/{org['id']}/webhook-endpoints", json={"url": receiver.url}, headers=ADMIN
+        )
+        assert created.status_code == 201, created.text
+    finally:
+        allowing.stop()
+    refusing = InProcessServer(database_url, secret_key=SECRET_KEY)
+    try:
+        refusing.client.patch(f"{ORGS}/{org['id']}", json={"name": "New"}, headers=ADMIN)
+        page = f"{HOOKS}/{created.json()['endpoint']['id']}/deliveries"
+        tried = eventually(
+            lambda: (
+                (d := refusing.client.get(page, headers=ADMIN).json()["deliveries"])
+                and d[0]["attempts"]
+                and d[0]
+            )
+        )
+    finally:
+        refusing.stop()
+        receiver.stop()
+    assert (tried["lastStatus"], tried["deliveredAt"]) == ("refused", None)
+    assert (receiver.received, receiver.refused) == ([], 0)

@@ -98,3 +98,23 @@ def test_an_endpoint_whose_address_is_no_longer_allowed_is_refused_at_delivery(
         receiver.stop()
     assert (tried["lastStatus"], tried["deliveredAt"]) == ("refused", None)
     assert (receiver.received, receiver.refused) == ([], 0)
+
+
+def test_a_name_resolving_to_a_private_address_is_refused(
+    server: InProcessServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No DNS server can run here: the system resolver answers one made-up name with a
+    # private address (and every other name as before), as an intranet's DNS would.
+    system = socket.getaddrinfo
+
+    def intranet(host: str, *args: object, **kwargs: object) -> object:
+        if host == "hooks.intranet.example":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.7", 443))]
+        return system(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", intranet)
+    before = server.client.get(HOOKS, headers=ADMIN).json()["endpoints"]
+    body = {"url": "https://hooks.intranet.example/hook"}
+    answer = server.client.post(HOOKS, json=body, headers=ADMIN)
+    assert (answer.status_code, answer.json()["code"]) == (400, "WEBHOOK_URL_NOT_ALLOWED")
+    assert server.client.get(HOOKS, headers=ADMIN).json()["endpoints"] == before

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import secrets
 import socket
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -32,6 +33,8 @@ SECRET_BYTES = 32
 """Standard Webhooks: 24 to 64 random bytes, base64 after ``whsec_``."""
 DEFAULT_OVERLAP = timedelta(hours=24)
 """How long the secret before a rotation keeps signing too."""
+RESOLVE_SECONDS = 5.0
+"""How long a registration waits for the URL's host to resolve before refusing it."""
 ALL = object()
 """The scope of the admin: every endpoint."""
 
@@ -48,6 +51,28 @@ def new_webhook_secret() -> str:
 def resolve(host: str, port: int) -> list[str]:
     """Every address ``host`` resolves to (the system's resolver)."""
     return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+
+
+def resolve_briefly(host: str, port: int) -> list[str]:
+    """``resolve`` within ``RESOLVE_SECONDS``, or ``TimeoutError`` (an ``OSError``: the URL
+    is refused as not resolving); a resolver that does not answer is left to end by itself."""
+    found: list[list[str] | OSError] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            found.append(resolve(host, port))
+        except OSError as error:
+            found.append(error)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="webhook-resolve", daemon=True).start()
+    if not done.wait(RESOLVE_SECONDS):
+        raise TimeoutError(f"{host} did not resolve within {RESOLVE_SECONDS:g} s")
+    if isinstance(found[0], OSError):
+        raise found[0]
+    return found[0]
 
 
 @dataclass(frozen=True)
@@ -75,7 +100,7 @@ class WebhookEndpoints:
 
     def check_url(self, value: Any) -> str:
         url = check_url_shape(value)
-        destination(url, self.allowed, resolve)
+        destination(url, self.allowed, resolve_briefly)
         return url
 
     def create(

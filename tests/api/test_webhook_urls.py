@@ -6,10 +6,12 @@ at each delivery, and nothing is sent."""
 from __future__ import annotations
 
 import socket
+import threading
 from typing import TYPE_CHECKING
 
 import pytest
 
+from application import webhooks
 from tests.api.conftest import InProcessServer
 from tests.helpers import ADMIN, ORGS, new_org
 from tests.receiver import Receiver, eventually
@@ -118,3 +120,25 @@ def test_a_name_resolving_to_a_private_address_is_refused(
     answer = server.client.post(HOOKS, json=body, headers=ADMIN)
     assert (answer.status_code, answer.json()["code"]) == (400, "WEBHOOK_URL_NOT_ALLOWED")
     assert server.client.get(HOOKS, headers=ADMIN).json()["endpoints"] == before
+
+
+def test_a_name_that_does_not_resolve_in_time_is_refused(
+    server: InProcessServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A resolver that never answers for one name (the registration must not wait on it).
+    system, released = socket.getaddrinfo, threading.Event()
+
+    def silent(host: str, *args: object, **kwargs: object) -> object:
+        if host == "hooks.silent.example":
+            released.wait(30)
+            raise socket.gaierror("no answer")
+        return system(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent)
+    monkeypatch.setattr(webhooks, "RESOLVE_SECONDS", 0.2)
+    try:
+        body = {"url": "https://hooks.silent.example/hook"}
+        answer = server.client.post(HOOKS, json=body, headers=ADMIN)
+    finally:
+        released.set()
+    assert (answer.status_code, answer.json()["code"]) == (400, "WEBHOOK_URL_NOT_ALLOWED")

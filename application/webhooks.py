@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import secrets
 import socket
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -32,6 +33,8 @@ SECRET_BYTES = 32
 """Standard Webhooks: 24 to 64 random bytes, base64 after ``whsec_``."""
 DEFAULT_OVERLAP = timedelta(hours=24)
 """How long the secret before a rotation keeps signing too."""
+RESOLVE_SECONDS = 5.0
+"""How long a registration waits for the URL's host to resolve before refusing it."""
 ALL = object()
 """The scope of the admin: every endpoint."""
 
@@ -50,6 +53,28 @@ def resolve(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
 
 
+def resolve_briefly(host: str, port: int) -> list[str]:
+    """``resolve`` within ``RESOLVE_SECONDS``, or ``TimeoutError`` (an ``OSError``: the URL
+    is refused as not resolving); a resolver that does not answer is left to end by itself."""
+    found: list[list[str] | OSError] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            found.append(resolve(host, port))
+        except OSError as error:
+            found.append(error)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="webhook-resolve", daemon=True).start()
+    if not done.wait(RESOLVE_SECONDS):
+        raise TimeoutError(f"{host} did not resolve within {RESOLVE_SECONDS:g} s")
+    if isinstance(found[0], OSError):
+        raise found[0]
+    return found[0]
+
+
 @dataclass(frozen=True)
 class EndpointWritten:
     endpoint: dict[str, Any]
@@ -62,14 +87,20 @@ class WebhookEndpoints:
     """The webhook endpoints' commands; ``scope``: an organization's id, or ``ALL``."""
 
     def __init__(
-        self, pipeline: CommandPipeline, vault: SecretVault, allowed_networks: str = ""
+        self,
+        pipeline: CommandPipeline,
+        vault: SecretVault,
+        allowed_networks: str = "",
+        overlap: timedelta = DEFAULT_OVERLAP,
     ) -> None:
         self._pipeline, self._vault = pipeline, vault
         self.allowed = parse_networks(allowed_networks)
+        self.overlap = overlap
+        """How long the secrets before a rotation keep signing, unless it says."""
 
     def check_url(self, value: Any) -> str:
         url = check_url_shape(value)
-        destination(url, self.allowed, resolve)
+        destination(url, self.allowed, resolve_briefly)
         return url
 
     def create(
@@ -108,12 +139,25 @@ class WebhookEndpoints:
 
         return self._change(scope, endpoint_id, decide)
 
-    def rotate_secret(self, scope: object, endpoint_id: UUID) -> EndpointWritten:
+    def rotate_secret(
+        self, scope: object, endpoint_id: UUID, overlap: timedelta | None = None
+    ) -> EndpointWritten:
+        """A new secret; those before it sign ``overlap`` more (the setting's when
+        ``None``); any that stopped signing by now is dropped (at once with no overlap)."""
         secret, secret_id = new_webhook_secret(), uuid4()
         self._vault.keep(secret_id, secret)
-        until = datetime.now(UTC) + DEFAULT_OVERLAP
-        written = self._change(scope, endpoint_id, lambda e: e.rotate_secret(secret_id, until))
+
+        def rotate(endpoint: WebhookEndpoint) -> None:
+            now = datetime.now(UTC)
+            endpoint.rotate_secret(secret_id, now + (self.overlap if overlap is None else overlap))
+            endpoint.drop_expired_secrets(now)
+
+        written = self._change(scope, endpoint_id, rotate)
         return EndpointWritten(written.endpoint, written.position, secret)
+
+    def drop_expired_secrets(self, endpoint_id: UUID) -> EndpointWritten:
+        """Drop the endpoint's secrets past their expiry (the delivery that sees one)."""
+        return self._change(ALL, endpoint_id, lambda e: e.drop_expired_secrets(datetime.now(UTC)))
 
     def disable(self, endpoint_id: UUID, reason: str) -> EndpointWritten:
         return self._change(ALL, endpoint_id, lambda e: e.disable(reason))

@@ -122,4 +122,5 @@ class WebhookUrlRefusedError(RegistryError):
 
 
 class SecretKeyMissingError(RegistryError):
-    """No key to seal webhook secrets with is configured (``REGISTRY_SECRET_KEY``)."""
+    """No key to seal webhook secrets with is configured (``REGISTRY_SECRET_KEY``), or not
+    the one they were sealed under."""

@@ -4,6 +4,7 @@ for the API, the command line and the benchmarks alike."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -120,7 +121,10 @@ def _webhooks(
     with schema_setup(env):
         store.create_tables()
     vault = SecretVault(store, settings.sealing_key())
-    endpoints = WebhookEndpoints(registry.pipeline, vault, settings.webhook_allowed_networks)
+    overlap = timedelta(seconds=settings.webhook_secret_overlap)
+    endpoints = WebhookEndpoints(
+        registry.pipeline, vault, settings.webhook_allowed_networks, overlap
+    )
     return store, vault, endpoints
 
 

@@ -18,6 +18,10 @@ DEFAULT_DATABASE_URL = "sqlite:///./tenant-registry.db"
 SECRET_FILE_FIELDS = ("admin_token", "database_url", "secret_key")
 
 
+MAX_SECRET_OVERLAP = 7 * 86400
+"""The longest a rotated webhook secret may go on signing (seconds)."""
+
+
 class Settings(BaseSettings):
     """Configuration from ``REGISTRY_*`` environment variables (see README)."""
 
@@ -103,6 +107,8 @@ class Settings(BaseSettings):
     failed."""
     webhook_allowed_networks: str = ""
     """CIDRs webhooks may be delivered to though internal (and over plain http)."""
+    webhook_secret_overlap: float = Field(default=86400.0, ge=0, le=MAX_SECRET_OVERLAP)
+    """Seconds the secrets before a rotation go on signing, unless the rotation says."""
     jwks_url: str | None = None
     jwks_file: str | None = None
     """Where the provider's keys are, if not in its discovery document."""

@@ -5,6 +5,7 @@ with errors, answer slowly, or go down (connections refused) and come back on it
 from __future__ import annotations
 
 import collections
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,8 +33,8 @@ class Receiver:
     def __init__(self) -> None:
         self.secrets: list[str] = []
         self.received: list[dict[str, Any]] = []
-        """Verified requests answered 2xx, in the order they arrived: headers, body, and
-        when it arrived (``time.time()``)."""
+        """Verified requests answered 2xx, in the order they arrived: headers, body (and
+        its bytes, ``raw``), and when it arrived (``time.time()``)."""
         self.refused = 0
         self.answers: list[int] = []
         """Statuses to answer next, one per request (then 204)."""
@@ -77,7 +78,9 @@ class Receiver:
                 status = 401
             else:
                 if 200 <= status < 300:
-                    self.received.append({"headers": headers, "body": payload, "at": time.time()})
+                    self.received.append(
+                        {"headers": headers, "body": payload, "raw": body, "at": time.time()}
+                    )
             delay, retry_after = self.delay, self.retry_after
         time.sleep(delay)
         handler.send_response(status)
@@ -108,6 +111,30 @@ class Receiver:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class NeverAccepting:
+    """A listener on loopback whose queue of connections is full and never taken: a new
+    connection waits (its SYN dropped) as to a host that does not answer."""
+
+    def __init__(self) -> None:
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(0)
+        address, self.queued = self.listener.getsockname(), []
+        self.port = address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hooks"
+        for _ in range(8):
+            try:
+                self.queued.append(socket.create_connection(address, timeout=0.5))
+            except TimeoutError:
+                return
+        raise RuntimeError("the listener's queue never filled")
+
+    def stop(self) -> None:
+        for connection in self.queued:
+            connection.close()
+        self.listener.close()
 
 
 def _verified(secrets: list[str], body: bytes, headers: dict[str, str]) -> Any:

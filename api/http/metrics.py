@@ -146,12 +146,13 @@ def _webhooks(services: Services) -> Iterator[Any]:
     outcomes = CounterMetricFamily(
         "registry_webhook_deliveries",
         "Webhook delivery attempts by this process, by outcome (delivered; failed: an "
-        "answer but not 2xx; unreachable: no answer in time; refused: address not allowed).",
+        "answer but not 2xx; timeout: no full answer in time; unreachable: no connection; "
+        "refused: not sent, address not allowed or no secret to sign with).",
         labels=("outcome",),
     )
     supervisor = services.webhook_supervisor
     counts = {} if supervisor is None else supervisor.outcomes.counts()
-    for outcome in ("delivered", "failed", "unreachable", "refused"):
+    for outcome in ("delivered", "failed", "timeout", "unreachable", "refused"):
         outcomes.add_metric((outcome,), counts.get(outcome, 0))
     yield outcomes
     try:

@@ -22,6 +22,7 @@ from api.webhooks.schemas import (
     WebhookEndpointUpdate,
     WebhookReplay,
     WebhookReplayed,
+    WebhookSecretRotate,
 )
 from application.webhooks import ALL, EndpointWritten
 from domain.errors import WebhookEndpointNotFoundError
@@ -39,6 +40,7 @@ router = APIRouter(
     responses=ERRORS,  # type: ignore[arg-type]
 )
 CONSISTENCY_POLL = 0.02
+ROTATE = "A new secret; the old one signs on for the overlap (24 h unless set)"
 
 
 async def services(request: Request) -> Services:
@@ -111,11 +113,15 @@ def delete_webhook_endpoint(endpoint_id: EndpointIdDep, s: ServicesDep) -> Webho
     return _envelope(s, s.webhooks.delete(ALL, endpoint_id))
 
 
-@admin.post("/{endpoint_id}/rotate-secret", summary="A new secret; the old one signs 24 h more")
+@admin.post("/{endpoint_id}/rotate-secret", summary=ROTATE)
 def rotate_webhook_secret(
-    endpoint_id: EndpointIdDep, s: ServicesDep, response: Response
+    endpoint_id: EndpointIdDep,
+    s: ServicesDep,
+    response: Response,
+    body: WebhookSecretRotate | None = None,
 ) -> WebhookEndpointIssued:
-    return _issued(s, s.webhooks.rotate_secret(ALL, endpoint_id), response)
+    overlap = None if body is None else body.overlap()
+    return _issued(s, s.webhooks.rotate_secret(ALL, endpoint_id, overlap), response)
 
 
 @admin.get("/{endpoint_id}/deliveries", summary="Each event's deliveries to the endpoint")
@@ -179,14 +185,16 @@ def delete_organization_webhook_endpoint(
     return _envelope(s, s.webhooks.delete(org_id, endpoint_id))
 
 
-@router.post("/{endpoint_id}/rotate-secret", summary="A new secret; the old one signs 24 h more")
+@router.post("/{endpoint_id}/rotate-secret", summary=ROTATE)
 def rotate_organization_webhook_secret(
     org_id: ReachableOrganizationDep,
     endpoint_id: EndpointIdDep,
     s: ServicesDep,
     response: Response,
+    body: WebhookSecretRotate | None = None,
 ) -> WebhookEndpointIssued:
-    return _issued(s, s.webhooks.rotate_secret(org_id, endpoint_id), response)
+    overlap = None if body is None else body.overlap()
+    return _issued(s, s.webhooks.rotate_secret(org_id, endpoint_id, overlap), response)
 
 
 @router.get("/{endpoint_id}/deliveries", summary="Each event's deliveries to the endpoint")

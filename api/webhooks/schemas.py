@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import Field, model_validator
 
 from api.http.schemas import RequestBody, ResponseBody, StoredTime
+from service.settings import MAX_SECRET_OVERLAP
 from service.webhooks.replay import REPLAY_EVENTS
 
 
@@ -33,6 +34,19 @@ class WebhookEndpointUpdate(RequestBody):
 
     def changes(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in self.model_fields_set}
+
+
+class WebhookSecretRotate(RequestBody):
+    overlap_seconds: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_SECRET_OVERLAP,
+        description="How long the secrets before it go on signing (0: they stop at once); "
+        "REGISTRY_WEBHOOK_SECRET_OVERLAP (24 h by default) when absent.",
+    )
+
+    def overlap(self) -> timedelta | None:
+        return None if self.overlap_seconds is None else timedelta(seconds=self.overlap_seconds)
 
 
 class WebhookSecretPublic(ResponseBody):
@@ -72,7 +86,9 @@ class WebhookDelivery(ResponseBody):
     organization_id: UUID
     event_type: str
     attempts: int
-    last_status: str | None = Field(description="delivered, failed, unreachable or refused.")
+    last_status: str | None = Field(
+        description="delivered, failed, timeout, unreachable or refused."
+    )
     last_code: int | None
     last_attempt_at: datetime | None
     next_attempt_at: datetime | None = Field(description="null once delivered.")

@@ -4,6 +4,7 @@ change ever made to that."""
 from __future__ import annotations
 
 from dataclasses import field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate
@@ -12,8 +13,19 @@ from domain.context import current_actor, current_request_id
 from domain.errors import WebhookEndpointNotFoundError
 
 if TYPE_CHECKING:
-    from datetime import datetime
     from uuid import UUID
+
+
+def expired(secret: dict[str, Any], now: datetime) -> bool:
+    """Whether ``secret`` (an entry of ``WebhookEndpoint.secrets``) has stopped signing at
+    ``now`` (time-zone aware): compared as instants, whatever offset each was written in."""
+    expires = secret["expires_at"]
+    return expires is not None and datetime.fromisoformat(expires) <= now
+
+
+def signing(secrets: list[dict[str, Any]], now: datetime) -> list[str]:
+    """The ids of the secrets that sign at ``now``, newest first."""
+    return [s["id"] for s in secrets if not expired(s, now)]
 
 
 class WebhookEndpoint(Aggregate):
@@ -52,12 +64,24 @@ class WebhookEndpoint(Aggregate):
     class SecretRotated(Event):
         secret_id: UUID
         previous_expires_at: datetime
-        """When the secrets before it stop signing."""
+        """When the secrets before it stop signing (at the latest: one already expiring
+        sooner keeps its own expiry)."""
 
         def apply(self, aggregate: Any) -> None:
-            expires = self.previous_expires_at.isoformat()
-            older = [{**s, "expires_at": s["expires_at"] or expires} for s in aggregate.secrets]
+            until = self.previous_expires_at.astimezone(UTC)
+            older = [
+                s if expired(s, until) else {**s, "expires_at": until.isoformat()}
+                for s in aggregate.secrets
+            ]
             aggregate.secrets = [{"id": str(self.secret_id), "expires_at": None}, *older]
+
+    class SecretsExpired(Event):
+        secret_ids: list[str]
+        """Secrets past their expiry, dropped: they sign no more and are no longer kept."""
+
+        def apply(self, aggregate: Any) -> None:
+            gone = set(self.secret_ids)
+            aggregate.secrets = [s for s in aggregate.secrets if s["id"] not in gone]
 
     class Disabled(Event):
         reason: str
@@ -101,6 +125,13 @@ class WebhookEndpoint(Aggregate):
         self.trigger_event(
             self.SecretRotated, secret_id=secret_id, previous_expires_at=previous_expires_at
         )
+
+    def drop_expired_secrets(self, now: datetime) -> None:
+        """Drop the secrets that stopped signing by ``now`` (the newest never expires)."""
+        self.ensure_exists()
+        gone = [s["id"] for s in self.secrets if expired(s, now)]
+        if gone:
+            self.trigger_event(self.SecretsExpired, secret_ids=gone)
 
     def disable(self, reason: str) -> None:
         self.ensure_exists()

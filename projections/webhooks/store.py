@@ -164,6 +164,10 @@ class WebhookStore:
     def forget_endpoint(self, cursor: Any, endpoint_id: str, secret_ids: list[str]) -> None:
         """A deleted endpoint: its outbox rows and its sealed secrets go."""
         self.run(cursor, "DELETE FROM {p}webhook_deliveries WHERE endpoint_id = ?", (endpoint_id,))
+        self.forget_secrets(cursor, secret_ids)
+
+    def forget_secrets(self, cursor: Any, secret_ids: list[str]) -> None:
+        """Sealed secrets no endpoint signs with any more: removed."""
         for secret_id in secret_ids:
             self.run(cursor, "DELETE FROM {p}webhook_secrets WHERE id = ?", (secret_id,))
 

@@ -12,6 +12,7 @@ import os
 import secrets
 from typing import TYPE_CHECKING
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -19,6 +20,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from domain.errors import SecretKeyMissingError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from uuid import UUID
 
     from projections.webhooks.store import WebhookStore
@@ -59,17 +61,27 @@ class SecretVault:
         self._store.keep_secret(str(secret_id), base64.b64encode(sealed).decode())
 
     def secret(self, secret_id: str) -> str | None:
-        """The secret kept under ``secret_id`` (``None``: none is)."""
+        """The secret kept under ``secret_id`` (``None``: none is); raises
+        ``SecretKeyMissingError`` without the key it was sealed under."""
         if secret_id not in self._opened:
             sealed = self._store.sealed_secret(secret_id)
             if sealed is None:
                 return None
             raw = base64.b64decode(sealed)
-            opened = self._required().decrypt(
-                raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], secret_id.encode()
-            )
+            try:
+                opened = self._required().decrypt(
+                    raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], secret_id.encode()
+                )
+            except InvalidTag:
+                message = "REGISTRY_SECRET_KEY is not the key the webhook secrets were sealed under"
+                raise SecretKeyMissingError(message) from None
             self._opened[secret_id] = opened.decode()
         return self._opened[secret_id]
+
+    def forget(self, secret_ids: Iterable[str]) -> None:
+        """Keep no opened copy of these secrets in memory (they were dropped)."""
+        for secret_id in secret_ids:
+            self._opened.pop(secret_id, None)
 
     def _required(self) -> AESGCM:
         if self._cipher is None:

@@ -20,7 +20,12 @@ from standardwebhooks.webhooks import Webhook
 
 from application.webhooks import resolve
 from domain.context import SYSTEM_ACTOR, acting_as
-from domain.errors import WebhookUrlRefusedError
+from domain.errors import (
+    SecretKeyMissingError,
+    WebhookEndpointNotFoundError,
+    WebhookUrlRefusedError,
+)
+from domain.webhooks.endpoint import signing
 from service.webhooks.sender import TIMEOUT, post
 
 if TYPE_CHECKING:
@@ -41,8 +46,9 @@ WORKERS, DUE_LIMIT = 8, 200
 
 class Outcomes:
     """How many delivery attempts ended each way, since this process started: delivered,
-    failed (an answer but not 2xx), unreachable (no answer in time), refused (an address
-    not allowed)."""
+    failed (an answer but not 2xx), timeout (no full answer within the deadline),
+    unreachable (no connection, or the connection broken), refused (not sent: an address
+    not allowed, or no secret to sign with)."""
 
     def __init__(self) -> None:
         self._counts: dict[str, int] = {}
@@ -90,6 +96,9 @@ class Dispatcher:
         predate the outcome, so it cannot tell what such a pair has next."""
         self._lock = threading.Lock()
         self._closed = threading.Event()
+        self._dropped: set[str] = set()
+        """Expired secrets whose dropping this dispatcher asked for (the endpoints' rows
+        name them until the outbox follows the event)."""
 
     def step(self) -> int:
         """Start every due delivery not already on its way; returns how many started."""
@@ -125,17 +134,25 @@ class Dispatcher:
 
     def _attempt(self, row: dict[str, Any]) -> None:
         key = (row["endpoint_id"], row["position"], row["next_attempt_at"])
+        try:
+            secrets = self._secrets(row)
+        except SecretKeyMissingError as error:
+            return self._failed(row, key, "refused", None, None, str(error))
+        if not secrets:  # Never a request unsigned.
+            return self._failed(row, key, "refused", None, None, "no secret to sign with")
         body = row["payload"].encode()
         msg_id, moment = f"evt_{row['position']}", datetime.now(UTC)
         headers = {
             "webhook-id": msg_id,
             "webhook-timestamp": str(int(moment.timestamp())),
-            "webhook-signature": signature(self._secrets(row), msg_id, moment, body),
+            "webhook-signature": signature(secrets, msg_id, moment, body),
         }
         try:
             answer = post(row["url"], body, headers, self.endpoints.allowed, resolve, self.timeout)
         except WebhookUrlRefusedError as error:
             return self._failed(row, key, "refused", None, None, str(error))
+        except TimeoutError as error:
+            return self._failed(row, key, "timeout", None, None, str(error))
         except OSError as error:
             return self._failed(row, key, "unreachable", None, None, str(error))
         if 200 <= answer.status < 300:
@@ -176,10 +193,23 @@ class Dispatcher:
         log.warning("webhook endpoint %s disabled: %s", endpoint_id, reason)
 
     def _secrets(self, row: dict[str, Any]) -> list[str]:
-        now = datetime.now(UTC).isoformat()
-        ids = [
-            s["id"]
-            for s in json.loads(row["secrets"])
-            if s["expires_at"] is None or s["expires_at"] > now
-        ]
+        """The secrets that sign now; those past their expiry are dropped, once."""
+        kept = json.loads(row["secrets"])
+        ids = signing(kept, datetime.now(UTC))
+        if expired := {s["id"] for s in kept} - set(ids) - self._dropped:
+            self._drop(row["endpoint_id"], expired)
         return [secret for i in ids if (secret := self.vault.secret(i)) is not None]
+
+    def _drop(self, endpoint_id: str, expired: set[str]) -> None:
+        with self._lock:
+            if expired <= self._dropped:
+                return  # Another delivery drops them.
+            self._dropped |= expired
+        self.vault.forget(expired)
+        try:
+            with acting_as(SYSTEM_ACTOR):
+                self.endpoints.drop_expired_secrets(UUID(endpoint_id))
+        except WebhookEndpointNotFoundError:
+            pass  # Deleted meanwhile: its secrets go with it.
+        except Exception:
+            log.exception("webhook endpoint %s: dropping expired secrets failed", endpoint_id)

@@ -37,6 +37,7 @@ ENDPOINT_TOPICS = topics_of(
         WebhookEndpoint.Created,
         WebhookEndpoint.Updated,
         WebhookEndpoint.SecretRotated,
+        WebhookEndpoint.SecretsExpired,
         WebhookEndpoint.Disabled,
         WebhookEndpoint.Enabled,
         WebhookEndpoint.Deleted,
@@ -177,11 +178,13 @@ class Outbox:
             return forget
         self.endpoints[key] = matching({**details, "id": key, "event_types": endpoint.event_types})
         enabled = isinstance(event, WebhookEndpoint.Enabled)
+        expired = event.secret_ids if isinstance(event, WebhookEndpoint.SecretsExpired) else []
 
         def save(cursor: Any) -> None:
             store.save_endpoint(cursor, details)
             if enabled:
                 store.enabled_again(cursor, key, now)
+            store.forget_secrets(cursor, expired)
 
         return save
 

@@ -3,8 +3,9 @@
 The URL's host is resolved once and every address checked (``domain.webhooks.validation``);
 the connection goes to the checked address (no second resolution, so no DNS rebinding),
 with the URL's host in ``Host`` and in TLS's server name. Redirects are not followed; the
-whole request (connect, TLS, send, answer) has one deadline, ``timeout`` seconds (10 by
-default), so a receiver answering a byte at a time cannot hold a delivery longer; at most
+whole request (resolving the host, connect, TLS, send, answer) has one deadline, ``timeout``
+seconds from its start (10 by default), so neither a slow resolver, a listener that never
+accepts, nor a receiver answering a byte at a time can hold a delivery longer; at most
 ``MAX_RESPONSE_BYTES`` of the answer are read.
 """
 
@@ -53,6 +54,53 @@ def retry_after(value: str | None) -> float | None:
         return None
 
 
+class Deadline:
+    """One deadline for a whole delivery, from its start: resolving the host, connecting,
+    TLS, sending and the whole answer. At the deadline the socket of the request is shut,
+    whichever step waits: each step's own timeout alone would let a slow receiver stretch
+    the whole request step by step."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout, self.at = timeout, time.monotonic() + timeout
+        self.fired = threading.Event()  # Set before the socket is shut: the failing step sees it.
+        self._sock: socket.socket | None = None
+        self._timer: threading.Timer | None = None
+
+    def left(self) -> float:
+        """Seconds left; raises ``TimeoutError`` once none are."""
+        left = self.at - time.monotonic()
+        if left <= 0:
+            self.fired.set()
+            raise self.error()
+        return left
+
+    def error(self) -> TimeoutError:
+        return TimeoutError(f"no full answer within {self.timeout:g} s")
+
+    def guard(self, sock: socket.socket) -> None:
+        """Shut ``sock`` at the deadline (the TLS socket, once it wraps the first one)."""
+        self._sock = sock
+        if self._timer is None:
+            self._timer = threading.Timer(self.left(), self._shut)
+            self._timer.daemon = True
+            self._timer.start()
+        if self.fired.is_set():
+            raise self.error()  # It fired before this socket was guarded.
+
+    def end(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._sock is not None:
+            self._sock.close()
+
+    def _shut(self) -> None:
+        self.fired.set()
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                # The socket's own shutdown: on a TLS socket, its fd, not its TLS state.
+                socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
+
+
 def post(
     url: str,
     body: bytes,
@@ -61,41 +109,68 @@ def post(
     resolve: Callable[[str, int], list[str]],
     timeout: float = TIMEOUT,
 ) -> Answer:
-    """POST ``body`` to ``url``; raises ``WebhookUrlRefusedError`` for a refused address and
-    ``OSError`` when no answer came within ``timeout`` seconds."""
-    address = destination(url, allowed, resolve)
+    """POST ``body`` to ``url``; raises ``WebhookUrlRefusedError`` for a refused address,
+    ``TimeoutError`` when no full answer came within ``timeout`` seconds of the start, and
+    ``OSError`` for another failure."""
+    deadline = Deadline(timeout)
+    address = resolved(url, allowed, resolve, deadline)
     parts = urlsplit(url)
     https = parts.scheme == "https"
     port = parts.port or (443 if https else 80)
-    sock = socket.create_connection((address, port), timeout=timeout)
-    # At the deadline the socket is shut, whichever step waits: each step's own timeout
-    # alone would let a slow receiver stretch the whole request step by step.
-    fired = threading.Event()  # Set before the socket is shut: the step that fails sees it.
-    (watchdog := threading.Timer(timeout, _shut, (sock, fired))).start()
     connection = http.client.HTTPConnection(parts.hostname or address, port, timeout=timeout)
     try:
-        if https:
-            context = ssl.create_default_context()
-            sock = context.wrap_socket(sock, server_hostname=parts.hostname)
-        connection.sock = sock
+        sock = socket.create_connection((address, port), timeout=deadline.left())
+        deadline.guard(sock)
+        connection.sock = _tls(sock, parts.hostname, deadline) if https else sock
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         connection.request("POST", path, body, {**headers, "Content-Type": "application/json"})
         response = connection.getresponse()
         response.read(MAX_RESPONSE_BYTES)
         return Answer(response.status, retry_after(response.getheader("Retry-After")))
     except (OSError, http.client.HTTPException) as error:
-        if fired.is_set():
-            raise TimeoutError(f"no full answer within {timeout:g} s") from error
+        if deadline.fired.is_set() or isinstance(error, TimeoutError):
+            raise deadline.error() from error
         if isinstance(error, OSError):
             raise
         raise ConnectionError(f"not an HTTP answer: {error!r}") from error
     finally:
-        watchdog.cancel()
+        deadline.end()
         connection.close()
-        sock.close()
 
 
-def _shut(sock: socket.socket, fired: threading.Event) -> None:
-    fired.set()
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
+def resolved(
+    url: str,
+    allowed: Sequence[Network],
+    resolve: Callable[[str, int], list[str]],
+    deadline: Deadline,
+) -> str:
+    """The address checked for ``url`` (``destination``), resolved within the deadline: a
+    resolver that does not answer in time is left to itself (its thread ends with it)."""
+    found: list[str | Exception] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            found.append(destination(url, allowed, resolve))
+        except Exception as error:
+            found.append(error)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="webhook-resolve", daemon=True).start()
+    if not done.wait(deadline.left()):
+        deadline.fired.set()
+        raise deadline.error()
+    if isinstance(found[0], Exception):
+        raise found[0]
+    return found[0]
+
+
+def _tls(sock: socket.socket, hostname: str | None, deadline: Deadline) -> ssl.SSLSocket:
+    """``sock`` wrapped in TLS (the server's certificate checked against ``hostname``), its
+    handshake within the deadline too."""
+    context = ssl.create_default_context()
+    tls = context.wrap_socket(sock, server_hostname=hostname, do_handshake_on_connect=False)
+    deadline.guard(tls)
+    tls.do_handshake()
+    return tls

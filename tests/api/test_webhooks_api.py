@@ -4,14 +4,16 @@ that verifies each request as a customer would."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import pytest
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from tests.api.conftest import InProcessServer
 from tests.helpers import ADMIN, ORGS, bearer, issue_key, new_org
-from tests.receiver import Receiver
+from tests.receiver import NeverAccepting, Receiver
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -26,6 +28,8 @@ def server(module_database_url: str) -> Iterator[InProcessServer]:
         secret_key="test-secret-key-0123456789abcdef",
         webhook_allowed_networks="127.0.0.0/8",
         webhook_retry_schedule="0.1,0.1,0.1",
+        webhook_timeout=1,
+        webhook_secret_overlap=3600,
     )
     yield running
     running.stop()
@@ -209,22 +213,152 @@ def test_an_exhausted_schedule_disables_the_endpoint_with_its_reason(
     assert receiver.received == []
 
 
+def rotate(server: InProcessServer, org_id: str, endpoint_id: str, **body: Any) -> dict[str, Any]:
+    path = f"{ORGS}/{org_id}/webhook-endpoints/{endpoint_id}/rotate-secret"
+    rotated = server.client.post(path, json=body or None, headers=ADMIN)
+    assert rotated.status_code == 200, rotated.text
+    answer: dict[str, Any] = rotated.json()
+    return answer
+
+
+def one_delivery(server: InProcessServer, receiver: Receiver, org_id: str) -> dict[str, Any]:
+    """The request the organization's next event makes (the first the receiver verifies)."""
+    server.client.patch(f"{ORGS}/{org_id}", json={"name": f"Name {time.time()}"}, headers=ADMIN)
+    request: dict[str, Any] = eventually(lambda: receiver.received and receiver.received[0])
+    return request
+
+
+def signed_by(secret: str, request: dict[str, Any]) -> bool:
+    try:
+        Webhook(secret).verify(request["raw"], request["headers"])
+    except WebhookVerificationError:
+        return False
+    return True
+
+
 def test_during_a_rotation_each_request_carries_both_signatures(
     server: InProcessServer, receiver: Receiver
 ) -> None:
     org = new_org(server)
     endpoint = endpoint_for(server, receiver, org["id"])
-    rotated = server.client.post(
-        f"{ORGS}/{org['id']}/webhook-endpoints/{endpoint['id']}/rotate-secret", headers=ADMIN
+    old, new = receiver.secrets[-1], rotate(server, org["id"], endpoint["id"])["secret"]
+    request = one_delivery(server, receiver, org["id"])
+    assert len(request["headers"]["webhook-signature"].split(" ")) == 2
+    assert (signed_by(old, request), signed_by(new, request)) == (True, True)
+
+
+def test_after_a_rotations_overlap_only_the_new_secret_signs(
+    server: InProcessServer, receiver: Receiver
+) -> None:
+    org = new_org(server)
+    endpoint = endpoint_for(server, receiver, org["id"])
+    old = receiver.secrets[-1]
+    rotated = rotate(server, org["id"], endpoint["id"], overlapSeconds=1)
+    until = datetime.fromisoformat(rotated["endpoint"]["secrets"][1]["expiresAt"])
+    eventually(lambda: datetime.now(UTC) > until)
+    receiver.secrets = [rotated["secret"]]
+    request = one_delivery(server, receiver, org["id"])
+    assert len(request["headers"]["webhook-signature"].split(" ")) == 1
+    assert signed_by(old, request) is False
+
+
+def test_a_secret_past_its_overlap_is_dropped_by_an_event_and_no_longer_kept(
+    server: InProcessServer, receiver: Receiver
+) -> None:
+    org = new_org(server)
+    endpoint = endpoint_for(server, receiver, org["id"])
+    old_id = endpoint["secrets"][0]["id"]
+    rotated = rotate(server, org["id"], endpoint["id"], overlapSeconds=1)
+    until = datetime.fromisoformat(rotated["endpoint"]["secrets"][1]["expiresAt"])
+    eventually(lambda: datetime.now(UTC) > until)
+    receiver.secrets = [rotated["secret"]]
+    one_delivery(server, receiver, org["id"])  # It sees the old secret expired.
+    store = server.app.state.services.webhook_store
+    eventually(lambda: store.sealed_secret(old_id) is None)
+    url = f"{ORGS}/{org['id']}/webhook-endpoints/{endpoint['id']}"
+    shown = server.client.get(url, headers=ADMIN).json()["endpoint"]["secrets"]
+    assert [s["id"] for s in shown] == [rotated["endpoint"]["secrets"][0]["id"]]
+    recorder = server.app.state.services.registry.recorder
+    last = recorder.select_events(UUID(endpoint["id"]), desc=True, limit=1)[0]
+    assert last.topic.endswith("WebhookEndpoint.SecretsExpired")
+
+
+def test_a_rotation_with_no_overlap_stops_and_drops_the_old_secret_at_once(
+    server: InProcessServer, receiver: Receiver
+) -> None:
+    org = new_org(server)
+    endpoint = endpoint_for(server, receiver, org["id"])
+    old_id = endpoint["secrets"][0]["id"]
+    rotated = rotate(server, org["id"], endpoint["id"], overlapSeconds=0)
+    assert [s["id"] for s in rotated["endpoint"]["secrets"]] != [old_id]
+    assert len(rotated["endpoint"]["secrets"]) == 1
+    store = server.app.state.services.webhook_store
+    eventually(lambda: store.sealed_secret(old_id) is None)
+
+
+def test_a_rotation_naming_no_overlap_has_the_settings(
+    server: InProcessServer, receiver: Receiver
+) -> None:
+    org = new_org(server)
+    endpoint = endpoint_for(server, receiver, org["id"])
+    before = datetime.now(UTC)
+    rotated = rotate(server, org["id"], endpoint["id"])
+    until = datetime.fromisoformat(rotated["endpoint"]["secrets"][1]["expiresAt"])
+    assert before + timedelta(hours=1) <= until <= datetime.now(UTC) + timedelta(hours=1)
+
+
+@pytest.mark.parametrize("overlap", [-1, 7 * 86400 + 1, "60", 1.5])
+def test_an_overlap_out_of_range_is_refused_and_nothing_recorded(
+    server: InProcessServer, receiver: Receiver, overlap: object
+) -> None:
+    org = new_org(server)
+    endpoint = endpoint_for(server, receiver, org["id"])
+    path = f"{ORGS}/{org['id']}/webhook-endpoints/{endpoint['id']}"
+    answer = server.client.post(
+        f"{path}/rotate-secret", json={"overlapSeconds": overlap}, headers=ADMIN
     )
-    assert rotated.status_code == 200, rotated.text
-    old, new = receiver.secrets[-1], rotated.json()["secret"]
-    server.client.patch(f"{ORGS}/{org['id']}", json={"name": "Rotated"}, headers=ADMIN)
-    eventually(lambda: receiver.received)
-    signatures = receiver.received[0]["headers"]["webhook-signature"].split(" ")
-    assert len(signatures) == 2
-    receiver.secrets = [new]
-    assert old != new
+    assert (answer.status_code, answer.json()["code"]) == (400, "VALIDATION_ERROR")
+    assert server.client.get(path, headers=ADMIN).json()["endpoint"]["version"] == 1
+
+
+def test_an_attempt_to_a_listener_that_never_accepts_is_recorded_as_a_timeout(
+    server: InProcessServer,
+) -> None:
+    org, listener = new_org(server), NeverAccepting()
+    try:
+        body = {"url": listener.url}
+        created = server.client.post(
+            f"{ORGS}/{org['id']}/webhook-endpoints", json=body, headers=ADMIN
+        )
+        assert created.status_code == 201, created.text
+        server.client.patch(f"{ORGS}/{org['id']}", json={"name": "Waiting"}, headers=ADMIN)
+        page = f"{HOOKS}/{created.json()['endpoint']['id']}/deliveries"
+        tried = eventually(
+            lambda: (
+                (d := server.client.get(page, headers=ADMIN).json()["deliveries"])
+                and d[0]["attempts"]
+                and d[0]
+            )
+        )
+    finally:
+        listener.stop()
+    assert (tried["lastStatus"], tried["lastCode"], tried["deliveredAt"]) == ("timeout", None, None)
+
+
+def test_an_endpoint_disabled_by_an_exhausted_schedule_resumes_at_the_first_undelivered(
+    server: InProcessServer, receiver: Receiver
+) -> None:
+    org = new_org(server)
+    endpoint = endpoint_for(server, receiver, org["id"])
+    url = f"{ORGS}/{org['id']}/webhook-endpoints/{endpoint['id']}"
+    receiver.answers = [500] * 4  # One more than the schedule's three retries.
+    server.client.patch(f"{ORGS}/{org['id']}", json={"name": "Failing"}, headers=ADMIN)
+    eventually(lambda: not server.client.get(url, headers=ADMIN).json()["endpoint"]["enabled"])
+    server.client.patch(f"{ORGS}/{org['id']}", json={"name": "While disabled"}, headers=ADMIN)
+    assert server.client.patch(url, json={"enabled": True}, headers=ADMIN).status_code == 200
+    eventually(lambda: len(receiver.received) == 2)
+    names = [r["body"]["data"]["organization"]["name"] for r in receiver.received]
+    assert names == ["Failing", "While disabled"]
 
 
 def test_replay_from_a_position_delivers_exactly_the_events_from_there(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from typing import TYPE_CHECKING
 
 import pytest
@@ -82,6 +83,29 @@ def test_events_arrive_in_order_once_a_receiver_down_for_several_retries_is_back
     receiver.up()
     expected = {org_id: feed_positions(server.client, ADMIN)[org_id][1:]}
     eventually(lambda: all_received(receiver, expected))
+    assert_in_order(receiver, expected)
+    assert receiver.duplicates() == {}
+
+
+def test_events_arrive_in_order_once_a_receiver_down_for_30_seconds_is_back(
+    database_url: str, receiver: Receiver
+) -> None:
+    # A pause of 1 s between attempts, 40 of them: the 30 s outage spans many retries and
+    # leaves the endpoint enabled.
+    server = Server(database_url, env={**HOOKS_ENV, "REGISTRY_WEBHOOK_RETRY_SCHEDULE": "1," * 40})
+    try:
+        org_id, endpoint = organization_with_hook(server, receiver)
+        receiver.down()
+        down_at = time.monotonic()
+        rename(server.client, org_id, 5)
+        first = f"evt_{feed_positions(server.client, ADMIN)[org_id][1]}"
+        time.sleep(max(0.0, 30 - (time.monotonic() - down_at)))
+        assert attempts(server.client, endpoint, ADMIN)[first] >= 10  # All of them failed.
+        receiver.up()
+        expected = {org_id: feed_positions(server.client, ADMIN)[org_id][1:]}
+        eventually(lambda: all_received(receiver, expected))
+    finally:
+        server.stop()
     assert_in_order(receiver, expected)
     assert receiver.duplicates() == {}
 

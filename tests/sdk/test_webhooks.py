@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tenant_registry_client import Client
+import pytest
+
+from tenant_registry_client import Client, WebhookEndpointNotFoundError, WebhookUrlNotAllowedError
 
 if TYPE_CHECKING:
     from tenant_registry_client import Organization
@@ -45,3 +47,10 @@ def test_an_organizations_key_manages_its_own_endpoint(
         assert {d.organization_id for d in hooks.deliveries(org.id, endpoint_id)} == {org.id}
         assert hooks.delete(org.id, endpoint_id).id == endpoint_id
         assert hooks.list(org.id) == []
+
+
+def test_a_private_url_or_an_unknown_endpoint_raises_its_own_class(client: Client) -> None:
+    with pytest.raises(WebhookUrlNotAllowedError):
+        client.webhooks.create("https://10.0.0.1/hook")
+    with pytest.raises(WebhookEndpointNotFoundError):
+        client.webhooks.get("00000000-0000-0000-0000-000000000000")

@@ -47,11 +47,14 @@ from tenant_registry_client.errors import (
     RateLimitedError,
     RegistryError,
     RoleNotFoundError,
+    SecretKeyNotSetError,
     StoreUnavailableError,
     UnauthorizedError,
     UnsupportedMediaTypeError,
     ValidationError,
     VersionConflictError,
+    WebhookEndpointNotFoundError,
+    WebhookUrlNotAllowedError,
     error_for,
 )
 from tenant_registry_client.models import (
@@ -141,6 +144,7 @@ __all__ = [
     "RetryPolicy",
     "Role",
     "RoleNotFoundError",
+    "SecretKeyNotSetError",
     "SlugAvailability",
     "StoreUnavailableError",
     "SubscriptionInfo",
@@ -151,7 +155,9 @@ __all__ = [
     "VersionConflictError",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "WebhookEndpointNotFoundError",
     "WebhookReplay",
     "WebhookSecret",
+    "WebhookUrlNotAllowedError",
     "error_for",
 ]

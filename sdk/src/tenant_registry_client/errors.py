@@ -92,6 +92,24 @@ class ApiKeyNotFoundError(RegistryError):
     code = "API_KEY_NOT_FOUND"
 
 
+class WebhookEndpointNotFoundError(RegistryError):
+    """No such webhook endpoint (or not this organization's)."""
+
+    code = "WEBHOOK_ENDPOINT_NOT_FOUND"
+
+
+class WebhookUrlNotAllowedError(RegistryError):
+    """The webhook URL's host is not a globally reachable address (nor an allowed one)."""
+
+    code = "WEBHOOK_URL_NOT_ALLOWED"
+
+
+class SecretKeyNotSetError(RegistryError):
+    """The server has no ``REGISTRY_SECRET_KEY`` to keep webhook secrets under."""
+
+    code = "SECRET_KEY_NOT_SET"
+
+
 class MemberNotFoundError(RegistryError):
     """No such member or invitation (or not this invitation's token)."""
 

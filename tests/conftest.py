@@ -144,7 +144,7 @@ def services(database_url: str) -> Iterator[Services]:
 
 # scripts/test runs the suite on pytest-xdist workers (``-n 2 --dist loadgroup``).
 STORE_FIXTURES = ("module_database_url", "database_url")
-FIRST = ("tests/e2e/test_openapi_fuzz.py", "tests/e2e/", "tests/faults/")
+FIRST = ("tests/e2e/test_openapi_fuzz.py", "tests/e2e/", "tests/faults/", "tests/sdk/")
 """Handed out first, the slowest first, so that no long module starts last."""
 
 

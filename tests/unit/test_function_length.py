@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("domain", "application", "projections", "service", "api", "cli")
+PACKAGES = ("domain", "application", "projections", "service", "api", "cli", "sdk")
 MAX_LINES = 40
 
 

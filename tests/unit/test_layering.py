@@ -253,3 +253,30 @@ def test_the_route_checks_see_the_route_modules() -> None:
     assert route_module_imports({"a.routes": {"b.routes", "c"}}, {"a.routes", "b.routes"}) == [
         "a.routes imports b.routes"
     ]
+
+
+SDK = ROOT / "sdk" / "src" / "tenant_registry_client"
+
+
+def imported_modules(path: Path) -> list[str]:
+    """The modules a file imports (absolute imports; the SDK uses no others)."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.append(node.module)
+    return found
+
+
+def test_the_sdk_imports_nothing_of_the_server() -> None:
+    """The SDK is installed apart from the service: the stdlib, httpx and itself only."""
+    server = {*ALLOWED, "tests", "pydantic", "fastapi", "eventsourcing", "psycopg"}
+    found = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in sorted(SDK.rglob("*.py"))
+        for name in imported_modules(path)
+        if name.split(".")[0] in server
+    ]
+    assert found == []
+    assert "httpx" in {name for path in SDK.rglob("*.py") for name in imported_modules(path)}

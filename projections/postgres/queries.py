@@ -54,6 +54,14 @@ class PostgresReadModelQueries(ReadModelQueries):
             "AND user_id = %s AND status IN (%s, %s) LIMIT 1"
         )
         self.select_members = sql.query("SELECT {member_columns} FROM {schema}.{members} WHERE ")
+        self._snapshot_statements(sql)
+        self.select_user_memberships = sql.query(
+            "SELECT m.id, m.created_at, m.updated_at, m.doc, o.id AS o_id, o.doc AS o_doc, "
+            "o.version AS o_version, o.created_at AS o_created_at, o.updated_at AS o_updated_at "
+            "FROM {schema}.{members} m JOIN {schema}.{table} o ON o.id = m.organization_id WHERE "
+        )
+
+    def _snapshot_statements(self, sql: Statements) -> None:
         self.select_tracked = sql.query(
             "SELECT MAX(notification_id) AS position FROM {schema}.{tracking} "
             "WHERE application_name = %s"
@@ -65,11 +73,6 @@ class PostgresReadModelQueries(ReadModelQueries):
         self.select_members_of = sql.query(
             "SELECT {member_columns} FROM {schema}.{members} WHERE organization_id = ANY(%s) "
             "AND status <> %s ORDER BY created_at, id"
-        )
-        self.select_user_memberships = sql.query(
-            "SELECT m.id, m.created_at, m.updated_at, m.doc, o.id AS o_id, o.doc AS o_doc, "
-            "o.version AS o_version, o.created_at AS o_created_at, o.updated_at AS o_updated_at "
-            "FROM {schema}.{members} m JOIN {schema}.{table} o ON o.id = m.organization_id WHERE "
         )
 
     def organization_history(self, query: HistoryQuery) -> list[HistoryEntry]:

@@ -2,6 +2,7 @@
 
 install:
 	python3 -m pip install -e ".[test]"
+	python3 -m pip install -e ./sdk
 
 serve:
 	tenant-registry serve
@@ -18,7 +19,8 @@ test-postgres:
 lint:
 	ruff check .
 	ruff format --check .
-	mypy domain application projections service api cli tests benchmarks
+	mypy domain application projections service api cli tests benchmarks sdk/src sdk/unasync.py
+	python3 sdk/unasync.py --check
 
 fmt:
 	ruff format .

@@ -92,7 +92,14 @@ class HasClient(Protocol):
 class Server:
     """A real ``tenant-registry serve`` process on a free port."""
 
-    def __init__(self, database_url: str, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *args: str,
+        env: dict[str, str] | None = None,
+        port: int | None = None,
+    ) -> None:
+        """``port``: that one (a server back where its clients know it), else a free one."""
         self._command = ["serve", *args]
         self._env = {
             **os.environ,
@@ -101,7 +108,7 @@ class Server:
             **(env or {}),
         }
         for _ in range(3):  # Another test run on this machine may take the port first.
-            self._start(free_port())
+            self._start(port or free_port())
             if self._wait_healthy():
                 return
             self.stop()

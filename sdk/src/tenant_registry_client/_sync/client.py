@@ -1,0 +1,125 @@
+# Generated from _async/client.py by sdk/unasync.py: edit that file, not this one.
+"""The sync client: one ``httpx.Client``, and the retry loop around each call."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import httpx
+
+from tenant_registry_client._core import RetryPolicy, finish, retry_after, retryable, user_agent
+from tenant_registry_client._sync.resources import (
+    ApiKeys,
+    CurrentOrganization,
+    Events,
+    HealthEndpoints,
+    Invitations,
+    Members,
+    Organizations,
+    OrganizationWebhooks,
+    Roles,
+    SignedInUser,
+    Users,
+    Webhooks,
+)
+from tenant_registry_client.errors import ConnectionFailedError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from types import TracebackType
+
+    from tenant_registry_client._core import Call
+
+T = TypeVar("T")
+
+
+class Client:
+    """The registry's API, blocking.
+
+    ``token`` is the admin token, an organization's secret key (``sk_...``) or a user's
+    JWT. ``timeout`` bounds each attempt (a long poll of the change feed gets its ``wait``
+    on top); ``retry`` says what is retried and for how long; ``transport`` replaces httpx's
+    own (a proxy, a mounted app). Use it as a context manager, or ``close()`` it."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        sent = {"User-Agent": user_agent(), **(headers or {})}
+        if token is not None:
+            sent["Authorization"] = f"Bearer {token}"
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self._http = httpx.Client(
+            base_url=base_url, headers=sent, timeout=timeout, transport=transport
+        )
+        self.organizations = Organizations(self)
+        self.current = CurrentOrganization(self)
+        self.api_keys = ApiKeys(self)
+        self.members = Members(self)
+        self.invitations = Invitations(self)
+        self.roles = Roles(self)
+        self.users = Users(self)
+        self.me = SignedInUser(self)
+        self.events = Events(self)
+        self.webhooks = Webhooks(self)
+        self.organization_webhooks = OrganizationWebhooks(self)
+        self.health = HealthEndpoints(self)
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def run(self, request: Call[T]) -> T:
+        """Send ``request`` (again, as its retry policy allows) and read its answer."""
+        return finish(request, self._send(request))
+
+    def _send(self, request: Call[Any]) -> httpx.Response:
+        policy = request.retry or self.retry
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self._attempt(request)
+            except httpx.TransportError as failed:
+                pause = policy.next_pause(attempt, time.monotonic() - started, None)
+                if pause is None:
+                    message = f"{request.method} {request.path}: {failed!r}"
+                    raise ConnectionFailedError(message, status=0) from failed
+            else:
+                if not retryable(request, response):
+                    return response
+                elapsed = time.monotonic() - started
+                pause = policy.next_pause(attempt, elapsed, retry_after(response))
+                if pause is None:
+                    return response
+            time.sleep(pause)
+
+    def _attempt(self, request: Call[Any]) -> httpx.Response:
+        timeout = self.timeout + request.wait
+        return self._http.request(
+            request.method,
+            request.path,
+            params=request.params,
+            content=request.body,
+            headers=request.headers,
+            timeout=timeout,
+        )

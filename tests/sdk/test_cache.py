@@ -6,19 +6,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
+
+from tenant_registry_client import Client
 from tenant_registry_client.cache import (
     FEED_POSITION,
     OrganizationNotCachedError,
     PermissionAnswer,
     RegistryCache,
 )
-
 from tests.helpers import ADMIN, ADMIN_TOKEN, ORGS, Server, new_org, org_with
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    import httpx
 
 WAIT = 2.0
 """The cache's long polls: short, so that stopping it is quick."""
@@ -73,18 +75,25 @@ def test_an_organization_the_cache_does_not_hold_is_not_found(cache: RegistryCac
         cache.check("00000000-0000-4000-8000-000000000000", "ann", "organization:read")
 
 
-def test_a_write_through_an_attached_client_is_in_the_cache_when_it_returns(
-    server: Server, cache: RegistryCache
-) -> None:
+def test_a_write_through_the_sdk_is_in_the_cache_when_it_returns(server: Server) -> None:
     org = new_org(server)
-    with httpx.Client(base_url=server.url, headers=ADMIN) as client:
-        cache.attach(client)
-        body = {"userId": "dee", "email": "dee@example.com", "roles": ["admin"]}
-        added = client.post(f"{ORGS}/{org['id']}/members", json=body)
-        assert cache.position >= written_position(added)
+    with Client(server.url, ADMIN_TOKEN) as client, RegistryCache.of(client, wait=WAIT) as cache:
+        client.members.add(org["id"], user_id="dee", email="dee@example.com", roles=["admin"])
         member = cache.member(org["id"], "dee")
+        assert cache.check(org["id"], "dee", "members:write") == PermissionAnswer(True, None)
     assert member is not None
     assert (member["status"], member["roles"]) == ("active", ["admin"])
+
+
+def test_a_write_answer_names_the_feed_position_of_its_event(server: Server) -> None:
+    org = new_org(server)
+    renamed = server.client.patch(f"{ORGS}/{org['id']}", json={"name": "N"}, headers=ADMIN)
+    after = written_position(renamed) - 1
+    page = server.client.get("/api/v1/events", params={"after": after}, headers=ADMIN).json()
+    assert (page["events"][0]["organizationId"], page["events"][0]["type"]) == (
+        org["id"],
+        "Renamed",
+    )
 
 
 def _catch_up(server: Server, cache: RegistryCache, org: dict[str, Any], name: str) -> None:

@@ -35,6 +35,8 @@ import httpx
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
+    from tenant_registry_client._sync.client import Client
+
 log = logging.getLogger("tenant_registry_client.cache")
 
 FEED_POSITION = "X-Feed-Position"
@@ -151,6 +153,16 @@ class Transport:
     def __init__(self, base_url: str, token: str, timeout: float = 30.0) -> None:
         headers = {"Authorization": f"Bearer {token}"}
         self.http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
+
+    @classmethod
+    def like(cls, client: Client) -> Transport:
+        """Requests to the server ``client`` speaks to, with its credentials."""
+        http = client._http  # The SDK's own client: the cache is part of the SDK.
+        transport = cls.__new__(cls)
+        transport.http = httpx.Client(
+            base_url=http.base_url, headers=http.headers, timeout=http.timeout
+        )
+        return transport
 
     def snapshot(self, organization_id: str | None = None) -> Iterator[dict[str, Any]]:
         params = {} if organization_id is None else {"organizationId": organization_id}
@@ -355,10 +367,20 @@ class RegistryCache:
                 self._lock.wait(remaining)
         return True
 
-    def attach(self, http: httpx.Client) -> None:
-        """Make ``http``'s writes return only once this cache holds what they recorded
+    @classmethod
+    def of(cls, client: Client, **options: Any) -> RegistryCache:
+        """A cache of what ``client`` (the admin's: the feed is theirs) reaches, to which
+        ``client``'s writes are attached."""
+        cache = cls("", "", transport=Transport.like(client), **options)
+        cache.attach(client)
+        return cache
+
+    def attach(self, client: Client | httpx.Client) -> None:
+        """Make ``client``'s writes return only once this cache holds what they recorded
         (at most ``write_timeout`` later)."""
-        http.event_hooks.setdefault("response", []).append(self._after_write)
+        http = client if isinstance(client, httpx.Client) else client._http
+        hooks = http.event_hooks
+        http.event_hooks = {**hooks, "response": [*hooks.get("response", []), self._after_write]}
 
     def _after_write(self, response: httpx.Response) -> None:
         position = response.headers.get(FEED_POSITION)

@@ -105,13 +105,11 @@ class Organization:
         return int(self.data["version"])
 
     def index(self, member: Member) -> None:
-        if member.status == "removed":
-            self.members.pop(member.id, None)
-        else:
+        held = self.members.pop(member.id, None)
+        if held is not None and held.user_id and self.by_user.get(held.user_id) is held:
+            del self.by_user[held.user_id]
+        if member.status != "removed":
             self.members[member.id] = member
-        for user_id, held in list(self.by_user.items()):
-            if held.id == member.id:
-                del self.by_user[user_id]
         if member.user_id is not None and member.status in ("active", "inactive"):
             self.by_user[member.user_id] = member
 

@@ -15,7 +15,7 @@ from tenant_registry_client.cache import FEED_POSITION, PermissionAnswer, Regist
 from tests.helpers import ADMIN, ADMIN_TOKEN, ORGS, random_slug
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from tests.helpers import Server
 
@@ -79,7 +79,7 @@ class Run:
     @staticmethod
     def request(kind: str, org: str, args: list[Any]) -> tuple[str, str, Any]:
         member = f"{org}/members/{args[0]}" if args else org
-        return {
+        requests: dict[str, Callable[[], tuple[str, str, Any]]] = {
             "add": lambda: ("POST", f"{org}/members", _member(*args)),
             "roles": lambda: ("PATCH", member, {"roles": args[-1]}),
             "member_status": lambda: ("PATCH", member, {"status": args[-1]}),
@@ -90,7 +90,8 @@ class Run:
             "status": lambda: ("PATCH", org, {"status": args[0]}),
             "rename": lambda: ("PATCH", org, {"name": "Renamed" if args[0] else "Acme"}),
             "settings": lambda: ("PATCH", org, {"settings": args[0]}),
-        }[kind]()
+        }
+        return requests[kind]()
 
 
 def _member(user_id: str, member_roles: list[str]) -> dict[str, Any]:

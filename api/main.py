@@ -33,6 +33,7 @@ from api.keys import routes as keys
 from api.members import routes as members
 from api.organizations import current
 from api.organizations import routes as organizations
+from api.snapshot import routes as snapshot
 from api.webhooks import routes as webhooks
 from projections.leadership import schema_setup, store_conninfo
 from service.composition import bootstrap
@@ -140,6 +141,7 @@ def _include_routers(app: FastAPI) -> None:
         keys.router,
         history.router,
         history.feed,
+        snapshot.router,
         members.router,
         members.users,
         members.me,

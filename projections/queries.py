@@ -11,8 +11,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
+from projections.records import APPLICATION_NAME, SnapshotEntry
+
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Generator
+    from contextlib import AbstractContextManager
     from datetime import datetime
     from uuid import UUID
 
@@ -27,6 +30,9 @@ if TYPE_CHECKING:
     )
     from projections.signal import PositionSignal
     from projections.tables import Tables
+
+SNAPSHOT_CHUNK = 500
+"""Organizations read at once by a snapshot (their members in one more statement)."""
 
 
 class ReadModelQueries(ABC):
@@ -146,3 +152,45 @@ class ReadModelQueries(ABC):
     @abstractmethod
     def find_api_key(self, secret_hash: str) -> KeyCredential | None:
         """The key with this hash (one indexed read), or ``None``."""
+
+    def snapshot(
+        self, only: UUID | None = None, chunk: int = SNAPSHOT_CHUNK
+    ) -> Generator[int | SnapshotEntry]:
+        """The read model's position first, then every organization (or ``only`` this one)
+        by id, each with its memberships that are not removed: all exactly as of that
+        position, read in one read-only transaction that sees neither a batch the
+        projection commits meanwhile nor part of one. Read ``chunk`` organizations at a
+        time, so the whole never sits in memory."""
+        with self.consistent_read() as cursor:
+            yield self.tracked_position(cursor, APPLICATION_NAME)
+            after: Any = None
+            while True:
+                organizations = self.organizations_after(cursor, after, chunk, only)
+                members: dict[Any, list[dict[str, Any]]] = {}
+                for member in self.members_of(cursor, [key for key, _ in organizations]):
+                    members.setdefault(member["organization_id"], []).append(member)
+                for _, organization in organizations:
+                    yield SnapshotEntry(organization, members.get(organization["id"], []))
+                if len(organizations) < chunk:
+                    return
+                after = organizations[-1][0]
+
+    @abstractmethod
+    def consistent_read(self) -> AbstractContextManager[Any]:
+        """A cursor in a read-only transaction that sees one committed state throughout."""
+
+    @abstractmethod
+    def tracked_position(self, cursor: Any, application: str) -> int:
+        """The read model's position, as ``cursor``'s transaction sees it."""
+
+    @abstractmethod
+    def organizations_after(
+        self, cursor: Any, after: Any, limit: int, only: UUID | None
+    ) -> list[tuple[Any, dict[str, Any]]]:
+        """Up to ``limit`` organizations by id after ``after`` (the key of the last one of
+        the previous chunk, ``None`` first; or only ``only``), each with its key."""
+
+    @abstractmethod
+    def members_of(self, cursor: Any, keys: list[Any]) -> list[dict[str, Any]]:
+        """The memberships that are not removed of these organizations (by their keys),
+        oldest first."""

@@ -98,3 +98,12 @@ class KeyCredential:
     expires_at: datetime | None
     revoked_at: datetime | None
     organization_status: str
+
+
+@dataclass(frozen=True)
+class SnapshotEntry:
+    """One organization in a snapshot, with its memberships that are not removed (oldest
+    first), as the read model held them at the snapshot's position."""
+
+    organization: dict[str, Any]
+    members: list[dict[str, Any]]

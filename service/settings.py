@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     """The regions organizations may be in, comma-separated; new ones go to the first."""
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     consistency_timeout: float = Field(default=10.0, gt=0, le=300)
+    snapshot_timeout: float = Field(default=300.0, gt=0, le=3600)
+    """A snapshot still being sent after this many seconds ends without its end line."""
     run_projections: bool = True
     ready_max_lag: int = Field(default=100, ge=0)
     read_cache_size: int = Field(default=10_000, ge=0)

@@ -154,6 +154,13 @@ class Server:
         with open(self.log_path) as f:
             return f.read()
 
+    def restart(self) -> None:
+        """Stop the process and serve again on the same port: a client keeps its address."""
+        self.stop()
+        self._start(self.port)
+        if not self._wait_healthy():
+            raise RuntimeError(f"port {self.port} was taken meanwhile: {self.logs()}")
+
     def stop(self) -> None:
         self.client.close()
         self.process.terminate()

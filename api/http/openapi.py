@@ -79,6 +79,11 @@ TAGS = [
         "the change feed.",
     },
     {
+        "name": "snapshot",
+        "description": "Every organization with its roles and members at a change-feed "
+        "position: where a local cache starts before it follows the feed.",
+    },
+    {
         "name": "webhooks",
         "description": "Endpoints that receive every event as it is recorded, signed (Standard "
         "Webhooks), in order per organization, retried and replayable; their deliveries.",
@@ -170,6 +175,7 @@ ERRORS = {
         "DUPLICATE_ORGANIZATION",
     ),
     "changeFeed": _ADMIN,
+    "getSnapshot": (*_ADMIN, "ORGANIZATION_NOT_FOUND"),
     "listMembers": (*_KEY, "ORGANIZATION_NOT_FOUND"),
     "addMember": (*_MEMBER_WRITE, "DUPLICATE_MEMBER", "MEMBERSHIP_LIMIT_REACHED"),
     "addMembers": (*_MEMBER_WRITE, "DUPLICATE_MEMBER", "MEMBERSHIP_LIMIT_REACHED"),

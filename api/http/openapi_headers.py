@@ -26,6 +26,12 @@ _WRITTEN = {
         "again: the write was not made twice.",
         "schema": {"type": "string", "enum": ["true"]},
     },
+    "X-Feed-Position": {
+        "description": "The change-feed position of the last event the write recorded "
+        "(absent when it recorded nothing): a cache following `GET /api/v1/events` has the "
+        "write once it has applied this position.",
+        "schema": {"type": "string", "pattern": "^[0-9]{1,19}$"},
+    },
     "X-Read-Your-Writes": {
         "description": "`timeout` when the read models did not reach the change in time (it "
         "is recorded; reads may not show it yet).",

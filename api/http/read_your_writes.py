@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tenant_registry.api")
 
+FEED_POSITION = "X-Feed-Position"
+"""On a write's answer: the change-feed position of the last event it recorded (absent when
+it recorded nothing). A cache following the feed has the write once it applied that one."""
+
 
 def recorded_outcome(request: Request, record: CommandRecord) -> JSONResponse:
     """What a keyed command answered when it ran (its status, the organization as it left
@@ -42,6 +46,9 @@ def recorded_outcome(request: Request, record: CommandRecord) -> JSONResponse:
         response.headers["Location"] = f"/api/v1/organizations/{record.organization_id}"
     if outcome == "timeout":
         response.headers["X-Read-Your-Writes"] = "timeout"
+    # At or after the recorded write's: reads include everything up to there.
+    reached = target if target is not None else services.read_model.position()
+    response.headers[FEED_POSITION] = str(reached)
     return response
 
 
@@ -76,6 +83,8 @@ class Acknowledgement:
         """``ok`` once reads see this write; ``timeout`` (and the response's header says
         so) if they did not within the timeout."""
         outcome = wait_for_reads(self.read_model, written.position, self.timeout)
+        if written.position is not None:
+            self.response.headers[FEED_POSITION] = str(written.position)
         if outcome == "timeout":
             self.response.headers["X-Read-Your-Writes"] = "timeout"
         return outcome

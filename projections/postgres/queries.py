@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from domain.members.membership import REMOVED
 from projections.member_rows import CURRENT, member_filter, member_of, user_filter
 from projections.postgres.sql import REGION, Statements
 from projections.queries import ReadModelQueries
@@ -53,10 +54,25 @@ class PostgresReadModelQueries(ReadModelQueries):
             "AND user_id = %s AND status IN (%s, %s) LIMIT 1"
         )
         self.select_members = sql.query("SELECT {member_columns} FROM {schema}.{members} WHERE ")
+        self._snapshot_statements(sql)
         self.select_user_memberships = sql.query(
             "SELECT m.id, m.created_at, m.updated_at, m.doc, o.id AS o_id, o.doc AS o_doc, "
             "o.version AS o_version, o.created_at AS o_created_at, o.updated_at AS o_updated_at "
             "FROM {schema}.{members} m JOIN {schema}.{table} o ON o.id = m.organization_id WHERE "
+        )
+
+    def _snapshot_statements(self, sql: Statements) -> None:
+        self.select_tracked = sql.query(
+            "SELECT MAX(notification_id) AS position FROM {schema}.{tracking} "
+            "WHERE application_name = %s"
+        )
+        self.select_chunk = sql.query(
+            "SELECT {columns} FROM {schema}.{table} WHERE (%s::uuid IS NULL OR id > %s::uuid) "
+            "AND (%s::uuid IS NULL OR id = %s::uuid) ORDER BY id LIMIT %s"
+        )
+        self.select_members_of = sql.query(
+            "SELECT {member_columns} FROM {schema}.{members} WHERE organization_id = ANY(%s) "
+            "AND status <> %s ORDER BY created_at, id"
         )
 
     def organization_history(self, query: HistoryQuery) -> list[HistoryEntry]:
@@ -152,6 +168,30 @@ class PostgresReadModelQueries(ReadModelQueries):
             curs.execute(self.select_by[column], (value,), prepare=True)
             row = curs.fetchone()
         return None if row is None else self._details(row)
+
+    @contextmanager
+    def consistent_read(self) -> Iterator[Cursor[DictRow]]:
+        """REPEATABLE READ: every statement sees the state committed when the first began."""
+        with self.datastore.get_connection() as conn, conn.transaction(force_rollback=True):
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield conn.cursor()
+
+    def tracked_position(self, cursor: Cursor[DictRow], application: str) -> int:
+        cursor.execute(self.select_tracked, (application,))
+        row = cursor.fetchone()
+        return 0 if row is None or row["position"] is None else int(row["position"])
+
+    def organizations_after(
+        self, cursor: Cursor[DictRow], after: Any, limit: int, only: UUID | None
+    ) -> list[tuple[Any, dict[str, Any]]]:
+        cursor.execute(self.select_chunk, (after, after, only, only, limit))
+        return [(row["id"], self._details(row)) for row in cursor.fetchall()]
+
+    def members_of(self, cursor: Cursor[DictRow], keys: list[Any]) -> list[dict[str, Any]]:
+        if not keys:
+            return []
+        cursor.execute(self.select_members_of, (keys, REMOVED))
+        return [self._member(row) for row in cursor.fetchall()]
 
     @contextmanager
     def _read(self) -> Iterator[Cursor[DictRow]]:

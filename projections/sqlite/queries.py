@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from domain.members.membership import REMOVED
 from projections.member_rows import CURRENT, MEMBER_COLUMNS, member_filter, member_of, user_filter
 from projections.queries import ReadModelQueries
 from projections.records import HistoryEntry, KeyCredential
@@ -23,10 +25,51 @@ from projections.rows import (
 from projections.sqlite.columns import REGION, as_text, optional_text, parse_time
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from projections.records import HistoryQuery, ListQuery, MemberQuery, UserMembershipQuery
 
 
 class SQLiteReadModelQueries(ReadModelQueries):
+    @contextmanager
+    def consistent_read(self) -> Iterator[Any]:
+        """A transaction's reads see the database as it was at its first (WAL mode)."""
+        with self.datastore.transaction(commit=False) as c:
+            yield c
+
+    def tracked_position(self, cursor: Any, application: str) -> int:
+        cursor.execute(
+            f"SELECT MAX(notification_id) FROM {self.tables.tracking} WHERE application_name = ?",
+            (application,),
+        )
+        row = cursor.fetchone()
+        return 0 if row is None or row[0] is None else int(row[0])
+
+    def organizations_after(
+        self, cursor: Any, after: Any, limit: int, only: UUID | None
+    ) -> list[tuple[Any, dict[str, Any]]]:
+        where = ["id > ?"] if after is not None else []
+        params: list[Any] = [] if after is None else [after]
+        if only is not None:
+            where.append("id = ?")
+            params.append(str(only))
+        cursor.execute(
+            f"SELECT {ORGANIZATION_COLUMNS} FROM {self.tables.organizations} "
+            f"WHERE {' AND '.join(where) or '1'} ORDER BY id LIMIT ?",
+            (*params, limit),
+        )
+        return [(row["id"], self._details(row)) for row in cursor.fetchall()]
+
+    def members_of(self, cursor: Any, keys: list[Any]) -> list[dict[str, Any]]:
+        if not keys:
+            return []
+        cursor.execute(
+            f"SELECT {MEMBER_COLUMNS} FROM {self.tables.members} WHERE organization_id IN "
+            f"({', '.join('?' * len(keys))}) AND status <> ? ORDER BY created_at, id",
+            (*keys, REMOVED),
+        )
+        return [self._member(row) for row in cursor.fetchall()]
+
     def organization_history(self, query: HistoryQuery) -> list[HistoryEntry]:
         since, until = optional_text(query.since), optional_text(query.until)
         condition, params = history_filter(query, "?", since, until)

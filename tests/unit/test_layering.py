@@ -30,7 +30,15 @@ MODULES = {
     module_name(path): path for package in ALLOWED for path in (ROOT / package).rglob("*.py")
 }
 
-API_FEATURES = ("organizations", "members", "keys", "history", "jsonapi", "webhooks")
+API_FEATURES = (
+    "organizations",
+    "members",
+    "keys",
+    "history",
+    "jsonapi",
+    "webhooks",
+    "snapshot",
+)
 """The API's feature folders; ``api.http`` holds the HTTP machinery they share."""
 API_PACKAGES = {"api.http", *(f"api.{feature}" for feature in API_FEATURES)}
 OTHER_ROUTE_MODULES = {"api.organizations.current", "api.http.health"}
@@ -245,6 +253,7 @@ def test_the_route_checks_see_the_route_modules() -> None:
         "api.keys.routes",
         "api.history.routes",
         "api.webhooks.routes",
+        "api.snapshot.routes",
         "api.http.health",
     } == ROUTE_MODULES
     assert set(MODULES) >= API_PACKAGES

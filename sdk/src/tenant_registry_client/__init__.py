@@ -19,6 +19,7 @@ from tenant_registry_client._async.resources import AsyncFeedFollower
 from tenant_registry_client._core import UNSET, RetryPolicy, Unset
 from tenant_registry_client._sync.client import Client
 from tenant_registry_client._sync.resources import FeedFollower
+from tenant_registry_client.cache import RegistryCache
 from tenant_registry_client.errors import (
     ERRORS,
     ApiKeyNotFoundError,
@@ -139,6 +140,7 @@ __all__ = [
     "PayloadTooLargeError",
     "PermissionCheck",
     "RateLimitedError",
+    "RegistryCache",
     "RegistryError",
     "RequestQuota",
     "RetryPolicy",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
+from tenant_registry_client.errors import ConnectionFailedError
 from tenant_registry_client.models import (
     ApiKey,
     FeedPage,
@@ -142,3 +144,16 @@ def health(response: httpx.Response) -> Health:
 
 def text(response: httpx.Response) -> str:
     return response.text
+
+
+def snapshot(response: httpx.Response) -> list[dict[str, Any]]:
+    """A snapshot's lines (``start``, one per organization, ``end``); ``ConnectionFailedError``
+    when the stream was cut short (no ``end`` line): asking again gives a whole one."""
+    lines = [json.loads(line) for line in response.text.splitlines() if line.strip()]
+    if not lines or lines[-1].get("kind") != "end":
+        raise ConnectionFailedError(
+            "the snapshot ended without its end line",
+            status=response.status_code,
+            request_id=response.headers.get("X-Request-Id"),
+        )
+    return lines

@@ -24,6 +24,7 @@ OPERATIONS: dict[str, str] = {
     "listApiKeys": "api_keys.list",
     "revokeApiKey": "api_keys.revoke",
     "changeFeed": "events.follow",
+    "getSnapshot": "snapshots.get",
     "listMembers": "members.list",
     "addMember": "members.add",
     "addMembers": "members.add_many",

@@ -19,6 +19,7 @@ from tenant_registry_client._async.resources import (
     AsyncOrganizationWebhooks,
     AsyncRoles,
     AsyncSignedInUser,
+    AsyncSnapshots,
     AsyncUsers,
     AsyncWebhooks,
 )
@@ -72,6 +73,7 @@ class AsyncClient:
         self.webhooks = AsyncWebhooks(self)
         self.organization_webhooks = AsyncOrganizationWebhooks(self)
         self.health = AsyncHealthEndpoints(self)
+        self.snapshots = AsyncSnapshots(self)
 
     async def __aenter__(self) -> AsyncClient:
         return self

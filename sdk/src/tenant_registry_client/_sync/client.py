@@ -20,6 +20,7 @@ from tenant_registry_client._sync.resources import (
     OrganizationWebhooks,
     Roles,
     SignedInUser,
+    Snapshots,
     Users,
     Webhooks,
 )
@@ -72,6 +73,7 @@ class Client:
         self.webhooks = Webhooks(self)
         self.organization_webhooks = OrganizationWebhooks(self)
         self.health = HealthEndpoints(self)
+        self.snapshots = Snapshots(self)
 
     def __enter__(self) -> Client:
         return self

@@ -1104,6 +1104,18 @@ class HealthEndpoints(_Resource):
         return self._client.run(call("GET", "/metrics", answers.text))
 
 
+class Snapshots(_Resource):
+    """Everything the caller may see at one change-feed position: ``getSnapshot``."""
+
+    def get(self, organization_id: str | None = None) -> list[dict[str, Any]]:
+        """The snapshot's lines: ``start`` (its ``position``), one ``organization`` line each
+        (the organization, its roles and members), ``end``. Follow the feed from
+        ``position`` to keep up (``tenant_registry_client.cache`` does)."""
+        params = query(organization_id=organization_id)
+        snapshot = call("GET", "/api/v1/snapshot", answers.snapshot, params=params)
+        return self._client.run(snapshot)
+
+
 def _if_none_match(value: str | int | None) -> dict[str, str | None]:
     return {"If-None-Match": etag(value) if value is not None else None}
 

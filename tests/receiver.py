@@ -42,6 +42,8 @@ class Receiver:
         """A ``Retry-After`` to send with every answer that is not 2xx."""
         self.delay = 0.0
         """Seconds to wait before answering (what arrived is kept at once)."""
+        self.held: threading.Event | None = None
+        """When set to an event not yet set, answers wait for it (at most 60 s)."""
         self.lock = threading.Lock()
         self.port = 0
         self.up()
@@ -81,8 +83,10 @@ class Receiver:
                     self.received.append(
                         {"headers": headers, "body": payload, "raw": body, "at": time.time()}
                     )
-            delay, retry_after = self.delay, self.retry_after
+            delay, retry_after, held = self.delay, self.retry_after, self.held
         time.sleep(delay)
+        if held is not None:
+            held.wait(60)
         handler.send_response(status)
         if retry_after is not None and not 200 <= status < 300:
             handler.send_header("Retry-After", retry_after)

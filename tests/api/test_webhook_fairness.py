@@ -1,0 +1,45 @@
+"""A receiver that holds every request it gets, on each store: it holds up no other
+endpoint, however many of its deliveries are due (only one of them is on its way at a
+time until it answers 2xx)."""
+
+from __future__ import annotations
+
+import threading
+
+from tests.api.conftest import InProcessServer
+from tests.helpers import ADMIN, ORGS, new_org
+from tests.receiver import Receiver, eventually
+
+HOOKS = "/api/v1/webhook-endpoints"
+
+
+def endpoint(server: InProcessServer, receiver: Receiver, path: str) -> None:
+    created = server.client.post(path, json={"url": receiver.url}, headers=ADMIN)
+    assert created.status_code == 201, created.text
+    receiver.secrets.append(created.json()["secret"])
+
+
+def test_an_endpoint_whose_receiver_holds_every_request_holds_up_no_other(
+    database_url: str,
+) -> None:
+    holding, healthy, released = Receiver(), Receiver(), threading.Event()
+    holding.held = released
+    server = InProcessServer(
+        database_url,
+        secret_key="test-secret-key-0123456789abcdef",
+        webhook_allowed_networks="127.0.0.0/8",
+        webhook_timeout=60,  # Each held request occupies its sender for all that time.
+    )
+    try:
+        endpoint(server, holding, HOOKS)  # Every organization's events.
+        orgs = [new_org(server) for _ in range(12)]  # More than the registry's senders.
+        eventually(lambda: holding.received)
+        endpoint(server, healthy, f"{ORGS}/{orgs[0]['id']}/webhook-endpoints")
+        server.client.patch(f"{ORGS}/{orgs[0]['id']}", json={"name": "On time"}, headers=ADMIN)
+        eventually(lambda: healthy.received, timeout=15)
+    finally:
+        released.set()
+        server.stop()
+        holding.stop()
+        healthy.stop()
+    assert healthy.received[0]["body"]["data"]["organization"]["name"] == "On time"

@@ -473,3 +473,25 @@ def test_an_organizations_key_manages_only_its_own_endpoints(
     theirs = server.client.get(f"{ORGS}/{other['id']}/webhook-endpoints", headers=key)
     assert theirs.status_code == 404
     assert server.client.get(HOOKS, headers=key).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "params", "body"),
+    [
+        ("GET", "deliveries", {"after": 2**63}, None),
+        ("POST", "replay", None, {"fromPosition": 2**63}),
+    ],
+)
+def test_a_position_beyond_any_store_is_refused_with_a_clear_error(
+    server: InProcessServer,
+    receiver: Receiver,
+    method: str,
+    suffix: str,
+    params: dict[str, Any] | None,
+    body: dict[str, Any] | None,
+) -> None:
+    org = new_org(server)
+    endpoint = endpoint_for(server, receiver, org["id"])
+    url = f"{HOOKS}/{endpoint['id']}/{suffix}"
+    answer = server.client.request(method, url, params=params, json=body, headers=ADMIN)
+    assert (answer.status_code, answer.json()["code"]) == (400, "VALIDATION_ERROR")

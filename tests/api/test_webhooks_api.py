@@ -495,3 +495,44 @@ def test_a_position_beyond_any_store_is_refused_with_a_clear_error(
     url = f"{HOOKS}/{endpoint['id']}/{suffix}"
     answer = server.client.request(method, url, params=params, json=body, headers=ADMIN)
     assert (answer.status_code, answer.json()["code"]) == (400, "VALIDATION_ERROR")
+
+
+def test_a_redirect_is_not_followed_and_the_delivery_is_retried(
+    server: InProcessServer, receiver: Receiver
+) -> None:
+    elsewhere = Receiver()
+    try:
+        org = new_org(server)
+        endpoint = endpoint_for(server, receiver, org["id"])
+        elsewhere.secrets = receiver.secrets
+        receiver.answers, receiver.headers = [307], {"Location": elsewhere.url}
+        server.client.patch(f"{ORGS}/{org['id']}", json={"name": "Moved"}, headers=ADMIN)
+        page = f"{HOOKS}/{endpoint['id']}/deliveries"
+        delivered = eventually(  # By its retry, answered 204.
+            lambda: (
+                (d := server.client.get(page, headers=ADMIN).json()["deliveries"])
+                and d[0]["deliveredAt"]
+                and d[0]
+            )
+        )
+    finally:
+        elsewhere.stop()
+    assert (delivered["attempts"], delivered["lastCode"], elsewhere.received) == (2, 204, [])
+
+
+def test_an_answer_whose_body_never_ends_is_read_only_in_part(
+    server: InProcessServer, receiver: Receiver
+) -> None:
+    org = new_org(server)
+    endpoint = endpoint_for(server, receiver, org["id"])
+    receiver.answers, receiver.endless = [200], True  # Its 1 s deadline would cut a full read.
+    server.client.patch(f"{ORGS}/{org['id']}", json={"name": "Endless"}, headers=ADMIN)
+    page = f"{HOOKS}/{endpoint['id']}/deliveries"
+    tried = eventually(
+        lambda: (
+            (d := server.client.get(page, headers=ADMIN).json()["deliveries"])
+            and d[0]["attempts"]
+            and d[0]
+        )
+    )
+    assert (tried["attempts"], tried["lastStatus"], tried["lastCode"]) == (1, "delivered", 200)

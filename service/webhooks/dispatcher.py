@@ -27,7 +27,7 @@ from domain.errors import (
     WebhookUrlRefusedError,
 )
 from domain.webhooks.endpoint import signing
-from service.webhooks.sender import TIMEOUT, post
+from service.webhooks.sender import TIMEOUT, AnswerTooLargeError, post
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -173,6 +173,8 @@ class Dispatcher:
             return self._failed(row, key, "refused", None, None, str(error))
         except TimeoutError as error:
             return self._failed(row, key, "timeout", None, None, str(error))
+        except AnswerTooLargeError as error:
+            return self._failed(row, key, "failed", None, None, str(error))
         except OSError as error:
             return self._failed(row, key, "unreachable", None, None, str(error))
         if 200 <= answer.status < 300:

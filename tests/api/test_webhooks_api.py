@@ -536,3 +536,21 @@ def test_an_answer_whose_body_never_ends_is_read_only_in_part(
         )
     )
     assert (tried["attempts"], tried["lastStatus"], tried["lastCode"]) == (1, "delivered", 200)
+
+
+def test_an_answer_whose_headers_alone_are_over_64_kb_is_not_a_delivery(
+    server: InProcessServer, receiver: Receiver
+) -> None:
+    org = new_org(server)
+    endpoint = endpoint_for(server, receiver, org["id"])
+    receiver.headers = {f"X-Padding-{i}": "p" * 30_000 for i in range(4)}  # Each line allowed.
+    server.client.patch(f"{ORGS}/{org['id']}", json={"name": "Padded"}, headers=ADMIN)
+    page = f"{HOOKS}/{endpoint['id']}/deliveries"
+    tried = eventually(
+        lambda: (
+            (d := server.client.get(page, headers=ADMIN).json()["deliveries"])
+            and d[0]["attempts"]
+            and d[0]
+        )
+    )
+    assert (tried["lastStatus"], tried["lastCode"], tried["deliveredAt"]) == ("failed", None, None)

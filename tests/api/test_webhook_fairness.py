@@ -61,4 +61,4 @@ def healthy_served_beside_a_holding_endpoint(database_url: str) -> bool:
         server.stop()
         holding.stop()
         healthy.stop()
-    return healthy.received[0]["body"]["data"]["organization"]["name"] == "On time"
+    return bool(healthy.received[0]["body"]["data"]["organization"]["name"] == "On time")

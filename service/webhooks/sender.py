@@ -155,7 +155,8 @@ def post(
         deadline.guard(sock)
         connection.sock = _tls(sock, parts.hostname, deadline) if https else sock
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        connection.request("POST", path, body, {**headers, "Content-Type": "application/json"})
+        sent = {**headers, "Host": host_header(url), "Content-Type": "application/json"}
+        connection.request("POST", path, body, sent)
         return _answer(connection.getresponse())
     except (OSError, http.client.HTTPException) as error:
         if deadline.fired.is_set() or isinstance(error, TimeoutError):
@@ -166,6 +167,21 @@ def post(
     finally:
         deadline.end()
         connection.close()
+
+
+def host_header(url: str) -> str:
+    """``Host`` for ``url``: its host (IDNA, an IPv6 address in brackets), with its port
+    unless the scheme's own (``http.client`` alone would add ``:443`` to every https URL)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        host.encode("ascii")
+    except UnicodeEncodeError:
+        host = host.encode("idna").decode("ascii")
+    if ":" in host:
+        host = f"[{host}]"
+    default = 443 if parts.scheme == "https" else 80
+    return host if parts.port in (None, default) else f"{host}:{parts.port}"
 
 
 def _answer(response: http.client.HTTPResponse) -> Answer:

@@ -7,6 +7,7 @@ import pytest
 from application.webhooks import resolve
 from domain.errors import WebhookUrlRefusedError
 from domain.webhooks.validation import destination, parse_networks
+from service.webhooks.sender import host_header
 
 
 def test_a_name_resolving_to_a_private_address_is_refused() -> None:
@@ -73,3 +74,19 @@ def test_an_address_carrying_or_reaching_an_internal_one_is_refused(address: str
 def test_an_ipv6_form_carrying_a_public_ipv4_address_is_allowed(address: str) -> None:
     found = destination("https://hooks.example.com/x", (), lambda host, port: [address])
     assert found == address
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("https://hooks.example.com/x", "hooks.example.com"),
+        ("https://hooks.example.com:443/x", "hooks.example.com"),
+        ("https://hooks.example.com:8443/x", "hooks.example.com:8443"),
+        ("http://hooks.example.com:80/x", "hooks.example.com"),
+        ("http://hooks.example.com:443/x", "hooks.example.com:443"),
+        ("https://[2001:db8::1]/x", "[2001:db8::1]"),
+        ("https://bücher.example/x", "xn--bcher-kva.example"),
+    ],
+)
+def test_a_request_names_its_host_with_a_port_only_if_not_the_schemes(url: str, host: str) -> None:
+    assert host_header(url) == host

@@ -140,8 +140,9 @@ def add_members(
 @router.get("/members/{user_id}", summary="Get an active or inactive member")
 def get_member(
     org_id: ReachableOrganizationDep, user_id: UserIdPath, read_model: ReadModelDep
-) -> MemberPublic:
-    return MemberPublic(**member_now(read_model, org_id, user_id))
+) -> MemberEnvelope:
+    member = MemberPublic(**member_now(read_model, org_id, user_id))
+    return MemberEnvelope(organization_id=org_id, member=member)
 
 
 @router.patch("/members/{user_id}", summary="Change a member's roles, status or metadata")

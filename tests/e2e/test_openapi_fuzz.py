@@ -358,7 +358,7 @@ def run_schemathesis(
         "--header",
         f"Authorization: Bearer {admin_token}",
         "--checks",
-        "not_a_server_error",
+        "all",
         "--max-examples",
         str(max_examples),
         "--seed",

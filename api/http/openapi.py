@@ -19,6 +19,7 @@ from api.http.openapi_headers import (
     describe_not_modified,
     describe_response_headers,
     headers_never_null,
+    type_if_match,
 )
 
 if TYPE_CHECKING:
@@ -280,6 +281,7 @@ def _complete(spec: dict[str, Any]) -> None:
         for method, operation in path_item.items():
             _complete_operation(method, operation)
             headers_never_null(operation)
+            type_if_match(operation)
             describe_response_headers(method, operation)
             describe_not_modified(method, operation)
     constraints_inside_any_of(spec)

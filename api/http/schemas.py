@@ -6,7 +6,15 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+)
 from pydantic.alias_generators import to_camel
 
 from domain.organizations.attributes import REGION_PATTERN
@@ -28,6 +36,24 @@ RegionQuery = Annotated[
     ),
 ]
 """A region a list or the change feed is filtered by."""
+
+
+def _integral(value: Any) -> Any:
+    """A JSON number with no fractional part (``5.0``) as the integer it is."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_integral)]
+"""An integer field of a request body: any JSON number with a zero fractional part (``5`` or
+``5.0``), as JSON Schema's ``integer`` matches; never a string or a boolean."""
+
+
+def matching(pattern: str, **schema: Any) -> WithJsonSchema:
+    """The schema of text the domain checks against ``pattern`` (anchored here), with its
+    own messages, as ``doc`` says: ``Annotated[str, matching(...)]``."""
+    return WithJsonSchema({"type": "string", "pattern": f"^(?:{pattern})$", **schema})
 
 
 def doc(description: str, default: Any = None, **schema: Any) -> Any:

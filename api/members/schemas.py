@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -13,8 +13,10 @@ from api.http.schemas import (
     ReadYourWrites,
     RequestBody,
     ResponseBody,
+    WholeNumber,
     doc,
     doc_not_null,
+    matching,
 )
 from domain.commands import UNSET, MemberChanges, NewInvitation, NewMember
 from domain.members.membership import (
@@ -22,6 +24,11 @@ from domain.members.membership import (
     INVITATION_DAYS_MAX,
     INVITATION_DAYS_MIN,
 )
+from domain.members.roles import PERMISSION_PATTERN, ROLE_KEY_PATTERN
+
+RoleKey = Annotated[str, matching(ROLE_KEY_PATTERN)]
+"""A role's key, as the domain checks it (``domain.members.roles``)."""
+PermissionName = Annotated[str, matching(PERMISSION_PATTERN, maxLength=200)]
 
 MemberStatus = Literal["invited", "active", "inactive", "removed"]
 CheckRefusal = Literal[
@@ -47,7 +54,7 @@ class MemberCreate(RequestBody):
         examples=["user_2aBcD"],
     )
     email: str = doc("Their email address.", default=..., format="email", maxLength=254)
-    roles: list[str] | None = doc(ROLES_DOC, maxItems=10, examples=[["admin"]])
+    roles: list[RoleKey] | None = doc(ROLES_DOC, maxItems=10, examples=[["admin"]])
     metadata: dict[str, str] | None = doc(METADATA_DOC, maxProperties=50)
 
     def to_command(self) -> NewMember:
@@ -66,7 +73,7 @@ class MembersBulkCreate(RequestBody):
 class MemberUpdate(RequestBody):
     """Only the fields present change."""
 
-    roles: list[str] = doc_not_null(ROLES_DOC, maxItems=10)
+    roles: list[RoleKey] = doc_not_null(ROLES_DOC, maxItems=10)
     status: Literal["active", "inactive"] = doc_not_null(
         "`inactive` deactivates (roles kept, no permissions); `active` reactivates."
     )
@@ -89,8 +96,8 @@ EXPIRY_DOC = (
 
 class InvitationCreate(RequestBody):
     email: str = doc("Whom to invite.", default=..., format="email", maxLength=254)
-    roles: list[str] | None = doc(ROLES_DOC, maxItems=10)
-    expires_in_days: int | None = doc(
+    roles: list[RoleKey] | None = doc(ROLES_DOC, maxItems=10)
+    expires_in_days: WholeNumber | None = doc(
         EXPIRY_DOC, minimum=INVITATION_DAYS_MIN, maximum=INVITATION_DAYS_MAX
     )
     metadata: dict[str, str] | None = doc(METADATA_DOC, maxProperties=50)
@@ -100,7 +107,7 @@ class InvitationCreate(RequestBody):
 
 
 class InvitationResend(RequestBody):
-    expires_in_days: int | None = doc(
+    expires_in_days: WholeNumber | None = doc(
         EXPIRY_DOC, minimum=INVITATION_DAYS_MIN, maximum=INVITATION_DAYS_MAX
     )
 
@@ -117,7 +124,7 @@ class InvitationAccept(RequestBody):
 
 class RoleDefinition(RequestBody):
     name: str = doc("1-100 characters.", default=..., minLength=1, maxLength=100)
-    permissions: list[str] = doc(
+    permissions: list[PermissionName] = doc(
         "Up to 100 permissions such as `billing:read`; `billing:*` grants every billing "
         "action, `*` everything.",
         default=...,

@@ -15,6 +15,7 @@ from api.http.schemas import (
     ReadYourWrites,
     RequestBody,
     ResponseBody,
+    WholeNumber,
     doc,
     doc_not_null,
 )
@@ -152,7 +153,7 @@ class OrganizationUpdate(_OrganizationFields):
     status_reason: str | None = doc("Why the status changed (admin only).", maxLength=1000)
     verified: bool | None = doc("Admin only.")
     managed_by: list[Manager] | None = doc("Admin only: up to 10 managing systems.", maxItems=10)
-    max_allowed_memberships: int | None = doc(
+    max_allowed_memberships: WholeNumber | None = doc(
         "Admin only: the cap on memberships, active and invited (0 or null: none).",
         minimum=0,
         maximum=MAX_LIMIT,
@@ -169,10 +170,10 @@ class OrganizationUpdate(_OrganizationFields):
     account_disabled: bool | None = doc("Admin only (null: false).")
     acceptance_disabled: bool | None = doc("Admin only (null: false).")
     can_switch_live: bool | None = doc("Admin only (null: false).")
-    max_concurrent_promotions: int | None = doc(
+    max_concurrent_promotions: WholeNumber | None = doc(
         "Admin only: 0 to 1000000, or null (not set).", minimum=0, maximum=MAX_LIMIT
     )
-    max_concurrent_imports: int | None = doc(
+    max_concurrent_imports: WholeNumber | None = doc(
         "Admin only: 0 to 1000000, or null (not set).", minimum=0, maximum=MAX_LIMIT
     )
     subscription_info: SubscriptionInfoChange | None = doc(
@@ -224,10 +225,10 @@ class SubscriptionInfoChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
     plan: str | None = Field(default=None, min_length=1, max_length=100, examples=["growth"])
-    limits: dict[str, int | None] | None = doc(
+    limits: dict[str, WholeNumber | None] | None = doc(
         "Named limits: whole numbers from 0.", examples=[{"orders": 10000}], **COUNT_LIMITS
     )
-    totals: dict[str, int | None] | None = doc(
+    totals: dict[str, WholeNumber | None] | None = doc(
         "Named running totals: whole numbers from 0.", examples=[{"orders": 42}], **COUNT_LIMITS
     )
 
@@ -235,16 +236,18 @@ class SubscriptionInfoChange(BaseModel):
 class RequestQuotaChange(RequestBody):
     """How many requests each credential of an organization may make (token buckets)."""
 
-    reads_per_minute: int | None = doc(
+    reads_per_minute: WholeNumber | None = doc(
         "Reads (GET, HEAD, OPTIONS) a minute, on average; 0: no quota.",
         minimum=0,
         maximum=MAX_LIMIT,
     )
-    read_burst: int | None = doc("Reads at once after a quiet spell.", minimum=1, maximum=MAX_LIMIT)
-    writes_per_minute: int | None = doc(
+    read_burst: WholeNumber | None = doc(
+        "Reads at once after a quiet spell.", minimum=1, maximum=MAX_LIMIT
+    )
+    writes_per_minute: WholeNumber | None = doc(
         "Writes a minute, on average; 0: no quota.", minimum=0, maximum=MAX_LIMIT
     )
-    write_burst: int | None = doc(
+    write_burst: WholeNumber | None = doc(
         "Writes at once after a quiet spell.", minimum=1, maximum=MAX_LIMIT
     )
 

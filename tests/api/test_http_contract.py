@@ -45,3 +45,15 @@ def test_a_keyed_write_without_credentials_is_401_before_the_key_is_read(
         headers = {**credentials, "Idempotency-Key": "k-401"}
         response = server.client.post(members, json=other, headers=headers)
         assert (response.status_code, response.json()["code"]) == (401, "UNAUTHORIZED")
+
+
+def test_an_integer_field_takes_any_json_number_with_no_fraction_and_nothing_else(
+    server: Server,
+) -> None:
+    path = f"{ORGS}/{new_org(server)['id']}"
+    answers = [
+        server.client.patch(path, json={"maxAllowedMemberships": value}, headers=ADMIN)
+        for value in (7.0, 7.5, "7", True)
+    ]
+    assert [a.status_code for a in answers] == [200, 400, 400, 400]
+    assert answers[0].json()["organization"]["maxAllowedMemberships"] == 7

@@ -357,7 +357,9 @@ class OrganizationsPage(ResponseBody):
 
 class SlugAvailability(ResponseBody):
     organization_id: UUID | None = Field(
-        default=None, description="The caller's organization, when called with its key."
+        default=None,
+        description="With a key: its organization. With the admin token: the organization "
+        "holding a taken slug. Otherwise null.",
     )
     slug: str = Field(description="The slug as it would be kept (trimmed, lowercase).")
     available: bool = Field(description="Whether it can be claimed now.")

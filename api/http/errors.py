@@ -214,12 +214,14 @@ def _http(request: Request, exc: Exception) -> JSONResponse:
 
 
 def allowed_methods(request: Request) -> str:
-    """Every method some route takes at the request's path (the router names only the
-    first route's, and a path such as a member's has one route per method)."""
-    methods: set[str] = set()
-    for route in getattr(request.app.state, "routes", []):
-        if route.matches(request.scope)[0] != Match.NONE:
-            methods |= route.methods or set()
+    """Every method the request's path takes: those of each route with the path template
+    the router matches first (the router names only that route's, and a path such as a
+    member's has one route per method)."""
+    routes = getattr(request.app.state, "routes", [])
+    matched = next((r for r in routes if r.matches(request.scope)[0] != Match.NONE), None)
+    if matched is None:
+        return ""
+    methods = {m for r in routes if r.path == matched.path for m in r.methods or ()}
     return ", ".join(sorted(methods))
 
 

@@ -21,6 +21,7 @@ from api.http.openapi_headers import (
     headers_never_null,
     type_if_match,
 )
+from api.http.openapi_names import name_inline_choices
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -285,6 +286,7 @@ def _complete(spec: dict[str, Any]) -> None:
             describe_response_headers(method, operation)
             describe_not_modified(method, operation)
     constraints_inside_any_of(spec)
+    name_inline_choices(spec)
 
 
 def _complete_operation(method: str, operation: dict[str, Any]) -> None:

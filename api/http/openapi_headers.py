@@ -41,7 +41,7 @@ IF_NONE_MATCH = {
     "required": False,
     "description": 'ETags (`"<version>"`, comma-separated, or `*`): when the organization\'s '
     "is one of them, the answer is 304 with no body.",
-    "schema": {"type": "string", "maxLength": 1000},
+    "schema": {"type": "string"},
 }
 IF_MATCH_SCHEMA = {"type": "string", "pattern": '^(\\*|(W/)?"[0-9]{1,18}")$'}
 """``*`` or one quoted version (``api.http.deps.expected_version`` refuses anything else)."""
@@ -59,6 +59,7 @@ _CONSTRAINTS = frozenset(
         "maxItems",
         "minProperties",
         "maxProperties",
+        "propertyNames",
         "minimum",
         "maximum",
         "exclusiveMinimum",

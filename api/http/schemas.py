@@ -20,10 +20,16 @@ from pydantic.alias_generators import to_camel
 from domain.organizations.attributes import REGION_PATTERN
 from domain.storable import EARLIEST, LATEST, check_time
 
+_STORED_YEARS = r"^(?:19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-"
+"""The years of a time every store compares (``domain.storable``: 1970 to 9998; a zone's
+offset may still move a time on the first or last day out of that range)."""
 StoredTime = Annotated[
     AwareDatetime,
     AfterValidator(check_time),
-    Field(description=f"ISO 8601 with a zone, from {EARLIEST.date()} up to {LATEST.date()}."),
+    Field(
+        description=f"ISO 8601 with a zone, from {EARLIEST.date()} up to {LATEST.date()}.",
+        json_schema_extra={"pattern": _STORED_YEARS},
+    ),
 ]
 """A time in a query: within the range every store compares (``domain.storable``)."""
 
@@ -48,6 +54,22 @@ def _integral(value: Any) -> Any:
 WholeNumber = Annotated[int, BeforeValidator(_integral)]
 """An integer field of a request body: any JSON number with a zero fractional part (``5`` or
 ``5.0``), as JSON Schema's ``integer`` matches; never a string or a boolean."""
+
+
+_NO_CONTROL = r"[^\x00-\x1f\x7f-\x9f]"
+LINE_PATTERN = rf"^{_NO_CONTROL}*[^\s\x00-\x1f\x7f-\x9f]{_NO_CONTROL}*$"
+"""One line of text (``domain.rules.check_line``): no control characters, not blank."""
+PRINTABLE_PATTERN = rf"^{_NO_CONTROL}+$"
+"""Printable text (``domain.rules.check_external_id``), as near as a pattern says it: no
+control characters (Python's ``isprintable`` also refuses separators other than the space,
+format and unassigned characters, which no JSON Schema pattern can name)."""
+USER_ID_PATTERN = r"^(?!\.\.?$)[^\x00-\x1f\x7f-\x9f/]+$"
+"""A userId (``domain.members.validation.check_user_id``): printable, no ``/``, not ``.``
+or ``..``."""
+MetadataValue = Annotated[str, WithJsonSchema({"type": "string", "maxLength": 500})]
+"""A metadata value (``domain.rules.metadata_problems``)."""
+METADATA_KEYS = {"propertyNames": {"minLength": 1, "maxLength": 40}}
+"""A metadata object's keys (``domain.rules.metadata_problems``)."""
 
 
 def matching(pattern: str, **schema: Any) -> WithJsonSchema:

@@ -172,7 +172,8 @@ def _errors() -> dict[str, Any]:
 def _request_document(attributes: dict[str, Any], *, with_id: bool) -> dict[str, Any]:
     data: dict[str, Any] = {
         "type": "object",
-        "required": ["type", "id"] if with_id else ["type"],
+        # A create names the new organization's attributes (name and slug at least).
+        "required": ["type", "id"] if with_id else ["type", "attributes"],
         "properties": {"type": {"type": "string", "enum": [TYPE]}, "attributes": attributes},
     }
     if with_id:

@@ -9,7 +9,11 @@ from uuid import UUID
 from pydantic import Field
 
 from api.http.schemas import (
+    LINE_PATTERN,
+    METADATA_KEYS,
     READ_YOUR_WRITES,
+    USER_ID_PATTERN,
+    MetadataValue,
     ReadYourWrites,
     RequestBody,
     ResponseBody,
@@ -51,11 +55,12 @@ class MemberCreate(RequestBody):
         default=...,
         minLength=1,
         maxLength=255,
+        pattern=USER_ID_PATTERN,
         examples=["user_2aBcD"],
     )
     email: str = doc("Their email address.", default=..., format="email", maxLength=254)
-    roles: list[RoleKey] | None = doc(ROLES_DOC, maxItems=10, examples=[["admin"]])
-    metadata: dict[str, str] | None = doc(METADATA_DOC, maxProperties=50)
+    roles: list[RoleKey] | None = doc(ROLES_DOC, minItems=1, maxItems=10, examples=[["admin"]])
+    metadata: dict[str, MetadataValue] | None = doc(METADATA_DOC, maxProperties=50, **METADATA_KEYS)
 
     def to_command(self) -> NewMember:
         return NewMember(self.user_id, self.email, self.roles, self.metadata)
@@ -73,11 +78,11 @@ class MembersBulkCreate(RequestBody):
 class MemberUpdate(RequestBody):
     """Only the fields present change."""
 
-    roles: list[RoleKey] = doc_not_null(ROLES_DOC, maxItems=10)
+    roles: list[RoleKey] = doc_not_null(ROLES_DOC, minItems=1, maxItems=10)
     status: Literal["active", "inactive"] = doc_not_null(
         "`inactive` deactivates (roles kept, no permissions); `active` reactivates."
     )
-    metadata: dict[str, str] | None = doc(METADATA_DOC, maxProperties=50)
+    metadata: dict[str, MetadataValue] | None = doc(METADATA_DOC, maxProperties=50, **METADATA_KEYS)
 
     def to_changes(self) -> MemberChanges:
         given = self.model_fields_set
@@ -96,11 +101,11 @@ EXPIRY_DOC = (
 
 class InvitationCreate(RequestBody):
     email: str = doc("Whom to invite.", default=..., format="email", maxLength=254)
-    roles: list[RoleKey] | None = doc(ROLES_DOC, maxItems=10)
+    roles: list[RoleKey] | None = doc(ROLES_DOC, minItems=1, maxItems=10)
     expires_in_days: WholeNumber | None = doc(
         EXPIRY_DOC, minimum=INVITATION_DAYS_MIN, maximum=INVITATION_DAYS_MAX
     )
-    metadata: dict[str, str] | None = doc(METADATA_DOC, maxProperties=50)
+    metadata: dict[str, MetadataValue] | None = doc(METADATA_DOC, maxProperties=50, **METADATA_KEYS)
 
     def to_command(self) -> NewInvitation:
         return NewInvitation(self.email, self.roles, self.expires_in_days, self.metadata)
@@ -119,11 +124,14 @@ class InvitationAccept(RequestBody):
         default=...,
         minLength=1,
         maxLength=255,
+        pattern=USER_ID_PATTERN,
     )
 
 
 class RoleDefinition(RequestBody):
-    name: str = doc("1-100 characters.", default=..., minLength=1, maxLength=100)
+    name: str = doc(
+        "1-100 characters.", default=..., minLength=1, maxLength=100, pattern=LINE_PATTERN
+    )
     permissions: list[PermissionName] = doc(
         "Up to 100 permissions such as `billing:read`; `billing:*` grants every billing "
         "action, `*` everything.",

@@ -11,7 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from api.http.schemas import (
+    LINE_PATTERN,
+    METADATA_KEYS,
+    PRINTABLE_PATTERN,
     READ_YOUR_WRITES,
+    MetadataValue,
     ReadYourWrites,
     RequestBody,
     ResponseBody,
@@ -55,9 +59,12 @@ class _OrganizationFields(RequestBody):
         "The organization's id at your identity provider: printable, unique.",
         minLength=1,
         maxLength=255,
+        pattern=PRINTABLE_PATTERN,
         examples=["organization-test-6f0cd115"],
     )
-    stytch_org_id: str | None = doc("Alias of externalId (seed 003).", maxLength=255)
+    stytch_org_id: str | None = doc(
+        "Alias of externalId (seed 003).", minLength=1, maxLength=255, pattern=PRINTABLE_PATTERN
+    )
     country_code: str | None = doc("ISO 3166-1 alpha-2.", pattern="^[A-Z]{2}$", examples=["US"])
     settings: dict[str, Any] | None = doc(
         "A JSON object of at most 16 KiB and 8 levels. Known keys are checked: timezone "
@@ -83,10 +90,11 @@ class _OrganizationFields(RequestBody):
     reference_origin: str | None = doc("Where the reference comes from.", maxLength=255)
     gtm_id: str | None = doc("Its Google Tag Manager id (seed 001).", **GTM_LIMITS)
     gtm_id_test: str | None = doc("Its Google Tag Manager id for test.", **GTM_LIMITS)
-    metadata: dict[str, str] | None = doc(
+    metadata: dict[str, MetadataValue] | None = doc(
         "Up to 50 pairs of text keys (1-40 characters) and values (up to 500).",
         maxProperties=50,
         examples=[{"plan": "enterprise"}],
+        **METADATA_KEYS,
     )
 
     @model_validator(mode="after")
@@ -116,6 +124,7 @@ class OrganizationCreate(_OrganizationFields):
         default=...,
         minLength=1,
         maxLength=256,
+        pattern=LINE_PATTERN,
         examples=["Acme Financial Group"],
     )
     slug: str = doc(
@@ -147,7 +156,7 @@ class OrganizationCreate(_OrganizationFields):
 class OrganizationUpdate(_OrganizationFields):
     """Every field optional: only those present in the body change."""
 
-    name: str = doc_not_null("As on create.", minLength=1, maxLength=256)
+    name: str = doc_not_null("As on create.", minLength=1, maxLength=256, pattern=LINE_PATTERN)
     slug: str = doc_not_null("As on create; the old slug is released.", minLength=3, maxLength=50)
     status: StatusGiven = doc_not_null("Admin only; seed 002's `banned` means `suspended`.")
     status_reason: str | None = doc("Why the status changed (admin only).", maxLength=1000)

@@ -57,3 +57,8 @@ def test_an_integer_field_takes_any_json_number_with_no_fraction_and_nothing_els
     ]
     assert [a.status_code for a in answers] == [200, 400, 400, 400]
     assert answers[0].json()["organization"]["maxAllowedMemberships"] == 7
+
+
+def test_405_names_only_the_methods_of_the_path_the_router_matches(server: Server) -> None:
+    response = server.client.request("OPTIONS", f"{ORGS}/lookup", headers=ADMIN)
+    assert (response.status_code, response.headers["Allow"]) == (405, "GET")

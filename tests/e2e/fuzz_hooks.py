@@ -7,7 +7,8 @@ the schema to be accepted, while some refusals depend on what no schema can stat
 
 - what the store holds now: a slug or externalId another organization holds, a version
   ``If-Match`` names that the organization has moved past, a ``toVersion`` after its last
-  version, a role key the organization has not defined, the cursors this service issued;
+  version, a role key the organization has not defined, an ``owner`` who is not one of its
+  active owners, the cursors this service issued;
 - the clock (an ``expiresAt`` that must be in the future) and the network (a webhook url
   whose host must resolve to a globally reachable address: none resolves here);
 - one parameter against another (OpenAPI has no way to say that two query parameters or
@@ -15,7 +16,10 @@ the schema to be accepted, while some refusals depend on what no schema can stat
   ``externalId``, ``stytchOrgId``; ``externalId`` or its alias ``stytchOrgId``; naming the
   current organization with one of two headers when the credential names none;
 - text no store can hold: U+0000 and lone surrogates (RFC 8259 section 8.2: a string with
-  them has no defined meaning; PostgreSQL's text holds neither).
+  them has no defined meaning; PostgreSQL's text holds neither);
+- printable text (Python's ``str.isprintable``) beyond what a pattern can say: the spec's
+  patterns refuse control characters, but no JSON Schema pattern can name Unicode's
+  separators, format and unassigned characters.
 
 Each is matched on the answer's code, field and message, never on the operation alone.
 """
@@ -40,12 +44,14 @@ VALIDATION_MESSAGES = (
     "must be in the future",
     "must be between 1 and ",  # toVersion: up to the organization's last version.
     "unknown role ",
+    "must be the userId of an active member with the owner role",
     "give version or asOf, not both",
     "give exactly one of slug, externalId or stytchOrgId",
     "externalId and stytchOrgId are the same field; give one",
     "name the current organization with X-Organization-Id",
     "must not contain the NUL character",
     "must not contain lone surrogates",
+    "must contain only printable characters",
 )
 """Messages of 400 ``VALIDATION_ERROR`` fields that no schema can state (above)."""
 

@@ -22,6 +22,7 @@ from api.http.openapi_headers import (
     type_if_match,
 )
 from api.http.openapi_names import name_inline_choices
+from domain.organizations.attributes import parse_regions
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -257,14 +258,24 @@ def openapi(app: FastAPI, *additions: Callable[[dict[str, Any]], None]) -> dict[
             routes=app.routes,
             tags=TAGS,
         )
-        _complete(spec)
+        _complete(spec, parse_regions(app.state.settings.regions))
         for add in additions:
             add(spec)
         app.openapi_schema = spec
     return app.openapi_schema
 
 
-def _complete(spec: dict[str, Any]) -> None:
+def _regions(schemas: dict[str, Any], regions: tuple[str, ...]) -> None:
+    """An organization's region: one of the operator's (REGISTRY_REGIONS)."""
+    for model in ("OrganizationCreate", "OrganizationUpdate"):
+        region = schemas.get(model, {}).get("properties", {}).get("region", {})
+        for branch in [region, *region.get("anyOf", [])]:
+            if branch.get("type") == "string":
+                branch.pop("pattern", None)
+                branch["enum"] = list(regions)
+
+
+def _complete(spec: dict[str, Any], regions: tuple[str, ...]) -> None:
     components = spec.setdefault("components", {})
     components["securitySchemes"] = {
         "bearerAuth": {
@@ -276,6 +287,7 @@ def _complete(spec: dict[str, Any]) -> None:
     for name in ("HTTPValidationError", "ValidationError"):
         components.get("schemas", {}).pop(name, None)
     schemas = components.get("schemas", {})
+    _regions(schemas, regions)
     if "ErrorBody" in schemas:
         schemas["ErrorBody"]["properties"]["code"]["enum"] = list(CODES)
     for path_item in spec["paths"].values():

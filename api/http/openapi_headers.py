@@ -43,7 +43,11 @@ IF_NONE_MATCH = {
     "is one of them, the answer is 304 with no body.",
     "schema": {"type": "string"},
 }
-IF_MATCH_SCHEMA = {"type": "string", "pattern": '^(\\*|(W/)?"[0-9]{1,18}")$'}
+IF_MATCH_SCHEMA = {
+    "type": "string",
+    "pattern": '^(\\*|(W/)?"[0-9]{1,18}")$',
+    "examples": ['"3"', "*"],
+}
 """``*`` or one quoted version (``api.http.deps.expected_version`` refuses anything else)."""
 _IF_MATCH_DOC = (
     'Change only the version this ETag names (`"<version>"`, as `ETag` answers it; `W/` '

@@ -3,6 +3,7 @@ fields, the time a query may name, the read-your-writes outcome, the error and h
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
@@ -13,6 +14,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    JsonValue,
     WithJsonSchema,
 )
 from pydantic.alias_generators import to_camel
@@ -23,12 +25,24 @@ from domain.storable import EARLIEST, LATEST, check_time
 _STORED_YEARS = r"^(?:19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-"
 """The years of a time every store compares (``domain.storable``: 1970 to 9998; a zone's
 offset may still move a time on the first or last day out of that range)."""
+STORED_YEARS: dict[str, JsonValue] = {"pattern": _STORED_YEARS}
+
+
+def _iso_text(value: Any) -> Any:
+    """Only ISO 8601 text is a time (pydantic would also read a number, or digits, as
+    seconds since 1970)."""
+    if not isinstance(value, str) or not re.match(r"[0-9]{4}-", value):
+        raise ValueError("must be an ISO 8601 time with a zone, such as 2026-01-31T12:00:00Z")
+    return value
+
+
 StoredTime = Annotated[
     AwareDatetime,
+    BeforeValidator(_iso_text),
     AfterValidator(check_time),
     Field(
         description=f"ISO 8601 with a zone, from {EARLIEST.date()} up to {LATEST.date()}.",
-        json_schema_extra={"pattern": _STORED_YEARS},
+        json_schema_extra=STORED_YEARS,
     ),
 ]
 """A time in a query: within the range every store compares (``domain.storable``)."""

@@ -38,7 +38,7 @@ _PARAMETERS = [
         "description": "JSON:API only: a compound document including these relationships "
         "(comma-separated: memberships, roles, permissions, api_credentials); one the caller "
         "may not read is left out, its `meta.omitted` says why.",
-        "schema": {"type": "string", "maxLength": 200},
+        "schema": {"type": "string"},
     },
     {
         "name": "fields[organizations]",
@@ -46,7 +46,7 @@ _PARAMETERS = [
         "required": False,
         "description": "JSON:API only: the attributes and relationships to show (sparse "
         "fieldset, comma-separated).",
-        "schema": {"type": "string", "maxLength": 2000},
+        "schema": {"type": "string"},
     },
 ]
 _REFUSALS = {

@@ -11,6 +11,7 @@ from pydantic import Field
 from api.http.schemas import (
     LINE_PATTERN,
     READ_YOUR_WRITES,
+    STORED_YEARS,
     ReadYourWrites,
     RequestBody,
     ResponseBody,
@@ -25,7 +26,9 @@ class ApiKeyCreate(RequestBody):
         json_schema_extra={"minLength": 1, "maxLength": 100, "pattern": LINE_PATTERN},
     )
     expires_at: Annotated[datetime | None, Field(strict=False)] = Field(
-        default=None, description="ISO 8601 time with a zone; the key never expires without it."
+        default=None,
+        description="ISO 8601 time with a zone; the key never expires without it.",
+        json_schema_extra=STORED_YEARS,
     )
 
     def to_command(self) -> NewApiKey:

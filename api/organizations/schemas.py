@@ -42,6 +42,8 @@ StatusGiven = Literal["active", "suspended", "archived", "banned"]
 
 URL_LIMITS = {"format": "uri", "pattern": "^https://", "maxLength": 2048}
 GTM_LIMITS = {"pattern": f"^{GTM_ID_PATTERN}$", "examples": ["GTM-AB12CD3"]}
+SLUG_PATTERN = r"^(?!.*--)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$"
+"""A slug as ``domain.rules.check_slug`` takes it (before trimming and lowercasing)."""
 REGION_LIMITS = {"pattern": f"^{REGION_PATTERN}$", "examples": ["eu-west-1"]}
 COUNT_LIMITS = {
     "maxProperties": MAX_NAMED,
@@ -133,6 +135,7 @@ class OrganizationCreate(_OrganizationFields):
         default=...,
         minLength=3,
         maxLength=50,
+        pattern=SLUG_PATTERN,
         examples=["acme-financial"],
     )
     region: str | None = doc(
@@ -157,7 +160,9 @@ class OrganizationUpdate(_OrganizationFields):
     """Every field optional: only those present in the body change."""
 
     name: str = doc_not_null("As on create.", minLength=1, maxLength=256, pattern=LINE_PATTERN)
-    slug: str = doc_not_null("As on create; the old slug is released.", minLength=3, maxLength=50)
+    slug: str = doc_not_null(
+        "As on create; the old slug is released.", minLength=3, maxLength=50, pattern=SLUG_PATTERN
+    )
     status: StatusGiven = doc_not_null("Admin only; seed 002's `banned` means `suspended`.")
     status_reason: str | None = doc("Why the status changed (admin only).", maxLength=1000)
     verified: bool | None = doc("Admin only.")
@@ -278,8 +283,18 @@ class Manager(BaseModel):
     """A system that manages an organization (seed 002's managedBy)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
-    type: str = Field(min_length=1, max_length=255, examples=["scim"])
-    id: str = Field(min_length=1, max_length=255, examples=["okta-0oa1b2c3"])
+    type: str = Field(
+        min_length=1,
+        max_length=255,
+        examples=["scim"],
+        json_schema_extra={"pattern": PRINTABLE_PATTERN},
+    )
+    id: str = Field(
+        min_length=1,
+        max_length=255,
+        examples=["okta-0oa1b2c3"],
+        json_schema_extra={"pattern": PRINTABLE_PATTERN},
+    )
 
 
 class OrganizationPublic(ResponseBody):

@@ -17,6 +17,8 @@ the schema to be accepted, while some refusals depend on what no schema can stat
   current organization with one of two headers when the credential names none;
 - text no store can hold: U+0000 and lone surrogates (RFC 8259 section 8.2: a string with
   them has no defined meaning; PostgreSQL's text holds neither);
+- a reserved slug in another case (``Admin``): the schema names the reserved slugs, but a
+  JSON Schema enum compares case-sensitively and slugs compare case-insensitively;
 - printable text (Python's ``str.isprintable``) beyond what a pattern can say: the spec's
   patterns refuse control characters, but no JSON Schema pattern can name Unicode's
   separators, format and unassigned characters.
@@ -52,6 +54,7 @@ VALIDATION_MESSAGES = (
     "must not contain the NUL character",
     "must not contain lone surrogates",
     "must contain only printable characters",
+    "' is reserved",
 )
 """Messages of 400 ``VALIDATION_ERROR`` fields that no schema can state (above)."""
 

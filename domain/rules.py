@@ -122,6 +122,20 @@ def check_hostname(value: str) -> str:
     return host
 
 
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
+
+
+EMAIL_PATTERN = (
+    r"^(?!.*[.@](?:"
+    + "|".join(_any_case(name) for name in email_validator.SPECIAL_USE_DOMAIN_NAMES)
+    + r")\.?$)[^@\s]+@[^@\s]+$"
+)
+"""What ``check_email`` asks of an address that a pattern can say: one ``@``, and a domain
+that is not a special-use name (``.test``, ``.localhost``, ...); the rest is
+email-validator's (a JSON Schema's ``format: email``)."""
+
+
 def check_email(value: str) -> str:
     """An address by email-validator's rules (international ones included), normalized."""
     try:

@@ -29,6 +29,7 @@ from domain.members.membership import (
     INVITATION_DAYS_MIN,
 )
 from domain.members.roles import PERMISSION_PATTERN, ROLE_KEY_PATTERN
+from domain.rules import EMAIL_PATTERN
 
 RoleKey = Annotated[str, matching(ROLE_KEY_PATTERN)]
 """A role's key, as the domain checks it (``domain.members.roles``)."""
@@ -58,7 +59,9 @@ class MemberCreate(RequestBody):
         pattern=USER_ID_PATTERN,
         examples=["user_2aBcD"],
     )
-    email: str = doc("Their email address.", default=..., format="email", maxLength=254)
+    email: str = doc(
+        "Their email address.", default=..., format="email", maxLength=254, pattern=EMAIL_PATTERN
+    )
     roles: list[RoleKey] | None = doc(ROLES_DOC, minItems=1, maxItems=10, examples=[["admin"]])
     metadata: dict[str, MetadataValue] | None = doc(METADATA_DOC, maxProperties=50, **METADATA_KEYS)
 
@@ -100,7 +103,9 @@ EXPIRY_DOC = (
 
 
 class InvitationCreate(RequestBody):
-    email: str = doc("Whom to invite.", default=..., format="email", maxLength=254)
+    email: str = doc(
+        "Whom to invite.", default=..., format="email", maxLength=254, pattern=EMAIL_PATTERN
+    )
     roles: list[RoleKey] | None = doc(ROLES_DOC, minItems=1, maxItems=10)
     expires_in_days: WholeNumber | None = doc(
         EXPIRY_DOC, minimum=INVITATION_DAYS_MIN, maximum=INVITATION_DAYS_MAX

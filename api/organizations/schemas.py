@@ -33,7 +33,7 @@ from domain.organizations.attributes import (
     MAX_NAMED,
     REGION_PATTERN,
 )
-from domain.rules import PROFILE_FIELDS
+from domain.rules import EMAIL_PATTERN, PROFILE_FIELDS
 
 Status = Literal["active", "suspended", "archived"]
 StatusGiven = Literal["active", "suspended", "archived", "banned"]
@@ -76,7 +76,10 @@ class _OrganizationFields(RequestBody):
     )
     domain: str | None = doc("A hostname (IDN too).", maxLength=253, examples=["acme.com"])
     support_email: str | None = doc(
-        "An email address (international ones too).", format="email", maxLength=254
+        "An email address (international ones too).",
+        format="email",
+        maxLength=254,
+        pattern=EMAIL_PATTERN,
     )
     support_phone: str | None = doc(
         "An E.164 number.", pattern=r"^\+[1-9][0-9]{1,14}$", examples=["+14155550123"]

@@ -64,6 +64,7 @@ _CONSTRAINTS = frozenset(
         "minProperties",
         "maxProperties",
         "propertyNames",
+        "enum",
         "minimum",
         "maximum",
         "exclusiveMinimum",

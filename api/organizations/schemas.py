@@ -23,6 +23,7 @@ from api.http.schemas import (
     doc,
     doc_not_null,
 )
+from domain.codes import COUNTRY_CODES
 from domain.commands import UNSET, NewOrganization, OrganizationChanges
 from domain.organizations.attributes import (
     COUNT_NAME_PATTERN,
@@ -33,7 +34,7 @@ from domain.organizations.attributes import (
     MAX_NAMED,
     REGION_PATTERN,
 )
-from domain.rules import EMAIL_PATTERN, PROFILE_FIELDS
+from domain.rules import EMAIL_PATTERN, HOSTNAME_PATTERN, PROFILE_FIELDS
 
 Status = Literal["active", "suspended", "archived"]
 StatusGiven = Literal["active", "suspended", "archived", "banned"]
@@ -67,14 +68,18 @@ class _OrganizationFields(RequestBody):
     stytch_org_id: str | None = doc(
         "Alias of externalId (seed 003).", minLength=1, maxLength=255, pattern=PRINTABLE_PATTERN
     )
-    country_code: str | None = doc("ISO 3166-1 alpha-2.", pattern="^[A-Z]{2}$", examples=["US"])
+    country_code: str | None = doc(
+        "ISO 3166-1 alpha-2.", enum=sorted(COUNTRY_CODES), examples=["US"]
+    )
     settings: dict[str, Any] | None = doc(
         "A JSON object of at most 16 KiB and 8 levels. Known keys are checked: timezone "
         "(IANA), defaultCurrency (ISO 4217), fiscalYearStart (MM-DD), locale (BCP 47). PUT "
         "replaces it, PATCH merges it (RFC 7396: null removes a key); null clears it.",
         examples=[{"timezone": "America/Los_Angeles", "defaultCurrency": "USD"}],
     )
-    domain: str | None = doc("A hostname (IDN too).", maxLength=253, examples=["acme.com"])
+    domain: str | None = doc(
+        "A hostname (IDN too).", maxLength=253, pattern=HOSTNAME_PATTERN, examples=["acme.com"]
+    )
     support_email: str | None = doc(
         "An email address (international ones too).",
         format="email",

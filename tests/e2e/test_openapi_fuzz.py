@@ -244,7 +244,6 @@ def write_config(path: Path, seeds: Seeds) -> None:
         "slugs": seeds.slugs,
         "new_slugs": fresh_slugs + seeds.slugs,
         "external_ids": seeds.external_ids,
-        "etags": ["*", '"1"', '"2"', '"3"', 'W/"4"', '"0"'],
         **{f"valid_{name}": values for name, values in _VALID_FIELDS.items()},
     }
     bindings = {
@@ -252,7 +251,6 @@ def write_config(path: Path, seeds: Seeds) -> None:
         "path.key_id": "key_ids",
         "header.X-Organization-Id": "org_ids",
         "header.x-stytch-organization-id": "external_ids",
-        "header.If-Match": "etags",
         "query.slug": "slugs",
         "query.externalId": "external_ids",
         "query.stytchOrgId": "external_ids",

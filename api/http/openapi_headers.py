@@ -102,7 +102,9 @@ def type_if_match(operation: dict[str, Any]) -> None:
     """``If-Match`` as the server reads it: ``*`` or one quoted version, never required."""
     for parameter in operation.get("parameters", []):
         if parameter["in"] == "header" and parameter["name"].lower() == "if-match":
-            parameter.update(name="If-Match", required=False, description=_IF_MATCH_DOC)
+            parameter.update(
+                name="If-Match", required=False, description=_IF_MATCH_DOC, example="*"
+            )
             parameter["schema"] = dict(IF_MATCH_SCHEMA)
 
 

@@ -4,10 +4,10 @@ availability of a slug."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic.alias_generators import to_camel
 
 from api.http.schemas import (
@@ -30,6 +30,7 @@ from domain.organizations.attributes import (
     FLAGS,
     GTM_ID_PATTERN,
     LIMITS,
+    MAX_COUNT,
     MAX_LIMIT,
     MAX_NAMED,
     REGION_PATTERN,
@@ -242,15 +243,21 @@ class OrganizationUpdate(_OrganizationFields):
         )
 
 
+Count = Annotated[
+    WholeNumber, WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_COUNT})
+]
+"""A named limit or total: a whole number every JSON reader keeps exactly."""
+
+
 class SubscriptionInfoChange(BaseModel):
     """Seed 001's subscription_info: the plan, its limits and the running totals."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
     plan: str | None = Field(default=None, min_length=1, max_length=100, examples=["growth"])
-    limits: dict[str, WholeNumber | None] | None = doc(
+    limits: dict[str, Count | None] | None = doc(
         "Named limits: whole numbers from 0.", examples=[{"orders": 10000}], **COUNT_LIMITS
     )
-    totals: dict[str, WholeNumber | None] | None = doc(
+    totals: dict[str, Count | None] | None = doc(
         "Named running totals: whole numbers from 0.", examples=[{"orders": 42}], **COUNT_LIMITS
     )
 

@@ -19,6 +19,8 @@ the schema to be accepted, while some refusals depend on what no schema can stat
   them has no defined meaning; PostgreSQL's text holds neither);
 - a phone number valid by its country's numbering plan (the schema says E.164's shape),
   and a userId or email given twice in one bulk list (``uniqueItems`` compares whole items);
+- an integer beyond 2^53 at any depth of free JSON (settings): a schema reaches every depth
+  only by recursion, which code generators cannot follow (README, Field rules);
 - a reserved slug in another case (``Admin``): the schema names the reserved slugs, but a
   JSON Schema enum compares case-sensitively and slugs compare case-insensitively;
 - printable text (Python's ``str.isprintable``) beyond what a pattern can say: the spec's
@@ -67,6 +69,7 @@ VALIDATION_MESSAGES = (
     "' is reserved",
     "must be an E.164 number",  # Valid by the numbering plan of its country.
     "appears twice in the list",  # uniqueItems compares whole items, not one field of them.
+    "must be an integer between -9007199254740991 and 9007199254740991",
 )
 """Messages of 400 ``VALIDATION_ERROR`` fields that no schema can state (above)."""
 

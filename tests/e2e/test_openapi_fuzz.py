@@ -376,6 +376,9 @@ def run_schemathesis(
     work_dir.mkdir(parents=True, exist_ok=True)
     config = work_dir / "schemathesis.toml"
     write_config(config, seed_store(base_url, admin_token))
+    # The description is made on its first request: made here, schemathesis' load of it
+    # does not race its own request timeout on a busy machine.
+    httpx.get(f"{base_url}/openapi.json", timeout=120).raise_for_status()
     report = work_dir / "report.ndjson"
     command = [
         sys.executable,

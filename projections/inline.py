@@ -13,11 +13,14 @@ written inline: its tracking is there.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from eventsourcing.persistence import Tracking
+import psycopg
+from eventsourcing.persistence import PersistenceError, Tracking
 
 from application.transcoder import may_decode_differently
 from domain.organizations.organization import Organization
@@ -33,6 +36,10 @@ if TYPE_CHECKING:
     from application.registry import OrganizationRegistry
     from projections.changes import RowChanges
     from projections.writer import RowWriter
+
+log = logging.getLogger("tenant_registry.projections")
+PERSISTENCE_ERRORS = (PersistenceError, psycopg.Error, sqlite3.Error)
+"""What a statement raises: after one, the transaction may be aborted."""
 
 
 @dataclass
@@ -91,12 +98,20 @@ class InlineProjection:
             first, last = ours[0][1], ours[-1][1]
             if writer.behind(cursor, first, self.events_table, self.topics):
                 return  # Left to the follower.
-            tracking = (Tracking(APPLICATION_NAME, first), Tracking(APPLICATION_NAME, last))
+            try:
+                with writer.gathering(cursor) as changes:
+                    self.projection.process_events(ours, APPLICATION_NAME)
+            except PERSISTENCE_ERRORS:
+                raise  # The transaction may be aborted: recorded again without rows.
+            except Exception as error:  # Nothing written yet: the events are recorded alone.
+                log.warning("left to the projection: event %d: %s", first, error)
+                return
             if not written.holding:
                 writer.inline_commit.acquire()
                 written.holding = True
-            with writer.rows_in(cursor, *tracking) as changes:
-                self.projection.process_events(ours, APPLICATION_NAME)
+            tracked = Tracking(APPLICATION_NAME, first)
+            writer.track_in(cursor, tracked)  # The events' insert holds the write lock already.
+            writer.write_rows(cursor, changes, Tracking(APPLICATION_NAME, last), tracked)
             written.changes, written.to = changes, last
 
         with writer.cache.changing(touched, members) as change:

@@ -101,13 +101,27 @@ class RowWriter(TrackingRecorder, ABC):
         # transaction that reads first cannot take it after another writer's commit:
         # "database is locked", with no wait).
         self.track_in(cursor, first)
+        with self.gathering(cursor) as changes:
+            yield changes
+        self.write_rows(cursor, changes, last, tracked=first)
+
+    @contextmanager
+    def gathering(self, cursor: Any) -> Iterator[RowChanges]:
+        """The ``RowChanges`` of the events projected meanwhile on this thread (documents
+        read in ``cursor``'s transaction); nothing is written."""
         changes = self._open.changes = RowChanges(lambda org_id: self.read_document(cursor, org_id))
         try:
             yield changes
         finally:
             self._open.changes = None
+
+    def write_rows(
+        self, cursor: Any, changes: RowChanges, last: Tracking, tracked: Tracking | None = None
+    ) -> None:
+        """Write gathered ``changes`` and their tracking (up to ``last``; ``tracked``: the
+        first tracking, if written already) in ``cursor``'s transaction, and announce it."""
         self.write(cursor, changes)
-        if last.notification_id != first.notification_id:
+        if tracked is None or last.notification_id != tracked.notification_id:
             self.track_in(cursor, last)
         self.announce(cursor, last.notification_id)
 

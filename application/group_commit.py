@@ -8,7 +8,8 @@ events in one transaction. If that transaction is refused (a clash: two commands
 one slug, or writing one organization), each of its commands is recorded again on its own,
 so one losing command fails alone and its neighbours succeed. Any other failure of the
 shared transaction is handled the same way: each command then gets its own outcome. No
-command waits for others to arrive: a lone command is written at once.
+command waits for others to arrive: a lone command is written at once, on its own thread
+when nothing is being written (no hand-off to the committer and back).
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ class GroupCommit:
         self._queue: queue.SimpleQueue[_Command | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=f"{name}-commit", daemon=True)
         self._state = threading.Lock()
+        self._writing = threading.Lock()
+        """Held while a transaction is written (by the committer or a lone command)."""
+        self._held: _Command | None = None
+        """The command the committer took from the queue, while it waits to write."""
         self._started = self._closed = False
         self.transactions = 0
         self.commands = 0
@@ -70,15 +75,30 @@ class GroupCommit:
         with self._state:  # Nothing is queued behind the stop that ``close`` queues.
             if self._closed:
                 raise ClosedError
-            if not self._started:
-                self._thread.start()
-                self._started = True
-            self._queue.put(command)
+            alone = (
+                self._queue.empty() and self._held is None and self._writing.acquire(blocking=False)
+            )
+            if not alone:
+                if not self._started:
+                    self._thread.start()
+                    self._started = True
+                self._queue.put(command)
+        if alone:  # Nothing else is being written: write it here, at once.
+            try:
+                self._commit([command])
+            except BaseException as error:
+                self._finish([command], error=error)
+            finally:
+                self._writing.release()
         command.done.wait()
         if command.error is not None:
             raise command.error
         assert command.recordings is not None
         return command.recordings
+
+    def queued(self) -> int:
+        """The commands waiting to be written."""
+        return self._queue.qsize() + (self._held is not None)
 
     def close(self) -> None:
         """Record what is queued, then stop; later saves raise ``ClosedError``."""
@@ -90,26 +110,36 @@ class GroupCommit:
                 self._queue.put(None)
         if self._started:
             self._thread.join(10)
+        if self._writing.acquire(timeout=10):  # A lone command being written finishes.
+            self._writing.release()
 
     def _run(self) -> None:
         while True:
             first = self._queue.get()
             if first is None:
                 return
-            batch = [first]
-            while len(batch) < MAX_BATCH:
+            self._held = first
+            with self._writing:  # Those queued meanwhile join the batch.
+                self._held = None
+                batch = self._batch(first)
                 try:
-                    command = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if command is None:
-                    self._queue.put(None)  # Stop after this batch.
-                    break
-                batch.append(command)
+                    self._commit(batch)
+                except BaseException as error:  # The committer must not die: hand it over.
+                    self._finish([c for c in batch if not c.done.is_set()], error=error)
+
+    def _batch(self, first: _Command) -> list[_Command]:
+        """``first`` and the commands queued behind it (up to ``MAX_BATCH``)."""
+        batch = [first]
+        while len(batch) < MAX_BATCH:
             try:
-                self._commit(batch)
-            except BaseException as error:  # The committer must not die: hand it over.
-                self._finish([c for c in batch if not c.done.is_set()], error=error)
+                command = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if command is None:
+                self._queue.put(None)  # Stop after this batch.
+                break
+            batch.append(command)
+        return batch
 
     def _commit(self, batch: list[_Command]) -> None:
         if len(batch) > 1:

@@ -7,6 +7,8 @@ and answer with what it wrote.
 
 from __future__ import annotations
 
+import logging
+import os
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 from uuid import UUID, uuid4
@@ -24,6 +26,7 @@ import application.topics  # noqa: F401 - events stored under their old topics r
 from application.aggregate_cache import CachingRepository
 from application.group_commit import GroupCommit
 from application.pipeline import CommandPipeline
+from application.recording import InlinePostgresRecorder, InlineSQLiteRecorder, InlineWriteError
 from application.results import BulkWritten, IssuedApiKey, IssuedInvitation, MemberWritten
 from application.transcoder import OrjsonTranscoder
 from domain.commands import OrganizationChanges
@@ -70,9 +73,28 @@ if TYPE_CHECKING:
     from eventsourcing.utils import EnvType
 
     from application.pipeline import Attempt
+    from application.recording import InlineRows
     from application.results import Written
     from domain.command_records import CommandKey
     from domain.commands import MemberChanges, NewApiKey, NewInvitation, NewMember, NewOrganization
+
+log = logging.getLogger("tenant_registry.registry")
+INLINE_RECORDERS = {
+    "eventsourcing.postgres": InlinePostgresRecorder,
+    "eventsourcing.sqlite": InlineSQLiteRecorder,
+}
+"""The event store's recorders, by persistence module: they can write rows inline."""
+
+
+def _with_inline_recorder(env: EnvType | None) -> EnvType | None:
+    """``env`` with the recorder that can write rows in the events' transaction, unless it
+    names its own."""
+    given = dict(env or {})
+    module = given.get("PERSISTENCE_MODULE") or os.environ.get("PERSISTENCE_MODULE", "")
+    recorder = INLINE_RECORDERS.get(module)
+    if recorder is None or "APPLICATION_RECORDER_TOPIC" in given:
+        return env
+    return {**given, "APPLICATION_RECORDER_TOPIC": get_topic(recorder)}
 
 
 class OrganizationRegistry(Application[UUID]):
@@ -87,7 +109,7 @@ class OrganizationRegistry(Application[UUID]):
     """A snapshot every 100 versions: loading any version folds at most 99 events."""
 
     def __init__(self, env: EnvType | None = None) -> None:
-        super().__init__(env)
+        super().__init__(_with_inline_recorder(env))
         configured = self.env.get("RESERVED_SLUGS") or ""
         self.reserved_slugs = (
             frozenset(normalize_slug(s) for s in configured.split(",") if s.strip())
@@ -97,8 +119,32 @@ class OrganizationRegistry(Application[UUID]):
         """The operator's regions; new organizations are in the first unless told."""
         self.on_recorded: list[Callable[[], None]] = []
         """Called after each save in this process (to wake an in-process projection)."""
+        self.inline: InlineRows | None = None
+        """Writes the read model's rows in the events' transaction, if set
+        (``projections.inline``)."""
         self._group_commit: GroupCommit = GroupCommit(self._record, self._recorded, "registry")
         self.pipeline = CommandPipeline(self.repository, self._group_commit.save)
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """The library's, with the read model's rows written in the same transaction where
+        ``inline`` writes them; if it fails, the events are recorded without them (the
+        follower projects them, or stops on the event that fails)."""
+        inline = self.inline
+        if inline is None or processing_event.tracking is not None:
+            return super()._record(processing_event)
+        try:
+            with inline.around(processing_event.events) as write:
+                if write is None:
+                    return super()._record(processing_event)
+                saved = processing_event.saved_kwargs
+                processing_event.saved_kwargs = {**saved, "inline": write}
+                try:
+                    return super()._record(processing_event)
+                finally:
+                    processing_event.saved_kwargs = saved
+        except InlineWriteError as error:
+            log.warning("recording without writing the read model's rows inline: %s", error)
+        return super()._record(processing_event)
 
     def _recorded(self, events: ProcessingEvent[UUID], recordings: list[Recording[UUID]]) -> None:
         """What the library's ``save`` does once the events are recorded; and the aggregates

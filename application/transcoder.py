@@ -21,6 +21,19 @@ _LONG_NUMBER = b"0" * 19
 _NUL = b"\\u0000"
 
 
+def may_decode_differently(data: bytes) -> bool:
+    """Whether an event's stored text may hold what its decoding replaces (``decode``: NUL,
+    non-finite numbers, lone surrogates, long numbers), so that the event as it was
+    recorded is not the event as it is read: only events recorded before the registry
+    refused them do."""
+    return (
+        b"\\u" in data
+        or b"NaN" in data
+        or b"Infinity" in data
+        or _LONG_NUMBER in data.translate(_DIGITS_AS_ZERO)
+    )
+
+
 class OrjsonTranscoder(JSONTranscoder):
     """``JSONTranscoder`` whose ``decode`` parses with orjson.
 

@@ -122,6 +122,25 @@ def check_hostname(value: str) -> str:
     return host
 
 
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
+
+
+_HOST = r"(?!.*--)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{1,63}"
+HOSTNAME_PATTERN = f"^{_HOST}$"
+"""The hostnames ``check_hostname`` takes that a pattern can say: ASCII labels and a
+top-level domain of letters (it also takes internationalized names)."""
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+EMAIL_PATTERN = (
+    r"^(?!.*[.@](?:"
+    + "|".join(_any_case(name) for name in email_validator.SPECIAL_USE_DOMAIN_NAMES)
+    + rf")$){_ATOM}(?:\.{_ATOM})*@{_HOST}$"
+)
+"""The addresses ``check_email`` takes that a pattern can say: a dot-atom, ``@``, a
+hostname that is not a special-use name (``.test``, ``.localhost``, ...); it also takes
+quoted and internationalized addresses."""
+
+
 def check_email(value: str) -> str:
     """An address by email-validator's rules (international ones included), normalized."""
     try:

@@ -20,7 +20,7 @@ from projections.records import HistoryEntry
 from projections.writer import RowWriter
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
     from eventsourcing.persistence import Mapper, Notification
 
@@ -67,15 +67,19 @@ class OrganizationLookupProjection(Projection[RowWriter]):
     def process_notifications(
         self, notifications: Sequence[Notification], mapper: Mapper[Any], application_name: str
     ) -> None:
-        """Project stored events in their order (the body of a batch). Each goes straight
-        to its handler, looked up once per event class: dispatching through
-        ``process_event`` builds a new wrapper on every call, which costs more than
-        most handlers do."""
+        """Project stored events in their order (the body of a batch)."""
+        self.process_events(
+            ((mapper.to_domain_event(n), n.id) for n in notifications), application_name
+        )
+
+    def process_events(self, events: Iterable[tuple[Any, int]], application_name: str) -> None:
+        """Project events with their positions, in their order. Each goes straight to its
+        handler, looked up once per event class: dispatching through ``process_event``
+        builds a new wrapper on every call, which costs more than most handlers do."""
         handlers = self._handlers
-        for notification in notifications:
-            event = mapper.to_domain_event(notification)
+        for event, position in events:
             handler = handlers.get(type(event)) or self._handler(type(event))
-            handler(event, Tracking(application_name, notification.id))
+            handler(event, Tracking(application_name, position))
 
     def _handler(self, event_class: type) -> Callable[[Any, Tracking], None]:
         self.process_event  # noqa: B018 - applies the library's deferred registrations

@@ -190,16 +190,19 @@ class ProjectionSupervisor:
         writer, admin = self.read_model.writer, self.read_model.admin
         position, checked, switches = writer.position(), time.monotonic(), admin.switches()
         while not self._stopping.is_set():
-            notifications = recorder.select_notifications(
-                start=position + 1, limit=BATCH, topics=topics
-            )
+            read = recorder.select_notifications(start=position + 1, limit=BATCH, topics=topics)
+            # Past what commands wrote inline (``projections.inline``) until now: their
+            # position is signalled before the lock is released.
+            with writer.inline_commit:
+                position = max(position, writer.position_signal.position)
+            notifications = [n for n in read if n.id > position]
             if notifications:
                 position, projected = self._project_batch(notifications, position)
                 if not projected:
                     continue  # Another writer was ahead: read on from its position.
             if self.state != RUNNING:
                 self._report(RUNNING)  # Only once a batch (or an empty read) succeeded.
-            if len(notifications) < BATCH:
+            if len(read) < BATCH:
                 self._wake.wait(POLL_SECONDS)
                 self._wake.clear()
             if time.monotonic() - checked > HEALTH_CHECK_SECONDS:
@@ -269,15 +272,19 @@ class ProjectionSupervisor:
 
     def _listen(self, channel: str, stop: threading.Event) -> None:
         """Wake the follower on every NOTIFY of the events table (new events recorded by
-        any process), until ``stop`` is set. Polling covers the moments it is down."""
+        any process), until ``stop`` is set. Polling covers the moments it is down. The
+        NOTIFYs of this process's own commands are passed over: it wakes the follower
+        itself for those whose rows it did not write inline."""
+        own: set[int] = getattr(self.registry.recorder, "backend_pids", set())
         conninfo = {**postgres_conninfo(self.env), "connect_timeout": LISTEN_CONNECT_SECONDS}
         while not stop.is_set():
             try:
                 with psycopg.connect(**conninfo, autocommit=True) as conn:
                     conn.execute(SQL("LISTEN {}").format(Identifier(channel)))
                     while not stop.is_set():
-                        for _ in conn.notifies(timeout=LISTEN_STOP_SECONDS, stop_after=1):
-                            self._wake.set()
+                        for notify in conn.notifies(timeout=LISTEN_STOP_SECONDS, stop_after=1):
+                            if notify.pid not in own:
+                                self._wake.set()
             except Exception as error:  # Logged; polling goes on meanwhile.
                 log.warning("projection %s: LISTEN failed: %s", self.projection.name, error)
                 stop.wait(HEALTH_CHECK_SECONDS)

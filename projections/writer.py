@@ -10,6 +10,7 @@ Each store's writer only reads documents and writes rows and tracking.
 from __future__ import annotations
 
 import copy
+import threading
 from abc import ABC, abstractmethod
 from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,7 @@ from projections.signal import PositionSignal
 from projections.tables import Tables
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator, Sequence
     from uuid import UUID
 
     from eventsourcing.persistence import Tracking
@@ -42,8 +43,6 @@ class RowWriter(TrackingRecorder, ABC):
     """Organizations by id and slug, kept exact by this process's projector (if it runs
     here); see ``projections.cache``. Shared with the queries of the same copy."""
     position_signal: PositionSignal
-    changes: RowChanges | None = None
-    """The open batch's row changes, while a batch is open."""
     channel: str | None = None
     """Where ``announce`` tells other processes of new positions, if anywhere."""
 
@@ -52,6 +51,11 @@ class RowWriter(TrackingRecorder, ABC):
         the name of the tracking table)."""
         self.tables = Tables(suffix)
         self.cache, self.position_signal = ReadCache(), PositionSignal()
+        self._open = threading.local()
+        self.inline_commit = threading.Lock()
+        """Held from a command's inline rows being written until, committed, its position
+        is signalled (``projections.inline``): the follower takes it to learn that
+        position before it projects what it read."""
 
     def position(self) -> int:
         return self.max_tracking_id(APPLICATION_NAME) or 0
@@ -59,6 +63,12 @@ class RowWriter(TrackingRecorder, ABC):
     @abstractmethod
     def create_table(self) -> None:
         """Create this copy's tracking table (the library's recorder does)."""
+
+    @property
+    def changes(self) -> RowChanges | None:
+        """The row changes of the batch open on this thread, while one is open (the
+        follower's and a command's inline batch may be open at once, on two threads)."""
+        return getattr(self._open, "changes", None)
 
     @contextmanager
     def batch(
@@ -76,23 +86,44 @@ class RowWriter(TrackingRecorder, ABC):
         (``None``: all it touches)."""
         transaction = nullcontext(cursor) if cursor else self.datastore.transaction(commit=True)
         with self.cache.changing(touched, members) as change:
-            with transaction as c:
-                # Tracking first: on SQLite this takes the write lock before anything is
-                # read (a transaction that reads first cannot take it after another
-                # writer's commit: "database is locked", with no wait).
-                self.track_in(c, first)
-                changes = self.changes = RowChanges(lambda org_id: self.read_document(c, org_id))
-                try:
-                    yield changes
-                finally:
-                    self.changes = None
-                self.write(c, changes)
-                if last.notification_id != first.notification_id:
-                    self.track_in(c, last)
-                self.announce(c, last.notification_id)
+            with transaction as c, self.rows_in(c, first, last) as changes:
+                yield changes
             if cursor is None:  # Committed: the cache keeps what it wrote.
                 change.written = list(cached_rows(changes, change.previous))
         self.position_signal.advanced(last.notification_id)
+
+    @contextmanager
+    def rows_in(self, cursor: Any, first: Tracking, last: Tracking) -> Iterator[RowChanges]:
+        """Within ``cursor``'s transaction: tracking, then the row changes of the events
+        projected meanwhile (gathered in the ``RowChanges`` yielded), then the last
+        tracking and the announcement of the new position."""
+        # Tracking first: on SQLite this takes the write lock before anything is read (a
+        # transaction that reads first cannot take it after another writer's commit:
+        # "database is locked", with no wait).
+        self.track_in(cursor, first)
+        with self.gathering(cursor) as changes:
+            yield changes
+        self.write_rows(cursor, changes, last, tracked=first)
+
+    @contextmanager
+    def gathering(self, cursor: Any) -> Iterator[RowChanges]:
+        """The ``RowChanges`` of the events projected meanwhile on this thread (documents
+        read in ``cursor``'s transaction); nothing is written."""
+        changes = self._open.changes = RowChanges(lambda org_id: self.read_document(cursor, org_id))
+        try:
+            yield changes
+        finally:
+            self._open.changes = None
+
+    def write_rows(
+        self, cursor: Any, changes: RowChanges, last: Tracking, tracked: Tracking | None = None
+    ) -> None:
+        """Write gathered ``changes`` and their tracking (up to ``last``; ``tracked``: the
+        first tracking, if written already) in ``cursor``'s transaction, and announce it."""
+        self.write(cursor, changes)
+        if tracked is None or last.notification_id != tracked.notification_id:
+            self.track_in(cursor, last)
+        self.announce(cursor, last.notification_id)
 
     def apply_one(self, tracking: Tracking, apply: Callable[[], object]) -> None:
         """Apply one event (``apply`` projects it) in a transaction of its own. An event at
@@ -131,6 +162,11 @@ class RowWriter(TrackingRecorder, ABC):
     def announce(self, cursor: Any, position: int) -> None:
         """Tell other processes, once this transaction commits, that the read model reached
         ``position`` (a store that can: PostgreSQL's NOTIFY)."""
+
+    @abstractmethod
+    def behind(self, cursor: Any, position: int, events_table: str, topics: Sequence[str]) -> bool:
+        """Whether the store holds events of ``topics`` before ``position`` that this copy
+        does not include (in ``cursor``'s transaction)."""
 
     @abstractmethod
     def read_document(self, cursor: Any, org_id: UUID) -> dict[str, Any] | None:

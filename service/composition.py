@@ -12,6 +12,7 @@ from psycopg.sql import SQL, Identifier
 
 from application.registry import OrganizationRegistry
 from application.webhooks import WebhookEndpoints
+from projections.inline import InlineProjection
 from projections.leadership import (
     is_postgres,
     leader_lock,
@@ -163,7 +164,7 @@ def bootstrap(
     if settings.run_projections if run_projections is None else run_projections:
         name = OrganizationLookupProjection.name
         supervisor = ProjectionSupervisor(read_model, registry, leader_lock(env, name), env)
-        registry.on_recorded.append(supervisor.wake)
+        registry.inline = InlineProjection(read_model.writer, registry, supervisor.wake)
         supervisor.start()
         if is_outdated(read_model):
             rebuild_in_background(registry, read_model, leader_lock(env, REBUILD_LOCK_NAME))

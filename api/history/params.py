@@ -11,7 +11,7 @@ from uuid import UUID
 from fastapi import Depends, Query
 
 from api.history.queries import history_page
-from api.history.schemas import HistoryPage
+from api.history.schemas import EventType, HistoryPage
 from api.http.schemas import StoredTime
 from projections.queries import ReadModelQueries
 
@@ -42,11 +42,11 @@ async def history_params(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=18)] = None,
     order: Literal["asc", "desc"] = "asc",
-    event_type: Annotated[list[str] | None, Query(alias="type", max_length=40)] = None,
+    event_type: Annotated[list[EventType] | None, Query(alias="type", max_length=40)] = None,
     since: StoredTime | None = None,
     until: StoredTime | None = None,
 ) -> HistoryParams:
-    return HistoryParams(limit, cursor, order, event_type or [], since, until)
+    return HistoryParams(limit, cursor, order, list(event_type or []), since, until)
 
 
 HistoryParamsDep = Annotated[HistoryParams, Depends(history_params)]

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.history.params import HistoryParamsDep
 from api.history.queries import check_event_types, feed_page
-from api.history.schemas import FeedPage, HistoryPage, RevertRequest
+from api.history.schemas import EventType, FeedPage, HistoryPage, RevertRequest
 from api.http.auth import AdminDep, ReachableOrganizationDep
 from api.http.deps import (
     AcknowledgementDep,
@@ -56,11 +56,11 @@ async def change_feed(
     watch: WatchDep,
     after: Annotated[int, Query(ge=0, le=MAX_POSITION)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    event_type: Annotated[list[str] | None, Query(alias="type", max_length=40)] = None,
+    event_type: Annotated[list[EventType] | None, Query(alias="type", max_length=40)] = None,
     wait: Annotated[float, Query(ge=0, le=30)] = 0,
     region: RegionQuery = None,
 ) -> FeedPage:
-    types = check_event_types(event_type or [])
+    types = check_event_types(list(event_type or []))
     deadline = time.monotonic() + wait
     while True:
         # Where the read model stood before the page was read: a long poll waits for more

@@ -10,12 +10,12 @@ from uuid import UUID
 from pydantic import Field
 from typing_extensions import TypedDict
 
-from api.http.schemas import RequestBody, ResponseBody
+from api.http.schemas import RequestBody, ResponseBody, WholeNumber
 from service.wire import camel_path
 
 
 class RevertRequest(RequestBody):
-    to_version: int = Field(ge=1, description="The version whose state to bring back.")
+    to_version: WholeNumber = Field(ge=1, description="The version whose state to bring back.")
     reason: str | None = Field(default=None, max_length=1000)
 
 

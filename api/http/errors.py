@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from api.http.identity import IdentityProviderUnavailableError, InvalidTokenError
 from api.http.rate_limit import RateLimitedError
@@ -200,12 +201,28 @@ def _rate_limited(_: Request, exc: Exception) -> JSONResponse:
 _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
 
 
-def _http(_: Request, exc: Exception) -> JSONResponse:
+def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 400:  # A body that is not JSON at all (too deep, not UTF-8).
         return validation_response([{"field": "body", "message": "malformed JSON"}])
     code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
-    return error_response(exc.status_code, code, str(exc.detail))
+    response = error_response(exc.status_code, code, str(exc.detail))
+    response.headers.update(exc.headers or {})
+    if exc.status_code == 405:
+        response.headers["Allow"] = allowed_methods(request) or response.headers.get("Allow", "")
+    return response
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method the request's path takes: those of each route with the path template
+    the router matches first (the router names only that route's, and a path such as a
+    member's has one route per method)."""
+    routes = getattr(request.app.state, "routes", [])
+    matched = next((r for r in routes if r.matches(request.scope)[0] != Match.NONE), None)
+    if matched is None:
+        return ""
+    methods = {m for r in routes if r.path == matched.path for m in r.methods or ()}
+    return ", ".join(sorted(methods))
 
 
 def _webhook_url_refused(_: Request, exc: Exception) -> JSONResponse:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from cryptography.exceptions import InvalidTag
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.routing import Match
 
 from api.http.auth import USER_REFUSALS, accepted_now, signed_in_user_of, user_may_call_now
 from api.http.errors import (
@@ -98,6 +99,18 @@ async def _refused(scope: Scope, send: Send, key: bytes, authorization: bytes) -
         await send_json(send, 429, rate_limited_body(limited.retry_after), headers=retry_after)
         return True
     return False
+
+
+def _keyed_write(scope: Scope, key: bytes | None, authorization: bytes) -> bool:
+    """Whether the request is a write with a key and credentials to a path and method the
+    API has. Any other request is answered as if it had no key (404, 405 with ``Allow``,
+    401) before a key is claimed or read: what it answers depends on nothing kept."""
+    if scope["type"] != "http" or scope["method"] not in METHODS or key is None:
+        return False
+    if not authorization.strip():
+        return False
+    routes = scope["app"].state.routes
+    return any(route.matches(scope)[0] == Match.FULL for route in routes)
 
 
 def _fingerprint(scope: Scope, body: bytes) -> str:
@@ -179,18 +192,26 @@ class IdempotencyMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers", []))
         key = headers.get(b"idempotency-key")
-        if scope["type"] != "http" or scope["method"] not in METHODS or key is None:
+        authorization = headers.get(b"authorization", b"")
+        if not _keyed_write(scope, key, authorization):
             await self.app(scope, receive, send)
             return
-        authorization = headers.get(b"authorization", b"")
+        assert key is not None
         if await _refused(scope, send, key, authorization):
             return
-        request_body = await read_body(receive) or b""
         try:
             who = await principal(scope["app"].state, authorization)
+            if who.user is None and not await accepted_now(scope["app"].state, authorization):
+                # Refused credentials: the route answers 401, and no key is claimed.
+                await self.app(scope, receive, send)
+                return
         except IdentityProviderUnavailableError as unavailable:
             await handled(Request(scope), unavailable)(scope, receive, send)
             return
+        except STORE_ERRORS:
+            await _store_unavailable(scope, send)
+            return
+        request_body = await read_body(receive) or b""
         fingerprint = _fingerprint(scope, request_body)
         secret = (who.seal, key.strip())
         name = hashlib.sha256(key.strip()).hexdigest()

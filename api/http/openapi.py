@@ -19,7 +19,10 @@ from api.http.openapi_headers import (
     describe_not_modified,
     describe_response_headers,
     headers_never_null,
+    type_if_match,
 )
+from api.http.openapi_names import name_inline_choices
+from domain.organizations.attributes import parse_regions
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -45,9 +48,12 @@ _REQUEST_ID = {
     "name": "X-Request-Id",
     "in": "header",
     "required": False,
-    "description": "Your id for this request (echoed, and recorded on events); one is made "
-    "when absent or malformed.",
-    "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:/+=-]{1,128}$"},
+    "description": "Your id for this request, echoed and recorded on events when it is 1-128 "
+    "characters of `A-Z a-z 0-9 . _ : / + = -`; otherwise (or when absent) the server makes "
+    "one. Never refused.",
+    # No pattern: the server accepts any value (it replaces a malformed one), and a pattern
+    # would declare requests invalid that it answers as usual.
+    "schema": {"type": "string"},
 }
 _RESPONSE_HEADERS = {
     "X-Request-Id": {"description": "The request's id.", "schema": {"type": "string"}},
@@ -103,6 +109,8 @@ CODES = {
     "API_KEY_NOT_FOUND": (404, "the organization has no key with this id"),
     "MEMBER_NOT_FOUND": (404, "no such member or invitation (or not this invitation's token)"),
     "ROLE_NOT_FOUND": (404, "the organization has no role with this key"),
+    "WEBHOOK_ENDPOINT_NOT_FOUND": (404, "no such webhook endpoint (or not this organization's)"),
+    "WEBHOOK_URL_NOT_ALLOWED": (400, "the webhook url is not a globally reachable address"),
     "DUPLICATE_MEMBER": (409, "a member with this email or userId exists"),
     "LAST_OWNER": (409, "the organization would be left without an active owner"),
     "MEMBERSHIP_LIMIT_REACHED": (409, "the organization holds maxAllowedMemberships"),
@@ -119,12 +127,13 @@ CODES = {
     "UNSUPPORTED_MEDIA_TYPE": (415, "JSON:API: a document's media type with parameters"),
     "NOT_READY": (503, "not ready: the database, the projection or the lag"),
     "IDENTITY_PROVIDER_UNAVAILABLE": (503, "no key of the identity provider could be had"),
+    "SECRET_KEY_NOT_SET": (503, "REGISTRY_SECRET_KEY is needed to keep webhook secrets"),
     "NOT_FOUND": (404, "no such path"),
     "METHOD_NOT_ALLOWED": (405, "the path does not take this method"),
     "HTTP_ERROR": (400, "another error of HTTP itself, with its own status"),
 }
 _ANY = ("VALIDATION_ERROR", "RATE_LIMITED", "INTERNAL_ERROR", "STORE_UNAVAILABLE")
-_KEY = (*_ANY, "UNAUTHORIZED", "ORGANIZATION_SUSPENDED")
+_KEY = (*_ANY, "UNAUTHORIZED", "IDENTITY_PROVIDER_UNAVAILABLE", "ORGANIZATION_SUSPENDED")
 _ADMIN = (*_KEY, "FORBIDDEN")
 _WRITE = ("PAYLOAD_TOO_LARGE", "IDEMPOTENCY_KEY_REUSED", "CONFLICT")
 _CHANGE = (
@@ -137,6 +146,11 @@ _CHANGE = (
     "DUPLICATE_ORGANIZATION",
 )
 _MEMBER_WRITE = (*_KEY, *_WRITE, "ORGANIZATION_NOT_FOUND")
+_USER = (*_ANY, "UNAUTHORIZED", "IDENTITY_PROVIDER_UNAVAILABLE", "FORBIDDEN")
+_HOOK = ("WEBHOOK_ENDPOINT_NOT_FOUND",)
+_HOOK_ADMIN = (*_ADMIN, "ORGANIZATION_NOT_FOUND")
+_HOOK_OWN = (*_KEY, "FORBIDDEN", "ORGANIZATION_NOT_FOUND")
+_HOOK_WRITE = (*_WRITE, "WEBHOOK_URL_NOT_ALLOWED", "SECRET_KEY_NOT_SET")
 ERRORS = {
     "createOrganization": (
         *_ADMIN,
@@ -201,7 +215,25 @@ ERRORS = {
     "listRoles": (*_KEY, "ORGANIZATION_NOT_FOUND"),
     "defineRole": _MEMBER_WRITE,
     "deleteRole": (*_MEMBER_WRITE, "ROLE_NOT_FOUND"),
-    "userOrganizations": _ADMIN,
+    "userOrganizations": (*_ADMIN, "MEMBER_NOT_FOUND"),
+    "getMe": _USER,
+    "myOrganizations": _USER,
+    "createWebhookEndpoint": (*_HOOK_ADMIN, *_HOOK_WRITE),
+    "listWebhookEndpoints": _HOOK_ADMIN,
+    "getWebhookEndpoint": (*_HOOK_ADMIN, *_HOOK),
+    "updateWebhookEndpoint": (*_HOOK_ADMIN, *_HOOK_WRITE, *_HOOK),
+    "deleteWebhookEndpoint": (*_HOOK_ADMIN, *_WRITE, *_HOOK),
+    "rotateWebhookSecret": (*_HOOK_ADMIN, *_HOOK_WRITE, *_HOOK),
+    "listWebhookDeliveries": (*_HOOK_ADMIN, *_HOOK),
+    "replayWebhookEndpoint": (*_HOOK_ADMIN, *_WRITE, *_HOOK),
+    "createOrganizationWebhookEndpoint": (*_HOOK_OWN, *_HOOK_WRITE),
+    "listOrganizationWebhookEndpoints": _HOOK_OWN,
+    "getOrganizationWebhookEndpoint": (*_HOOK_OWN, *_HOOK),
+    "updateOrganizationWebhookEndpoint": (*_HOOK_OWN, *_HOOK_WRITE, *_HOOK),
+    "deleteOrganizationWebhookEndpoint": (*_HOOK_OWN, *_WRITE, *_HOOK),
+    "rotateOrganizationWebhookSecret": (*_HOOK_OWN, *_HOOK_WRITE, *_HOOK),
+    "listOrganizationWebhookDeliveries": (*_HOOK_OWN, *_HOOK),
+    "replayOrganizationWebhookEndpoint": (*_HOOK_OWN, *_WRITE, *_HOOK),
     "readyz": ("NOT_READY",),
 }
 """The error codes each operation may answer (README, Errors), by operation id."""
@@ -232,14 +264,24 @@ def openapi(app: FastAPI, *additions: Callable[[dict[str, Any]], None]) -> dict[
             routes=app.routes,
             tags=TAGS,
         )
-        _complete(spec)
+        _complete(spec, parse_regions(app.state.settings.regions))
         for add in additions:
             add(spec)
         app.openapi_schema = spec
     return app.openapi_schema
 
 
-def _complete(spec: dict[str, Any]) -> None:
+def _regions(schemas: dict[str, Any], regions: tuple[str, ...]) -> None:
+    """An organization's region: one of the operator's (REGISTRY_REGIONS)."""
+    for model in ("OrganizationCreate", "OrganizationUpdate"):
+        region = schemas.get(model, {}).get("properties", {}).get("region", {})
+        for branch in [region, *region.get("anyOf", [])]:
+            if branch.get("type") == "string":
+                branch.pop("pattern", None)
+                branch["enum"] = list(regions)
+
+
+def _complete(spec: dict[str, Any], regions: tuple[str, ...]) -> None:
     components = spec.setdefault("components", {})
     components["securitySchemes"] = {
         "bearerAuth": {
@@ -251,15 +293,18 @@ def _complete(spec: dict[str, Any]) -> None:
     for name in ("HTTPValidationError", "ValidationError"):
         components.get("schemas", {}).pop(name, None)
     schemas = components.get("schemas", {})
+    _regions(schemas, regions)
     if "ErrorBody" in schemas:
         schemas["ErrorBody"]["properties"]["code"]["enum"] = list(CODES)
     for path_item in spec["paths"].values():
         for method, operation in path_item.items():
             _complete_operation(method, operation)
             headers_never_null(operation)
+            type_if_match(operation)
             describe_response_headers(method, operation)
             describe_not_modified(method, operation)
     constraints_inside_any_of(spec)
+    name_inline_choices(spec)
 
 
 def _complete_operation(method: str, operation: dict[str, Any]) -> None:

@@ -47,8 +47,18 @@ IF_NONE_MATCH = {
     "required": False,
     "description": 'ETags (`"<version>"`, comma-separated, or `*`): when the organization\'s '
     "is one of them, the answer is 304 with no body.",
-    "schema": {"type": "string", "maxLength": 1000},
+    "schema": {"type": "string"},
 }
+IF_MATCH_SCHEMA = {
+    "type": "string",
+    "pattern": '^(\\*|(W/)?"[0-9]{1,18}")$',
+    "examples": ['"3"', "*"],
+}
+"""``*`` or one quoted version (``api.http.deps.expected_version`` refuses anything else)."""
+_IF_MATCH_DOC = (
+    'Change only the version this ETag names (`"<version>"`, as `ETag` answers it; `W/` '
+    "is ignored), else 412 `VERSION_CONFLICT`; `*` or no If-Match: whatever the version."
+)
 _CONSTRAINTS = frozenset(
     {
         "format",
@@ -59,6 +69,8 @@ _CONSTRAINTS = frozenset(
         "maxItems",
         "minProperties",
         "maxProperties",
+        "propertyNames",
+        "enum",
         "minimum",
         "maximum",
         "exclusiveMinimum",
@@ -90,6 +102,16 @@ def describe_not_modified(method: str, operation: dict[str, Any]) -> None:
         "description": "Not modified: the organization's ETag is one If-None-Match named.",
         "headers": dict(ok["headers"]),
     }
+
+
+def type_if_match(operation: dict[str, Any]) -> None:
+    """``If-Match`` as the server reads it: ``*`` or one quoted version, never required."""
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] == "header" and parameter["name"].lower() == "if-match":
+            parameter.update(
+                name="If-Match", required=False, description=_IF_MATCH_DOC, example="*"
+            )
+            parameter["schema"] = dict(IF_MATCH_SCHEMA)
 
 
 def headers_never_null(operation: dict[str, Any]) -> None:

@@ -38,7 +38,7 @@ _PARAMETERS = [
         "description": "JSON:API only: a compound document including these relationships "
         "(comma-separated: memberships, roles, permissions, api_credentials); one the caller "
         "may not read is left out, its `meta.omitted` says why.",
-        "schema": {"type": "string", "maxLength": 200},
+        "schema": {"type": "string"},
     },
     {
         "name": "fields[organizations]",
@@ -46,7 +46,7 @@ _PARAMETERS = [
         "required": False,
         "description": "JSON:API only: the attributes and relationships to show (sparse "
         "fieldset, comma-separated).",
-        "schema": {"type": "string", "maxLength": 2000},
+        "schema": {"type": "string"},
     },
 ]
 _REFUSALS = {
@@ -172,7 +172,8 @@ def _errors() -> dict[str, Any]:
 def _request_document(attributes: dict[str, Any], *, with_id: bool) -> dict[str, Any]:
     data: dict[str, Any] = {
         "type": "object",
-        "required": ["type", "id"] if with_id else ["type"],
+        # A create names the new organization's attributes (name and slug at least).
+        "required": ["type", "id"] if with_id else ["type", "attributes"],
         "properties": {"type": {"type": "string", "enum": [TYPE]}, "attributes": attributes},
     }
     if with_id:

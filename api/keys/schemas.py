@@ -8,14 +8,27 @@ from uuid import UUID
 
 from pydantic import Field
 
-from api.http.schemas import READ_YOUR_WRITES, ReadYourWrites, RequestBody, ResponseBody
+from api.http.schemas import (
+    LINE_PATTERN,
+    READ_YOUR_WRITES,
+    STORED_YEARS,
+    ReadYourWrites,
+    RequestBody,
+    ResponseBody,
+)
 from domain.commands import NewApiKey
 
 
 class ApiKeyCreate(RequestBody):
-    name: str | None = Field(default=None, description="What the key is for (1-100 characters).")
+    name: str | None = Field(
+        default=None,
+        description="What the key is for (1-100 characters).",
+        json_schema_extra={"minLength": 1, "maxLength": 100, "pattern": LINE_PATTERN},
+    )
     expires_at: Annotated[datetime | None, Field(strict=False)] = Field(
-        default=None, description="ISO 8601 time with a zone; the key never expires without it."
+        default=None,
+        description="ISO 8601 time with a zone; the key never expires without it.",
+        json_schema_extra=STORED_YEARS,
     )
 
     def to_command(self) -> NewApiKey:

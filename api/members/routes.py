@@ -45,7 +45,7 @@ from api.members.schemas import (
 )
 from api.organizations.queries import organization_now
 from domain.errors import MemberNotFoundError, ValidationError
-from domain.members.roles import BUILT_IN_ROLES
+from domain.members.roles import BUILT_IN_ROLES, PERMISSION_PATTERN, ROLE_KEY_PATTERN
 from domain.members.validation import validate_permission, validate_user_id
 
 if TYPE_CHECKING:
@@ -67,10 +67,17 @@ async def member_user_id(user_id: Annotated[str, Path(min_length=1, max_length=2
         raise MemberNotFoundError(user_id) from None
 
 
-async def permission_path(permission: Annotated[str, Path(min_length=1, max_length=200)]) -> str:
+async def permission_path(
+    permission: Annotated[
+        str, Path(min_length=1, max_length=200, json_schema_extra=PERMISSION_SCHEMA)
+    ],
+) -> str:
     return validate_permission(permission)
 
 
+PERMISSION_SCHEMA = {"pattern": f"^(?:{PERMISSION_PATTERN})$"}
+OWN_ROLE_SCHEMA = {"pattern": f"^(?:{ROLE_KEY_PATTERN})$", "not": {"enum": list(BUILT_IN_ROLES)}}
+"""An organization's own role: a role key, not a built-in one's."""
 UserIdPath = Annotated[str, Depends(member_user_id)]
 Permission = Annotated[str, Depends(permission_path)]
 
@@ -140,8 +147,9 @@ def add_members(
 @router.get("/members/{user_id}", summary="Get an active or inactive member")
 def get_member(
     org_id: ReachableOrganizationDep, user_id: UserIdPath, read_model: ReadModelDep
-) -> MemberPublic:
-    return MemberPublic(**member_now(read_model, org_id, user_id))
+) -> MemberEnvelope:
+    member = MemberPublic(**member_now(read_model, org_id, user_id))
+    return MemberEnvelope(organization_id=org_id, member=member)
 
 
 @router.patch("/members/{user_id}", summary="Change a member's roles, status or metadata")
@@ -273,7 +281,7 @@ def list_roles(org_id: ReachableOrganizationDep, read_model: ReadModelDep) -> Ro
 @router.put("/roles/{key}", summary="Create or replace one of the organization's own roles")
 def define_role(
     org_id: ReachableOrganizationDep,
-    key: Annotated[str, Path(max_length=40)],
+    key: Annotated[str, Path(max_length=40, json_schema_extra=OWN_ROLE_SCHEMA)],
     body: RoleDefinition,
     registry: RegistryDep,
     ack: AcknowledgementDep,

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import Field
 
 from api.http.schemas import (
+    LINE_PATTERN,
+    METADATA_KEYS,
     READ_YOUR_WRITES,
+    USER_ID_PATTERN,
+    MetadataValue,
     ReadYourWrites,
     RequestBody,
     ResponseBody,
+    WholeNumber,
     doc,
     doc_not_null,
+    matching,
 )
 from domain.commands import UNSET, MemberChanges, NewInvitation, NewMember
 from domain.members.membership import (
@@ -22,6 +28,12 @@ from domain.members.membership import (
     INVITATION_DAYS_MAX,
     INVITATION_DAYS_MIN,
 )
+from domain.members.roles import PERMISSION_PATTERN, ROLE_KEY_PATTERN
+from domain.rules import EMAIL_PATTERN
+
+RoleKey = Annotated[str, matching(ROLE_KEY_PATTERN)]
+"""A role's key, as the domain checks it (``domain.members.roles``)."""
+PermissionName = Annotated[str, matching(PERMISSION_PATTERN, maxLength=200)]
 
 MemberStatus = Literal["invited", "active", "inactive", "removed"]
 CheckRefusal = Literal[
@@ -44,11 +56,14 @@ class MemberCreate(RequestBody):
         default=...,
         minLength=1,
         maxLength=255,
+        pattern=USER_ID_PATTERN,
         examples=["user_2aBcD"],
     )
-    email: str = doc("Their email address.", default=..., format="email", maxLength=254)
-    roles: list[str] | None = doc(ROLES_DOC, maxItems=10, examples=[["admin"]])
-    metadata: dict[str, str] | None = doc(METADATA_DOC, maxProperties=50)
+    email: str = doc(
+        "Their email address.", default=..., format="email", maxLength=254, pattern=EMAIL_PATTERN
+    )
+    roles: list[RoleKey] | None = doc(ROLES_DOC, minItems=1, maxItems=10, examples=[["admin"]])
+    metadata: dict[str, MetadataValue] | None = doc(METADATA_DOC, maxProperties=50, **METADATA_KEYS)
 
     def to_command(self) -> NewMember:
         return NewMember(self.user_id, self.email, self.roles, self.metadata)
@@ -66,11 +81,11 @@ class MembersBulkCreate(RequestBody):
 class MemberUpdate(RequestBody):
     """Only the fields present change."""
 
-    roles: list[str] = doc_not_null(ROLES_DOC, maxItems=10)
+    roles: list[RoleKey] = doc_not_null(ROLES_DOC, minItems=1, maxItems=10)
     status: Literal["active", "inactive"] = doc_not_null(
         "`inactive` deactivates (roles kept, no permissions); `active` reactivates."
     )
-    metadata: dict[str, str] | None = doc(METADATA_DOC, maxProperties=50)
+    metadata: dict[str, MetadataValue] | None = doc(METADATA_DOC, maxProperties=50, **METADATA_KEYS)
 
     def to_changes(self) -> MemberChanges:
         given = self.model_fields_set
@@ -88,19 +103,21 @@ EXPIRY_DOC = (
 
 
 class InvitationCreate(RequestBody):
-    email: str = doc("Whom to invite.", default=..., format="email", maxLength=254)
-    roles: list[str] | None = doc(ROLES_DOC, maxItems=10)
-    expires_in_days: int | None = doc(
+    email: str = doc(
+        "Whom to invite.", default=..., format="email", maxLength=254, pattern=EMAIL_PATTERN
+    )
+    roles: list[RoleKey] | None = doc(ROLES_DOC, minItems=1, maxItems=10)
+    expires_in_days: WholeNumber | None = doc(
         EXPIRY_DOC, minimum=INVITATION_DAYS_MIN, maximum=INVITATION_DAYS_MAX
     )
-    metadata: dict[str, str] | None = doc(METADATA_DOC, maxProperties=50)
+    metadata: dict[str, MetadataValue] | None = doc(METADATA_DOC, maxProperties=50, **METADATA_KEYS)
 
     def to_command(self) -> NewInvitation:
         return NewInvitation(self.email, self.roles, self.expires_in_days, self.metadata)
 
 
 class InvitationResend(RequestBody):
-    expires_in_days: int | None = doc(
+    expires_in_days: WholeNumber | None = doc(
         EXPIRY_DOC, minimum=INVITATION_DAYS_MIN, maximum=INVITATION_DAYS_MAX
     )
 
@@ -112,12 +129,15 @@ class InvitationAccept(RequestBody):
         default=...,
         minLength=1,
         maxLength=255,
+        pattern=USER_ID_PATTERN,
     )
 
 
 class RoleDefinition(RequestBody):
-    name: str = doc("1-100 characters.", default=..., minLength=1, maxLength=100)
-    permissions: list[str] = doc(
+    name: str = doc(
+        "1-100 characters.", default=..., minLength=1, maxLength=100, pattern=LINE_PATTERN
+    )
+    permissions: list[PermissionName] = doc(
         "Up to 100 permissions such as `billing:read`; `billing:*` grants every billing "
         "action, `*` everything.",
         default=...,

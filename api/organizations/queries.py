@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from uuid import UUID
 
+    from api.http.auth import Caller
     from application.registry import OrganizationRegistry
     from projections.queries import ReadModelQueries
 
@@ -56,10 +57,16 @@ def require_organization(
 
 
 def slug_availability(
-    read_model: ReadModelQueries, reserved: frozenset[str], slug: str, own: UUID | None = None
+    read_model: ReadModelQueries, reserved: frozenset[str], slug: str, caller: Caller | None
 ) -> SlugAvailability:
-    """Whether ``slug`` can be claimed; the slug of ``own`` (the caller's organization) can."""
+    """Whether ``slug`` can be claimed; the slug of the caller's own organization (its key's)
+    can. ``organizationId``: a key's own organization; to the admin, the one holding a taken
+    slug (anyone else learns only that it is taken)."""
+    own = None if caller is None else caller.organization_id
     answer = _slug_availability(read_model, reserved, slug, own)
+    if answer.reason == "taken" and caller is not None and caller.is_admin:
+        holder = read_model.find_organization(slug=answer.slug)
+        return answer.model_copy(update={"organization_id": holder and holder["id"]})
     return answer.model_copy(update={"organization_id": own})
 
 

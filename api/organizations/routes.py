@@ -83,8 +83,7 @@ def check_slug_availability(
     read_model: ReadModelDep,
     slug: Annotated[str, Query(max_length=256)],
 ) -> SlugAvailability:
-    own = None if caller is None else caller.organization_id
-    return slug_availability(read_model, registry.reserved_slugs, slug, own)
+    return slug_availability(read_model, registry.reserved_slugs, slug, caller)
 
 
 @router.get("/{org_id}", summary="Get an organization, now or as it was (version, asOf)")

@@ -4,31 +4,38 @@ availability of a slug."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic.alias_generators import to_camel
 
 from api.http.schemas import (
+    LINE_PATTERN,
+    METADATA_KEYS,
+    PRINTABLE_PATTERN,
     READ_YOUR_WRITES,
+    MetadataValue,
     ReadYourWrites,
     RequestBody,
     ResponseBody,
+    WholeNumber,
     doc,
     doc_not_null,
 )
+from domain.codes import COUNTRY_CODES
 from domain.commands import UNSET, NewOrganization, OrganizationChanges
 from domain.organizations.attributes import (
     COUNT_NAME_PATTERN,
     FLAGS,
     GTM_ID_PATTERN,
     LIMITS,
+    MAX_COUNT,
     MAX_LIMIT,
     MAX_NAMED,
     REGION_PATTERN,
 )
-from domain.rules import PROFILE_FIELDS
+from domain.rules import EMAIL_PATTERN, HOSTNAME_PATTERN, PROFILE_FIELDS
 
 Status = Literal["active", "suspended", "archived"]
 StatusGiven = Literal["active", "suspended", "archived", "banned"]
@@ -37,6 +44,8 @@ StatusGiven = Literal["active", "suspended", "archived", "banned"]
 
 URL_LIMITS = {"format": "uri", "pattern": "^https://", "maxLength": 2048}
 GTM_LIMITS = {"pattern": f"^{GTM_ID_PATTERN}$", "examples": ["GTM-AB12CD3"]}
+SLUG_PATTERN = r"^(?!.*--)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$"
+"""A slug as ``domain.rules.check_slug`` takes it (before trimming and lowercasing)."""
 REGION_LIMITS = {"pattern": f"^{REGION_PATTERN}$", "examples": ["eu-west-1"]}
 COUNT_LIMITS = {
     "maxProperties": MAX_NAMED,
@@ -54,19 +63,29 @@ class _OrganizationFields(RequestBody):
         "The organization's id at your identity provider: printable, unique.",
         minLength=1,
         maxLength=255,
+        pattern=PRINTABLE_PATTERN,
         examples=["organization-test-6f0cd115"],
     )
-    stytch_org_id: str | None = doc("Alias of externalId (seed 003).", maxLength=255)
-    country_code: str | None = doc("ISO 3166-1 alpha-2.", pattern="^[A-Z]{2}$", examples=["US"])
+    stytch_org_id: str | None = doc(
+        "Alias of externalId (seed 003).", minLength=1, maxLength=255, pattern=PRINTABLE_PATTERN
+    )
+    country_code: str | None = doc(
+        "ISO 3166-1 alpha-2.", enum=sorted(COUNTRY_CODES), examples=["US"]
+    )
     settings: dict[str, Any] | None = doc(
         "A JSON object of at most 16 KiB and 8 levels. Known keys are checked: timezone "
         "(IANA), defaultCurrency (ISO 4217), fiscalYearStart (MM-DD), locale (BCP 47). PUT "
         "replaces it, PATCH merges it (RFC 7396: null removes a key); null clears it.",
         examples=[{"timezone": "America/Los_Angeles", "defaultCurrency": "USD"}],
     )
-    domain: str | None = doc("A hostname (IDN too).", maxLength=253, examples=["acme.com"])
+    domain: str | None = doc(
+        "A hostname (IDN too).", maxLength=253, pattern=HOSTNAME_PATTERN, examples=["acme.com"]
+    )
     support_email: str | None = doc(
-        "An email address (international ones too).", format="email", maxLength=254
+        "An email address (international ones too).",
+        format="email",
+        maxLength=254,
+        pattern=EMAIL_PATTERN,
     )
     support_phone: str | None = doc(
         "An E.164 number.", pattern=r"^\+[1-9][0-9]{1,14}$", examples=["+14155550123"]
@@ -82,10 +101,11 @@ class _OrganizationFields(RequestBody):
     reference_origin: str | None = doc("Where the reference comes from.", maxLength=255)
     gtm_id: str | None = doc("Its Google Tag Manager id (seed 001).", **GTM_LIMITS)
     gtm_id_test: str | None = doc("Its Google Tag Manager id for test.", **GTM_LIMITS)
-    metadata: dict[str, str] | None = doc(
+    metadata: dict[str, MetadataValue] | None = doc(
         "Up to 50 pairs of text keys (1-40 characters) and values (up to 500).",
         maxProperties=50,
         examples=[{"plan": "enterprise"}],
+        **METADATA_KEYS,
     )
 
     @model_validator(mode="after")
@@ -115,6 +135,7 @@ class OrganizationCreate(_OrganizationFields):
         default=...,
         minLength=1,
         maxLength=256,
+        pattern=LINE_PATTERN,
         examples=["Acme Financial Group"],
     )
     slug: str = doc(
@@ -123,6 +144,7 @@ class OrganizationCreate(_OrganizationFields):
         default=...,
         minLength=3,
         maxLength=50,
+        pattern=SLUG_PATTERN,
         examples=["acme-financial"],
     )
     region: str | None = doc(
@@ -146,13 +168,15 @@ class OrganizationCreate(_OrganizationFields):
 class OrganizationUpdate(_OrganizationFields):
     """Every field optional: only those present in the body change."""
 
-    name: str = doc_not_null("As on create.", minLength=1, maxLength=256)
-    slug: str = doc_not_null("As on create; the old slug is released.", minLength=3, maxLength=50)
+    name: str = doc_not_null("As on create.", minLength=1, maxLength=256, pattern=LINE_PATTERN)
+    slug: str = doc_not_null(
+        "As on create; the old slug is released.", minLength=3, maxLength=50, pattern=SLUG_PATTERN
+    )
     status: StatusGiven = doc_not_null("Admin only; seed 002's `banned` means `suspended`.")
     status_reason: str | None = doc("Why the status changed (admin only).", maxLength=1000)
     verified: bool | None = doc("Admin only.")
     managed_by: list[Manager] | None = doc("Admin only: up to 10 managing systems.", maxItems=10)
-    max_allowed_memberships: int | None = doc(
+    max_allowed_memberships: WholeNumber | None = doc(
         "Admin only: the cap on memberships, active and invited (0 or null: none).",
         minimum=0,
         maximum=MAX_LIMIT,
@@ -169,10 +193,10 @@ class OrganizationUpdate(_OrganizationFields):
     account_disabled: bool | None = doc("Admin only (null: false).")
     acceptance_disabled: bool | None = doc("Admin only (null: false).")
     can_switch_live: bool | None = doc("Admin only (null: false).")
-    max_concurrent_promotions: int | None = doc(
+    max_concurrent_promotions: WholeNumber | None = doc(
         "Admin only: 0 to 1000000, or null (not set).", minimum=0, maximum=MAX_LIMIT
     )
-    max_concurrent_imports: int | None = doc(
+    max_concurrent_imports: WholeNumber | None = doc(
         "Admin only: 0 to 1000000, or null (not set).", minimum=0, maximum=MAX_LIMIT
     )
     subscription_info: SubscriptionInfoChange | None = doc(
@@ -219,15 +243,21 @@ class OrganizationUpdate(_OrganizationFields):
         )
 
 
+Count = Annotated[
+    WholeNumber, WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_COUNT})
+]
+"""A named limit or total: a whole number every JSON reader keeps exactly."""
+
+
 class SubscriptionInfoChange(BaseModel):
     """Seed 001's subscription_info: the plan, its limits and the running totals."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
     plan: str | None = Field(default=None, min_length=1, max_length=100, examples=["growth"])
-    limits: dict[str, int | None] | None = doc(
+    limits: dict[str, Count | None] | None = doc(
         "Named limits: whole numbers from 0.", examples=[{"orders": 10000}], **COUNT_LIMITS
     )
-    totals: dict[str, int | None] | None = doc(
+    totals: dict[str, Count | None] | None = doc(
         "Named running totals: whole numbers from 0.", examples=[{"orders": 42}], **COUNT_LIMITS
     )
 
@@ -235,16 +265,18 @@ class SubscriptionInfoChange(BaseModel):
 class RequestQuotaChange(RequestBody):
     """How many requests each credential of an organization may make (token buckets)."""
 
-    reads_per_minute: int | None = doc(
+    reads_per_minute: WholeNumber | None = doc(
         "Reads (GET, HEAD, OPTIONS) a minute, on average; 0: no quota.",
         minimum=0,
         maximum=MAX_LIMIT,
     )
-    read_burst: int | None = doc("Reads at once after a quiet spell.", minimum=1, maximum=MAX_LIMIT)
-    writes_per_minute: int | None = doc(
+    read_burst: WholeNumber | None = doc(
+        "Reads at once after a quiet spell.", minimum=1, maximum=MAX_LIMIT
+    )
+    writes_per_minute: WholeNumber | None = doc(
         "Writes a minute, on average; 0: no quota.", minimum=0, maximum=MAX_LIMIT
     )
-    write_burst: int | None = doc(
+    write_burst: WholeNumber | None = doc(
         "Writes at once after a quiet spell.", minimum=1, maximum=MAX_LIMIT
     )
 
@@ -266,8 +298,18 @@ class Manager(BaseModel):
     """A system that manages an organization (seed 002's managedBy)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
-    type: str = Field(min_length=1, max_length=255, examples=["scim"])
-    id: str = Field(min_length=1, max_length=255, examples=["okta-0oa1b2c3"])
+    type: str = Field(
+        min_length=1,
+        max_length=255,
+        examples=["scim"],
+        json_schema_extra={"pattern": PRINTABLE_PATTERN},
+    )
+    id: str = Field(
+        min_length=1,
+        max_length=255,
+        examples=["okta-0oa1b2c3"],
+        json_schema_extra={"pattern": PRINTABLE_PATTERN},
+    )
 
 
 class OrganizationPublic(ResponseBody):
@@ -354,7 +396,9 @@ class OrganizationsPage(ResponseBody):
 
 class SlugAvailability(ResponseBody):
     organization_id: UUID | None = Field(
-        default=None, description="The caller's organization, when called with its key."
+        default=None,
+        description="With a key: its organization. With the admin token: the organization "
+        "holding a taken slug. Otherwise null.",
     )
     slug: str = Field(description="The slug as it would be kept (trimmed, lowercase).")
     available: bool = Field(description="Whether it can be claimed now.")

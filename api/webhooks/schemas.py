@@ -6,18 +6,33 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import Field, WithJsonSchema, model_validator
 
 from api.http.routing import MAX_POSITION
-from api.http.schemas import RequestBody, ResponseBody, StoredTime
+from api.http.schemas import RequestBody, ResponseBody, StoredTime, WholeNumber, matching
+from domain.webhooks.validation import EVENT_TYPES
 from service.settings import MAX_SECRET_OVERLAP
 from service.webhooks.replay import REPLAY_EVENTS
 
+_PORT = r"(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+WebhookUrl = Annotated[
+    str,
+    matching(
+        rf"[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*{_PORT}(?:[/?][!-\"$-~]*)?",
+        maxLength=2000,
+    ),
+]
+"""An absolute http(s) URL with a host, no credentials and no fragment (the domain also
+takes a bracketed IPv6 host, and text beyond ASCII in the path); where it leads is checked
+when it is given (``WEBHOOK_URL_NOT_ALLOWED``)."""
+WebhookEventType = Annotated[str, WithJsonSchema({"type": "string", "enum": list(EVENT_TYPES)})]
+EVENT_TYPES_DOC = "The event types to receive (distinct); every type when absent."
+
 
 class WebhookEndpointCreate(RequestBody):
-    url: str = Field(max_length=2000, description="https (http only to allowed networks).")
-    event_types: list[str] | None = Field(
-        default=None, max_length=50, description="e.g. organization.renamed; all when absent."
+    url: WebhookUrl = Field(description="https (http only to allowed networks).")
+    event_types: list[WebhookEventType] | None = Field(
+        default=None, min_length=1, max_length=len(EVENT_TYPES), description=EVENT_TYPES_DOC
     )
     description: str | None = Field(default=None, max_length=500)
     organization_id: Annotated[UUID | None, Field(strict=False)] = Field(
@@ -26,8 +41,10 @@ class WebhookEndpointCreate(RequestBody):
 
 
 class WebhookEndpointUpdate(RequestBody):
-    url: str | None = Field(default=None, max_length=2000)
-    event_types: list[str] | None = Field(default=None, max_length=50)
+    url: WebhookUrl | None = None
+    event_types: list[WebhookEventType] | None = Field(
+        default=None, min_length=1, max_length=len(EVENT_TYPES), description=EVENT_TYPES_DOC
+    )
     description: str | None = Field(default=None, max_length=500)
     enabled: bool | None = Field(
         default=None, description="true resumes at the first event not delivered."
@@ -38,7 +55,7 @@ class WebhookEndpointUpdate(RequestBody):
 
 
 class WebhookSecretRotate(RequestBody):
-    overlap_seconds: int | None = Field(
+    overlap_seconds: WholeNumber | None = Field(
         default=None,
         ge=0,
         le=MAX_SECRET_OVERLAP,
@@ -104,7 +121,7 @@ class WebhookDeliveriesPage(ResponseBody):
 class WebhookReplay(RequestBody):
     """Where to replay from: a position, or a time (exactly one of them)."""
 
-    from_position: int | None = Field(
+    from_position: WholeNumber | None = Field(
         default=None,
         ge=1,
         le=MAX_POSITION,

@@ -37,9 +37,11 @@ MAX_ROLES_PER_MEMBER = 10
 MAX_CUSTOM_ROLES = 50
 MAX_PERMISSIONS_PER_ROLE = 100
 
-_ROLE_KEY = re.compile(r"[a-z][a-z0-9_-]{0,39}")
+ROLE_KEY_PATTERN = r"[a-z][a-z0-9_-]{0,39}"
 _PERMISSION_PART = r"[a-z0-9][a-z0-9_.-]{0,39}"
-_PERMISSION = re.compile(rf"\*|{_PERMISSION_PART}(?::{_PERMISSION_PART})*(?::\*)?")
+PERMISSION_PATTERN = rf"\*|{_PERMISSION_PART}(?::{_PERMISSION_PART})*(?::\*)?"
+_ROLE_KEY = re.compile(ROLE_KEY_PATTERN)
+_PERMISSION = re.compile(PERMISSION_PATTERN)
 
 
 def check_role_key(value: Any) -> str:

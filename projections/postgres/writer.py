@@ -17,9 +17,11 @@ from projections.postgres.sql import (
     dumps,
     json_value,
 )
+from projections.records import APPLICATION_NAME
 from projections.writer import RowWriter
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from uuid import UUID
 
     from eventsourcing.postgres import PostgresDatastore
@@ -40,7 +42,9 @@ class PostgresRowWriter(PostgresTrackingRecorder, RowWriter):
         super().__init__(datastore, **kwargs)
         self.channel = f"{self.datastore.schema or 'public'}.{self.tables.organizations}"[-63:]
         self.check_identifier_length(self.channel)
-        sql = Statements(self.datastore.schema, self.tables)
+        sql = self._sql = Statements(self.datastore.schema, self.tables)
+        self._behind: dict[str, str] = {}
+        self._lock_tracking = sql.query("LOCK TABLE {schema}.{tracking} IN ROW EXCLUSIVE MODE")
         self.select_doc = sql.query("SELECT doc FROM {schema}.{table} WHERE id = %s FOR UPDATE")
         self.copy_rows = sql.query("COPY {schema}.{table} ({columns}) FROM STDIN (FORMAT BINARY)")
         self.insert_rows = sql.query(_insert("table", "columns", ROW_TYPES))
@@ -68,6 +72,27 @@ class PostgresRowWriter(PostgresTrackingRecorder, RowWriter):
             "UPDATE {schema}.{members} SET user_id = %s, email_folded = %s, status = %s, "
             "roles = %s, updated_at = %s, doc = %s WHERE id = %s"
         )
+
+    def behind(
+        self, cursor: Cursor[DictRow], position: int, events_table: str, topics: Sequence[str]
+    ) -> bool:
+        statement = self._behind.get(events_table)
+        if statement is None:
+            statement = self._behind[events_table] = self._sql.compose(
+                "SELECT EXISTS (SELECT FROM {schema}.{events} WHERE notification_id > "
+                "COALESCE((SELECT max(notification_id) FROM {schema}.{tracking} "
+                "WHERE application_name = %s), 0) AND notification_id < %s "
+                "AND topic = ANY(%s)) AS behind",
+                events=events_table,
+            ).as_string(None)
+        # A rebuild's switch holds the tracking table (EXCLUSIVE) until its tables are the
+        # live ones: the lock a write takes is taken first, so that this waits for the
+        # switch before reading anything of the copy it replaces (reading first, then
+        # writing, would deadlock with it).
+        cursor.execute(self._lock_tracking)
+        cursor.execute(statement, (APPLICATION_NAME, position, list(topics)), prepare=True)
+        row = cursor.fetchone()
+        return bool(row and row["behind"])
 
     def read_document(self, cursor: Cursor[DictRow], org_id: UUID) -> dict[str, Any] | None:
         cursor.execute(self.select_doc, (org_id,), prepare=True)

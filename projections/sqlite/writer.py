@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from projections.member_rows import MEMBER_COLUMNS
+from projections.records import APPLICATION_NAME
 from projections.rows import HISTORY_COLUMNS, KEY_COLUMNS, ORGANIZATION_COLUMNS
 from projections.sqlite.columns import as_text, optional_text
 from projections.writer import RowWriter
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from uuid import UUID
 
     from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore
@@ -37,6 +39,19 @@ class SQLiteRowWriter(SQLiteTrackingRecorder, RowWriter):
 
     def construct_create_table_statements(self) -> list[str]:
         return [self._own_tracking(s) for s in super().construct_create_table_statements()]
+
+    def behind(
+        self, cursor: SQLiteCursor, position: int, events_table: str, topics: Sequence[str]
+    ) -> bool:
+        marks = ", ".join("?" * len(topics))
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {events_table} WHERE rowid > "
+            f"COALESCE((SELECT max(notification_id) FROM {self.tables.tracking} "
+            f"WHERE application_name = ?), 0) AND rowid < ? AND topic IN ({marks})) AS behind",
+            (APPLICATION_NAME, position, *topics),
+        )
+        row = cursor.fetchone()
+        return bool(row and row["behind"])
 
     def read_document(self, cursor: SQLiteCursor, org_id: UUID) -> dict[str, Any] | None:
         cursor.execute(f"SELECT doc FROM {self.tables.organizations} WHERE id = ?", (str(org_id),))

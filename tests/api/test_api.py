@@ -259,3 +259,14 @@ def test_a_read_naming_the_current_etag_is_304_without_a_body(server: Server, pa
     stale = server.client.get(url, headers={**ADMIN, "If-None-Match": 'W/"1"'})
     assert (stale.status_code, stale.headers["etag"]) == (200, '"2"')
     assert stale.json()["organization"]["name"] == "Changed"
+
+
+def test_slug_availability_names_the_holder_of_a_taken_slug_to_the_admin_only(
+    server: Server,
+) -> None:
+    org = create(server)
+    path = f"{ORGS}/slug/availability"
+    to_admin = server.client.get(path, params={"slug": org["slug"]}, headers=ADMIN).json()
+    to_anyone = server.client.get(path, params={"slug": org["slug"]}).json()
+    assert (to_admin["reason"], to_admin["organizationId"]) == ("taken", org["id"])
+    assert (to_anyone["reason"], to_anyone["organizationId"]) == ("taken", None)

@@ -41,7 +41,7 @@ def test_added_member_is_readable_at_once_and_counted(server: Server) -> None:
     response = add(server, org["id"], "u1", "owner", metadata={"team": "core"})
     assert response.status_code == 201, response.text
     assert response.headers["Location"].endswith("/members/u1")
-    member = server.client.get(f"{members(org['id'])}/u1", headers=ADMIN).json()
+    member = server.client.get(f"{members(org['id'])}/u1", headers=ADMIN).json()["member"]
     assert (member["status"], member["roles"], member["metadata"]) == (
         "active",
         ["owner"],
@@ -55,13 +55,20 @@ def test_added_member_is_readable_at_once_and_counted(server: Server) -> None:
     )
 
 
+def test_a_member_is_read_in_the_envelope_its_commands_answer(server: Server) -> None:
+    org = new_org(server)
+    added = add(server, org["id"], "e1", "admin").json()
+    read = server.client.get(f"{members(org['id'])}/e1", headers=ADMIN).json()
+    assert (read["organizationId"], read["member"]) == (org["id"], added["member"])
+
+
 def test_a_member_with_any_user_id_is_reachable_at_its_location(server: Server) -> None:
     org = new_org(server)
     body = {"userId": "jürgen ünïcode ✓|42", "email": "j@example.com"}
     response = server.client.post(members(org["id"]), json=body, headers=ADMIN)
     assert response.status_code == 201, response.text
     fetched = server.client.get(response.headers["Location"], headers=ADMIN)
-    assert fetched.json()["userId"] == "jürgen ünïcode ✓|42"
+    assert fetched.json()["member"]["userId"] == "jürgen ünïcode ✓|42"
 
 
 def test_a_user_id_with_a_slash_is_refused(server: Server) -> None:
@@ -80,7 +87,7 @@ def test_a_command_and_a_read_give_a_member_the_same_times(server: Server) -> No
     changed = server.client.patch(
         f"{members(org['id'])}/t1", json={"roles": ["admin"]}, headers=ADMIN
     ).json()["member"]
-    read = server.client.get(f"{members(org['id'])}/t1", headers=ADMIN).json()
+    read = server.client.get(f"{members(org['id'])}/t1", headers=ADMIN).json()["member"]
     assert (read["createdAt"], read["updatedAt"]) == (added["createdAt"], changed["updatedAt"])
 
 
@@ -228,7 +235,8 @@ def test_member_changes_are_in_history_and_feed(server: Server) -> None:
     last = events[0]
     assert last["reason"] == "promoted"
     assert last["actor"] == {"type": "admin"}
-    member_id = server.client.get(f"{members(org['id'])}/u1", headers=ADMIN).json()["id"]
+    member = server.client.get(f"{members(org['id'])}/u1", headers=ADMIN).json()["member"]
+    member_id = member["id"]
     assert last["changes"][f"members.{member_id}.roles"] == {"from": ["member"], "to": ["admin"]}
 
 

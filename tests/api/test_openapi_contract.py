@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openapi_spec_validator import validate
+
+import api
+from api.http.openapi import ERRORS
 
 if TYPE_CHECKING:
     from tests.api.conftest import InProcessServer as Server
@@ -215,3 +219,28 @@ def test_history_events_are_typed(server: Server) -> None:
     assert "MembershipChanged" in event["type"]["enum"]
     assert event["actor"] == {"$ref": "#/components/schemas/Actor"}
     assert event["changes"]["additionalProperties"] == {"$ref": "#/components/schemas/Change"}
+
+
+def _codes_answered_in(source: str) -> set[str]:
+    """The error codes a module's calls answer: literals given to the error builders."""
+    call = r"(?:_simple|error_response|error_body)\(\s*(?:\d+,\s*)?\"([A-Z_]+)\""
+    table = r"\d{3}: \"([A-Z_]+)\""  # The codes of HTTP's own errors, by status.
+    return set(re.findall(call, source)) | set(re.findall(table, source))
+
+
+def test_every_code_the_server_answers_is_in_the_enum(server: Server) -> None:
+    enum = set(spec_of(server)["components"]["schemas"]["ErrorBody"]["properties"]["code"]["enum"])
+    answered: set[str] = set()
+    for module in Path(api.__file__).parent.rglob("*.py"):
+        answered |= _codes_answered_in(module.read_text())
+    assert {"WEBHOOK_ENDPOINT_NOT_FOUND", "NOT_FOUND", "INTERNAL_ERROR"} <= answered
+    assert answered - enum == set()
+
+
+def test_every_operation_but_health_lists_its_own_error_codes(server: Server) -> None:
+    unlisted = [
+        op["operationId"]
+        for _, _, op in operations(spec_of(server))
+        if op["operationId"] not in ERRORS and op["operationId"] not in ("healthz", "metrics")
+    ]
+    assert unlisted == []

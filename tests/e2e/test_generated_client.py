@@ -9,6 +9,7 @@ where it cannot be made the test is skipped, except in CI (``REGISTRY_REQUIRE_PO
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -77,3 +78,10 @@ def test_a_program_using_the_generated_client_works_against_the_server(
 ) -> None:
     output = run(tools() / "python", SCRIPT, server.url, ADMIN_TOKEN, cwd=generated)
     assert "every call as documented" in output
+
+
+def test_the_generated_classes_have_stable_names_not_numbers(generated: Path) -> None:
+    source = "\n".join(p.read_text() for p in (generated / PACKAGE).rglob("*.py"))
+    classes = re.findall(r"^class (\w+)", source, flags=re.MULTILINE)
+    assert "ReadYourWrites" in classes
+    assert [name for name in classes if name[-1].isdigit()] == []

@@ -62,7 +62,7 @@ def create_in_threads(
     threads = [threading.Thread(target=create, args=(i, s)) for i, s in enumerate(slugs)]
     for thread in threads:
         thread.start()
-    until(lambda: services.registry._group_commit._queue.qsize() == len(slugs))
+    until(lambda: services.registry._group_commit.queued() == len(slugs))
     release.set()
     for thread in [first, *threads]:
         thread.join(20)

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def description(server: Server) -> dict[str, Any]:
-    spec: dict[str, Any] = httpx.get(f"{server.url}/openapi.json").json()
+    spec: dict[str, Any] = httpx.get(f"{server.url}/openapi.json", timeout=60).json()
     return spec
 
 

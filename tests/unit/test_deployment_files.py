@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import get_args
 
 import yaml
 
+from api.history.schemas import EventType
 from api.http.openapi import CODES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -15,6 +18,12 @@ def test_every_error_code_the_api_answers_is_in_the_readme_table() -> None:
     readme = (ROOT / "README.md").read_text()
     missing = [code for code in [*CODES, "NOT_FOUND"] if f"| `{code}` |" not in readme]
     assert missing == []
+
+
+def test_the_readme_lists_every_history_event_type_the_server_has() -> None:
+    readme = (ROOT / "README.md").read_text()
+    listed = readme.split("`type`\n  (repeatable:", 1)[1].split(")", 1)[0]
+    assert sorted(re.findall(r"`(\w+)`", listed)) == sorted(get_args(EventType))
 
 
 def test_every_compose_service_has_a_health_check_and_restarts() -> None:

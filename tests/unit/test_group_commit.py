@@ -96,7 +96,7 @@ def test_a_bad_command_in_a_shared_transaction_fails_alone() -> None:
     ]
     for thread in others:
         thread.start()
-    while commit._queue.qsize() < len(others):
+    while commit.queued() < len(others):
         time.sleep(0.001)
     release.set()
     for thread in [first, *others]:

@@ -65,8 +65,8 @@ def main(base_url: str, token: str) -> None:
     )
     assert isinstance(added, MemberEnvelope), added
     member = get_member.sync(org_id, "u-gen-1", client=client)
-    assert member is not None, member
-    assert not isinstance(member, ErrorBody), member
+    assert isinstance(member, MemberEnvelope), member
+    assert member.member == added.member, member
 
     history = organization_history.sync(org_id, client=client)
     assert isinstance(history, HistoryPage), history

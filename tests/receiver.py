@@ -42,6 +42,12 @@ class Receiver:
         """A ``Retry-After`` to send with every answer that is not 2xx."""
         self.delay = 0.0
         """Seconds to wait before answering (what arrived is kept at once)."""
+        self.held: threading.Event | None = None
+        """When set to an event not yet set, answers wait for it (at most 60 s)."""
+        self.headers: dict[str, str] = {}
+        """Headers sent with every answer (a ``Location``, say)."""
+        self.endless = False
+        """Answer with a body that never ends (until the sender closes the connection)."""
         self.lock = threading.Lock()
         self.port = 0
         self.up()
@@ -81,13 +87,29 @@ class Receiver:
                     self.received.append(
                         {"headers": headers, "body": payload, "raw": body, "at": time.time()}
                     )
-            delay, retry_after = self.delay, self.retry_after
+            delay, retry_after, held = self.delay, self.retry_after, self.held
         time.sleep(delay)
-        handler.send_response(status)
+        if held is not None:
+            held.wait(60)
+        headers = dict(self.headers)
         if retry_after is not None and not 200 <= status < 300:
-            handler.send_header("Retry-After", retry_after)
-        handler.send_header("Content-Length", "0")
-        handler.end_headers()
+            headers["Retry-After"] = retry_after
+        self.answer(handler, status, headers)
+
+    def answer(self, handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str]) -> None:
+        handler.send_response(status)
+        for name, value in headers.items():
+            handler.send_header(name, value)
+        if not self.endless:
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
+        handler.end_headers()  # HTTP/1.0 and no length: the body runs until the close.
+        try:
+            while True:
+                handler.wfile.write(b"x" * 65536)
+        except OSError:
+            pass  # The sender read what it would and closed.
 
     def positions(self) -> list[int]:
         with self.lock:

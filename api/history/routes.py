@@ -20,15 +20,12 @@ from api.http.deps import (
     RegistryDep,
     WatchDep,
 )
-from api.http.routing import ERRORS, PREFIX
+from api.http.routing import ERRORS, MAX_POSITION, PREFIX
 from api.http.schemas import RegionQuery
 from api.organizations.schemas import OrganizationEnvelope
 
 router = APIRouter(prefix=PREFIX, tags=["history"], responses=ERRORS)  # type: ignore[arg-type]
 feed = APIRouter(prefix="/api/v1", tags=["history"], dependencies=[AdminDep], responses=ERRORS)  # type: ignore[arg-type]
-
-MAX_POSITION = 2**63 - 1
-"""The highest position a store can hold (a signed 64-bit integer)."""
 
 
 @router.get("/{org_id}/history", summary="The organization's events, with what each changed")

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.http.auth import AdminDep, ReachableOrganizationDep
 from api.http.deps import id_in_path
-from api.http.routing import ERRORS, PREFIX
+from api.http.routing import ERRORS, MAX_POSITION, PREFIX
 from api.webhooks.queries import deliveries_page, endpoint_public, endpoints_of, replay_from
 from api.webhooks.schemas import (
     WebhookDeliveriesPage,
@@ -55,7 +55,7 @@ async def endpoint_id(endpoint_id: str) -> UUID:
 ServicesDep = Annotated[Services, Depends(services)]
 EndpointIdDep = Annotated[UUID, Depends(endpoint_id)]
 Page = Annotated[int, Query(ge=1, le=500)]
-After = Annotated[int, Query(ge=0)]
+After = Annotated[int, Query(ge=0, le=MAX_POSITION)]
 
 
 def _settled(s: Services, written: EndpointWritten) -> EndpointWritten:

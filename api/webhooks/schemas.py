@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import Field, WithJsonSchema, model_validator
 
+from api.http.routing import MAX_POSITION
 from api.http.schemas import RequestBody, ResponseBody, StoredTime, WholeNumber, matching
 from domain.webhooks.validation import EVENT_TYPES
 from service.settings import MAX_SECRET_OVERLAP
@@ -121,7 +122,10 @@ class WebhookReplay(RequestBody):
     """Where to replay from: a position, or a time (exactly one of them)."""
 
     from_position: WholeNumber | None = Field(
-        default=None, ge=1, description="Deliver again every event from this position on."
+        default=None,
+        ge=1,
+        le=MAX_POSITION,
+        description="Deliver again every event from this position on.",
     )
     from_time: Annotated[StoredTime | None, Field(strict=False)] = Field(
         default=None, description="Deliver again every event recorded at or after this time."

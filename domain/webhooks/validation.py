@@ -21,9 +21,26 @@ ORGANIZATION_EVENT_NAMES = tuple(event.__name__ for event in EVENTS)
 """The organization's events (``Organization``'s nested classes) endpoints may receive."""
 MAX_URL_LENGTH, MAX_DESCRIPTION_LENGTH = 2000, 500
 METADATA_ADDRESSES = frozenset(
-    ipaddress.ip_address(a) for a in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254")
+    ipaddress.ip_address(a)
+    for a in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "192.0.0.192", "168.63.129.16")
 )
-"""Cloud providers' metadata services (most are link-local, refused anyway; not all)."""
+"""Cloud providers' metadata services (AWS, ECS, Oracle, Azure's wire server; most are
+link-local or special-purpose, refused anyway; not all)."""
+SPECIAL_PURPOSE = tuple(
+    ipaddress.ip_network(n)
+    for n in ("192.0.0.0/24", "192.88.99.0/24", "::/8", "64:ff9b:1::/48", "fec0::/10")
+)
+"""Not globally reachable (IANA's special-purpose registries), though the ``is_global`` of
+some Python versions says they are: IETF protocol assignments, 6to4 relays, IPv6's
+reserved ``::/8`` (IPv4-compatible and -translated forms among them), local-use NAT64,
+site-local."""
+CARRYING_IPV4 = tuple(
+    ipaddress.ip_network(n) for n in ("::ffff:0:0/96", "::ffff:0:0:0/96", "::/96", "64:ff9b::/96")
+)
+"""IPv6 forms whose last 32 bits are an IPv4 address: mapped, translated, compatible, and
+NAT64's (which a NAT64 gateway connects to, private or not)."""
+TRANSPARENT = (CARRYING_IPV4[0], CARRYING_IPV4[3])
+"""Forms that reach the IPv4 address they carry (mapped, NAT64): judged by it alone."""
 
 
 def event_type(name: str) -> str:
@@ -84,15 +101,30 @@ def parse_networks(text: str) -> tuple[Network, ...]:
     )
 
 
+def carried_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries (mapped, translated, compatible, NAT64, 6to4)."""
+    if any(address in network for network in CARRYING_IPV4):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address.sixtofour
+
+
 def is_internal(address: Address) -> bool:
-    """Not globally reachable (loopback, private, shared, link-local, reserved, unspecified
-    ...), multicast or metadata; an IPv6 address carrying an IPv4 one (mapped, 6to4) is
-    judged by that IPv4 address too."""
+    """Not globally reachable (loopback, private, shared, link-local, reserved, site-local,
+    unspecified ...), multicast or metadata; an IPv6 address carrying an IPv4 one (mapped,
+    NAT64, 6to4, ...) is judged by that IPv4 address too. The same on every Python."""
     if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour
-        if embedded is not None and is_internal(embedded):
+        carried = carried_ipv4(address)
+        if carried is not None and is_internal(carried):
             return True
-    return address in METADATA_ADDRESSES or not address.is_global or address.is_multicast
+        if any(address in network for network in TRANSPARENT):
+            return False  # It reaches a public IPv4 address.
+    return (
+        address in METADATA_ADDRESSES
+        or any(address in network for network in SPECIAL_PURPOSE)
+        or not address.is_global
+        or address.is_multicast
+        or address.is_reserved
+    )
 
 
 def destination(

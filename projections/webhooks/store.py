@@ -207,17 +207,22 @@ class WebhookStore:
 
     def due(self, now: float, limit: int) -> list[dict[str, Any]]:
         """Of each (endpoint, organization), the first undelivered event, if due now, for
-        endpoints enabled: the next waits for it."""
+        endpoints enabled: the next waits for it. Endpoints take turns: each one's oldest,
+        then each one's second oldest, ... so no endpoint's many crowd out another's."""
         # The firsts come from one pass over the pending index (not a lookup per row):
         # a backlog of many events per organization costs one index scan.
         return self.rows(
-            "SELECT d.endpoint_id, d.position, d.organization_id, d.payload, d.failures, "
-            "d.next_attempt_at, e.url, e.secrets FROM (SELECT endpoint_id, organization_id, "
-            "MIN(position) AS position FROM {p}webhook_deliveries WHERE delivered_at IS NULL "
+            "SELECT endpoint_id, position, organization_id, payload, failures, "
+            "next_attempt_at, url, secrets FROM (SELECT d.endpoint_id, d.position, "
+            "d.organization_id, d.payload, d.failures, d.next_attempt_at, e.url, e.secrets, "
+            "ROW_NUMBER() OVER (PARTITION BY d.endpoint_id ORDER BY d.position) AS turn "
+            "FROM (SELECT endpoint_id, organization_id, MIN(position) AS position "
+            "FROM {p}webhook_deliveries WHERE delivered_at IS NULL "
             "GROUP BY endpoint_id, organization_id) f JOIN {p}webhook_deliveries d "
             "ON d.endpoint_id = f.endpoint_id AND d.position = f.position "
             "JOIN {p}webhook_endpoints e ON e.id = d.endpoint_id "
-            "WHERE e.enabled = 1 AND d.next_attempt_at <= ? ORDER BY d.position LIMIT ?",
+            "WHERE e.enabled = 1 AND d.next_attempt_at <= ?) due "
+            "ORDER BY turn, position LIMIT ?",
             (now, limit),
         )
 

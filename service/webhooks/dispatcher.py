@@ -6,6 +6,7 @@ disables the endpoint, with the reason, until it is enabled again."""
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import random
@@ -26,7 +27,7 @@ from domain.errors import (
     WebhookUrlRefusedError,
 )
 from domain.webhooks.endpoint import signing
-from service.webhooks.sender import TIMEOUT, post
+from service.webhooks.sender import TIMEOUT, AnswerTooLargeError, post
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -42,6 +43,10 @@ JITTER = 0.2
 """Each pause is the schedule's, give or take this fraction."""
 MAX_RETRY_AFTER = 86400.0
 WORKERS, DUE_LIMIT = 8, 200
+UNPROVEN_SHARE = WORKERS // 2
+"""Of the senders, at most this many at once deliver to endpoints not answering 2xx: each
+such endpoint has one delivery on its way at a time, so a receiver that holds every
+request (or a process's first requests to one) never takes every sender."""
 
 
 class Outcomes:
@@ -91,6 +96,10 @@ class Dispatcher:
         self.outcomes, self.timeout, self._on_finished = outcomes, timeout, on_finished
         self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="webhook-delivery")
         self._in_flight: set[tuple[str, str]] = set()
+        self._flying: collections.Counter[str] = collections.Counter()
+        """Deliveries on their way, by endpoint."""
+        self._proven: set[str] = set()
+        """Endpoints whose last attempt was answered 2xx (by this dispatcher)."""
         self._finished: set[tuple[str, str]] = set()
         """Pairs whose delivery ended since the last read of what is due: that read may
         predate the outcome, so it cannot tell what such a pair has next."""
@@ -108,12 +117,22 @@ class Dispatcher:
         for row in self.store.due(time.time(), DUE_LIMIT):
             pair = (row["endpoint_id"], row["organization_id"])
             with self._lock:
-                if pair in self._in_flight or pair in self._finished:
+                if pair in self._in_flight or pair in self._finished or not self._room(pair[0]):
                     continue
                 self._in_flight.add(pair)
+                self._flying[pair[0]] += 1
             self._pool.submit(self._deliver, row, pair)
             started += 1
         return started
+
+    def _room(self, endpoint_id: str) -> bool:
+        """Whether a delivery to the endpoint may start now (with ``_lock`` held): always
+        to one answering 2xx; to another, only if none of its own is on its way and fewer
+        than ``UNPROVEN_SHARE`` to such endpoints are."""
+        if endpoint_id in self._proven:
+            return True
+        unproven = sum(n for e, n in self._flying.items() if e not in self._proven)
+        return self._flying[endpoint_id] == 0 and unproven < UNPROVEN_SHARE
 
     def close(self) -> None:
         """Send nothing more (a request on its way ends, within its deadline)."""
@@ -130,6 +149,7 @@ class Dispatcher:
             with self._lock:
                 self._in_flight.discard(pair)
                 self._finished.add(pair)
+                self._flying[pair[0]] -= 1
             self._on_finished()  # The organization's next event may be due at once.
 
     def _attempt(self, row: dict[str, Any]) -> None:
@@ -153,10 +173,14 @@ class Dispatcher:
             return self._failed(row, key, "refused", None, None, str(error))
         except TimeoutError as error:
             return self._failed(row, key, "timeout", None, None, str(error))
+        except AnswerTooLargeError as error:
+            return self._failed(row, key, "failed", None, None, str(error))
         except OSError as error:
             return self._failed(row, key, "unreachable", None, None, str(error))
         if 200 <= answer.status < 300:
             self.store.record_attempt(key, "delivered", answer.status, None)
+            with self._lock:
+                self._proven.add(row["endpoint_id"])
             return self.outcomes.count("delivered")
         if answer.status == 410:
             self.outcomes.count("failed")
@@ -175,6 +199,8 @@ class Dispatcher:
         reason: str,
     ) -> None:
         self.outcomes.count(status)
+        with self._lock:
+            self._proven.discard(row["endpoint_id"])
         failures = row["failures"] + 1
         if failures > len(self.schedule):
             self.store.record_attempt(key, status, code, time.time())
@@ -186,6 +212,8 @@ class Dispatcher:
         self.store.record_attempt(key, status, code, time.time() + pause)
 
     def _disable(self, endpoint_id: str, reason: str) -> None:
+        with self._lock:
+            self._proven.discard(endpoint_id)
         with acting_as(SYSTEM_ACTOR):
             written = self.endpoints.disable(UUID(endpoint_id), reason)
         # At once, not once the follower projects it: no more attempts meanwhile.

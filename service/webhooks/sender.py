@@ -6,7 +6,8 @@ with the URL's host in ``Host`` and in TLS's server name. Redirects are not foll
 whole request (resolving the host, connect, TLS, send, answer) has one deadline, ``timeout``
 seconds from its start (10 by default), so neither a slow resolver, a listener that never
 accepts, nor a receiver answering a byte at a time can hold a delivery longer; at most
-``MAX_RESPONSE_BYTES`` of the answer are read.
+``MAX_RESPONSE_BYTES`` of the answer are read, its status line and headers included (an
+answer whose headers alone are longer is refused: ``AnswerTooLargeError``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import threading
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from domain.webhooks.validation import destination
@@ -31,6 +32,35 @@ if TYPE_CHECKING:
 
 TIMEOUT = 10.0
 MAX_RESPONSE_BYTES = 64 * 1024
+
+
+class AnswerTooLargeError(http.client.HTTPException):
+    """The answer's status line and headers alone were over ``MAX_RESPONSE_BYTES``."""
+
+
+class CountedFile:
+    """A response's file that counts the bytes of the lines read from it (the status line,
+    the headers, a chunked body's sizes): over ``MAX_RESPONSE_BYTES`` before the body, it
+    refuses to read more."""
+
+    def __init__(self, file: Any) -> None:
+        self._file, self.counted, self.in_body = file, 0, False
+
+    def readline(self, limit: int = -1) -> bytes:
+        line: bytes = self._file.readline(limit)
+        self.counted += len(line)
+        if self.counted > MAX_RESPONSE_BYTES and not self.in_body:
+            raise AnswerTooLargeError(f"headers over {MAX_RESPONSE_BYTES} bytes")
+        return line
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._file, name)
+
+
+class CountedResponse(http.client.HTTPResponse):
+    def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
+        super().__init__(sock, *args, **kwargs)
+        self.fp = CountedFile(self.fp)  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -110,32 +140,56 @@ def post(
     timeout: float = TIMEOUT,
 ) -> Answer:
     """POST ``body`` to ``url``; raises ``WebhookUrlRefusedError`` for a refused address,
-    ``TimeoutError`` when no full answer came within ``timeout`` seconds of the start, and
-    ``OSError`` for another failure."""
+    ``TimeoutError`` when no full answer came within ``timeout`` seconds of the start,
+    ``AnswerTooLargeError`` for headers over ``MAX_RESPONSE_BYTES``, and ``OSError`` for
+    another failure."""
     deadline = Deadline(timeout)
     address = resolved(url, allowed, resolve, deadline)
     parts = urlsplit(url)
     https = parts.scheme == "https"
     port = parts.port or (443 if https else 80)
     connection = http.client.HTTPConnection(parts.hostname or address, port, timeout=timeout)
+    connection.response_class = CountedResponse
     try:
         sock = socket.create_connection((address, port), timeout=deadline.left())
         deadline.guard(sock)
         connection.sock = _tls(sock, parts.hostname, deadline) if https else sock
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        connection.request("POST", path, body, {**headers, "Content-Type": "application/json"})
-        response = connection.getresponse()
-        response.read(MAX_RESPONSE_BYTES)
-        return Answer(response.status, retry_after(response.getheader("Retry-After")))
+        sent = {**headers, "Host": host_header(url), "Content-Type": "application/json"}
+        connection.request("POST", path, body, sent)
+        return _answer(connection.getresponse())
     except (OSError, http.client.HTTPException) as error:
         if deadline.fired.is_set() or isinstance(error, TimeoutError):
             raise deadline.error() from error
-        if isinstance(error, OSError):
+        if isinstance(error, OSError | AnswerTooLargeError):
             raise
         raise ConnectionError(f"not an HTTP answer: {error!r}") from error
     finally:
         deadline.end()
         connection.close()
+
+
+def host_header(url: str) -> str:
+    """``Host`` for ``url``: its host (IDNA, an IPv6 address in brackets), with its port
+    unless the scheme's own (``http.client`` alone would add ``:443`` to every https URL)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        host.encode("ascii")
+    except UnicodeEncodeError:
+        host = host.encode("idna").decode("ascii")
+    if ":" in host:
+        host = f"[{host}]"
+    default = 443 if parts.scheme == "https" else 80
+    return host if parts.port in (None, default) else f"{host}:{parts.port}"
+
+
+def _answer(response: http.client.HTTPResponse) -> Answer:
+    """The answer's status, once at most ``MAX_RESPONSE_BYTES`` of it in all were read."""
+    counted: CountedFile = response.fp  # type: ignore[assignment]
+    counted.in_body = True
+    response.read(max(0, MAX_RESPONSE_BYTES - counted.counted))
+    return Answer(response.status, retry_after(response.getheader("Retry-After")))
 
 
 def resolved(

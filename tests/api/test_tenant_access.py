@@ -133,6 +133,10 @@ NO_MEMBER = {"non-member": NOT_FOUND}
 SAME_ORG = {"admin": OK, "own": OK, "other": NOT_FOUND, **READERS, **NO_MEMBER}
 SAME_ORG_WRITE = {**SAME_ORG, **WRITERS}
 ADMIN_FIELD = {**SAME_ORG, "own": FORBIDDEN, **dict.fromkeys(READERS, FORBIDDEN)}
+NO_ENDPOINT = {
+    k: (404, "WEBHOOK_ENDPOINT_NOT_FOUND") if v == OK else v for k, v in SAME_ORG_WRITE.items()
+}
+"""Where a caller may reach the organization's webhook endpoints, an unknown one is 404."""
 CURRENT = {"admin": NO_CONTEXT, "own": OK, "other": OK, **READERS, **NO_MEMBER}
 CURRENT_WRITE = {**CURRENT, **WRITERS}
 
@@ -198,6 +202,25 @@ ENDPOINTS = [
         None,
         {"admin": OK, "own": OK, "other": OK, **dict.fromkeys(USERS, OK)},
         anonymous=OK,
+    ),
+    # Webhooks: an organization's key, or a user whose roles grant webhooks:write.
+    Endpoint("list every webhook endpoint", "GET", "/api/v1/webhook-endpoints", None, ADMIN_ONLY),
+    Endpoint(
+        "list webhook endpoints", "GET", ORGS + "/{a}/webhook-endpoints", None, SAME_ORG_WRITE
+    ),
+    Endpoint(
+        "unknown webhook endpoint's deliveries",
+        "GET",
+        ORGS + "/{a}/webhook-endpoints/" + str(uuid4()) + "/deliveries",
+        None,
+        NO_ENDPOINT,
+    ),
+    Endpoint(
+        "replay an unknown webhook endpoint",
+        "POST",
+        ORGS + "/{a}/webhook-endpoints/" + str(uuid4()) + "/replay",
+        {"fromPosition": 1},
+        NO_ENDPOINT,
     ),
 ]
 

@@ -56,6 +56,17 @@ def connected(listening: socket.socket) -> bool:
         "https://127.0.0.1:{port}/hook",
         "http://127.0.0.1:{port}/hook",
         "https://localhost:{port}/hook",  # A name resolving to a loopback address.
+        "https://localhost.:{port}/hook",  # The same name, fully qualified.
+        "https://127.0.0.1.:{port}/hook",
+        "https://2130706433:{port}/hook",  # 127.0.0.1 as one decimal number,
+        "https://0177.0.0.1:{port}/hook",  # in octal,
+        "https://0x7f.1:{port}/hook",  # in hex, shortened.
+        "https://[::ffff:7f00:1]:{port}/hook",  # IPv4-mapped.
+        "https://[::127.0.0.1]:{port}/hook",  # IPv4-compatible.
+        "https://[64:ff9b::a00:1]/hook",  # NAT64 to 10.0.0.1.
+        "https://[64:ff9b::a9fe:a9fe]/hook",  # NAT64 to the metadata service.
+        "https://[fec0::1]/hook",  # Site-local.
+        "https://192.0.0.192/hook",  # Oracle Cloud's metadata service.
     ],
 )
 def test_a_url_to_an_internal_address_is_refused_with_no_connection_made(

@@ -473,3 +473,84 @@ def test_an_organizations_key_manages_only_its_own_endpoints(
     theirs = server.client.get(f"{ORGS}/{other['id']}/webhook-endpoints", headers=key)
     assert theirs.status_code == 404
     assert server.client.get(HOOKS, headers=key).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "params", "body"),
+    [
+        ("GET", "deliveries", {"after": 2**63}, None),
+        ("POST", "replay", None, {"fromPosition": 2**63}),
+    ],
+)
+def test_a_position_beyond_any_store_is_refused_with_a_clear_error(
+    server: InProcessServer,
+    receiver: Receiver,
+    method: str,
+    suffix: str,
+    params: dict[str, Any] | None,
+    body: dict[str, Any] | None,
+) -> None:
+    org = new_org(server)
+    endpoint = endpoint_for(server, receiver, org["id"])
+    url = f"{HOOKS}/{endpoint['id']}/{suffix}"
+    answer = server.client.request(method, url, params=params, json=body, headers=ADMIN)
+    assert (answer.status_code, answer.json()["code"]) == (400, "VALIDATION_ERROR")
+
+
+def test_a_redirect_is_not_followed_and_the_delivery_is_retried(
+    server: InProcessServer, receiver: Receiver
+) -> None:
+    elsewhere = Receiver()
+    try:
+        org = new_org(server)
+        endpoint = endpoint_for(server, receiver, org["id"])
+        elsewhere.secrets = receiver.secrets
+        receiver.answers, receiver.headers = [307], {"Location": elsewhere.url}
+        server.client.patch(f"{ORGS}/{org['id']}", json={"name": "Moved"}, headers=ADMIN)
+        page = f"{HOOKS}/{endpoint['id']}/deliveries"
+        delivered = eventually(  # By its retry, answered 204.
+            lambda: (
+                (d := server.client.get(page, headers=ADMIN).json()["deliveries"])
+                and d[0]["deliveredAt"]
+                and d[0]
+            )
+        )
+    finally:
+        elsewhere.stop()
+    assert (delivered["attempts"], delivered["lastCode"], elsewhere.received) == (2, 204, [])
+
+
+def test_an_answer_whose_body_never_ends_is_read_only_in_part(
+    server: InProcessServer, receiver: Receiver
+) -> None:
+    org = new_org(server)
+    endpoint = endpoint_for(server, receiver, org["id"])
+    receiver.answers, receiver.endless = [200], True  # Its 1 s deadline would cut a full read.
+    server.client.patch(f"{ORGS}/{org['id']}", json={"name": "Endless"}, headers=ADMIN)
+    page = f"{HOOKS}/{endpoint['id']}/deliveries"
+    tried = eventually(
+        lambda: (
+            (d := server.client.get(page, headers=ADMIN).json()["deliveries"])
+            and d[0]["attempts"]
+            and d[0]
+        )
+    )
+    assert (tried["attempts"], tried["lastStatus"], tried["lastCode"]) == (1, "delivered", 200)
+
+
+def test_an_answer_whose_headers_alone_are_over_64_kb_is_not_a_delivery(
+    server: InProcessServer, receiver: Receiver
+) -> None:
+    org = new_org(server)
+    endpoint = endpoint_for(server, receiver, org["id"])
+    receiver.headers = {f"X-Padding-{i}": "p" * 30_000 for i in range(4)}  # Each line allowed.
+    server.client.patch(f"{ORGS}/{org['id']}", json={"name": "Padded"}, headers=ADMIN)
+    page = f"{HOOKS}/{endpoint['id']}/deliveries"
+    tried = eventually(
+        lambda: (
+            (d := server.client.get(page, headers=ADMIN).json()["deliveries"])
+            and d[0]["attempts"]
+            and d[0]
+        )
+    )
+    assert (tried["lastStatus"], tried["lastCode"], tried["deliveredAt"]) == ("failed", None, None)

@@ -5,6 +5,7 @@ slowly, going down, and the delivering process killed."""
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.helpers import ADMIN, ORGS, Server, create_body, run_cli
+from tests.helpers import ADMIN, ORGS, Server, create_body, dump_store, run_cli
 from tests.receiver import (
     HOOKS_ENV,
     WORKERS,
@@ -176,6 +177,43 @@ def test_a_serve_without_projections_beside_project_delivers_from_project(
         project.wait(15)
         server.stop()
     assert receiver.by_organization()[org_id] == sorted(receiver.by_organization()[org_id])
+
+
+def forms_of(secret: str) -> list[bytes]:
+    """A webhook secret as it might be written: whole, its base64 part, its raw bytes."""
+    encoded = secret.removeprefix("whsec_")
+    return [secret.encode(), encoded.encode(), base64.b64decode(encoded)]
+
+
+def stored_bytes(database_url: str) -> bytes:
+    """Every row as text and, on SQLite, the database's files byte by byte (rows deleted
+    since included)."""
+    found = dump_store(database_url).encode()
+    if database_url.startswith("sqlite:///"):
+        path = database_url.removeprefix("sqlite:///")
+        for name in (path, f"{path}-wal"):
+            if os.path.exists(name):
+                with open(name, "rb") as file:
+                    found += file.read()
+    return found
+
+
+def test_secrets_are_never_in_clear_in_the_store_its_files_or_the_logs(
+    server: Server, receiver: Receiver, module_database_url: str
+) -> None:
+    org_id, endpoint = organization_with_hook(server, receiver)
+    keyed = {**ADMIN, "Idempotency-Key": f"rotate-{org_id}"}
+    rotated = server.client.post(f"{endpoint}/rotate-secret", json={}, headers=keyed)
+    assert rotated.status_code == 200, rotated.text
+    receiver.secrets.append(rotated.json()["secret"])
+    rename(server.client, org_id, 2)
+    eventually(lambda: len(receiver.received) == 2)  # Signed with both secrets.
+    stored, logs = stored_bytes(module_database_url), server.logs().encode()
+    assert rotated.json()["endpoint"]["secrets"][0]["id"].encode() in stored  # Its sealed row.
+    for secret in receiver.secrets:
+        for form in forms_of(secret):
+            assert form not in stored
+            assert form not in logs
 
 
 def test_ten_thousand_events_from_eight_writers_over_fifty_organizations_all_arrive_in_order(

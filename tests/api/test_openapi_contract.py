@@ -215,3 +215,9 @@ def test_history_events_are_typed(server: Server) -> None:
     assert "MembershipChanged" in event["type"]["enum"]
     assert event["actor"] == {"$ref": "#/components/schemas/Actor"}
     assert event["changes"]["additionalProperties"] == {"$ref": "#/components/schemas/Change"}
+
+
+def test_the_snapshots_lines_are_described_by_their_schema_alone(server: Server) -> None:
+    answer = spec_of(server)["paths"]["/api/v1/snapshot"]["get"]["responses"]["200"]
+    schema = answer["content"]["application/x-ndjson"]["schema"]
+    assert schema == {"$ref": "#/components/schemas/SnapshotLine"}

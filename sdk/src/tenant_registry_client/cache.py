@@ -10,8 +10,11 @@ member's userId, email, status and roles) and, for the others (an organization c
 its settings, metadata or request quota changed, or an event that does not follow the
 version it holds), takes that organization again from the snapshot of it alone. Each
 organization's version says which events it already includes, so nothing is applied twice.
-On any error of the feed (the server restarting, a connection lost) it takes a whole new
-snapshot and follows on from there.
+Its requests go through an SDK ``Client`` (retried as its policy says, failing with the
+SDK's errors); when the feed still fails (a server down for long, an answer it cannot
+read) it takes a whole new snapshot and follows on from there. An event is applied whole
+or not at all, and a new snapshot replaces the old at once: a lookup never sees half of
+either.
 
 Writes made through the client it is attached to are in the cache before the write call
 returns: their answer names the feed position of what they recorded (``X-Feed-Position``),

@@ -11,6 +11,7 @@ import threading
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from fastapi import FastAPI
 
 from api.history import routes as history
@@ -93,6 +94,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
             )
         app.state.metrics.services = services
         app.state.watch = watch = PositionWatch(services.read_model, store_conninfo(env))
+        app.state.snapshots = anyio.CapacityLimiter(settings.snapshot_concurrency)
         watch.start()
         _on_shutdown_signal(watch.stop)
         # What start-up built lives as long as the process: the collector need not scan

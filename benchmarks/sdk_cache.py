@@ -37,7 +37,8 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.harness import NO_QUOTAS  # noqa: E402
 from benchmarks.permission_check import fill  # noqa: E402
-from tenant_registry_client.cache import RegistryCache, Transport, read_snapshot  # noqa: E402
+from tenant_registry_client import Client  # noqa: E402
+from tenant_registry_client.cache import Feed, RegistryCache, read_snapshot  # noqa: E402
 from tests.helpers import ADMIN, ADMIN_TOKEN, Server  # noqa: E402
 
 PERMISSION = "members:read"
@@ -60,7 +61,7 @@ def cache_rate(cache: RegistryCache, org_id: str, users: list[str]) -> float:
 
 
 def bytes_per_member(server: Server, members: int) -> float:
-    transport = Transport(server.url, ADMIN_TOKEN)
+    transport = Feed(Client(server.url, ADMIN_TOKEN))
     try:
         gc.collect()
         tracemalloc.start()

@@ -35,7 +35,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     consistency_timeout: float = Field(default=10.0, gt=0, le=300)
     snapshot_timeout: float = Field(default=300.0, gt=0, le=3600)
-    """A snapshot still being sent after this many seconds ends without its end line."""
+    """A snapshot still being read after this many seconds ends without its end line."""
+    snapshot_concurrency: int = Field(default=2, ge=1, le=64)
+    """Snapshots read from the store at once (each holds a connection while it is read);
+    more wait their turn without holding one."""
     run_projections: bool = True
     ready_max_lag: int = Field(default=100, ge=0)
     read_cache_size: int = Field(default=10_000, ge=0)

@@ -109,10 +109,20 @@ class Server:
         }
         for _ in range(3):  # Another test run on this machine may take the port first.
             self._start(port or free_port())
-            if self._wait_healthy():
+            if self._started():
                 return
-            self.stop()
         raise RuntimeError(f"no free port: {self.logs()}")
+
+    def _started(self) -> bool:
+        """Whether it answers; else (its port was taken, or it failed) it is stopped."""
+        try:
+            if self._wait_healthy():
+                return True
+        except BaseException:
+            self.stop()  # A server that did not start must not outlive its test.
+            raise
+        self.stop()
+        return False
 
     def _start(self, port: int) -> None:
         self.port = port
@@ -150,7 +160,8 @@ class Server:
         )
 
     def logs(self) -> str:
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         with open(self.log_path) as f:
             return f.read()
 
@@ -158,7 +169,7 @@ class Server:
         """Stop the process and serve again on the same port: a client keeps its address."""
         self.stop()
         self._start(self.port)
-        if not self._wait_healthy():
+        if not self._started():
             raise RuntimeError(f"port {self.port} was taken meanwhile: {self.logs()}")
 
     def stop(self) -> None:

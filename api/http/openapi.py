@@ -328,6 +328,11 @@ def _complete_operation(method: str, operation: dict[str, Any]) -> None:
             del responses[status]
         responses.update(_error_responses(codes))
     for status, response in responses.items():
+        for media in response.get("content", {}).values():
+            # FastAPI types a non-JSON answer as a string, and keeps that beside the model
+            # it is given (NDJSON lines): a string that is an object matches nothing.
+            if "$ref" in media.get("schema", {}):
+                media["schema"].pop("type", None)
         headers = response.setdefault("headers", {})
         headers.update(_RESPONSE_HEADERS)
         schema = str(response.get("content", {}))

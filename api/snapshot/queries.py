@@ -1,24 +1,27 @@
 """A snapshot: the read model's position and every organization the caller may see, with
-its roles and members, read in one transaction and sent line by line as it is read."""
+its roles and members, read in one transaction, then sent line by line."""
 
 from __future__ import annotations
 
 import logging
 import time
+from tempfile import SpooledTemporaryFile
 from typing import TYPE_CHECKING
 
 import anyio
+import anyio.to_thread
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.snapshot.schemas import MEDIA_TYPE, SnapshotEnd, SnapshotOrganization, SnapshotStart
 from domain.errors import ForbiddenError, OrganizationNotFoundError
 from projections.records import SnapshotEntry
-from projections.store_errors import STORE_ERRORS
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Generator, Iterator
+    from collections.abc import AsyncIterator, Generator
     from uuid import UUID
+
+    from anyio import CapacityLimiter
 
     from api.http.auth import Caller
     from api.http.schemas import ResponseBody
@@ -27,7 +30,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("tenant_registry.api")
 
 CHUNK_BYTES = 64 * 1024
-"""Lines are sent in chunks of about this size (one worker-thread hop each)."""
+"""The answer is sent in chunks of this size (one worker-thread hop each)."""
+SPOOLED_BYTES = 8 * 1024 * 1024
+"""A snapshot waiting to be sent is held in memory up to this size, in a temporary file
+beyond it."""
 
 
 END = b'{"kind":"end"'
@@ -50,19 +56,35 @@ def snapshot_scope(caller: Caller, organization_id: UUID | None) -> UUID | None:
 
 
 async def snapshot_response(
-    read_model: ReadModelQueries, only: UUID | None, timeout: float
+    read_model: ReadModelQueries, only: UUID | None, timeout: float, limiter: CapacityLimiter
 ) -> StreamingResponse:
-    """The transaction is begun (and, for one organization, that organization read) before
-    the answer starts, so that a store that does not answer, or an organization that does
+    """The whole snapshot is read (at most ``limiter``'s count at once; the others wait
+    without a connection) into a spooled file before the answer starts, so its transaction
+    and pooled connection last as long as the store takes to read it, never as long as a
+    slow client takes to receive it; and a store that fails, or an organization that does
     not exist, is an error response like any other."""
-    lines = snapshot_lines(read_model.snapshot(only), time.monotonic() + timeout)
-    head = [await run_in_threadpool(next, lines)]
-    if only is not None:
-        head.append(await run_in_threadpool(next, lines))
-        if head[-1].startswith(END):
-            await run_in_threadpool(lines.close)
-            raise OrganizationNotFoundError(only)
-    return NdjsonResponse(_stream(b"".join(head), lines))
+    deadline = time.monotonic() + timeout
+    spool = await anyio.to_thread.run_sync(
+        spooled_snapshot, read_model, only, deadline, limiter=limiter
+    )
+    return NdjsonResponse(_stream(spool))
+
+
+def spooled_snapshot(
+    read_model: ReadModelQueries, only: UUID | None, deadline: float
+) -> SpooledTemporaryFile[bytes]:
+    """The snapshot's lines in a file (in memory up to ``SPOOLED_BYTES``), at its start."""
+    spool = SpooledTemporaryFile(max_size=SPOOLED_BYTES)  # noqa: SIM115
+    try:
+        for count, line in enumerate(snapshot_lines(read_model.snapshot(only), deadline)):
+            if count == 1 and only is not None and line.startswith(END):
+                raise OrganizationNotFoundError(only)
+            spool.write(line)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool
 
 
 def _line(body: ResponseBody) -> bytes:
@@ -88,24 +110,10 @@ def snapshot_lines(parts: Generator[int | SnapshotEntry], deadline: float) -> Ge
         parts.close()
 
 
-def _chunk(lines: Iterator[bytes]) -> bytes:
-    chunk = bytearray()
-    for line in lines:
-        chunk += line
-        if len(chunk) >= CHUNK_BYTES:
-            break
-    return bytes(chunk)
-
-
-async def _stream(head: bytes, lines: Generator[bytes]) -> AsyncIterator[bytes]:
-    """The lines, read in a worker thread a chunk at a time. A store error midway ends the
-    stream without its end line; the transaction ends however the stream does."""
+async def _stream(spool: SpooledTemporaryFile[bytes]) -> AsyncIterator[bytes]:
+    """The spooled lines, a chunk at a time (read in a worker thread: it may be on disk)."""
     try:
-        yield head
-        while chunk := await run_in_threadpool(_chunk, lines):
+        while chunk := await run_in_threadpool(spool.read, CHUNK_BYTES):
             yield chunk
-    except STORE_ERRORS as error:
-        log.warning("snapshot cut short by the store: %s", error)
     finally:
-        with anyio.CancelScope(shield=True):
-            await run_in_threadpool(lines.close)
+        spool.close()

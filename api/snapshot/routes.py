@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from api.http.auth import CallerDep
@@ -32,6 +32,7 @@ DESCRIPTION = (
     responses={200: {"model": SnapshotLine, "description": DESCRIPTION}},
 )
 async def get_snapshot(
+    request: Request,
     caller: CallerDep,
     read_model: ReadModelDep,
     settings: SettingsDep,
@@ -41,4 +42,5 @@ async def get_snapshot(
     ] = None,
 ) -> StreamingResponse:
     only = snapshot_scope(caller, organization_id)
-    return await snapshot_response(read_model, only, settings.snapshot_timeout)
+    limiter = request.app.state.snapshots
+    return await snapshot_response(read_model, only, settings.snapshot_timeout, limiter)

@@ -244,3 +244,9 @@ def test_every_operation_but_health_lists_its_own_error_codes(server: Server) ->
         if op["operationId"] not in ERRORS and op["operationId"] not in ("healthz", "metrics")
     ]
     assert unlisted == []
+
+
+def test_the_snapshots_lines_are_described_by_their_schema_alone(server: Server) -> None:
+    answer = spec_of(server)["paths"]["/api/v1/snapshot"]["get"]["responses"]["200"]
+    schema = answer["content"]["application/x-ndjson"]["schema"]
+    assert schema == {"$ref": "#/components/schemas/SnapshotLine"}

@@ -4,10 +4,26 @@ roles and members, exactly as of the change-feed position it names."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from typing import TYPE_CHECKING, Any
 
-from tests.helpers import ADMIN, ORGS, bearer, issue_key, new_org, org_with
+from domain.commands import NewOrganization
+from service.composition import bootstrap
+from tests.helpers import (
+    ADMIN,
+    ADMIN_TOKEN,
+    ORGS,
+    bearer,
+    issue_key,
+    make_settings,
+    new_org,
+    org_with,
+    random_slug,
+)
+from tests.helpers import (
+    Server as ServerProcess,
+)
 
 if TYPE_CHECKING:
     from tests.api.conftest import InProcessServer as Server
@@ -53,7 +69,9 @@ def test_a_snapshot_holds_each_organization_as_reads_answer_it(server: Server) -
     assert line["members"] == get(server, f"{org['id']}/members")["members"]
 
 
-def test_a_snapshot_starts_with_its_position_and_ends_with_its_count(server: Server) -> None:
+def test_a_snapshot_starts_with_its_position_and_ends_with_its_count(
+    server: Server,
+) -> None:
     new_org(server)
     lines = snapshot(server)
     start, end = lines[0], lines[-1]
@@ -63,7 +81,9 @@ def test_a_snapshot_starts_with_its_position_and_ends_with_its_count(server: Ser
     assert ids == sorted(set(ids))  # By id, each once.
 
 
-def test_the_feed_after_the_snapshot_holds_exactly_the_later_changes(server: Server) -> None:
+def test_the_feed_after_the_snapshot_holds_exactly_the_later_changes(
+    server: Server,
+) -> None:
     org = org_with(server, ann="owner")
     lines = snapshot(server)
     version = organization_lines(lines)[org["id"]]["organization"]["version"]
@@ -145,3 +165,41 @@ def test_writes_racing_snapshots_never_give_one_out_of_step(server: Server) -> N
     for lines in taken:
         _consistent(server, lines, orgs)
     assert len({lines[0]["position"] for lines in taken}) > 1  # The writes did race them.
+
+
+def _fill(database_url: str, organizations: int) -> None:
+    """Organizations of 16 KB of settings each, written from the test's process."""
+    services = bootstrap(make_settings(database_url))
+    try:
+        for _ in range(organizations):
+            settings = {"blob": "x" * 16_000}
+            written = services.registry.create(
+                NewOrganization(name="Big", slug=random_slug(), settings=settings)
+            )
+        assert services.read_model.queries.wait_for_position(written.position or 0, 60)
+    finally:
+        services.close()
+
+
+def _stalled_snapshot(server: ServerProcess) -> socket.socket:
+    """A connection that asks for a snapshot, takes its first byte, then reads no more
+    (with a receive buffer of 4 KB: the server cannot send it all)."""
+    stalled = socket.socket()
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled.connect(("127.0.0.1", server.port))
+    request = f"GET {SNAPSHOT} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ADMIN_TOKEN}\r\n\r\n"
+    stalled.sendall(request.encode())
+    assert stalled.recv(1) == b"H"
+    return stalled
+
+
+def test_a_client_that_stops_reading_holds_no_store_turn(database_url: str) -> None:
+    _fill(database_url, 500)  # 8 MB of lines: more than the sockets' buffers hold.
+    server = ServerProcess(database_url, env={"REGISTRY_SNAPSHOT_CONCURRENCY": "1"})
+    try:
+        with _stalled_snapshot(server):
+            response = server.client.get(SNAPSHOT, headers=ADMIN, timeout=60)
+        assert response.status_code == 200
+        assert json.loads(response.text.splitlines()[-1])["organizations"] == 500
+    finally:
+        server.stop()

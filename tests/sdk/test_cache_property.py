@@ -39,6 +39,8 @@ commands = st.one_of(
     st.tuples(st.just("status"), org_index, st.sampled_from(["active", "suspended", "archived"])),
     st.tuples(st.just("rename"), org_index, st.booleans()),
     st.tuples(st.just("settings"), org_index, st.sampled_from([{"a.b": 1}, {"a": None}, {}])),
+    st.tuples(st.just("slug"), org_index),
+    st.tuples(st.just("external_id"), org_index, st.booleans()),
 )
 
 
@@ -53,6 +55,8 @@ class Run:
 
     def __init__(self, server: Server) -> None:
         self.server, self.orgs, self.position = server, list[str](), 0
+        self.released: list[tuple[str, str]] = []
+        """(``slug`` or ``externalId``, value) each organization held before a change."""
 
     def send(self, method: str, path: str, body: Any = None) -> None:
         response = self.server.client.request(method, path, json=body, headers=ADMIN)
@@ -65,8 +69,15 @@ class Run:
             self.create(args[0])
         elif self.orgs:
             org = f"{ORGS}/{self.orgs[args[0] % len(self.orgs)]}"
+            if kind in ("slug", "external_id"):
+                self.release(org, "slug" if kind == "slug" else "externalId")
             method, path, body = self.request(kind, org, args[1:])
             self.send(method, path, body)
+
+    def release(self, org: str, field: str) -> None:
+        held = self.server.client.get(org, headers=ADMIN).json()["organization"][field]
+        if held is not None:
+            self.released.append((field, held))
 
     def create(self, external: bool) -> None:
         body = {"name": "Acme", "slug": random_slug(), "settings": {"x": {"y": 1}}}
@@ -90,6 +101,12 @@ class Run:
             "status": lambda: ("PATCH", org, {"status": args[0]}),
             "rename": lambda: ("PATCH", org, {"name": "Renamed" if args[0] else "Acme"}),
             "settings": lambda: ("PATCH", org, {"settings": args[0]}),
+            "slug": lambda: ("PATCH", org, {"slug": random_slug()}),
+            "external_id": lambda: (
+                "PATCH",
+                org,
+                {"externalId": random_slug("ext") if args[0] else None},
+            ),
         }
         return requests[kind]()
 
@@ -138,3 +155,7 @@ def test_the_cache_answers_as_the_server_once_caught_up(
     assert cache.wait_for(run.position, 30.0)
     for org_id in run.orgs:
         _compare(server, cache, org_id)
+    for field, value in run.released:
+        lookup = server.client.get(f"{ORGS}/lookup", params={field: value}, headers=ADMIN)
+        cached = cache.organization_by(**{"slug" if field == "slug" else "external_id": value})
+        assert (lookup.status_code, cached) == (404, None)

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def description(server: Server) -> dict[str, Any]:
+    # Made on first request: seconds on a busy machine, past httpx's 5 s default.
     spec: dict[str, Any] = httpx.get(f"{server.url}/openapi.json", timeout=60).json()
     return spec
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
 import httpx
 
 from tenant_registry_client import (
+    Client,
     HttpError,
     RegistryError,
     RetryPolicy,
@@ -44,6 +48,27 @@ def test_no_attempt_beyond_the_limits_of_count_and_time() -> None:
 def test_retry_after_is_read_in_seconds() -> None:
     assert retry_after(httpx.Response(429, headers={"Retry-After": "2"})) == 2.0
     assert retry_after(httpx.Response(429)) is None
+
+
+def test_retry_after_as_an_http_date_is_the_seconds_until_then() -> None:
+    when = datetime.now(UTC) + timedelta(seconds=120)
+    for date in (format_datetime(when, usegmt=True), format_datetime(when.replace(tzinfo=None))):
+        seconds = retry_after(httpx.Response(503, headers={"Retry-After": date}))
+        assert seconds is not None
+        assert 100 < seconds <= 120, date
+
+
+def test_retry_after_in_the_past_or_unreadable_asks_no_wait() -> None:
+    assert retry_after(httpx.Response(503, headers={"Retry-After": "-3"})) == 0.0
+    past = "Wed, 21 Oct 2015 07:28:00 GMT"
+    assert retry_after(httpx.Response(503, headers={"Retry-After": past})) == 0.0
+    assert retry_after(httpx.Response(503, headers={"Retry-After": "soon"})) is None
+
+
+def test_a_clients_repr_names_its_server_not_its_token() -> None:
+    with Client("http://registry.example", "sk_secret-token") as client:
+        assert "sk_secret" not in repr(client)
+        assert "registry.example" in repr(client)
 
 
 def test_a_write_that_may_have_committed_is_retried_only_under_its_key() -> None:

@@ -43,6 +43,12 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
+def json_object(response: httpx.Response) -> dict[str, Any]:
+    """The answer's JSON object as it is (the live local cache applies the feed's events as
+    the server wrote them)."""
+    return _json(response)
+
+
 def organization(response: httpx.Response) -> Organization:
     return parse(Organization, _json(response)["organization"])
 

@@ -8,7 +8,7 @@ import json
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote
@@ -172,7 +172,9 @@ def retry_after(response: httpx.Response) -> float | None:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, (when - datetime.now(when.tzinfo)).total_seconds())
+    if when.tzinfo is None:  # "-0000": a time in UTC whose source zone is unknown.
+        when = when.replace(tzinfo=timezone.utc)  # noqa: UP017 (Python 3.10)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())  # noqa: UP017
 
 
 def retryable(request: Call[Any], response: httpx.Response) -> bool:

@@ -10,8 +10,11 @@ member's userId, email, status and roles) and, for the others (an organization c
 its settings, metadata or request quota changed, or an event that does not follow the
 version it holds), takes that organization again from the snapshot of it alone. Each
 organization's version says which events it already includes, so nothing is applied twice.
-On any error of the feed (the server restarting, a connection lost) it takes a whole new
-snapshot and follows on from there.
+Its requests go through an SDK ``Client`` (retried as its policy says, failing with the
+SDK's errors); when the feed still fails (a server down for long, an answer it cannot
+read) it takes a whole new snapshot and follows on from there. An event is applied whole
+or not at all, and a new snapshot replaces the old at once: a lookup never sees half of
+either.
 
 Writes made through the client it is attached to are in the cache before the write call
 returns: their answer names the feed position of what they recorded (``X-Feed-Position``),
@@ -22,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import json
 import logging
 import sys
 import threading
@@ -30,12 +32,14 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import httpx
+from tenant_registry_client import _answers as answers
+from tenant_registry_client._core import call
+from tenant_registry_client._sync.client import Client
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-    from tenant_registry_client._sync.client import Client
+    import httpx
 
 log = logging.getLogger("tenant_registry_client.cache")
 
@@ -145,40 +149,23 @@ def grants(granted: Iterable[str], permission: str) -> bool:
     return any(":".join(parts[:i]) + ":*" in held for i in range(1, len(parts)))
 
 
-class Transport:
-    """The few requests the cache makes (the admin's credentials: the feed is theirs)."""
+class Feed:
+    """The few requests the cache makes, through an SDK ``Client``: its retry policy, its
+    timeouts and its exception classes (the admin's credentials: the feed is theirs)."""
 
-    def __init__(self, base_url: str, token: str, timeout: float = 30.0) -> None:
-        headers = {"Authorization": f"Bearer {token}"}
-        self.http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
-
-    @classmethod
-    def like(cls, client: Client) -> Transport:
-        """Requests to the server ``client`` speaks to, with its credentials."""
-        http = client._http  # The SDK's own client: the cache is part of the SDK.
-        transport = cls.__new__(cls)
-        transport.http = httpx.Client(
-            base_url=http.base_url, headers=http.headers, timeout=http.timeout
-        )
-        return transport
+    def __init__(self, client: Client) -> None:
+        self.client = client
 
     def snapshot(self, organization_id: str | None = None) -> Iterator[dict[str, Any]]:
-        params = {} if organization_id is None else {"organizationId": organization_id}
-        with self.http.stream("GET", "/api/v1/snapshot", params=params) as response:
-            response.raise_for_status()
-            for line in response.iter_lines():
-                if line:
-                    yield json.loads(line)
+        return iter(self.client.snapshots.get(organization_id))
 
     def events(self, after: int, wait: float, limit: int = 1000) -> dict[str, Any]:
         params: dict[str, Any] = {"after": after, "limit": limit, "wait": wait}
-        response = self.http.get("/api/v1/events", params=params, timeout=wait + 30)
-        response.raise_for_status()
-        page: dict[str, Any] = response.json()
-        return page
+        page = call("GET", "/api/v1/events", answers.json_object, params=params, wait=wait)
+        return self.client.run(page)
 
     def close(self) -> None:
-        self.http.close()
+        self.client.close()
 
 
 class SnapshotCutShortError(RuntimeError):
@@ -253,39 +240,58 @@ class EventApplier:
         return True
 
     def _apply_changes(self, org: Organization, event: dict[str, Any]) -> None:
+        """Everything the event changes is worked out first, then put in place: an event
+        that cannot be applied raises with the state as it was."""
+        data, roles, members = self._changed(org, event)
         self.state.drop(org.data["id"])  # Its slug and external id may change.
-        data, members = dict(org.data), dict[str, dict[str, Any]]()
+        for key, role in roles.items():
+            if role is None:
+                org.roles.pop(key, None)
+            else:
+                org.roles[key] = role
+        for member in members:
+            org.index(member)
+        org.data = data
+        self.state.put(org)
+
+    def _changed(
+        self, org: Organization, event: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, dict[str, Any] | None], list[Member]]:
+        """The organization's data, its roles (``None``: deleted) and its members as the
+        event leaves them; ``org`` is left as it is."""
+        data, roles = dict(org.data), dict[str, dict[str, Any] | None]()
+        members = dict[str, dict[str, Any]]()
         for path, change in event["changes"].items():
             head, _, rest = path.partition(".")
             if path.startswith(IGNORED):
                 continue
             if head == "roles":
-                self._change_role(org, rest, change["to"])
+                key, _, name = rest.partition(".")
+                roles[key] = self._changed_role(
+                    roles.get(key, org.roles.get(key)), key, name, change["to"]
+                )
             elif head == "members":
                 member_id, _, name = rest.partition(".")
                 members.setdefault(member_id, {})[name] = change["to"]
             elif not rest:
                 data[head] = change["to"]
-        for member_id, fields in members.items():
-            self._change_member(org, member_id, fields)
         data["stytchOrgId"] = data.get("externalId")
         data["version"], data["updatedAt"] = event["version"], event["occurredAt"]
-        org.data = data
-        self.state.put(org)
+        changed = [self._changed_member(org, member_id, f) for member_id, f in members.items()]
+        return data, roles, changed
 
     @staticmethod
-    def _change_role(org: Organization, path: str, value: Any) -> None:
-        key, _, name = path.partition(".")
+    def _changed_role(
+        held: dict[str, Any] | None, key: str, name: str, value: Any
+    ) -> dict[str, Any] | None:
         if name not in ROLE_FIELDS:
-            return
-        role = org.roles.setdefault(key, {"key": key, "name": None, "permissions": None})
-        role.setdefault("builtIn", False)
-        role[name] = value
-        if all(role.get(f) is None for f in ROLE_FIELDS):
-            del org.roles[key]
+            return held
+        base = {"key": key, "name": None, "permissions": None, "builtIn": False}
+        role = {**(held or base), name: value}
+        return None if all(role.get(f) is None for f in ROLE_FIELDS) else role
 
     @staticmethod
-    def _change_member(org: Organization, member_id: str, fields: dict[str, Any]) -> None:
+    def _changed_member(org: Organization, member_id: str, fields: dict[str, Any]) -> Member:
         held = org.members.get(member_id)
         member = Member(member_id, None, "", "invited", ()) if held is None else copy.copy(held)
         if "userId" in fields:
@@ -296,7 +302,7 @@ class EventApplier:
             member.status = _intern(fields["status"])
         if "roles" in fields:
             member.roles = tuple(_intern(role) for role in fields["roles"] or ())
-        org.index(member)
+        return member
 
 
 class RegistryCache:
@@ -313,11 +319,13 @@ class RegistryCache:
         *,
         wait: float = 20.0,
         write_timeout: float = 10.0,
-        transport: Transport | None = None,
+        client: Client | None = None,
     ) -> None:
         """``wait``: how long each long poll of the feed is held open; ``write_timeout``:
-        at most how long a write waits for the cache to hold it."""
-        self._transport = transport or Transport(base_url, token)
+        at most how long a write waits for the cache to hold it; ``client``: the SDK client
+        its own requests go through (one of ``base_url`` with ``token`` if not given; the
+        cache closes it when it stops)."""
+        self._transport = Feed(client or Client(base_url, token))
         self._wait, self.write_timeout = wait, write_timeout
         self._state: State | None = None
         self._lock = threading.Condition()
@@ -331,8 +339,12 @@ class RegistryCache:
     # Life
 
     def start(self) -> RegistryCache:
-        """Load the first snapshot (raising if it cannot), then follow the feed."""
-        self._install(read_snapshot(self._transport.snapshot()))
+        """Load the first snapshot, then follow the feed; raises the SDK's error when it
+        cannot (``ForbiddenError``: the credentials may not read the feed, only the admin's
+        may)."""
+        state = read_snapshot(self._transport.snapshot())
+        self._transport.events(state.position, wait=0, limit=1)
+        self._install(state)
         self._thread = threading.Thread(target=self._follow, name="registry-cache", daemon=True)
         self._thread.start()
         return self
@@ -368,17 +380,26 @@ class RegistryCache:
     @classmethod
     def of(cls, client: Client, **options: Any) -> RegistryCache:
         """A cache of what ``client`` (the admin's: the feed is theirs) reaches, to which
-        ``client``'s writes are attached."""
-        cache = cls("", "", transport=Transport.like(client), **options)
+        ``client``'s writes are attached. Its own requests go through a client of the same
+        server, credentials, timeout and retry policy."""
+        own = Client(
+            client.base_url, headers=client.headers, timeout=client.timeout, retry=client.retry
+        )
+        cache = cls(client.base_url, "", client=own, **options)
         cache.attach(client)
         return cache
 
     def attach(self, client: Client | httpx.Client) -> None:
         """Make ``client``'s writes return only once this cache holds what they recorded
         (at most ``write_timeout`` later)."""
-        http = client if isinstance(client, httpx.Client) else client._http
-        hooks = http.event_hooks
-        http.event_hooks = {**hooks, "response": [*hooks.get("response", []), self._after_write]}
+        if isinstance(client, Client):
+            client.on_write(self._after_write)
+            return
+        hooks = client.event_hooks
+        client.event_hooks = {
+            **hooks,
+            "response": [*hooks.get("response", []), self._after_write],
+        }
 
     def _after_write(self, response: httpx.Response) -> None:
         position = response.headers.get(FEED_POSITION)

@@ -23,11 +23,18 @@ from tenant_registry_client._async.resources import (
     AsyncUsers,
     AsyncWebhooks,
 )
-from tenant_registry_client._core import RetryPolicy, finish, retry_after, retryable, user_agent
+from tenant_registry_client._core import (
+    WRITES,
+    RetryPolicy,
+    finish,
+    retry_after,
+    retryable,
+    user_agent,
+)
 from tenant_registry_client.errors import ConnectionFailedError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from types import TracebackType
 
     from tenant_registry_client._core import Call
@@ -41,7 +48,8 @@ class AsyncClient:
     ``token`` is the admin token, an organization's secret key (``sk_...``) or a user's
     JWT. ``timeout`` bounds each attempt (a long poll of the change feed gets its ``wait``
     on top); ``retry`` says what is retried and for how long; ``transport`` replaces httpx's
-    own (a proxy, a mounted app). Use it as a context manager, or ``aclose()`` it."""
+    own (a proxy, a mounted app); ``headers`` are sent with every request. Use it as a
+    context manager, or ``aclose()`` it."""
 
     def __init__(
         self,
@@ -58,6 +66,8 @@ class AsyncClient:
             sent["Authorization"] = f"Bearer {token}"
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
+        self._headers = sent
+        self._write_hooks: list[Callable[[httpx.Response], None]] = []
         self._http = httpx.AsyncClient(
             base_url=base_url, headers=sent, timeout=timeout, transport=transport
         )
@@ -86,12 +96,38 @@ class AsyncClient:
     ) -> None:
         await self.aclose()
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.base_url!r})"
+
+    @property
+    def base_url(self) -> str:
+        """Where the registry is."""
+        return str(self._http.base_url).rstrip("/")
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """What every request carries (``Authorization`` among them): to make another client
+        of the same server with the same credentials."""
+        return dict(self._headers)
+
+    def on_write(self, hook: Callable[[httpx.Response], None]) -> None:
+        """Call ``hook`` with the answer of every write that succeeds, before the write's
+        call returns (``X-Feed-Position`` names the feed position of what it recorded). It
+        runs in the caller's thread: the live local cache waits there until it holds the
+        write."""
+        self._write_hooks.append(hook)
+
     async def aclose(self) -> None:
         await self._http.aclose()
 
     async def run(self, request: Call[T]) -> T:
         """Send ``request`` (again, as its retry policy allows) and read its answer."""
-        return finish(request, await self._send(request))
+        response = await self._send(request)
+        answer = finish(request, response)
+        if request.method in WRITES:
+            for hook in self._write_hooks:
+                hook(response)
+        return answer
 
     async def _send(self, request: Call[Any]) -> httpx.Response:
         policy = request.retry or self.retry

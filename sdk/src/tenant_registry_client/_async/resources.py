@@ -54,6 +54,9 @@ API = "/api/v1"
 ORGS = f"{API}/organizations"
 CURRENT = f"{ORGS}/current"
 WEBHOOKS = f"{API}/webhook-endpoints"
+SNAPSHOT_WAIT = 300.0
+"""Seconds a snapshot may take before its first byte, on top of the timeout: the server
+reads it whole first (for at most ``REGISTRY_SNAPSHOT_TIMEOUT``, 300 s by default)."""
 
 
 async def _pages(fetch: Callable[[str | None], Awaitable[Page[T]]]) -> AsyncIterator[T]:
@@ -1114,7 +1117,9 @@ class AsyncSnapshots(_Resource):
         (the organization, its roles and members), ``end``. Follow the feed from
         ``position`` to keep up (``tenant_registry_client.cache`` does)."""
         params = query(organization_id=organization_id)
-        snapshot = call("GET", "/api/v1/snapshot", answers.snapshot, params=params)
+        snapshot = call(
+            "GET", "/api/v1/snapshot", answers.snapshot, params=params, wait=SNAPSHOT_WAIT
+        )
         return await self._client.run(snapshot)
 
 

@@ -8,8 +8,10 @@ one, a key is made once and kept in a file beside the database (``<db>.secret-ke
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import secrets
+import tempfile
 from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
@@ -30,16 +32,25 @@ _NONCE_BYTES = 12
 
 
 def key_beside(database_path: str) -> str:
-    """The key kept beside an SQLite database, made the first time."""
+    """The key kept beside an SQLite database, made the first time: written whole to a file
+    of its own, then linked into place, so a process starting at the same moment reads
+    either no key file or the whole key, never an empty one."""
     path = f"{database_path}.secret-key"
+    with contextlib.suppress(FileNotFoundError), open(path) as file:
+        return file.read().strip()
+    key = secrets.token_urlsafe(32)
+    fd, draft = tempfile.mkstemp(prefix=".secret-key-", dir=os.path.dirname(path) or ".")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+        with os.fdopen(fd, "w") as file:  # mkstemp makes it 0600.
+            file.write(key + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+        os.link(draft, path)
+    except FileExistsError:  # Another process linked its key first: that one is the key.
         with open(path) as file:
             return file.read().strip()
-    with os.fdopen(fd, "w") as file:
-        key = secrets.token_urlsafe(32)
-        file.write(key + "\n")
+    finally:
+        os.unlink(draft)
     return key
 
 

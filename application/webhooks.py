@@ -13,7 +13,7 @@ import socket
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from uuid import UUID, uuid4
 
 from domain.errors import WebhookEndpointNotFoundError
@@ -27,6 +27,8 @@ from domain.webhooks.validation import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from application.pipeline import Attempt, CommandPipeline
 
 SECRET_BYTES = 32
@@ -35,6 +37,7 @@ DEFAULT_OVERLAP = timedelta(hours=24)
 """How long the secret before a rotation keeps signing too."""
 RESOLVE_SECONDS = 5.0
 """How long a registration waits for the URL's host to resolve before refusing it."""
+T = TypeVar("T")
 ALL = object()
 """The scope of the admin: every endpoint."""
 
@@ -53,26 +56,33 @@ def resolve(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
 
 
-def resolve_briefly(host: str, port: int) -> list[str]:
-    """``resolve`` within ``RESOLVE_SECONDS``, or ``TimeoutError`` (an ``OSError``: the URL
-    is refused as not resolving); a resolver that does not answer is left to end by itself."""
-    found: list[list[str] | OSError] = []
+def within(seconds: float, work: Callable[[], T]) -> T:
+    """``work()``'s result, or ``TimeoutError`` when it takes more than ``seconds``; work
+    that does not end in time (a silent resolver) is left to end by itself."""
+    found: list[T] = []
+    failed: list[BaseException] = []
     done = threading.Event()
 
     def run() -> None:
         try:
-            found.append(resolve(host, port))
-        except OSError as error:
-            found.append(error)
+            found.append(work())
+        except Exception as error:
+            failed.append(error)
         finally:
             done.set()
 
     threading.Thread(target=run, name="webhook-resolve", daemon=True).start()
-    if not done.wait(RESOLVE_SECONDS):
-        raise TimeoutError(f"{host} did not resolve within {RESOLVE_SECONDS:g} s")
-    if isinstance(found[0], OSError):
-        raise found[0]
+    if not done.wait(seconds):
+        raise TimeoutError(f"no answer within {seconds:g} s")
+    if failed:
+        raise failed[0]
     return found[0]
+
+
+def resolve_briefly(host: str, port: int) -> list[str]:
+    """``resolve`` within ``RESOLVE_SECONDS``, or ``TimeoutError`` (an ``OSError``: the URL
+    is refused as not resolving)."""
+    return within(RESOLVE_SECONDS, lambda: resolve(host, port))
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from application.webhooks import within
 from domain.webhooks.validation import destination
 
 if TYPE_CHECKING:
@@ -200,24 +201,12 @@ def resolved(
 ) -> str:
     """The address checked for ``url`` (``destination``), resolved within the deadline: a
     resolver that does not answer in time is left to itself (its thread ends with it)."""
-    found: list[str | Exception] = []
-    done = threading.Event()
-
-    def run() -> None:
-        try:
-            found.append(destination(url, allowed, resolve))
-        except Exception as error:
-            found.append(error)
-        finally:
-            done.set()
-
-    threading.Thread(target=run, name="webhook-resolve", daemon=True).start()
-    if not done.wait(deadline.left()):
+    left = deadline.left()
+    try:
+        return within(left, lambda: destination(url, allowed, resolve))
+    except TimeoutError:
         deadline.fired.set()
-        raise deadline.error()
-    if isinstance(found[0], Exception):
-        raise found[0]
-    return found[0]
+        raise deadline.error() from None
 
 
 def _tls(sock: socket.socket, hostname: str | None, deadline: Deadline) -> ssl.SSLSocket:
